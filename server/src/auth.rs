@@ -1,0 +1,326 @@
+//! Authentication (passwords, bench tokens, badges, sessions) and the caller's role and
+//! scope, checked by every endpoint.
+
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::models::now;
+use crate::schema::{sessions, sites, users};
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use diesel::prelude::*;
+use filiere_shared::{
+    BenchId, ErrorCode, Lang, OrgId, RegionId, Role, SiteId, UserId,
+};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::future::Future;
+use std::pin::Pin;
+use std::str::FromStr;
+
+/// A new random secret (session or bench token), with a prefix that says what it is.
+pub fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+/// Tokens and badges are stored as their SHA-256: a stolen database gives no login.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    Argon2::default()
+        .hash_password_with_salt(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(ApiError::internal)
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Who is calling, with their scope.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: UserId,
+    pub name: String,
+    pub role: Role,
+    /// Technicians: their site.
+    pub site: Option<SiteId>,
+    /// Coordinators and social workers: their region (technicians: their site's).
+    pub region: Option<RegionId>,
+    /// Social workers: their organisation.
+    pub org: Option<OrgId>,
+    /// Set when signed in at a bench by badge.
+    pub bench: Option<BenchId>,
+    pub lang: Lang,
+    pub session: i64,
+}
+
+impl Actor {
+    /// Refuses unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> ApiResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::new(ErrorCode::Forbidden).in_lang(self.lang))
+        }
+    }
+
+    /// Whether the caller's scope covers a site (of that region). Social workers have
+    /// no site scope of their own: what they may see is decided per endpoint.
+    pub fn covers_site(&self, site: SiteId, region: RegionId) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Technician => self.site == Some(site),
+            Role::Coordinator => self.region == Some(region),
+            Role::SocialWorker => false,
+        }
+    }
+
+    pub fn require_site(&self, site: SiteId, region: RegionId) -> ApiResult<()> {
+        if self.covers_site(site, region) {
+            Ok(())
+        } else {
+            Err(self.out_of_scope())
+        }
+    }
+
+    pub fn out_of_scope(&self) -> ApiError {
+        ApiError::new(ErrorCode::OutOfScope).in_lang(self.lang)
+    }
+
+    /// Idempotency keys belong to the bench (when signed in at one) or the user.
+    pub fn key_owner(&self) -> String {
+        match self.bench {
+            Some(b) => format!("bench:{b}"),
+            None => format!("user:{}", self.user),
+        }
+    }
+
+    pub fn err(&self, code: ErrorCode) -> ApiError {
+        ApiError::new(code).in_lang(self.lang)
+    }
+}
+
+/// The language for an unauthenticated request: `Accept-Language`, French by default.
+pub fn request_lang(req: &HttpRequest) -> Lang {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::from_accept_language)
+        .unwrap_or_default()
+}
+
+pub fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let value = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    Some(token.trim().to_owned())
+}
+
+type SessionJoin = (
+    i64,
+    i64,
+    Option<i64>,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<i64>,
+);
+
+/// Looks a bearer token up: a live session of an active user.
+pub fn load_actor(conn: &mut crate::db::DbConnection, token: &str) -> ApiResult<Option<Actor>> {
+    let hash = hash_secret(token);
+    let t = now();
+    let row: Option<SessionJoin> = sessions::table
+        .inner_join(users::table)
+        .left_join(sites::table.on(users::site_id.eq(sites::id.nullable())))
+        .filter(sessions::token_hash.eq(&hash))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(t))
+        .filter(users::active.eq(true))
+        .select((
+            sessions::id,
+            users::id,
+            sessions::bench_id,
+            users::display_name,
+            users::role,
+            users::site_id,
+            users::region_id,
+            users::organisation_id,
+            users::language,
+            sites::region_id.nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    let Some((session, user, bench, name, role, site, region, org, lang, site_region)) = row
+    else {
+        return Ok(None);
+    };
+    let role = Role::from_str(&role).map_err(ApiError::internal)?;
+    Ok(Some(Actor {
+        user: UserId(user),
+        name,
+        role,
+        site: site.map(SiteId),
+        region: region.or(site_region).map(RegionId),
+        org: org.map(OrgId),
+        bench: bench.map(BenchId),
+        lang: Lang::parse(&lang).unwrap_or_default(),
+        session,
+    }))
+}
+
+impl FromRequest for Actor {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let lang = request_lang(req);
+        let token = bearer_token(req);
+        let db = req.app_data::<web::Data<Db>>().cloned();
+        Box::pin(async move {
+            let token =
+                token.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated).in_lang(lang))?;
+            let db = db.ok_or_else(|| ApiError::internal("no database in app data"))?;
+            let actor = web::block(move || {
+                let mut conn = db.read.get()?;
+                load_actor(&mut conn, &token)
+            })
+            .await??;
+            actor.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated).in_lang(lang))
+        })
+    }
+}
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+fn open_session(
+    conn: &mut crate::db::DbConnection,
+    user: &crate::models::UserRow,
+    bench: Option<i64>,
+) -> ApiResult<(String, chrono::NaiveDateTime)> {
+    let token = new_token("fls");
+    let created = now();
+    let expires = created + chrono::Duration::hours(SESSION_HOURS);
+    diesel::insert_into(sessions::table)
+        .values(crate::models::NewSessionRow {
+            token_hash: hash_secret(&token),
+            user_id: user.id,
+            bench_id: bench,
+            created_at: created,
+            expires_at: expires,
+        })
+        .execute(conn)?;
+    Ok((token, expires))
+}
+
+/// A hash to verify against when the user does not exist, so that both cases take the
+/// same time.
+static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Password login.
+pub fn login(
+    conn: &mut crate::db::DbConnection,
+    req: &filiere_shared::api::LoginRequest,
+    lang: Lang,
+) -> ApiResult<filiere_shared::api::SessionResponse> {
+    let user: Option<crate::models::UserRow> = users::table
+        .filter(users::username.eq(req.username.trim()))
+        .first(conn)
+        .optional()?;
+    let refused = || ApiError::new(ErrorCode::InvalidCredentials).in_lang(lang);
+    let hash = user
+        .as_ref()
+        .filter(|u| u.active)
+        .and_then(|u| u.password_hash.clone());
+    let ok = match &hash {
+        Some(h) => verify_password(&req.password, h),
+        None => {
+            let dummy = DUMMY_HASH.get_or_init(|| hash_password("not a password").unwrap_or_default());
+            let _ = verify_password(&req.password, dummy);
+            false
+        }
+    };
+    let user = match (ok, user) {
+        (true, Some(u)) => u,
+        _ => return Err(refused()),
+    };
+    let (token, expires) = open_session(conn, &user, None)?;
+    Ok(filiere_shared::api::SessionResponse {
+        token,
+        expires_at: expires.and_utc(),
+        user: crate::service::admin::user_view(&user)?,
+        bench: None,
+    })
+}
+
+/// Badge login at a bench: the bench token proves the workstation, the badge the person.
+pub fn badge_login(
+    conn: &mut crate::db::DbConnection,
+    req: &filiere_shared::api::BadgeLoginRequest,
+    lang: Lang,
+) -> ApiResult<filiere_shared::api::SessionResponse> {
+    use crate::schema::benches;
+    let bench: Option<crate::models::BenchRow> = benches::table
+        .filter(benches::token_hash.eq(hash_secret(req.bench_token.trim())))
+        .filter(benches::active.eq(true))
+        .first(conn)
+        .optional()?;
+    let bench = bench.ok_or_else(|| ApiError::new(ErrorCode::InvalidBenchToken).in_lang(lang))?;
+    let badge = filiere_shared::BadgeCode::parse(&req.badge)
+        .map_err(|_| ApiError::new(ErrorCode::UnknownBadge).in_lang(lang))?;
+    let user: crate::models::UserRow = users::table
+        .filter(users::badge_hash.eq(hash_secret(&badge.as_str())))
+        .filter(users::active.eq(true))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::new(ErrorCode::UnknownBadge).in_lang(lang))?;
+    let bench_region: i64 = sites::table
+        .find(bench.site_id)
+        .select(sites::region_id)
+        .first(conn)?;
+    let allowed = match Role::from_str(&user.role).map_err(ApiError::internal)? {
+        Role::Technician => user.site_id == Some(bench.site_id),
+        Role::Coordinator => user.region_id == Some(bench_region),
+        Role::Admin => true,
+        Role::SocialWorker => false,
+    };
+    if !allowed {
+        return Err(ApiError::new(ErrorCode::BadgeWrongSite).in_lang(lang));
+    }
+    let (token, expires) = open_session(conn, &user, Some(bench.id))?;
+    Ok(filiere_shared::api::SessionResponse {
+        token,
+        expires_at: expires.and_utc(),
+        user: crate::service::admin::user_view(&user)?,
+        bench: Some(crate::service::admin::bench_view(&bench)),
+    })
+}
+
+pub fn logout(conn: &mut crate::db::DbConnection, actor: &Actor) -> ApiResult<()> {
+    diesel::update(sessions::table.find(actor.session))
+        .set(sessions::revoked_at.eq(Some(now())))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! Storage: one code base on SQLite (embedded default) and PostgreSQL (production),
+//! chosen by the database URL.
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{CustomizeConnection, Pool, PooledConnection};
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use std::time::Duration;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+
+/// A connection to either backend; every query in the server goes through it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Pg(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<Manager>;
+pub type PooledConn = PooledConnection<Manager>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migrations(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+/// Opens one connection of the backend the URL names (never guessing: diesel's
+/// `establish` on a multi-connection tries each backend and hides the real error).
+pub fn connect(url: &str) -> Result<DbConnection, diesel::ConnectionError> {
+    match Backend::of_url(url) {
+        Backend::Postgres => diesel::PgConnection::establish(url).map(DbConnection::Pg),
+        Backend::Sqlite => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            diesel::SqliteConnection::establish(path).map(DbConnection::Sqlite)
+        }
+    }
+}
+
+/// r2d2 manager that honours the URL's scheme.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: String,
+}
+
+impl diesel::r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        connect(&self.url).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+/// Per-connection settings: WAL, foreign keys and a busy timeout on SQLite.
+#[derive(Debug, Clone, Copy)]
+struct Pragmas;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Pragmas {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        apply_pragmas(conn).map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+    if let DbConnection::Sqlite(c) = conn {
+        // synchronous=FULL: a commit is on disk before the client hears of it.
+        c.batch_execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+             PRAGMA cache_size = -32000;",
+        )?;
+    }
+    Ok(())
+}
+
+/// The two pools: reads run in parallel; writes go through `write`, which on SQLite
+/// holds a single connection so that writers queue in the server instead of failing
+/// with `SQLITE_BUSY`.
+#[derive(Clone)]
+pub struct Db {
+    pub read: DbPool,
+    pub write: DbPool,
+    pub backend: Backend,
+}
+
+pub struct PoolSizes {
+    pub read: u32,
+    pub write: u32,
+}
+
+impl Db {
+    pub fn open(url: &str, sizes: PoolSizes) -> Result<Db, DbError> {
+        let backend = Backend::of_url(url);
+        let mut conn = connect(url)?;
+        apply_pragmas(&mut conn)?;
+        run_migrations(&mut conn)?;
+        drop(conn);
+        let build = |size: u32| {
+            Pool::builder()
+                .max_size(size.max(1))
+                .connection_timeout(Duration::from_secs(30))
+                .connection_customizer(Box::new(Pragmas))
+                .build(Manager {
+                    url: url.to_owned(),
+                })
+        };
+        let write_size = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => sizes.write,
+        };
+        Ok(Db {
+            read: build(sizes.read)?,
+            write: build(write_size)?,
+            backend,
+        })
+    }
+}
+
+/// Applies the embedded migrations of the connection's backend.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
+    let result = match conn {
+        DbConnection::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ()),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    };
+    result.map_err(|e| DbError::Migrations(e.to_string()))
+}
+
+/// Every table of the schema, for row counts in tests and checks.
+pub const TABLES: &[&str] = &[
+    "regions",
+    "sites",
+    "organisations",
+    "users",
+    "benches",
+    "sessions",
+    "collections",
+    "label_batches",
+    "weee_batches",
+    "items",
+    "label_codes",
+    "item_events",
+    "drives",
+    "erasure_records",
+    "qa_reports",
+];
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Row count of every table, in [`TABLES`] order.
+pub fn row_counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, diesel::result::Error> {
+    TABLES
+        .iter()
+        .map(|t| {
+            let c: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}"))
+                .get_result(conn)?;
+            Ok(((*t).to_owned(), c.n))
+        })
+        .collect()
+}

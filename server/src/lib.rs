@@ -1,0 +1,30 @@
+//! Filière server: the HTTP API over diesel storage (SQLite or PostgreSQL).
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod models;
+pub mod routes;
+pub mod schema;
+pub mod service;
+
+use actix_web::{App, HttpServer, dev::Server, middleware};
+use std::net::TcpListener;
+
+/// Starts the HTTP server on an already bound listener (port 0 in tests).
+pub fn run(listener: TcpListener, db: db::Db, workers: usize) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(tracing_actix_web::TracingLogger::default())
+            .wrap(middleware::Compress::default())
+            .configure(app::configure(db.clone()))
+    })
+    .workers(workers.max(1))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

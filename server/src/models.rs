@@ -1,0 +1,393 @@
+//! Rows as diesel reads and writes them. Timestamps are UTC `NaiveDateTime`, set from
+//! Rust and truncated to microseconds, so that both backends store the same value.
+
+use crate::schema::*;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
+use diesel::prelude::*;
+
+/// Now, truncated to microseconds (PostgreSQL's resolution).
+pub fn now() -> NaiveDateTime {
+    truncate(Utc::now())
+}
+
+pub fn truncate(t: DateTime<Utc>) -> NaiveDateTime {
+    let t = t.naive_utc();
+    let micros = t.nanosecond() / 1_000 * 1_000;
+    t.with_nanosecond(micros).unwrap_or(t)
+}
+
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct RegionRow {
+    pub id: i64,
+    pub name: String,
+    pub code: String,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = regions)]
+pub struct NewRegionRow<'a> {
+    pub name: &'a str,
+    pub code: &'a str,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct SiteRow {
+    pub id: i64,
+    pub region_id: i64,
+    pub name: String,
+    pub kind: String,
+    pub address: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sites)]
+pub struct NewSiteRow<'a> {
+    pub region_id: i64,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub address: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct OrganisationRow {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub siret: Option<String>,
+    pub public_body: bool,
+    pub region_id: Option<i64>,
+    pub address: Option<String>,
+    pub weee_status: Option<String>,
+    pub contact: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = organisations)]
+pub struct NewOrganisationRow<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub siret: Option<String>,
+    pub public_body: bool,
+    pub region_id: Option<i64>,
+    pub address: Option<&'a str>,
+    pub weee_status: Option<&'a str>,
+    pub contact: Option<&'a str>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub badge_hash: Option<String>,
+    pub site_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub language: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUserRow<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: &'a str,
+    pub password_hash: Option<String>,
+    pub badge_hash: Option<String>,
+    pub site_id: Option<i64>,
+    pub region_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub language: &'a str,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct BenchRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub name: String,
+    pub token_hash: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = benches)]
+pub struct NewBenchRow<'a> {
+    pub site_id: i64,
+    pub name: &'a str,
+    pub token_hash: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sessions)]
+pub struct NewSessionRow {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub bench_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct CollectionRow {
+    pub id: i64,
+    pub donor_id: i64,
+    pub site_id: i64,
+    pub pickup_date: NaiveDate,
+    pub pickup_address: Option<String>,
+    pub declared_count: i32,
+    pub declared_weight_g: Option<i64>,
+    pub legal_status: String,
+    pub waste_code: Option<String>,
+    pub reference: Option<String>,
+    pub notes: Option<String>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = collections)]
+pub struct NewCollectionRow<'a> {
+    pub donor_id: i64,
+    pub site_id: i64,
+    pub pickup_date: NaiveDate,
+    pub pickup_address: Option<&'a str>,
+    pub declared_count: i32,
+    pub declared_weight_g: Option<i64>,
+    pub legal_status: &'a str,
+    pub waste_code: Option<String>,
+    pub reference: Option<&'a str>,
+    pub notes: Option<&'a str>,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct LabelBatchRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub bench_id: Option<i64>,
+    pub count: i32,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = label_batches)]
+pub struct NewLabelBatchRow {
+    pub site_id: i64,
+    pub bench_id: Option<i64>,
+    pub count: i32,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct LabelCodeRow {
+    pub code: String,
+    pub batch_id: i64,
+    pub item_id: Option<i64>,
+    pub claimed_at: Option<NaiveDateTime>,
+    pub print_count: i32,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = label_codes)]
+pub struct NewLabelCodeRow {
+    pub code: String,
+    pub batch_id: i64,
+    pub item_id: Option<i64>,
+    pub claimed_at: Option<NaiveDateTime>,
+    pub print_count: i32,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct WeeeBatchRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub recycler_id: i64,
+    pub status: String,
+    pub weight_g: Option<i64>,
+    pub waste_form_ref: Option<String>,
+    pub notes: Option<String>,
+    pub opened_by: i64,
+    pub opened_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+    pub handed_over_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = weee_batches)]
+pub struct NewWeeeBatchRow<'a> {
+    pub site_id: i64,
+    pub recycler_id: i64,
+    pub status: &'a str,
+    pub notes: Option<&'a str>,
+    pub opened_by: i64,
+    pub opened_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct ItemRow {
+    pub id: i64,
+    pub code: String,
+    pub kind: String,
+    pub category: String,
+    pub state: String,
+    pub version: i64,
+    pub site_id: i64,
+    pub parent_id: Option<i64>,
+    pub origin_id: Option<i64>,
+    pub collection_id: Option<i64>,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub serial_norm: Option<String>,
+    pub asset_tag: Option<String>,
+    pub asset_tag_norm: Option<String>,
+    pub specs: String,
+    pub weight_g: Option<i64>,
+    pub weight_estimated: bool,
+    pub functional_grade: Option<String>,
+    pub cosmetic_grade: Option<String>,
+    pub weee_batch_id: Option<i64>,
+    pub lifecycle: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = items)]
+pub struct NewItemRow {
+    pub code: String,
+    pub kind: String,
+    pub category: String,
+    pub state: String,
+    pub version: i64,
+    pub site_id: i64,
+    pub parent_id: Option<i64>,
+    pub origin_id: Option<i64>,
+    pub collection_id: Option<i64>,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub serial_norm: Option<String>,
+    pub asset_tag: Option<String>,
+    pub asset_tag_norm: Option<String>,
+    pub specs: String,
+    pub weight_g: Option<i64>,
+    pub weight_estimated: bool,
+    pub functional_grade: Option<String>,
+    pub cosmetic_grade: Option<String>,
+    pub weee_batch_id: Option<i64>,
+    pub lifecycle: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct EventRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub event_type: String,
+    pub payload: String,
+    pub actor_id: Option<i64>,
+    pub bench_id: Option<i64>,
+    pub site_id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub version: i64,
+    pub key_owner: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub response: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = item_events)]
+pub struct NewEventRow {
+    pub item_id: i64,
+    pub event_type: String,
+    pub payload: String,
+    pub actor_id: Option<i64>,
+    pub bench_id: Option<i64>,
+    pub site_id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub recorded_at: NaiveDateTime,
+    pub version: i64,
+    pub key_owner: Option<String>,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+    pub response: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = drives)]
+pub struct NewDriveRow {
+    pub item_id: i64,
+    pub serial: String,
+    pub serial_norm: String,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub size_gb: Option<i32>,
+    pub bus: Option<String>,
+    pub media: Option<String>,
+    pub event_id: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = erasure_records)]
+pub struct NewErasureRow {
+    pub event_id: i64,
+    pub item_id: i64,
+    pub drive_serial: String,
+    pub level: String,
+    pub technique: String,
+    pub tool: String,
+    pub tool_version: Option<String>,
+    pub method: Option<String>,
+    pub passes: Option<i32>,
+    pub verified: bool,
+    pub started_at: NaiveDateTime,
+    pub ended_at: NaiveDateTime,
+    pub result: String,
+    pub report: Option<String>,
+    pub operator_id: Option<i64>,
+    pub bench_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = qa_reports)]
+pub struct NewQaReportRow {
+    pub event_id: i64,
+    pub item_id: i64,
+    pub passed: bool,
+    pub functional_grade: Option<String>,
+    pub cosmetic_grade: Option<String>,
+    pub os_installed: Option<String>,
+    pub checks: String,
+    pub notes: Option<String>,
+    pub tester_id: Option<i64>,
+    pub bench_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}

@@ -1,0 +1,366 @@
+//! HTTP handlers of `/api/v1`, each a thin layer over `service`: extract, run on the
+//! blocking pool inside a transaction, answer JSON.
+
+use crate::auth::{self, Actor, request_lang};
+use crate::db::{Db, DbConnection};
+use crate::error::{ApiError, ApiResult};
+use crate::service::{admin, collections, events, items, labels, weee};
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::Connection;
+use filiere_shared::api::*;
+use filiere_shared::error::ErrorBody;
+use filiere_shared::*;
+use serde::Deserialize;
+use web::{Data, Json, Path, Query};
+
+/// Runs `f` on a read connection, off the async workers.
+pub async fn read<T, F>(db: &Data<Db>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+{
+    let db = db.clone();
+    web::block(move || {
+        let mut conn = db.read.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
+/// Runs `f` in one write transaction: any error rolls everything back.
+pub async fn write<T, F>(db: &Data<Db>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+{
+    let db = db.clone();
+    web::block(move || {
+        let mut conn = db.write.get()?;
+        conn.transaction::<T, ApiError, _>(|c| f(c))
+    })
+    .await?
+}
+
+/// Write with one retry after a unique-key race (two requests with one idempotency key
+/// at once): the retry finds the winner's answer.
+async fn write_idempotent<T, F>(db: &Data<Db>, f: F) -> ApiResult<T>
+where
+    T: Send + 'static,
+    F: Fn(&mut DbConnection) -> ApiResult<T> + Send + Clone + 'static,
+{
+    match write(db, f.clone()).await {
+        Err(e) if e.code == ErrorCode::Duplicate => write(db, f).await,
+        other => other,
+    }
+}
+
+fn localise<T>(actor: &Actor, r: ApiResult<T>) -> ApiResult<T> {
+    r.map_err(|e| e.in_lang(actor.lang))
+}
+
+// ---------------------------------------------------------------- health
+
+#[utoipa::path(get, path = "/health", tag = "system",
+    responses((status = 200, body = Health), (status = 503, body = ErrorBody)))]
+pub async fn health(db: Data<Db>) -> ApiResult<Json<Health>> {
+    let backend = db.backend;
+    read(&db, |c| {
+        use diesel::connection::SimpleConnection;
+        c.batch_execute("SELECT 1")
+            .map_err(|e| ApiError::new(ErrorCode::Unavailable).with_message(e.to_string()))
+    })
+    .await?;
+    Ok(Json(Health {
+        status: "ok".into(),
+        database: backend.name().into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    }))
+}
+
+// ---------------------------------------------------------------- auth
+
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody)))]
+pub async fn login(req: HttpRequest, db: Data<Db>, body: Json<LoginRequest>) -> ApiResult<Json<SessionResponse>> {
+    let lang = request_lang(&req);
+    let body = body.into_inner();
+    write(&db, move |c| auth::login(c, &body, lang)).await.map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/badge", tag = "auth", request_body = BadgeLoginRequest,
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn badge_login(req: HttpRequest, db: Data<Db>, body: Json<BadgeLoginRequest>) -> ApiResult<Json<SessionResponse>> {
+    let lang = request_lang(&req);
+    let body = body.into_inner();
+    write(&db, move |c| auth::badge_login(c, &body, lang)).await.map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(actor: Actor, db: Data<Db>) -> ApiResult<HttpResponse> {
+    write(&db, move |c| auth::logout(c, &actor)).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(actor: Actor, db: Data<Db>) -> ApiResult<Json<UserView>> {
+    read(&db, move |c| {
+        use crate::schema::users;
+        use diesel::prelude::*;
+        let row: crate::models::UserRow = users::table.find(actor.user.0).first(c)?;
+        admin::user_view(&row)
+    })
+    .await
+    .map(Json)
+}
+
+// ---------------------------------------------------------------- admin
+
+macro_rules! list_handler {
+    ($name:ident, $path:literal, $tag:literal, $view:ty, $f:path) => {
+        #[utoipa::path(get, path = $path, tag = $tag, security(("bearer" = [])),
+            responses((status = 200, body = Vec<$view>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+        pub async fn $name(actor: Actor, db: Data<Db>) -> ApiResult<Json<Vec<$view>>> {
+            let a = actor.clone();
+            localise(&actor, read(&db, move |c| $f(c, &a)).await).map(Json)
+        }
+    };
+}
+
+macro_rules! create_handler {
+    ($name:ident, $path:literal, $tag:literal, $req:ty, $view:ty, $f:expr) => {
+        #[utoipa::path(post, path = $path, tag = $tag, security(("bearer" = [])), request_body = $req,
+            responses((status = 201, body = $view), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+        pub async fn $name(actor: Actor, db: Data<Db>, body: Json<$req>) -> ApiResult<HttpResponse> {
+            let a = actor.clone();
+            let body = body.into_inner();
+            let v: $view = localise(&actor, write(&db, move |c| ($f)(c, &a, &body)).await)?;
+            Ok(HttpResponse::Created().json(v))
+        }
+    };
+}
+
+list_handler!(list_regions, "/api/v1/regions", "admin", RegionView, admin::list_regions);
+create_handler!(create_region, "/api/v1/regions", "admin", NewRegion, RegionView, admin::create_region);
+list_handler!(list_sites, "/api/v1/sites", "admin", SiteView, admin::list_sites);
+create_handler!(create_site, "/api/v1/sites", "admin", NewSite, SiteView, admin::create_site);
+list_handler!(list_organisations, "/api/v1/organisations", "admin", OrganisationView, admin::list_organisations);
+create_handler!(create_organisation, "/api/v1/organisations", "admin", NewOrganisation, OrganisationView, admin::create_organisation);
+list_handler!(list_users, "/api/v1/users", "admin", UserView, admin::list_users);
+create_handler!(create_user, "/api/v1/users", "admin", NewUser, UserView,
+    |c: &mut DbConnection, a: &Actor, b: &NewUser| admin::create_user(c, Some(a), b));
+list_handler!(list_benches, "/api/v1/benches", "admin", BenchView, admin::list_benches);
+create_handler!(create_bench, "/api/v1/benches", "admin", NewBench, NewBenchResponse, admin::create_bench);
+list_handler!(list_collections, "/api/v1/collections", "collections", CollectionView, collections::list);
+create_handler!(create_collection, "/api/v1/collections", "collections", NewCollection, CollectionView, collections::create);
+create_handler!(allocate_labels, "/api/v1/label-batches", "labels", NewLabelBatch, LabelBatchView, labels::allocate);
+list_handler!(list_weee, "/api/v1/weee-batches", "weee", WeeeBatchView, weee::list);
+create_handler!(open_weee, "/api/v1/weee-batches", "weee", NewWeeeBatch, WeeeBatchView, weee::open);
+
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])), request_body = UpdateUser,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn update_user(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<UpdateUser>) -> ApiResult<Json<UserView>> {
+    let a = actor.clone();
+    let (id, body) = (UserId(id.into_inner()), body.into_inner());
+    localise(&actor, write(&db, move |c| admin::update_user(c, &a, id, &body)).await).map(Json)
+}
+
+#[utoipa::path(delete, path = "/api/v1/benches/{id}", tag = "admin", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = BenchView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_bench(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<BenchView>> {
+    let a = actor.clone();
+    let id = BenchId(id.into_inner());
+    localise(&actor, write(&db, move |c| admin::revoke_bench(c, &a, id)).await).map(Json)
+}
+
+// ---------------------------------------------------------------- collections
+
+#[utoipa::path(get, path = "/api/v1/collections/{id}", tag = "collections", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = CollectionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn get_collection(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<CollectionView>> {
+    let a = actor.clone();
+    let id = CollectionId(id.into_inner());
+    localise(&actor, read(&db, move |c| collections::get(c, &a, id)).await).map(Json)
+}
+
+// ---------------------------------------------------------------- labels
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct SiteFilter {
+    pub site: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/label-batches", tag = "labels", security(("bearer" = [])),
+    params(SiteFilter),
+    responses((status = 200, body = Vec<LabelBatchView>, description = "Batches with their unclaimed codes"), (status = 403, body = ErrorBody)))]
+pub async fn list_labels(actor: Actor, db: Data<Db>, q: Query<SiteFilter>) -> ApiResult<Json<Vec<LabelBatchView>>> {
+    let a = actor.clone();
+    let site = q.site.map(SiteId);
+    localise(&actor, read(&db, move |c| labels::list(c, &a, site)).await).map(Json)
+}
+
+// ---------------------------------------------------------------- items
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveQuery {
+    /// Whatever was scanned or typed: a code, a label URL, a serial, an asset tag.
+    pub q: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/resolve", tag = "items", security(("bearer" = [])),
+    params(ResolveQuery),
+    responses((status = 200, body = Resolved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn resolve(actor: Actor, db: Data<Db>, q: Query<ResolveQuery>) -> ApiResult<Json<Resolved>> {
+    let a = actor.clone();
+    let input = q.into_inner().q;
+    localise(&actor, read(&db, move |c| items::resolve(c, &input, &a)).await).map(Json)
+}
+
+#[utoipa::path(get, path = "/api/v1/items", tag = "items", security(("bearer" = [])),
+    params(ItemQuery),
+    responses((status = 200, body = ItemPage, description = "For social workers: a SaleItemPage"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_items(actor: Actor, db: Data<Db>, q: Query<ItemQuery>) -> ApiResult<HttpResponse> {
+    let a = actor.clone();
+    let q = q.into_inner();
+    let page = localise(&actor, read(&db, move |c| items::list(c, &q, &a)).await)?;
+    Ok(match page {
+        items::Page::Items(p) => HttpResponse::Ok().json(p),
+        items::Page::Sale(p) => HttpResponse::Ok().json(p),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = ItemView, description = "For social workers: a SaleItemView"), (status = 404, body = ErrorBody)))]
+pub async fn get_item(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<HttpResponse> {
+    let a = actor.clone();
+    let id = ItemId(id.into_inner());
+    let r = localise(&actor, read(&db, move |c| items::get(c, id, &a)).await)?;
+    Ok(match r {
+        items::ItemOrSale::Item(v) => HttpResponse::Ok().json(v),
+        items::ItemOrSale::Sale(v) => HttpResponse::Ok().json(v),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/items/{id}/history", tag = "items", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = HistoryView), (status = 404, body = ErrorBody)))]
+pub async fn item_history(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<HistoryView>> {
+    let a = actor.clone();
+    let id = ItemId(id.into_inner());
+    localise(&actor, read(&db, move |c| items::history(c, id, &a)).await).map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/items", tag = "items", security(("bearer" = [])), request_body = RegisterItem,
+    responses((status = 201, body = EventResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register_item(actor: Actor, db: Data<Db>, body: Json<RegisterItem>) -> ApiResult<HttpResponse> {
+    let a = actor.clone();
+    let body = body.into_inner();
+    let r = localise(&actor, write_idempotent(&db, move |c| events::register(c, &a, &body)).await)?;
+    Ok(HttpResponse::Created().json(r))
+}
+
+#[utoipa::path(post, path = "/api/v1/items/{id}/events", tag = "items", security(("bearer" = [])), request_body = EventRequest,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = EventResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn post_event(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<EventRequest>) -> ApiResult<Json<EventResponse>> {
+    let a = actor.clone();
+    let id = ItemId(id.into_inner());
+    let body = body.into_inner();
+    localise(&actor, write_idempotent(&db, move |c| events::apply(c, &a, id, &body)).await).map(Json)
+}
+
+fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId> {
+    match r {
+        ItemRef::Id(id) => Ok(*id),
+        ItemRef::Code(s) => {
+            let code = events::parse_code(a, s)?;
+            items::find_by_code(c, &code)?
+                .map(|(row, _)| ItemId(row.id))
+                .ok_or_else(|| a.err(ErrorCode::ItemNotFound))
+        }
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/events/batch", tag = "items", security(("bearer" = [])), request_body = BatchRequest,
+    responses((status = 200, body = BatchResponse, description = "One result per op, in order"), (status = 400, body = ErrorBody)))]
+pub async fn post_batch(actor: Actor, db: Data<Db>, body: Json<BatchRequest>) -> ApiResult<Json<BatchResponse>> {
+    let ops = body.into_inner().ops;
+    if ops.len() > 1000 {
+        return Err(actor.err(ErrorCode::PayloadTooLarge));
+    }
+    let mut results = Vec::with_capacity(ops.len());
+    for (index, op) in ops.into_iter().enumerate() {
+        let a = actor.clone();
+        let key = match &op {
+            BatchOp::Register(r) => r.idempotency_key.clone(),
+            BatchOp::Event { request, .. } => request.idempotency_key.clone(),
+        };
+        let r = write_idempotent(&db, move |c| match &op {
+            BatchOp::Register(r) => events::register(c, &a, r),
+            BatchOp::Event { item, request } => {
+                let id = resolve_ref(c, &a, item)?;
+                events::apply(c, &a, id, request)
+            }
+        })
+        .await
+        .map_err(|e| e.in_lang(actor.lang));
+        results.push(match r {
+            Ok(ok) => BatchResult {
+                index,
+                idempotency_key: key,
+                status: 200,
+                ok: Some(ok),
+                error: None,
+            },
+            Err(e) => {
+                if e.code.http_status() >= 500 {
+                    tracing::error!(error = %e, "batch op failed");
+                }
+                BatchResult {
+                    index,
+                    idempotency_key: key,
+                    status: e.code.http_status(),
+                    ok: None,
+                    error: Some(e.body()),
+                }
+            }
+        });
+    }
+    Ok(Json(BatchResponse { results }))
+}
+
+// ---------------------------------------------------------------- WEEE
+
+#[utoipa::path(get, path = "/api/v1/weee-batches/{id}", tag = "weee", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = WeeeBatchView), (status = 404, body = ErrorBody)))]
+pub async fn get_weee(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<WeeeBatchView>> {
+    let a = actor.clone();
+    let id = WeeeBatchId(id.into_inner());
+    localise(&actor, read(&db, move |c| weee::get(c, &a, id)).await).map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/weee-batches/{id}/close", tag = "weee", security(("bearer" = [])), request_body = CloseWeeeBatch,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = WeeeBatchView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn close_weee(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<CloseWeeeBatch>) -> ApiResult<Json<WeeeBatchView>> {
+    let a = actor.clone();
+    let (id, body) = (WeeeBatchId(id.into_inner()), body.into_inner());
+    localise(&actor, write(&db, move |c| weee::close(c, &a, id, &body)).await).map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/weee-batches/{id}/handover", tag = "weee", security(("bearer" = [])), request_body = HandOverWeeeBatch,
+    params(("id" = i64, Path)),
+    responses((status = 200, body = WeeeBatchView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn hand_over_weee(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<HandOverWeeeBatch>) -> ApiResult<Json<WeeeBatchView>> {
+    let a = actor.clone();
+    let (id, body) = (WeeeBatchId(id.into_inner()), body.into_inner());
+    localise(&actor, write(&db, move |c| weee::hand_over(c, &a, id, &body)).await).map(Json)
+}

@@ -1,0 +1,294 @@
+// Diesel table definitions, one set for both backends (see migrations/).
+// Written by hand to match migrations/sqlite and migrations/postgres.
+
+diesel::table! {
+    regions (id) {
+        id -> BigInt,
+        name -> Text,
+        code -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> BigInt,
+        region_id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        address -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    organisations (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        siret -> Nullable<Text>,
+        public_body -> Bool,
+        region_id -> Nullable<BigInt>,
+        address -> Nullable<Text>,
+        weee_status -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        badge_hash -> Nullable<Text>,
+        site_id -> Nullable<BigInt>,
+        region_id -> Nullable<BigInt>,
+        organisation_id -> Nullable<BigInt>,
+        language -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    benches (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        bench_id -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    collections (id) {
+        id -> BigInt,
+        donor_id -> BigInt,
+        site_id -> BigInt,
+        pickup_date -> Date,
+        pickup_address -> Nullable<Text>,
+        declared_count -> Integer,
+        declared_weight_g -> Nullable<BigInt>,
+        legal_status -> Text,
+        waste_code -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    label_batches (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        bench_id -> Nullable<BigInt>,
+        count -> Integer,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    weee_batches (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        recycler_id -> BigInt,
+        status -> Text,
+        weight_g -> Nullable<BigInt>,
+        waste_form_ref -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        opened_by -> BigInt,
+        opened_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+        handed_over_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    items (id) {
+        id -> BigInt,
+        code -> Text,
+        kind -> Text,
+        category -> Text,
+        state -> Text,
+        version -> BigInt,
+        site_id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        origin_id -> Nullable<BigInt>,
+        collection_id -> Nullable<BigInt>,
+        brand -> Nullable<Text>,
+        model -> Nullable<Text>,
+        serial -> Nullable<Text>,
+        serial_norm -> Nullable<Text>,
+        asset_tag -> Nullable<Text>,
+        asset_tag_norm -> Nullable<Text>,
+        specs -> Text,
+        weight_g -> Nullable<BigInt>,
+        weight_estimated -> Bool,
+        functional_grade -> Nullable<Text>,
+        cosmetic_grade -> Nullable<Text>,
+        weee_batch_id -> Nullable<BigInt>,
+        lifecycle -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    label_codes (code) {
+        code -> Text,
+        batch_id -> BigInt,
+        item_id -> Nullable<BigInt>,
+        claimed_at -> Nullable<Timestamp>,
+        print_count -> Integer,
+    }
+}
+
+diesel::table! {
+    item_events (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        event_type -> Text,
+        payload -> Text,
+        actor_id -> Nullable<BigInt>,
+        bench_id -> Nullable<BigInt>,
+        site_id -> BigInt,
+        occurred_at -> Timestamp,
+        recorded_at -> Timestamp,
+        version -> BigInt,
+        key_owner -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        response -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    drives (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        serial -> Text,
+        serial_norm -> Text,
+        make -> Nullable<Text>,
+        model -> Nullable<Text>,
+        size_gb -> Nullable<Integer>,
+        bus -> Nullable<Text>,
+        media -> Nullable<Text>,
+        event_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    erasure_records (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        item_id -> BigInt,
+        drive_serial -> Text,
+        level -> Text,
+        technique -> Text,
+        tool -> Text,
+        tool_version -> Nullable<Text>,
+        method -> Nullable<Text>,
+        passes -> Nullable<Integer>,
+        verified -> Bool,
+        started_at -> Timestamp,
+        ended_at -> Timestamp,
+        result -> Text,
+        report -> Nullable<Text>,
+        operator_id -> Nullable<BigInt>,
+        bench_id -> Nullable<BigInt>,
+        voided_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    qa_reports (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        item_id -> BigInt,
+        passed -> Bool,
+        functional_grade -> Nullable<Text>,
+        cosmetic_grade -> Nullable<Text>,
+        os_installed -> Nullable<Text>,
+        checks -> Text,
+        notes -> Nullable<Text>,
+        tester_id -> Nullable<BigInt>,
+        bench_id -> Nullable<BigInt>,
+        voided_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sites -> regions (region_id));
+diesel::joinable!(organisations -> regions (region_id));
+diesel::joinable!(users -> sites (site_id));
+diesel::joinable!(users -> regions (region_id));
+diesel::joinable!(users -> organisations (organisation_id));
+diesel::joinable!(benches -> sites (site_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(sessions -> benches (bench_id));
+diesel::joinable!(collections -> organisations (donor_id));
+diesel::joinable!(collections -> sites (site_id));
+diesel::joinable!(collections -> users (created_by));
+diesel::joinable!(label_batches -> sites (site_id));
+diesel::joinable!(label_batches -> benches (bench_id));
+diesel::joinable!(label_batches -> users (created_by));
+diesel::joinable!(weee_batches -> sites (site_id));
+diesel::joinable!(weee_batches -> organisations (recycler_id));
+diesel::joinable!(weee_batches -> users (opened_by));
+diesel::joinable!(items -> sites (site_id));
+diesel::joinable!(items -> collections (collection_id));
+diesel::joinable!(items -> weee_batches (weee_batch_id));
+diesel::joinable!(label_codes -> label_batches (batch_id));
+diesel::joinable!(label_codes -> items (item_id));
+diesel::joinable!(item_events -> items (item_id));
+diesel::joinable!(item_events -> users (actor_id));
+diesel::joinable!(item_events -> benches (bench_id));
+diesel::joinable!(item_events -> sites (site_id));
+diesel::joinable!(drives -> items (item_id));
+diesel::joinable!(drives -> item_events (event_id));
+diesel::joinable!(erasure_records -> item_events (event_id));
+diesel::joinable!(erasure_records -> items (item_id));
+diesel::joinable!(erasure_records -> users (operator_id));
+diesel::joinable!(erasure_records -> benches (bench_id));
+diesel::joinable!(qa_reports -> item_events (event_id));
+diesel::joinable!(qa_reports -> items (item_id));
+diesel::joinable!(qa_reports -> users (tester_id));
+diesel::joinable!(qa_reports -> benches (bench_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    sites,
+    organisations,
+    users,
+    benches,
+    sessions,
+    collections,
+    label_batches,
+    weee_batches,
+    items,
+    label_codes,
+    item_events,
+    drives,
+    erasure_records,
+    qa_reports,
+);

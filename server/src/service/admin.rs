@@ -1,0 +1,436 @@
+//! Administration: regions, sites, organisations, users, benches. Admin only.
+
+use super::{check, parse_stored};
+use crate::auth::{Actor, hash_password, hash_secret, new_token};
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::models::*;
+use crate::schema::{benches, organisations, regions, sites, users};
+use diesel::prelude::*;
+use filiere_shared::api::*;
+use filiere_shared::validate::{self, FieldError};
+use filiere_shared::*;
+
+fn admin(actor: &Actor) -> ApiResult<()> {
+    actor.require(&[Role::Admin])
+}
+
+fn duplicate(actor: &Actor, e: diesel::result::Error) -> ApiError {
+    let err = ApiError::from(e);
+    if err.code == ErrorCode::Duplicate {
+        err.in_lang(actor.lang)
+    } else {
+        err
+    }
+}
+
+pub fn region_view(r: RegionRow) -> RegionView {
+    RegionView {
+        id: RegionId(r.id),
+        name: r.name,
+        code: r.code,
+    }
+}
+
+pub fn list_regions(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<RegionView>> {
+    let rows: Vec<RegionRow> = regions::table.order(regions::id).load(conn)?;
+    let _ = actor;
+    Ok(rows.into_iter().map(region_view).collect())
+}
+
+pub fn create_region(conn: &mut DbConnection, actor: &Actor, r: &NewRegion) -> ApiResult<RegionView> {
+    admin(actor)?;
+    check(actor, validate::text("name", &r.name, 100))?;
+    check(actor, validate::text("code", &r.code, 10))?;
+    let id: i64 = diesel::insert_into(regions::table)
+        .values(NewRegionRow {
+            name: r.name.trim(),
+            code: r.code.trim(),
+            created_at: now(),
+        })
+        .returning(regions::id)
+        .get_result(conn)
+        .map_err(|e| duplicate(actor, e))?;
+    Ok(region_view(regions::table.find(id).first(conn)?))
+}
+
+pub fn site_view(s: SiteRow) -> ApiResult<SiteView> {
+    Ok(SiteView {
+        id: SiteId(s.id),
+        region: RegionId(s.region_id),
+        name: s.name,
+        kind: parse_stored(&s.kind)?,
+        address: s.address,
+    })
+}
+
+pub fn list_sites(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<SiteView>> {
+    let _ = actor;
+    let rows: Vec<SiteRow> = sites::table.order(sites::id).load(conn)?;
+    rows.into_iter().map(site_view).collect()
+}
+
+pub fn create_site(conn: &mut DbConnection, actor: &Actor, s: &NewSite) -> ApiResult<SiteView> {
+    admin(actor)?;
+    check(actor, validate::text("name", &s.name, 100))?;
+    check(actor, validate::opt_text("address", s.address.as_deref(), 300))?;
+    let exists: Option<i64> = regions::table
+        .find(s.region.0)
+        .select(regions::id)
+        .first(conn)
+        .optional()?;
+    if exists.is_none() {
+        return Err(actor.err(ErrorCode::RegionNotFound));
+    }
+    let id: i64 = diesel::insert_into(sites::table)
+        .values(NewSiteRow {
+            region_id: s.region.0,
+            name: s.name.trim(),
+            kind: s.kind.as_str(),
+            address: s.address.as_deref(),
+            created_at: now(),
+        })
+        .returning(sites::id)
+        .get_result(conn)?;
+    site_view(sites::table.find(id).first(conn)?)
+}
+
+pub fn org_view(o: OrganisationRow) -> ApiResult<OrganisationView> {
+    Ok(OrganisationView {
+        id: OrgId(o.id),
+        name: o.name,
+        kind: parse_stored(&o.kind)?,
+        siret: o.siret,
+        public_body: o.public_body,
+        region: o.region_id.map(RegionId),
+        address: o.address,
+        weee_status: o.weee_status,
+        contact: o.contact,
+    })
+}
+
+/// Organisations are read by every staff role (donors on collections, recyclers on
+/// WEEE batches); social workers see their own only.
+pub fn list_organisations(
+    conn: &mut DbConnection,
+    actor: &Actor,
+) -> ApiResult<Vec<OrganisationView>> {
+    let mut q = organisations::table.order(organisations::id).into_boxed();
+    if actor.role == Role::SocialWorker {
+        q = q.filter(organisations::id.eq(actor.org.map(|o| o.0).unwrap_or(-1)));
+    }
+    let rows: Vec<OrganisationRow> = q.load(conn)?;
+    rows.into_iter().map(org_view).collect()
+}
+
+pub fn create_organisation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    o: &NewOrganisation,
+) -> ApiResult<OrganisationView> {
+    admin(actor)?;
+    check(actor, validate::text("name", &o.name, 200))?;
+    if let Some(s) = &o.siret {
+        check(actor, validate::siret("siret", s))?;
+    }
+    for (f, v, m) in [
+        ("address", &o.address, 300),
+        ("weee_status", &o.weee_status, 300),
+        ("contact", &o.contact, 300),
+    ] {
+        check(actor, validate::opt_text(f, v.as_deref(), m))?;
+    }
+    if let Some(r) = o.region {
+        let exists: Option<i64> = regions::table
+            .find(r.0)
+            .select(regions::id)
+            .first(conn)
+            .optional()?;
+        if exists.is_none() {
+            return Err(actor.err(ErrorCode::RegionNotFound));
+        }
+    }
+    let siret = o
+        .siret
+        .as_ref()
+        .map(|s| s.chars().filter(|c| c.is_ascii_digit()).collect::<String>());
+    let id: i64 = diesel::insert_into(organisations::table)
+        .values(NewOrganisationRow {
+            name: o.name.trim(),
+            kind: o.kind.as_str(),
+            siret,
+            public_body: o.public_body,
+            region_id: o.region.map(|r| r.0),
+            address: o.address.as_deref(),
+            weee_status: o.weee_status.as_deref(),
+            contact: o.contact.as_deref(),
+            created_at: now(),
+        })
+        .returning(organisations::id)
+        .get_result(conn)
+        .map_err(|e| duplicate(actor, e))?;
+    org_view(organisations::table.find(id).first(conn)?)
+}
+
+pub fn user_view(u: &UserRow) -> ApiResult<UserView> {
+    Ok(UserView {
+        id: UserId(u.id),
+        username: u.username.clone(),
+        display_name: u.display_name.clone(),
+        role: parse_stored(&u.role)?,
+        site: u.site_id.map(SiteId),
+        region: u.region_id.map(RegionId),
+        organisation: u.organisation_id.map(OrgId),
+        language: Lang::parse(&u.language).unwrap_or_default(),
+        active: u.active,
+        has_badge: u.badge_hash.is_some(),
+    })
+}
+
+pub fn list_users(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<UserView>> {
+    admin(actor)?;
+    let rows: Vec<UserRow> = users::table.order(users::id).load(conn)?;
+    rows.iter().map(user_view).collect()
+}
+
+fn badge_hash(actor: Option<&Actor>, badge: &str) -> ApiResult<String> {
+    let lang = actor.map(|a| a.lang).unwrap_or_default();
+    let b = BadgeCode::parse(badge).map_err(|_| {
+        ApiError::field(
+            FieldError::new(
+                "badge",
+                "badge invalide (attendu : FB suivi d'un code à 8 caractères)",
+                "invalid badge (expected FB followed by an 8-character code)",
+            ),
+            lang,
+        )
+    })?;
+    Ok(hash_secret(&b.as_str()))
+}
+
+fn check_password(actor: Option<&Actor>, p: &str) -> ApiResult<()> {
+    let lang = actor.map(|a| a.lang).unwrap_or_default();
+    if p.chars().count() < 10 || p.len() > 200 {
+        return Err(ApiError::field(
+            FieldError::new(
+                "password",
+                "10 à 200 caractères",
+                "10 to 200 characters",
+            ),
+            lang,
+        ));
+    }
+    Ok(())
+}
+
+/// Creates a user. `actor` is `None` when called from the command line.
+pub fn create_user(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    u: &NewUser,
+) -> ApiResult<UserView> {
+    let lang = actor.map(|a| a.lang).unwrap_or_default();
+    if let Some(a) = actor {
+        admin(a)?;
+    }
+    let field = |e: Result<(), FieldError>| e.map_err(|e| ApiError::field(e, lang));
+    field(validate::text("username", &u.username, 50))?;
+    if !u
+        .username
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(ApiError::field(
+            FieldError::new(
+                "username",
+                "lettres, chiffres, « . », « _ » et « - » seulement",
+                "letters, digits, '.', '_' and '-' only",
+            ),
+            lang,
+        ));
+    }
+    field(validate::text("display_name", &u.display_name, 100))?;
+    let scope_error = |fr: &str, en: &str| ApiError::field(FieldError::new("role", fr, en), lang);
+    let (site, region, org) = match u.role {
+        Role::Technician => {
+            let s = u.site.ok_or_else(|| scope_error("un technicien a un site", "a technician has a site"))?;
+            (Some(s.0), None, None)
+        }
+        Role::Coordinator => {
+            let r = u.region.ok_or_else(|| {
+                scope_error("un coordinateur a une région", "a coordinator has a region")
+            })?;
+            (None, Some(r.0), None)
+        }
+        Role::SocialWorker => {
+            let o = u.organisation.ok_or_else(|| {
+                scope_error(
+                    "un travailleur social a une organisation",
+                    "a social worker has an organisation",
+                )
+            })?;
+            let (kind, region): (String, Option<i64>) = organisations::table
+                .find(o.0)
+                .select((organisations::kind, organisations::region_id))
+                .first(conn)
+                .optional()?
+                .ok_or_else(|| ApiError::new(ErrorCode::OrganisationNotFound).in_lang(lang))?;
+            if kind != OrgKind::SocialPartner.as_str() {
+                return Err(ApiError::new(ErrorCode::InvalidRecipient).in_lang(lang));
+            }
+            (None, region, Some(o.0))
+        }
+        Role::Admin => (None, None, None),
+    };
+    if let Some(s) = site {
+        let exists: Option<i64> = sites::table.find(s).select(sites::id).first(conn).optional()?;
+        if exists.is_none() {
+            return Err(ApiError::new(ErrorCode::SiteNotFound).in_lang(lang));
+        }
+    }
+    if let Some(r) = region {
+        let exists: Option<i64> = regions::table.find(r).select(regions::id).first(conn).optional()?;
+        if exists.is_none() {
+            return Err(ApiError::new(ErrorCode::RegionNotFound).in_lang(lang));
+        }
+    }
+    let password_hash = match &u.password {
+        Some(p) => {
+            check_password(actor, p)?;
+            Some(hash_password(p)?)
+        }
+        None => None,
+    };
+    let badge = u.badge.as_deref().map(|b| badge_hash(actor, b)).transpose()?;
+    let id: i64 = diesel::insert_into(users::table)
+        .values(NewUserRow {
+            username: u.username.trim(),
+            display_name: u.display_name.trim(),
+            role: u.role.as_str(),
+            password_hash,
+            badge_hash: badge,
+            site_id: site,
+            region_id: region,
+            organisation_id: org,
+            language: u.language.as_str(),
+            active: true,
+            created_at: now(),
+        })
+        .returning(users::id)
+        .get_result(conn)
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    user_view(&users::table.find(id).first(conn)?)
+}
+
+pub fn update_user(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: UserId,
+    u: &UpdateUser,
+) -> ApiResult<UserView> {
+    admin(actor)?;
+    let row: UserRow = users::table
+        .find(id.0)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::UserNotFound))?;
+    if let Some(name) = &u.display_name {
+        check(actor, validate::text("display_name", name, 100))?;
+    }
+    let password = match &u.password {
+        Some(p) => {
+            check_password(Some(actor), p)?;
+            Some(hash_password(p)?)
+        }
+        None => None,
+    };
+    let badge = u.badge.as_deref().map(|b| badge_hash(Some(actor), b)).transpose()?;
+    diesel::update(users::table.find(row.id))
+        .set((
+            users::active.eq(u.active.unwrap_or(row.active)),
+            users::language.eq(u.language.map(|l| l.as_str().to_owned()).unwrap_or(row.language.clone())),
+            users::display_name.eq(u.display_name.clone().unwrap_or(row.display_name.clone())),
+            users::password_hash.eq(password.or(row.password_hash.clone())),
+            users::badge_hash.eq(badge.or(row.badge_hash.clone())),
+        ))
+        .execute(conn)
+        .map_err(|e| ApiError::from(e).in_lang(actor.lang))?;
+    user_view(&users::table.find(row.id).first(conn)?)
+}
+
+pub fn bench_view(b: &BenchRow) -> BenchView {
+    BenchView {
+        id: BenchId(b.id),
+        site: SiteId(b.site_id),
+        name: b.name.clone(),
+        active: b.active,
+    }
+}
+
+pub fn list_benches(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<BenchView>> {
+    admin(actor)?;
+    let rows: Vec<BenchRow> = benches::table.order(benches::id).load(conn)?;
+    Ok(rows.iter().map(bench_view).collect())
+}
+
+pub fn create_bench(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &NewBench,
+) -> ApiResult<NewBenchResponse> {
+    admin(actor)?;
+    check(actor, validate::text("name", &b.name, 100))?;
+    let exists: Option<i64> = sites::table.find(b.site.0).select(sites::id).first(conn).optional()?;
+    if exists.is_none() {
+        return Err(actor.err(ErrorCode::SiteNotFound));
+    }
+    let token = new_token("flb");
+    let id: i64 = diesel::insert_into(benches::table)
+        .values(NewBenchRow {
+            site_id: b.site.0,
+            name: b.name.trim(),
+            token_hash: hash_secret(&token),
+            active: true,
+            created_at: now(),
+        })
+        .returning(benches::id)
+        .get_result(conn)?;
+    let row: BenchRow = benches::table.find(id).first(conn)?;
+    Ok(NewBenchResponse {
+        bench: bench_view(&row),
+        token,
+    })
+}
+
+/// Creates a bench with a chosen token (demo data, tests).
+pub fn create_bench_with_token(
+    conn: &mut DbConnection,
+    site: SiteId,
+    name: &str,
+    token: &str,
+) -> ApiResult<BenchView> {
+    let id: i64 = diesel::insert_into(benches::table)
+        .values(NewBenchRow {
+            site_id: site.0,
+            name,
+            token_hash: hash_secret(token),
+            active: true,
+            created_at: now(),
+        })
+        .returning(benches::id)
+        .get_result(conn)?;
+    let row: BenchRow = benches::table.find(id).first(conn)?;
+    Ok(bench_view(&row))
+}
+
+pub fn revoke_bench(conn: &mut DbConnection, actor: &Actor, id: BenchId) -> ApiResult<BenchView> {
+    admin(actor)?;
+    let n = diesel::update(benches::table.find(id.0))
+        .set(benches::active.eq(false))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(actor.err(ErrorCode::BenchNotFound));
+    }
+    let row: BenchRow = benches::table.find(id.0).first(conn)?;
+    Ok(bench_view(&row))
+}

@@ -1,0 +1,1040 @@
+//! Writing events: registration by claiming a code, and every lifecycle step, with
+//! idempotency keys and optimistic concurrency. Each call runs inside the caller's
+//! transaction: a refusal rolls back and nothing is written.
+
+use super::items::{full_view, lifecycle_of, load_item};
+use super::{check, normalise, site_region};
+use crate::auth::Actor;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::models::*;
+use crate::schema::{
+    collections, drives, erasure_records, item_events, items, label_codes, qa_reports,
+    weee_batches,
+};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use filiere_shared::api::*;
+use filiere_shared::code::LabelCode;
+use filiere_shared::lifecycle::{
+    self, Context, DriveSpec, ErasureData, EventPayload, Lifecycle, QaData, WeeeBatchFacts,
+};
+use filiere_shared::validate;
+use filiere_shared::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::str::FromStr;
+
+/// Who wrote an event, where and when.
+struct Stamp {
+    actor: Option<i64>,
+    bench: Option<i64>,
+    occurred_at: chrono::NaiveDateTime,
+    recorded_at: chrono::NaiveDateTime,
+}
+
+impl Stamp {
+    fn new(actor: &Actor, occurred_at: Option<DateTime<Utc>>) -> Stamp {
+        let recorded_at = now();
+        Stamp {
+            actor: Some(actor.user.0),
+            bench: actor.bench.map(|b| b.0),
+            occurred_at: occurred_at.map(truncate).unwrap_or(recorded_at),
+            recorded_at,
+        }
+    }
+}
+
+/// The idempotency key of a request, with the hash of its body.
+struct Key {
+    owner: String,
+    key: String,
+    hash: String,
+}
+
+fn request_key<T: Serialize>(actor: &Actor, key: &str, scope: &str, body: &T) -> ApiResult<Key> {
+    check(actor, validate::idempotency_key(key))?;
+    let json = serde_json::to_vec(body).map_err(ApiError::internal)?;
+    let mut h = Sha256::new();
+    h.update(scope.as_bytes());
+    h.update([0]);
+    h.update(&json);
+    Ok(Key {
+        owner: actor.key_owner(),
+        key: key.to_owned(),
+        hash: hex::encode(h.finalize()),
+    })
+}
+
+/// The first answer to this key, if it was used before; a conflict if it was used for
+/// another request.
+fn replayed(conn: &mut DbConnection, key: &Key, actor: &Actor) -> ApiResult<Option<EventResponse>> {
+    let found: Option<(Option<String>, Option<String>)> = item_events::table
+        .filter(item_events::key_owner.eq(&key.owner))
+        .filter(item_events::idempotency_key.eq(&key.key))
+        .select((item_events::request_hash, item_events::response))
+        .first(conn)
+        .optional()?;
+    match found {
+        None => Ok(None),
+        Some((Some(hash), Some(response))) if hash == key.hash => Ok(Some(
+            serde_json::from_str(&response).map_err(ApiError::internal)?,
+        )),
+        Some(_) => Err(actor.err(ErrorCode::IdempotencyConflict)),
+    }
+}
+
+/// Looks a key up again after a unique-key race (PostgreSQL: two requests with one key
+/// at the same time; the loser answers with the winner's response).
+pub fn replay_after_race<T: Serialize>(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    key: &str,
+    scope: &str,
+    body: &T,
+) -> ApiResult<Option<EventResponse>> {
+    let key = request_key(actor, key, scope, body)?;
+    replayed(conn, &key, actor)
+}
+
+fn text_opt(actor: &Actor, field: &str, v: &Option<String>, max: usize) -> ApiResult<()> {
+    check(actor, validate::opt_text(field, v.as_deref(), max))
+}
+
+fn validate_specs(actor: &Actor, s: &Specs) -> ApiResult<()> {
+    text_opt(actor, "specs.cpu", &s.cpu, 100)?;
+    text_opt(actor, "specs.storage_type", &s.storage_type, 50)?;
+    text_opt(actor, "specs.gpu", &s.gpu, 100)?;
+    text_opt(actor, "specs.part_spec", &s.part_spec, 100)?;
+    if let Some(r) = s.ram_gb {
+        check(actor, validate::range("specs.ram_gb", r.into(), 0, 4096))?;
+    }
+    if let Some(r) = s.storage_gb {
+        check(actor, validate::range("specs.storage_gb", r.into(), 0, 1_000_000))?;
+    }
+    if let Some(x) = s.screen_inches
+        && !(x.is_finite() && (1.0..=120.0).contains(&x))
+    {
+        return Err(ApiError::field(
+            validate::FieldError::new(
+                "specs.screen_inches",
+                "doit être entre 1 et 120",
+                "must be between 1 and 120",
+            ),
+            actor.lang,
+        ));
+    }
+    if let Some(y) = s.year {
+        check(actor, validate::range("specs.year", y.into(), 1970, 2100))?;
+    }
+    Ok(())
+}
+
+fn validate_weight(actor: &Actor, w: Option<i64>) -> ApiResult<()> {
+    match w {
+        Some(g) => check(actor, validate::range("weight_g", g, 1, 500_000)),
+        None => Ok(()),
+    }
+}
+
+fn validate_drives(actor: &Actor, drives: &[DriveSpec]) -> ApiResult<()> {
+    if drives.len() > 64 {
+        return Err(ApiError::field(
+            validate::FieldError::new("drives", "64 disques au plus", "at most 64 drives"),
+            actor.lang,
+        ));
+    }
+    for d in drives {
+        check(actor, validate::text("drives.serial", &d.serial, 100))?;
+        text_opt(actor, "drives.make", &d.make, 100)?;
+        text_opt(actor, "drives.model", &d.model, 100)?;
+        if let Some(s) = d.size_gb {
+            check(actor, validate::range("drives.size_gb", s.into(), 1, 1_000_000))?;
+        }
+    }
+    Ok(())
+}
+
+fn validate_erasure(actor: &Actor, serial: &str, e: &ErasureData) -> ApiResult<()> {
+    check(actor, validate::text("serial", serial, 100))?;
+    check(actor, validate::text("tool", &e.tool, 100))?;
+    text_opt(actor, "tool_version", &e.tool_version, 50)?;
+    text_opt(actor, "method", &e.method, 100)?;
+    text_opt(actor, "report", &e.report, 1_000_000)?;
+    if let Some(p) = e.passes {
+        check(actor, validate::range("passes", p.into(), 0, 100))?;
+    }
+    if e.ended_at < e.started_at {
+        return Err(ApiError::field(
+            validate::FieldError::new(
+                "ended_at",
+                "la fin précède le début",
+                "the end is before the start",
+            ),
+            actor.lang,
+        ));
+    }
+    Ok(())
+}
+
+fn validate_qa(actor: &Actor, r: &QaData) -> ApiResult<()> {
+    if r.checks.is_empty() || r.checks.len() > 50 {
+        return Err(ApiError::field(
+            validate::FieldError::new(
+                "checks",
+                "de 1 à 50 lignes de contrôle",
+                "1 to 50 checklist lines",
+            ),
+            actor.lang,
+        ));
+    }
+    let mut seen = Vec::new();
+    for l in &r.checks {
+        if seen.contains(&l.check) {
+            return Err(ApiError::field(
+                validate::FieldError::new(
+                    "checks",
+                    format!("« {} » figure deux fois", l.check),
+                    format!("\"{}\" appears twice", l.check),
+                ),
+                actor.lang,
+            ));
+        }
+        seen.push(l.check);
+        text_opt(actor, "checks.note", &l.note, 500)?;
+    }
+    text_opt(actor, "os_installed", &r.os_installed, 100)?;
+    text_opt(actor, "notes", &r.notes, 2000)?;
+    Ok(())
+}
+
+/// Parses a label code sent by a client; a clear error when it is not one.
+pub fn parse_code(actor: &Actor, input: &str) -> ApiResult<LabelCode> {
+    filiere_shared::code::parse_label(input)
+        .map(|p| p.value)
+        .map_err(|e| {
+            let code = if e == filiere_shared::code::CodeError::CheckMismatch {
+                ErrorCode::CodeCheckFailed
+            } else {
+                ErrorCode::InvalidCode
+            };
+            let detail = match actor.lang {
+                Lang::Fr => e.message_fr(),
+                Lang::En => e.to_string(),
+            };
+            ApiError::new(code)
+                .with_message(format!("{} ({detail})", code.message(actor.lang)))
+                .in_lang(actor.lang)
+        })
+}
+
+/// Claims an unclaimed code for an item, or refuses.
+fn claim_code(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    code: &LabelCode,
+    item: i64,
+    at: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    let row: Option<LabelCodeRow> = label_codes::table
+        .find(code.as_str())
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Err(actor.err(ErrorCode::CodeUnknown)),
+        Some(r) if r.item_id.is_some() => Err(actor.err(ErrorCode::CodeAlreadyClaimed)),
+        Some(_) => {
+            let n = diesel::update(
+                label_codes::table
+                    .filter(label_codes::code.eq(code.as_str()))
+                    .filter(label_codes::item_id.is_null()),
+            )
+            .set((label_codes::item_id.eq(item), label_codes::claimed_at.eq(at)))
+            .execute(conn)?;
+            if n == 1 {
+                Ok(())
+            } else {
+                Err(actor.err(ErrorCode::CodeAlreadyClaimed))
+            }
+        }
+    }
+}
+
+/// Checks an unclaimed code exists before anything is created with it.
+fn require_unclaimed(conn: &mut DbConnection, actor: &Actor, code: &LabelCode) -> ApiResult<()> {
+    let row: Option<Option<i64>> = label_codes::table
+        .find(code.as_str())
+        .select(label_codes::item_id)
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Err(actor.err(ErrorCode::CodeUnknown)),
+        Some(Some(_)) => Err(actor.err(ErrorCode::CodeAlreadyClaimed)),
+        Some(None) => Ok(()),
+    }
+}
+
+fn insert_event(
+    conn: &mut DbConnection,
+    item: i64,
+    payload: &EventPayload,
+    site: SiteId,
+    version: i64,
+    stamp: &Stamp,
+    key: Option<&Key>,
+) -> ApiResult<EventRow> {
+    let row = NewEventRow {
+        item_id: item,
+        event_type: payload.event_type().as_str().to_owned(),
+        payload: serde_json::to_string(payload).map_err(ApiError::internal)?,
+        actor_id: stamp.actor,
+        bench_id: stamp.bench,
+        site_id: site.0,
+        occurred_at: stamp.occurred_at,
+        recorded_at: stamp.recorded_at,
+        version,
+        key_owner: key.map(|k| k.owner.clone()),
+        idempotency_key: key.map(|k| k.key.clone()),
+        request_hash: key.map(|k| k.hash.clone()),
+        response: None,
+    };
+    let id: i64 = diesel::insert_into(item_events::table)
+        .values(&row)
+        .returning(item_events::id)
+        .get_result(conn)?;
+    item_events::table
+        .find(id)
+        .first(conn)
+        .map_err(ApiError::from)
+}
+
+/// Writes the item row from its new lifecycle, if its version is still `expected`.
+fn save_item(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: i64,
+    expected: i64,
+    lc: &Lifecycle,
+    at: chrono::NaiveDateTime,
+) -> ApiResult<i64> {
+    let json = serde_json::to_string(lc).map_err(ApiError::internal)?;
+    let n = diesel::update(
+        items::table
+            .filter(items::id.eq(id))
+            .filter(items::version.eq(expected)),
+    )
+    .set((
+        items::state.eq(lc.state.as_str()),
+        items::site_id.eq(lc.site.0),
+        items::parent_id.eq(lc.parent.map(|p| p.0)),
+        items::weee_batch_id.eq(lc.weee_batch.map(|b| b.0)),
+        items::functional_grade.eq(lc.qa.and_then(|q| q.functional_grade).map(|g| g.as_str())),
+        items::cosmetic_grade.eq(lc.qa.and_then(|q| q.cosmetic_grade).map(|g| g.as_str())),
+        items::lifecycle.eq(json),
+        items::version.eq(expected + 1),
+        items::updated_at.eq(at),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        let current: i64 = items::table
+            .find(id)
+            .select(items::version)
+            .first(conn)?;
+        return Err(ApiError::version_conflict(current).in_lang(actor.lang));
+    }
+    Ok(expected + 1)
+}
+
+fn refuse(actor: &Actor) -> impl Fn(lifecycle::Refusal) -> ApiError + '_ {
+    move |r| ApiError::refusal(&r, actor.lang)
+}
+
+/// Stores the response on the event that carries the key, for replays.
+fn finish(
+    conn: &mut DbConnection,
+    event_id: i64,
+    response: &EventResponse,
+) -> ApiResult<()> {
+    let json = serde_json::to_string(response).map_err(ApiError::internal)?;
+    diesel::update(item_events::table.find(event_id))
+        .set(item_events::response.eq(json))
+        .execute(conn)?;
+    Ok(())
+}
+
+fn insert_drive_rows(
+    conn: &mut DbConnection,
+    item: i64,
+    event: i64,
+    specs: &[DriveSpec],
+    at: chrono::NaiveDateTime,
+) -> ApiResult<()> {
+    for d in specs {
+        diesel::insert_into(drives::table)
+            .values(NewDriveRow {
+                item_id: item,
+                serial: d.serial.trim().to_owned(),
+                serial_norm: normalise(&d.serial),
+                make: d.make.clone(),
+                model: d.model.clone(),
+                size_gb: d.size_gb.map(|s| s as i32),
+                bus: d.bus.map(|b| b.as_str().to_owned()),
+                media: d.media.map(|m| m.as_str().to_owned()),
+                event_id: event,
+                created_at: at,
+            })
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn trim_drives(drives: &[DriveSpec]) -> Vec<DriveSpec> {
+    drives
+        .iter()
+        .map(|d| DriveSpec {
+            serial: d.serial.trim().to_owned(),
+            ..d.clone()
+        })
+        .collect()
+}
+
+fn collection_site(conn: &mut DbConnection, actor: &Actor, c: CollectionId) -> ApiResult<i64> {
+    collections::table
+        .find(c.0)
+        .select(collections::site_id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::CollectionNotFound))
+}
+
+/// Registers an item by claiming its label code.
+pub fn register(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    req: &RegisterItem,
+) -> ApiResult<EventResponse> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    let key = request_key(actor, &req.idempotency_key, "register", req)?;
+    if let Some(previous) = replayed(conn, &key, actor)? {
+        return Ok(previous);
+    }
+    let code = parse_code(actor, &req.code)?;
+    for (field, v, max) in [
+        ("brand", &req.brand, 100),
+        ("model", &req.model, 200),
+        ("serial", &req.serial, 100),
+        ("asset_tag", &req.asset_tag, 100),
+    ] {
+        text_opt(actor, field, v, max)?;
+    }
+    validate_specs(actor, &req.specs)?;
+    validate_weight(actor, req.weight_g)?;
+    validate_drives(actor, &req.drives)?;
+    if req.no_drive && !req.drives.is_empty() {
+        return Err(ApiError::field(
+            validate::FieldError::new(
+                "no_drive",
+                "« aucun disque » et une liste de disques s'excluent",
+                "\"no drive\" and a list of drives exclude each other",
+            ),
+            actor.lang,
+        ));
+    }
+    let kind = req.category.kind();
+    let site = match (req.site, req.collection, actor.site) {
+        (Some(s), _, _) => s,
+        (None, Some(c), _) => SiteId(collection_site(conn, actor, c)?),
+        (None, None, Some(s)) => s,
+        (None, None, None) => {
+            return Err(ApiError::field(
+                validate::FieldError::new("site", "site requis", "site required"),
+                actor.lang,
+            ));
+        }
+    };
+    let region = site_region(conn, site, actor)?;
+    actor.require_site(site, region)?;
+    if let Some(c) = req.collection {
+        collection_site(conn, actor, c)?;
+    }
+    require_unclaimed(conn, actor, &code)?;
+
+    let state = match (req.at_workshop, kind) {
+        (false, _) => ItemState::Collected,
+        (true, ItemKind::Device) => ItemState::Received,
+        (true, ItemKind::Part) => ItemState::InStock,
+    };
+    let payload = EventPayload::Registered {
+        code,
+        kind,
+        category: req.category,
+        state,
+        site,
+        collection: req.collection,
+        origin: None,
+        drive: None,
+    };
+    let mut lc = lifecycle::register(&payload).map_err(refuse(actor))?;
+    let mut extra = Vec::new();
+    if !req.drives.is_empty() {
+        extra.push(EventPayload::DrivesDeclared {
+            drives: trim_drives(&req.drives),
+        });
+    }
+    if req.no_drive {
+        extra.push(EventPayload::NoDriveDeclared);
+    }
+    let mut states = Vec::new();
+    for e in &extra {
+        lc = lifecycle::apply(&lc, e, &Context::default()).map_err(refuse(actor))?;
+        states.push(lc.clone());
+    }
+    let stamp = Stamp::new(actor, req.occurred_at);
+    let start = lifecycle::register(&payload).map_err(refuse(actor))?;
+    let row = NewItemRow {
+        code: code.as_str().to_owned(),
+        kind: kind.as_str().to_owned(),
+        category: req.category.as_str().to_owned(),
+        state: start.state.as_str().to_owned(),
+        version: 1,
+        site_id: site.0,
+        parent_id: None,
+        origin_id: None,
+        collection_id: req.collection.map(|c| c.0),
+        brand: req.brand.clone(),
+        model: req.model.clone(),
+        serial: req.serial.clone(),
+        serial_norm: req.serial.as_deref().map(normalise),
+        asset_tag: req.asset_tag.clone(),
+        asset_tag_norm: req.asset_tag.as_deref().map(normalise),
+        specs: serde_json::to_string(&req.specs).map_err(ApiError::internal)?,
+        weight_g: req.weight_g,
+        weight_estimated: req.weight_estimated,
+        functional_grade: None,
+        cosmetic_grade: None,
+        weee_batch_id: None,
+        lifecycle: serde_json::to_string(&start).map_err(ApiError::internal)?,
+        created_at: stamp.recorded_at,
+        updated_at: stamp.recorded_at,
+    };
+    let item_id: i64 = diesel::insert_into(items::table)
+        .values(&row)
+        .returning(items::id)
+        .get_result(conn)?;
+    claim_code(conn, actor, &code, item_id, stamp.recorded_at)?;
+    let first = insert_event(conn, item_id, &payload, site, 1, &stamp, Some(&key))?;
+    let mut version = 1;
+    for (e, next) in extra.iter().zip(&states) {
+        version = save_item(conn, actor, item_id, version, next, stamp.recorded_at)?;
+        let ev = insert_event(conn, item_id, e, site, version, &stamp, None)?;
+        if let EventPayload::DrivesDeclared { drives } = e {
+            insert_drive_rows(conn, item_id, ev.id, drives, stamp.recorded_at)?;
+        }
+    }
+    let item_row = load_item(conn, ItemId(item_id), actor)?;
+    let response = EventResponse {
+        event: super::items::event_view(&first, Some(actor.name.clone()))?,
+        item: full_view(conn, &item_row, actor.lang)?,
+        other: None,
+    };
+    finish(conn, first.id, &response)?;
+    Ok(response)
+}
+
+fn load_weee_facts(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    batch: WeeeBatchId,
+) -> ApiResult<WeeeBatchFacts> {
+    let (status, site): (String, i64) = weee_batches::table
+        .find(batch.0)
+        .select((weee_batches::status, weee_batches::site_id))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::WeeeBatchNotFound))?;
+    Ok(WeeeBatchFacts {
+        id: batch,
+        status: WeeeBatchStatus::from_str(&status).map_err(ApiError::internal)?,
+        site: SiteId(site),
+    })
+}
+
+/// Loads an item for writing: it must exist, be in the caller's scope (technician:
+/// own site; coordinator: own region) and be at the expected version.
+fn load_for_write(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ItemId,
+    expected: i64,
+) -> ApiResult<(ItemRow, Lifecycle)> {
+    let row = load_item(conn, id, actor)?;
+    let site = SiteId(row.site_id);
+    let region = site_region(conn, site, actor)?;
+    if !actor.covers_site(site, region) {
+        return Err(actor.err(ErrorCode::ItemNotFound));
+    }
+    if row.version != expected {
+        return Err(ApiError::version_conflict(row.version).in_lang(actor.lang));
+    }
+    let lc = lifecycle_of(&row)?;
+    Ok((row, lc))
+}
+
+/// Applies one step to one item.
+pub fn apply(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+    req: &EventRequest,
+) -> ApiResult<EventResponse> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    let key = request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)?;
+    if let Some(previous) = replayed(conn, &key, actor)? {
+        return Ok(previous);
+    }
+    let (row, lc) = load_for_write(conn, actor, item, req.expected_version)?;
+    let stamp = Stamp::new(actor, req.occurred_at);
+    let at = stamp.recorded_at;
+    // Where the step was done: the technician's site, else the item's.
+    let site = actor.site.unwrap_or(lc.site);
+    let ctx = Context {
+        item: Some(item),
+        ..Context::default()
+    };
+    // The other item of a two-item step, written after this one.
+    let mut other: Option<ItemRow> = None;
+
+    let (payload, next) = match &req.command {
+        Command::Receive { site: to } => {
+            let to = to.or(actor.site).unwrap_or(lc.site);
+            let region = site_region(conn, to, actor)?;
+            actor.require_site(to, region)?;
+            let p = EventPayload::Received { site: to };
+            let n = lifecycle::apply(&lc, &p, &ctx).map_err(refuse(actor))?;
+            (p, n)
+        }
+        Command::Triage { route } => simple(&lc, EventPayload::Triaged { route: *route }, &ctx, actor)?,
+        Command::DeclareDrives { drives: d } => {
+            if d.is_empty() {
+                return Err(ApiError::field(
+                    validate::FieldError::new(
+                        "drives",
+                        "au moins un disque (sinon « aucun disque »)",
+                        "at least one drive (or \"no drive\")",
+                    ),
+                    actor.lang,
+                ));
+            }
+            validate_drives(actor, d)?;
+            simple(&lc, EventPayload::DrivesDeclared { drives: trim_drives(d) }, &ctx, actor)?
+        }
+        Command::DeclareNoDrive => simple(&lc, EventPayload::NoDriveDeclared, &ctx, actor)?,
+        Command::EraseDrive { serial, erasure } => {
+            validate_erasure(actor, serial, erasure)?;
+            simple(
+                &lc,
+                EventPayload::DriveErased {
+                    serial: serial.trim().to_owned(),
+                    erasure: erasure.clone(),
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::DestroyDrive {
+            serial,
+            method,
+            notes,
+        } => {
+            check(actor, validate::text("serial", serial, 100))?;
+            check(actor, validate::text("method", method, 200))?;
+            text_opt(actor, "notes", notes, 2000)?;
+            simple(
+                &lc,
+                EventPayload::DriveDestroyed {
+                    serial: serial.trim().to_owned(),
+                    method: method.clone(),
+                    notes: notes.clone(),
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::HarvestPart {
+            code,
+            category,
+            brand,
+            model,
+            serial,
+            specs,
+            weight_g,
+            drive_serial,
+        } => {
+            let code = parse_code(actor, code)?;
+            for (field, v, max) in [("brand", brand, 100), ("model", model, 200), ("serial", serial, 100)] {
+                text_opt(actor, field, v, max)?;
+            }
+            validate_specs(actor, specs)?;
+            validate_weight(actor, *weight_g)?;
+            let drive_serial = drive_serial.as_ref().map(|s| s.trim().to_owned());
+            // Check the device's side first, with a placeholder for the new part.
+            let probe = EventPayload::PartHarvested {
+                part: ItemId(0),
+                category: *category,
+                drive_serial: drive_serial.clone(),
+            };
+            lifecycle::check(&lc, &probe, &ctx).map_err(refuse(actor))?;
+            require_unclaimed(conn, actor, &code)?;
+            let drive = drive_serial
+                .as_ref()
+                .and_then(|s| lc.drives.iter().find(|d| &d.serial == s).cloned());
+            let reg = EventPayload::Registered {
+                code,
+                kind: ItemKind::Part,
+                category: *category,
+                state: ItemState::InStock,
+                site: lc.site,
+                collection: row.collection_id.map(CollectionId),
+                origin: Some(item),
+                drive: drive.clone(),
+            };
+            let part_lc = lifecycle::register(&reg).map_err(refuse(actor))?;
+            let part_row = NewItemRow {
+                code: code.as_str().to_owned(),
+                kind: ItemKind::Part.as_str().to_owned(),
+                category: category.as_str().to_owned(),
+                state: part_lc.state.as_str().to_owned(),
+                version: 1,
+                site_id: lc.site.0,
+                parent_id: None,
+                origin_id: Some(item.0),
+                collection_id: row.collection_id,
+                brand: brand.clone(),
+                model: model.clone(),
+                serial: serial.clone().or_else(|| drive_serial.clone()),
+                serial_norm: serial.as_deref().or(drive_serial.as_deref()).map(normalise),
+                asset_tag: None,
+                asset_tag_norm: None,
+                specs: serde_json::to_string(specs).map_err(ApiError::internal)?,
+                weight_g: *weight_g,
+                weight_estimated: weight_g.is_none(),
+                functional_grade: None,
+                cosmetic_grade: None,
+                weee_batch_id: None,
+                lifecycle: serde_json::to_string(&part_lc).map_err(ApiError::internal)?,
+                created_at: at,
+                updated_at: at,
+            };
+            let part_id: i64 = diesel::insert_into(items::table)
+                .values(&part_row)
+                .returning(items::id)
+                .get_result(conn)?;
+            claim_code(conn, actor, &code, part_id, at)?;
+            let ev = insert_event(conn, part_id, &reg, lc.site, 1, &stamp, None)?;
+            if let Some(serial) = &drive_serial {
+                let spec = DriveSpec {
+                    serial: serial.clone(),
+                    make: brand.clone(),
+                    model: model.clone(),
+                    size_gb: specs.storage_gb,
+                    bus: None,
+                    media: None,
+                };
+                insert_drive_rows(conn, part_id, ev.id, &[spec], at)?;
+            }
+            other = Some(load_item(conn, ItemId(part_id), actor)?);
+            simple(
+                &lc,
+                EventPayload::PartHarvested {
+                    part: ItemId(part_id),
+                    category: *category,
+                    drive_serial,
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::FinishTeardown => simple(&lc, EventPayload::TeardownDone, &ctx, actor)?,
+        Command::TestPart { result, notes } => {
+            text_opt(actor, "notes", notes, 2000)?;
+            simple(
+                &lc,
+                EventPayload::PartTested {
+                    result: *result,
+                    notes: notes.clone(),
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::FitPart {
+            part,
+            part_expected_version,
+        } => {
+            let (part_row, part_lc) = load_for_write(conn, actor, *part, *part_expected_version)?;
+            lifecycle::check_fit(&lc, &part_lc).map_err(refuse(actor))?;
+            let on_part = EventPayload::FittedInto { device: item };
+            let part_next = lifecycle::apply(
+                &part_lc,
+                &on_part,
+                &Context {
+                    counterpart: Some((item, &lc)),
+                    item: Some(*part),
+                    ..Context::default()
+                },
+            )
+            .map_err(refuse(actor))?;
+            let p = EventPayload::PartFitted {
+                part: *part,
+                drives: if part_lc.is_drive() { part_lc.drives.clone() } else { Vec::new() },
+            };
+            let n = lifecycle::apply(
+                &lc,
+                &p,
+                &Context {
+                    counterpart: Some((*part, &part_lc)),
+                    ..ctx
+                },
+            )
+            .map_err(refuse(actor))?;
+            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?;
+            insert_event(conn, part.0, &on_part, part_next.site, v, &stamp, None)?;
+            other = Some(load_item(conn, *part, actor)?);
+            (p, n)
+        }
+        Command::RemovePart {
+            part,
+            part_expected_version,
+        } => {
+            let (part_row, part_lc) = load_for_write(conn, actor, *part, *part_expected_version)?;
+            lifecycle::check_remove(item, &lc, *part, &part_lc).map_err(refuse(actor))?;
+            let drive_status = lc
+                .drives
+                .iter()
+                .find(|d| d.part == Some(*part))
+                .map(|d| d.status);
+            let on_part = EventPayload::RemovedFrom {
+                device: item,
+                drive_status,
+            };
+            let part_next = lifecycle::apply(
+                &part_lc,
+                &on_part,
+                &Context {
+                    counterpart: Some((item, &lc)),
+                    item: Some(*part),
+                    ..Context::default()
+                },
+            )
+            .map_err(refuse(actor))?;
+            let p = EventPayload::PartRemoved { part: *part };
+            let n = lifecycle::apply(
+                &lc,
+                &p,
+                &Context {
+                    counterpart: Some((*part, &part_lc)),
+                    ..ctx
+                },
+            )
+            .map_err(refuse(actor))?;
+            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?;
+            insert_event(conn, part.0, &on_part, part_next.site, v, &stamp, None)?;
+            other = Some(load_item(conn, *part, actor)?);
+            (p, n)
+        }
+        Command::QaTest { report } => {
+            validate_qa(actor, report)?;
+            simple(&lc, EventPayload::QaTested { report: report.clone() }, &ctx, actor)?
+        }
+        Command::MarkReady => simple(&lc, EventPayload::MarkedReady, &ctx, actor)?,
+        Command::Reopen { reason } => {
+            check(actor, validate::text("reason", reason, 500))?;
+            simple(&lc, EventPayload::Reopened { reason: reason.clone() }, &ctx, actor)?
+        }
+        Command::Move { site: to } => {
+            site_region(conn, *to, actor)?;
+            let p = EventPayload::Moved {
+                from: lc.site,
+                to: *to,
+                with_parent: false,
+            };
+            let n = lifecycle::apply(&lc, &p, &ctx).map_err(refuse(actor))?;
+            // Fitted parts travel with their device.
+            for part in &lc.parts {
+                let prow = load_item(conn, *part, actor)?;
+                let plc = lifecycle_of(&prow)?;
+                let pp = EventPayload::Moved {
+                    from: plc.site,
+                    to: *to,
+                    with_parent: true,
+                };
+                let pn = lifecycle::apply(&plc, &pp, &Context::default()).map_err(refuse(actor))?;
+                let v = save_item(conn, actor, part.0, prow.version, &pn, at)?;
+                insert_event(conn, part.0, &pp, *to, v, &stamp, None)?;
+            }
+            (p, n)
+        }
+        Command::Relabel { new_code } => {
+            let new = parse_code(actor, new_code)?;
+            let old = LabelCode::parse(&row.code).map_err(ApiError::internal)?;
+            let p = EventPayload::Relabelled { old, new };
+            let n = lifecycle::apply(&lc, &p, &ctx).map_err(refuse(actor))?;
+            claim_code(conn, actor, &new, item.0, at)?;
+            diesel::update(items::table.find(item.0))
+                .set(items::code.eq(new.as_str()))
+                .execute(conn)?;
+            (p, n)
+        }
+        Command::MarkForRecycling => simple(&lc, EventPayload::MarkedForRecycling, &ctx, actor)?,
+        Command::AddToWeeeBatch { batch } | Command::RemoveFromWeeeBatch { batch } => {
+            let facts = load_weee_facts(conn, actor, *batch)?;
+            let p = if matches!(req.command, Command::AddToWeeeBatch { .. }) {
+                EventPayload::WeeeAdded { batch: *batch }
+            } else {
+                EventPayload::WeeeRemoved { batch: *batch }
+            };
+            let n = lifecycle::apply(
+                &lc,
+                &p,
+                &Context {
+                    weee_batch: Some(facts),
+                    ..ctx
+                },
+            )
+            .map_err(refuse(actor))?;
+            (p, n)
+        }
+        Command::CorrectLast { event, reason } => {
+            check(actor, validate::text("reason", reason, 500))?;
+            correct(conn, actor, item, *event, reason)?
+        }
+    };
+
+    let version = save_item(conn, actor, item.0, req.expected_version, &next, at)?;
+    let ev = insert_event(conn, item.0, &payload, site, version, &stamp, Some(&key))?;
+    project(conn, actor, item.0, &ev, &payload, &stamp)?;
+    let item_row = load_item(conn, item, actor)?;
+    let other_view = match other {
+        Some(o) => {
+            let row = load_item(conn, ItemId(o.id), actor)?;
+            Some(full_view(conn, &row, actor.lang)?)
+        }
+        None => None,
+    };
+    let response = EventResponse {
+        event: super::items::event_view(&ev, Some(actor.name.clone()))?,
+        item: full_view(conn, &item_row, actor.lang)?,
+        other: other_view,
+    };
+    finish(conn, ev.id, &response)?;
+    Ok(response)
+}
+
+fn simple(
+    lc: &Lifecycle,
+    payload: EventPayload,
+    ctx: &Context,
+    actor: &Actor,
+) -> ApiResult<(EventPayload, Lifecycle)> {
+    let next = lifecycle::apply(lc, &payload, ctx).map_err(refuse(actor))?;
+    Ok((payload, next))
+}
+
+/// A compensating event: the item's lifecycle is replayed without the corrected step.
+fn correct(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+    target: EventId,
+    reason: &str,
+) -> ApiResult<(EventPayload, Lifecycle)> {
+    let rows: Vec<(i64, String)> = item_events::table
+        .filter(item_events::item_id.eq(item.0))
+        .order(item_events::id.asc())
+        .select((item_events::id, item_events::payload))
+        .load(conn)?;
+    let mut history = Vec::with_capacity(rows.len() + 1);
+    for (id, json) in &rows {
+        let p: EventPayload = serde_json::from_str(json).map_err(ApiError::internal)?;
+        history.push((EventId(*id), p));
+    }
+    let payload = EventPayload::Corrected {
+        event: target,
+        reason: reason.to_owned(),
+    };
+    history.push((EventId(i64::MAX), payload.clone()));
+    let next = lifecycle::replay(history.iter().map(|(id, p)| (*id, p))).map_err(|e| match e {
+        lifecycle::ReplayError::Refused(r) => ApiError::refusal(&r, actor.lang),
+        other => ApiError::internal(other),
+    })?;
+    Ok((payload, next))
+}
+
+/// Keeps the query tables (drives, erasure records, QA reports) in step with an event.
+fn project(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: i64,
+    ev: &EventRow,
+    payload: &EventPayload,
+    stamp: &Stamp,
+) -> ApiResult<()> {
+    let _ = actor;
+    match payload {
+        EventPayload::DrivesDeclared { drives } => {
+            insert_drive_rows(conn, item, ev.id, drives, stamp.recorded_at)?;
+        }
+        EventPayload::DriveErased { serial, erasure } => {
+            diesel::insert_into(erasure_records::table)
+                .values(NewErasureRow {
+                    event_id: ev.id,
+                    item_id: item,
+                    drive_serial: serial.clone(),
+                    level: erasure.level.as_str().to_owned(),
+                    technique: erasure.technique.as_str().to_owned(),
+                    tool: erasure.tool.clone(),
+                    tool_version: erasure.tool_version.clone(),
+                    method: erasure.method.clone(),
+                    passes: erasure.passes.map(|p| p as i32),
+                    verified: erasure.verified,
+                    started_at: truncate(erasure.started_at),
+                    ended_at: truncate(erasure.ended_at),
+                    result: erasure.result.as_str().to_owned(),
+                    report: erasure.report.clone(),
+                    operator_id: stamp.actor,
+                    bench_id: stamp.bench,
+                    created_at: stamp.recorded_at,
+                })
+                .execute(conn)?;
+        }
+        EventPayload::QaTested { report } => {
+            diesel::insert_into(qa_reports::table)
+                .values(NewQaReportRow {
+                    event_id: ev.id,
+                    item_id: item,
+                    passed: report.passed(),
+                    functional_grade: report.functional_grade.map(|g| g.as_str().to_owned()),
+                    cosmetic_grade: report.cosmetic_grade.map(|g| g.as_str().to_owned()),
+                    os_installed: report.os_installed.clone(),
+                    checks: serde_json::to_string(&report.checks).map_err(ApiError::internal)?,
+                    notes: report.notes.clone(),
+                    tester_id: stamp.actor,
+                    bench_id: stamp.bench,
+                    created_at: stamp.recorded_at,
+                })
+                .execute(conn)?;
+        }
+        EventPayload::Corrected { event, .. } => {
+            // The projections of the undone step no longer count.
+            diesel::update(erasure_records::table.filter(erasure_records::event_id.eq(event.0)))
+                .set(erasure_records::voided_by.eq(ev.id))
+                .execute(conn)?;
+            diesel::update(qa_reports::table.filter(qa_reports::event_id.eq(event.0)))
+                .set(qa_reports::voided_by.eq(ev.id))
+                .execute(conn)?;
+            diesel::delete(drives::table.filter(drives::event_id.eq(event.0))).execute(conn)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}

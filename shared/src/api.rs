@@ -1,0 +1,716 @@
+//! The HTTP API's request and response bodies (`/api/v1`), shared by the server and the
+//! bench app. Requests refuse unknown fields, so a typo is an error, not a silent no-op.
+
+use crate::code::LabelCode;
+use crate::domain::*;
+use crate::error::Lang;
+use crate::ids::*;
+use crate::lifecycle::{DriveFact, DriveSpec, ErasureData, EventPayload, QaData, QaSummary};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+macro_rules! api_type {
+    ($($item:item)*) => {$(
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(ToSchema))]
+        $item
+    )*};
+}
+
+macro_rules! request_type {
+    ($($item:item)*) => {$(
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[cfg_attr(feature = "openapi", derive(ToSchema))]
+        $item
+    )*};
+}
+
+// ---------------------------------------------------------------- authentication
+
+request_type! {
+    /// Web users log in with a password.
+    pub struct LoginRequest {
+        pub username: String,
+        pub password: String,
+    }
+
+    /// A technician at a bench logs in by scanning their badge; the bench proves
+    /// itself with its token.
+    pub struct BadgeLoginRequest {
+        pub bench_token: String,
+        pub badge: String,
+    }
+}
+
+api_type! {
+    pub struct SessionResponse {
+        /// Bearer token for the `Authorization` header. Shown once; stored hashed.
+        pub token: String,
+        pub expires_at: DateTime<Utc>,
+        pub user: UserView,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub bench: Option<BenchView>,
+    }
+
+    pub struct UserView {
+        pub id: UserId,
+        pub username: String,
+        pub display_name: String,
+        pub role: Role,
+        pub site: Option<SiteId>,
+        pub region: Option<RegionId>,
+        pub organisation: Option<OrgId>,
+        pub language: Lang,
+        pub active: bool,
+        /// Whether a badge is set (the badge itself is never shown again).
+        pub has_badge: bool,
+    }
+}
+
+// ---------------------------------------------------------------- administration
+
+request_type! {
+    pub struct NewRegion {
+        pub name: String,
+        /// Short code, such as `ARA` or `IDF`.
+        pub code: String,
+    }
+
+    pub struct NewSite {
+        pub region: RegionId,
+        pub name: String,
+        pub kind: SiteKind,
+        #[serde(default)]
+        pub address: Option<String>,
+    }
+
+    pub struct NewOrganisation {
+        pub name: String,
+        pub kind: OrgKind,
+        #[serde(default)]
+        pub siret: Option<String>,
+        #[serde(default)]
+        pub public_body: bool,
+        #[serde(default)]
+        pub region: Option<RegionId>,
+        #[serde(default)]
+        pub address: Option<String>,
+        /// For recyclers: their WEEE collector / treatment status and permit.
+        #[serde(default)]
+        pub weee_status: Option<String>,
+        #[serde(default)]
+        pub contact: Option<String>,
+    }
+
+    pub struct NewUser {
+        pub username: String,
+        pub display_name: String,
+        pub role: Role,
+        /// At least 10 characters; technicians who only use a badge may have none.
+        #[serde(default)]
+        pub password: Option<String>,
+        /// The badge code (`FB…`) a technician scans to sign in at a bench.
+        #[serde(default)]
+        pub badge: Option<String>,
+        /// Technicians: their site.
+        #[serde(default)]
+        pub site: Option<SiteId>,
+        /// Coordinators: their region.
+        #[serde(default)]
+        pub region: Option<RegionId>,
+        /// Social workers: their organisation (a social partner).
+        #[serde(default)]
+        pub organisation: Option<OrgId>,
+        #[serde(default)]
+        pub language: Lang,
+    }
+
+    pub struct UpdateUser {
+        #[serde(default)]
+        pub active: Option<bool>,
+        #[serde(default)]
+        pub language: Option<Lang>,
+        #[serde(default)]
+        pub password: Option<String>,
+        #[serde(default)]
+        pub badge: Option<String>,
+        #[serde(default)]
+        pub display_name: Option<String>,
+    }
+
+    pub struct NewBench {
+        pub site: SiteId,
+        pub name: String,
+    }
+}
+
+api_type! {
+    pub struct RegionView {
+        pub id: RegionId,
+        pub name: String,
+        pub code: String,
+    }
+
+    pub struct SiteView {
+        pub id: SiteId,
+        pub region: RegionId,
+        pub name: String,
+        pub kind: SiteKind,
+        pub address: Option<String>,
+    }
+
+    pub struct OrganisationView {
+        pub id: OrgId,
+        pub name: String,
+        pub kind: OrgKind,
+        pub siret: Option<String>,
+        pub public_body: bool,
+        pub region: Option<RegionId>,
+        pub address: Option<String>,
+        pub weee_status: Option<String>,
+        pub contact: Option<String>,
+    }
+
+    pub struct BenchView {
+        pub id: BenchId,
+        pub site: SiteId,
+        pub name: String,
+        pub active: bool,
+    }
+
+    pub struct NewBenchResponse {
+        pub bench: BenchView,
+        /// The bench token, shown once: configure it in the bench app.
+        pub token: String,
+    }
+}
+
+// ---------------------------------------------------------------- collections
+
+request_type! {
+    pub struct NewCollection {
+        pub donor: OrgId,
+        /// The workshop that receives the lot.
+        pub site: SiteId,
+        pub pickup_date: NaiveDate,
+        #[serde(default)]
+        pub pickup_address: Option<String>,
+        /// How many items the donor's list declares.
+        pub declared_count: i32,
+        /// Total weight declared or weighed at pickup, in grams.
+        #[serde(default)]
+        pub declared_weight_g: Option<i64>,
+        pub legal_status: LegalStatus,
+        /// Required for waste: `16 02 14`, `20 01 36`, `16 02 13*`…
+        #[serde(default)]
+        pub waste_code: Option<String>,
+        #[serde(default)]
+        pub reference: Option<String>,
+        #[serde(default)]
+        pub notes: Option<String>,
+    }
+}
+
+api_type! {
+    pub struct CollectionView {
+        pub id: CollectionId,
+        pub donor: OrgId,
+        pub donor_name: String,
+        pub donor_public_body: bool,
+        pub site: SiteId,
+        pub pickup_date: NaiveDate,
+        pub pickup_address: Option<String>,
+        pub legal_status: LegalStatus,
+        pub waste_code: Option<String>,
+        pub reference: Option<String>,
+        pub notes: Option<String>,
+        pub declared_count: i32,
+        pub declared_weight_g: Option<i64>,
+        /// Items registered on this collection.
+        pub registered_count: i64,
+        /// Items checked in at the workshop (not still `collected`).
+        pub received_count: i64,
+        /// Sum of the registered items' weights.
+        pub received_weight_g: i64,
+        /// How many of those weights were estimated rather than weighed.
+        pub estimated_weight_count: i64,
+        pub created_at: DateTime<Utc>,
+    }
+}
+
+// ---------------------------------------------------------------- labels
+
+request_type! {
+    pub struct NewLabelBatch {
+        pub site: SiteId,
+        /// 1 to 10,000 codes.
+        pub count: i32,
+        /// A bench's own block, to label parts while offline.
+        #[serde(default)]
+        pub bench: Option<BenchId>,
+    }
+}
+
+api_type! {
+    pub struct LabelBatchView {
+        pub id: LabelBatchId,
+        pub site: SiteId,
+        pub bench: Option<BenchId>,
+        pub count: i32,
+        pub unclaimed: i64,
+        pub created_at: DateTime<Utc>,
+        /// The codes, in allocation order (on creation, and for the unclaimed list).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub codes: Vec<LabelCode>,
+    }
+}
+
+// ---------------------------------------------------------------- items
+
+/// Technical specifications. All optional; what is known is filled.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Specs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ram_gb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_gb: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screen_inches: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    /// A part's key figure, such as "8 GB DDR4" or "65 W".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_spec: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<u16>,
+}
+
+request_type! {
+    /// Register an item by claiming an unclaimed label code.
+    pub struct RegisterItem {
+        pub idempotency_key: String,
+        pub code: String,
+        pub category: Category,
+        /// The site where it is registered; defaults to the technician's site or the
+        /// collection's site.
+        #[serde(default)]
+        pub site: Option<SiteId>,
+        #[serde(default)]
+        pub collection: Option<CollectionId>,
+        /// `true` (default): checked in at the workshop now (`received`, or `in_stock`
+        /// for a part); `false`: labelled at the donor's, still `collected`.
+        #[serde(default = "yes")]
+        pub at_workshop: bool,
+        #[serde(default)]
+        pub brand: Option<String>,
+        #[serde(default)]
+        pub model: Option<String>,
+        /// Manufacturer serial number.
+        #[serde(default)]
+        pub serial: Option<String>,
+        /// The donor's asset tag.
+        #[serde(default)]
+        pub asset_tag: Option<String>,
+        #[serde(default)]
+        pub specs: Specs,
+        #[serde(default)]
+        pub weight_g: Option<i64>,
+        /// `true` when the weight is estimated from the category, not weighed.
+        #[serde(default)]
+        pub weight_estimated: bool,
+        /// Drives found at intake, with their serials.
+        #[serde(default)]
+        pub drives: Vec<DriveSpec>,
+        /// The device has no drive at all.
+        #[serde(default)]
+        pub no_drive: bool,
+        /// When it happened, by the bench's clock.
+        #[serde(default)]
+        pub occurred_at: Option<DateTime<Utc>>,
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A lifecycle step asked for by a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum Command {
+    /// A `collected` item arrives at the workshop of the caller (or `site`).
+    Receive {
+        #[serde(default)]
+        site: Option<SiteId>,
+    },
+    Triage {
+        route: Route,
+    },
+    DeclareDrives {
+        drives: Vec<DriveSpec>,
+    },
+    DeclareNoDrive,
+    EraseDrive {
+        serial: String,
+        #[serde(flatten)]
+        erasure: ErasureData,
+    },
+    DestroyDrive {
+        serial: String,
+        /// Shredding, crushing, degaussing, drilling…
+        method: String,
+        #[serde(default)]
+        notes: Option<String>,
+    },
+    /// Take a part out of a device and label it with an unclaimed code.
+    HarvestPart {
+        code: String,
+        category: Category,
+        #[serde(default)]
+        brand: Option<String>,
+        #[serde(default)]
+        model: Option<String>,
+        #[serde(default)]
+        serial: Option<String>,
+        #[serde(default)]
+        specs: Specs,
+        #[serde(default)]
+        weight_g: Option<i64>,
+        /// For a drive: the serial it was declared with on the device.
+        #[serde(default)]
+        drive_serial: Option<String>,
+    },
+    FinishTeardown,
+    TestPart {
+        result: PartTestResult,
+        #[serde(default)]
+        notes: Option<String>,
+    },
+    FitPart {
+        part: ItemId,
+        part_expected_version: i64,
+    },
+    RemovePart {
+        part: ItemId,
+        part_expected_version: i64,
+    },
+    QaTest {
+        #[serde(flatten)]
+        report: QaData,
+    },
+    MarkReady,
+    Reopen {
+        reason: String,
+    },
+    Move {
+        site: SiteId,
+    },
+    Relabel {
+        new_code: String,
+    },
+    MarkForRecycling,
+    AddToWeeeBatch {
+        batch: WeeeBatchId,
+    },
+    RemoveFromWeeeBatch {
+        batch: WeeeBatchId,
+    },
+    /// Undo the item's last step by a compensating event.
+    CorrectLast {
+        event: EventId,
+        reason: String,
+    },
+}
+
+request_type! {
+    /// Apply one step to one item.
+    pub struct EventRequest {
+        pub idempotency_key: String,
+        /// The item's version as the client last saw it.
+        pub expected_version: i64,
+        /// When it happened, by the bench's clock.
+        #[serde(default)]
+        pub occurred_at: Option<DateTime<Utc>>,
+        pub command: Command,
+    }
+}
+
+/// An item named by id or by any of its label codes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum ItemRef {
+    Id(ItemId),
+    Code(String),
+}
+
+/// One entry of a batch sent by a bench that was offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum BatchOp {
+    Register(RegisterItem),
+    Event {
+        item: ItemRef,
+        #[serde(flatten)]
+        request: EventRequest,
+    },
+}
+
+request_type! {
+    pub struct BatchRequest {
+        /// Applied in order; a refusal does not stop the ones after it.
+        pub ops: Vec<BatchOp>,
+    }
+}
+
+api_type! {
+    pub struct BatchResponse {
+        pub results: Vec<BatchResult>,
+    }
+
+    pub struct BatchResult {
+        pub index: usize,
+        pub idempotency_key: String,
+        /// HTTP status the op would have had on its own.
+        pub status: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub ok: Option<EventResponse>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub error: Option<crate::error::ErrorBody>,
+    }
+
+    /// The answer to an accepted step (and, for the same key, to its replays).
+    pub struct EventResponse {
+        pub event: EventView,
+        pub item: ItemView,
+        /// The other item of a two-item step (the part fitted, removed or harvested).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub other: Option<ItemView>,
+    }
+
+    pub struct EventView {
+        pub id: EventId,
+        pub item: ItemId,
+        #[serde(flatten)]
+        pub payload: EventPayload,
+        pub actor: Option<UserId>,
+        pub actor_name: Option<String>,
+        pub bench: Option<BenchId>,
+        pub site: SiteId,
+        /// By the bench's clock.
+        pub occurred_at: DateTime<Utc>,
+        /// By the server's clock.
+        pub recorded_at: DateTime<Utc>,
+        /// The item's version after this event.
+        pub version: i64,
+    }
+
+    /// What still keeps an item from its next step.
+    pub struct Blocker {
+        pub code: crate::error::ErrorCode,
+        pub message: String,
+    }
+
+    pub struct ItemView {
+        pub id: ItemId,
+        pub code: LabelCode,
+        /// Earlier codes of a relabelled item; they still resolve to it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub previous_codes: Vec<LabelCode>,
+        pub kind: ItemKind,
+        pub category: Category,
+        pub state: ItemState,
+        /// Bumped by every event; send it back as `expected_version`.
+        pub version: i64,
+        pub site: SiteId,
+        pub parent: Option<ItemId>,
+        /// The device a part was harvested from.
+        pub origin: Option<ItemId>,
+        pub collection: Option<CollectionId>,
+        pub brand: Option<String>,
+        pub model: Option<String>,
+        pub serial: Option<String>,
+        pub asset_tag: Option<String>,
+        pub specs: Specs,
+        pub weight_g: Option<i64>,
+        pub weight_estimated: bool,
+        pub drives_declared: bool,
+        pub drives: Vec<DriveFact>,
+        pub parts: Vec<ItemId>,
+        pub qa: Option<QaSummary>,
+        pub functional_grade: Option<Grade>,
+        pub cosmetic_grade: Option<Grade>,
+        pub weee_batch: Option<WeeeBatchId>,
+        /// For a refurbishing device: what keeps it from `ready`.
+        pub blockers: Vec<Blocker>,
+        pub created_at: DateTime<Utc>,
+        pub updated_at: DateTime<Utc>,
+    }
+
+    /// What a social worker sees of a `ready` device: the sale fields only.
+    pub struct SaleItemView {
+        pub id: ItemId,
+        pub code: LabelCode,
+        pub category: Category,
+        pub state: ItemState,
+        pub site: SiteId,
+        pub brand: Option<String>,
+        pub model: Option<String>,
+        pub specs: Specs,
+        pub functional_grade: Option<Grade>,
+        pub cosmetic_grade: Option<Grade>,
+    }
+
+    pub struct ItemPage {
+        pub items: Vec<ItemView>,
+        /// Pass as `after` for the next page; absent on the last page.
+        pub next_cursor: Option<ItemId>,
+    }
+
+    pub struct SaleItemPage {
+        pub items: Vec<SaleItemView>,
+        pub next_cursor: Option<ItemId>,
+    }
+
+    pub struct HistoryView {
+        pub item: ItemId,
+        pub events: Vec<EventView>,
+        /// Every part that came into or went out of this item, with when and by whom.
+        pub genealogy: Vec<GenealogyEntry>,
+    }
+
+    pub struct GenealogyEntry {
+        pub event: EventId,
+        pub relation: GenealogyRelation,
+        pub other: ItemId,
+        pub other_code: LabelCode,
+        pub other_category: Category,
+        pub at: DateTime<Utc>,
+        pub actor_name: Option<String>,
+    }
+}
+
+/// How two items are related in a genealogy entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum GenealogyRelation {
+    /// A part taken out of this device and labelled.
+    Harvested,
+    /// A part fitted into this device.
+    Fitted,
+    /// A part taken out of this device.
+    Removed,
+    /// This part came from that device.
+    HarvestedFrom,
+    FittedInto,
+    RemovedFrom,
+}
+
+/// What a scanned or typed string resolves to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum Resolved {
+    /// A label of a known item (possibly a replaced label).
+    Item {
+        item: Box<ItemView>,
+        /// The label scanned was replaced by a newer one.
+        replaced: bool,
+        azerty_recovered: bool,
+    },
+    /// What a social worker may see of it.
+    SaleItem { item: Box<SaleItemView> },
+    /// A valid, allocated code that no item has claimed yet: start an intake.
+    UnclaimedCode {
+        code: LabelCode,
+        batch: LabelBatchId,
+        site: SiteId,
+        print_count: i32,
+        azerty_recovered: bool,
+    },
+    /// Found by manufacturer serial, donor asset tag or drive serial.
+    Matches { items: Vec<ItemView> },
+}
+
+/// Query of `GET /api/v1/items`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+pub struct ItemQuery {
+    pub state: Option<ItemState>,
+    pub site: Option<SiteId>,
+    pub region: Option<RegionId>,
+    pub kind: Option<ItemKind>,
+    pub category: Option<Category>,
+    /// Functional grade.
+    pub grade: Option<Grade>,
+    pub collection: Option<CollectionId>,
+    /// Return items with an id greater than this (keyset pagination).
+    pub after: Option<ItemId>,
+    /// 1 to 500; 50 by default.
+    pub limit: Option<i64>,
+}
+
+// ---------------------------------------------------------------- WEEE
+
+request_type! {
+    pub struct NewWeeeBatch {
+        pub site: SiteId,
+        pub recycler: OrgId,
+        #[serde(default)]
+        pub notes: Option<String>,
+    }
+
+    pub struct CloseWeeeBatch {
+        /// Weighed at closing, in grams.
+        pub weight_g: i64,
+    }
+
+    pub struct HandOverWeeeBatch {
+        /// The waste-tracking form's reference (BSD on Trackdéchets).
+        pub waste_form_ref: String,
+        #[serde(default)]
+        pub handed_over_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    pub struct WeeeBatchView {
+        pub id: WeeeBatchId,
+        pub site: SiteId,
+        pub recycler: OrgId,
+        pub recycler_name: String,
+        pub status: WeeeBatchStatus,
+        pub item_count: i64,
+        /// Sum of the items' recorded weights.
+        pub items_weight_g: i64,
+        /// Weighed at closing.
+        pub weight_g: Option<i64>,
+        pub waste_form_ref: Option<String>,
+        pub notes: Option<String>,
+        pub opened_at: DateTime<Utc>,
+        pub closed_at: Option<DateTime<Utc>>,
+        pub handed_over_at: Option<DateTime<Utc>>,
+    }
+}
+
+api_type! {
+    pub struct Health {
+        pub status: String,
+        pub database: String,
+        pub version: String,
+    }
+}

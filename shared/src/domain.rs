@@ -1,0 +1,358 @@
+//! The vocabulary of the réemploi chain: roles, kinds, categories, states, grades…
+//!
+//! Every enum here is stored as text in the database and sent as a snake_case string
+//! in JSON; `as_str` and `FromStr` are the one mapping both use.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// The error returned when a stored or sent string names no variant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what}: {value:?}")]
+pub struct UnknownVariant {
+    pub what: &'static str,
+    pub value: String,
+}
+
+macro_rules! str_enum {
+    ($(#[$m:meta])* $name:ident : $what:literal { $($(#[$vm:meta])* $variant:ident = $s:literal),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $variant),*
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $s),*
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($s => Ok($name::$variant),)*
+                    _ => Err(UnknownVariant { what: $what, value: s.to_owned() }),
+                }
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// What a user may do; the scope comes with it (site, region or organisation).
+    Role: "role" {
+        Technician = "technician",
+        Coordinator = "coordinator",
+        SocialWorker = "social_worker",
+        Admin = "admin",
+    }
+);
+
+str_enum!(
+    OrgKind: "organisation kind" {
+        Donor = "donor",
+        Recycler = "recycler",
+        SocialPartner = "social_partner",
+        TrainingVenue = "training_venue",
+    }
+);
+
+str_enum!(
+    SiteKind: "site kind" {
+        Workshop = "workshop",
+        Warehouse = "warehouse",
+        Shop = "shop",
+    }
+);
+
+str_enum!(
+    ItemKind: "item kind" {
+        Device = "device",
+        Part = "part",
+    }
+);
+
+str_enum!(
+    /// What an item is. Device categories and part categories share one list; each
+    /// category knows its kind.
+    Category: "category" {
+        Laptop = "laptop",
+        Desktop = "desktop",
+        AllInOne = "all_in_one",
+        Monitor = "monitor",
+        Tablet = "tablet",
+        Phone = "phone",
+        Server = "server",
+        Printer = "printer",
+        OtherDevice = "other_device",
+        Ram = "ram",
+        Ssd = "ssd",
+        Hdd = "hdd",
+        Nvme = "nvme",
+        Cpu = "cpu",
+        Psu = "psu",
+        Battery = "battery",
+        Screen = "screen",
+        Charger = "charger",
+        Motherboard = "motherboard",
+        Gpu = "gpu",
+        Keyboard = "keyboard",
+        OtherPart = "other_part",
+    }
+);
+
+impl Category {
+    pub fn kind(self) -> ItemKind {
+        use Category::*;
+        match self {
+            Laptop | Desktop | AllInOne | Monitor | Tablet | Phone | Server | Printer
+            | OtherDevice => ItemKind::Device,
+            _ => ItemKind::Part,
+        }
+    }
+
+    /// Storage that holds data: it must be erased or destroyed before it leaves.
+    pub fn is_drive(self) -> bool {
+        matches!(self, Category::Ssd | Category::Hdd | Category::Nvme)
+    }
+}
+
+str_enum!(
+    /// The lifecycle state of an item (devices and parts share one list; see
+    /// [`ItemState::applies_to`]).
+    ItemState: "state" {
+        /// Registered on a collection, not yet at a workshop.
+        Collected = "collected",
+        /// Checked in at a workshop site.
+        Received = "received",
+        /// Triaged for reuse: erasure, repair, QA.
+        Refurbishing = "refurbishing",
+        /// Erased, passed QA with grades: sellable stock.
+        Ready = "ready",
+        /// Held for a beneficiary.
+        Reserved = "reserved",
+        /// Handed over to the beneficiary.
+        Sold = "sold",
+        /// Back under after-sales.
+        Returned = "returned",
+        /// Triaged for parts.
+        Harvesting = "harvesting",
+        /// An empty shell.
+        Harvested = "harvested",
+        /// Waiting for a WEEE batch.
+        ToRecycle = "to_recycle",
+        /// Handed over to the recycler.
+        Recycled = "recycled",
+        /// A part salvaged, not tested yet.
+        InStock = "in_stock",
+        TestedGood = "tested_good",
+        Faulty = "faulty",
+        /// A part inside a device.
+        Fitted = "fitted",
+        /// A drive physically destroyed.
+        Destroyed = "destroyed",
+    }
+);
+
+impl ItemState {
+    pub fn applies_to(self, kind: ItemKind) -> bool {
+        use ItemState::*;
+        match self {
+            Collected | ToRecycle | Recycled => true,
+            Received | Refurbishing | Ready | Reserved | Sold | Returned | Harvesting
+            | Harvested => kind == ItemKind::Device,
+            InStock | TestedGood | Faulty | Fitted | Destroyed => kind == ItemKind::Part,
+        }
+    }
+
+    /// States an item never leaves.
+    pub fn is_final(self) -> bool {
+        matches!(self, ItemState::Recycled | ItemState::Destroyed)
+    }
+}
+
+str_enum!(
+    /// The triage decision for a received device.
+    Route: "route" {
+        Refurbish = "refurbish",
+        Harvest = "harvest",
+        Recycle = "recycle",
+    }
+);
+
+str_enum!(
+    /// Functional and cosmetic grades given at QA.
+    Grade: "grade" {
+        /// As new / everything works.
+        A = "a",
+        /// Light wear / minor limitation (battery under 80 %…).
+        B = "b",
+        /// Visible wear / works with a documented limitation.
+        C = "c",
+    }
+);
+
+str_enum!(
+    /// Legal status of a collected lot.
+    LegalStatus: "legal status" {
+        /// Handed over for reuse: not waste.
+        Reuse = "reuse",
+        /// Discarded equipment: WEEE, with a waste code.
+        Waste = "waste",
+    }
+);
+
+str_enum!(
+    /// NIST SP 800-88 sanitisation level.
+    NistLevel: "sanitisation level" {
+        Clear = "clear",
+        Purge = "purge",
+        Destroy = "destroy",
+    }
+);
+
+str_enum!(
+    ErasureTechnique: "erasure technique" {
+        Overwrite = "overwrite",
+        FirmwareSanitize = "firmware_sanitize",
+        CryptoErase = "crypto_erase",
+        PhysicalDestruction = "physical_destruction",
+    }
+);
+
+str_enum!(
+    ErasureResult: "erasure result" {
+        Erased = "erased",
+        Failed = "failed",
+        Aborted = "aborted",
+    }
+);
+
+str_enum!(
+    DriveBus: "drive bus" {
+        Sata = "sata",
+        Nvme = "nvme",
+        Sas = "sas",
+        Usb = "usb",
+        Ide = "ide",
+        Emmc = "emmc",
+        Other = "other",
+    }
+);
+
+str_enum!(
+    DriveMedia: "drive media" {
+        Hdd = "hdd",
+        Ssd = "ssd",
+        Flash = "flash",
+    }
+);
+
+str_enum!(
+    /// Where a drive stands with respect to its data.
+    DriveStatus: "drive status" {
+        /// Declared, not erased yet.
+        Pending = "pending",
+        Erased = "erased",
+        /// The last erasure failed or was aborted: erase again or destroy.
+        Failed = "failed",
+        Destroyed = "destroyed",
+    }
+);
+
+impl DriveStatus {
+    /// Erased or destroyed: the data is gone.
+    pub fn is_sanitised(self) -> bool {
+        matches!(self, DriveStatus::Erased | DriveStatus::Destroyed)
+    }
+}
+
+str_enum!(
+    PartTestResult: "part test result" {
+        Good = "good",
+        Faulty = "faulty",
+    }
+);
+
+str_enum!(
+    WeeeBatchStatus: "WEEE batch status" {
+        Open = "open",
+        Closed = "closed",
+        HandedOver = "handed_over",
+    }
+);
+
+str_enum!(
+    /// The kind of an item event, as stored in the `event_type` column.
+    EventType: "event type" {
+        Registered = "registered",
+        Received = "received",
+        Triaged = "triaged",
+        DrivesDeclared = "drives_declared",
+        NoDriveDeclared = "no_drive_declared",
+        DriveErased = "drive_erased",
+        DriveDestroyed = "drive_destroyed",
+        PartHarvested = "part_harvested",
+        TeardownDone = "teardown_done",
+        PartTested = "part_tested",
+        PartFitted = "part_fitted",
+        FittedInto = "fitted_into",
+        PartRemoved = "part_removed",
+        RemovedFrom = "removed_from",
+        QaTested = "qa_tested",
+        MarkedReady = "marked_ready",
+        Reopened = "reopened",
+        Moved = "moved",
+        Relabelled = "relabelled",
+        MarkedForRecycling = "marked_for_recycling",
+        WeeeAdded = "weee_added",
+        WeeeRemoved = "weee_removed",
+        Recycled = "recycled",
+        Corrected = "corrected",
+    }
+);
+
+str_enum!(
+    /// A checklist line of the QA test.
+    QaCheck: "QA check" {
+        Boot = "boot",
+        Keyboard = "keyboard",
+        Touchpad = "touchpad",
+        Screen = "screen",
+        Usb = "usb",
+        Wifi = "wifi",
+        Ethernet = "ethernet",
+        Webcam = "webcam",
+        Audio = "audio",
+        Battery = "battery",
+        Charger = "charger",
+        Bluetooth = "bluetooth",
+        Ports = "ports",
+        Memory = "memory",
+        Storage = "storage",
+    }
+);
+
+str_enum!(
+    QaOutcome: "QA outcome" {
+        Pass = "pass",
+        Fail = "fail",
+        /// The device has no such function (no webcam on a desktop…).
+        NotApplicable = "not_applicable",
+    }
+);

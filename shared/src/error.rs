@@ -1,0 +1,210 @@
+//! Stable error codes, shared by the server (which answers them) and the bench app
+//! (which shows them). A code never changes meaning; the message is for people and is
+//! given in their language.
+
+use serde::{Deserialize, Serialize};
+
+/// The language a person reads Filière in. French first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Lang {
+    #[default]
+    Fr,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Fr => "fr",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "fr" => Some(Lang::Fr),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// Picks the first supported language of an `Accept-Language` header
+    /// (`en-GB,en;q=0.9,fr;q=0.8`), honouring q-values; French when none fits.
+    pub fn from_accept_language(header: &str) -> Lang {
+        let mut best: Option<(f32, Lang)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim();
+            let q = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Lang::parse(primary)
+                && best.is_none_or(|(bq, _)| q > bq)
+            {
+                best = Some((q, lang));
+            }
+        }
+        best.map(|(_, l)| l).unwrap_or_default()
+    }
+
+    /// Chooses between a French and an English text.
+    pub fn pick<'a>(self, fr: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+}
+
+macro_rules! error_codes {
+    ($($(#[$m:meta])* $variant:ident = $s:literal, $status:literal, $fr:literal, $en:literal;)*) => {
+        /// Every error Filière answers, with its HTTP status.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum ErrorCode {
+            $($(#[$m])* #[serde(rename = $s)] $variant),*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $s),* }
+            }
+
+            /// The HTTP status that fits.
+            pub fn http_status(self) -> u16 {
+                match self { $(ErrorCode::$variant => $status),* }
+            }
+
+            /// The general message, in the reader's language.
+            pub fn message(self, lang: Lang) -> &'static str {
+                match (self, lang) {
+                    $((ErrorCode::$variant, Lang::Fr) => $fr, (ErrorCode::$variant, Lang::En) => $en,)*
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // --- malformed input: 400
+    InvalidJson = "invalid_json", 400, "Le corps de la requête n'est pas un JSON valide.", "The request body is not valid JSON.";
+    UnknownField = "unknown_field", 400, "La requête contient un champ inconnu.", "The request contains an unknown field.";
+    InvalidInput = "invalid_input", 400, "Donnée invalide.", "Invalid input.";
+    InvalidQuery = "invalid_query", 400, "Paramètres de recherche invalides.", "Invalid query parameters.";
+    InvalidCode = "invalid_code", 400, "Ce n'est pas un code d'étiquette Filière.", "This is not a Filière label code.";
+    CodeCheckFailed = "code_check_failed", 400, "Code mal lu ou mal saisi : le caractère de contrôle ne correspond pas.", "Code misread or mistyped: the check character does not match.";
+    UnsupportedMediaType = "unsupported_media_type", 415, "Le corps de la requête doit être du JSON (Content-Type: application/json).", "The request body must be JSON (Content-Type: application/json).";
+    PayloadTooLarge = "payload_too_large", 413, "La requête est trop volumineuse.", "The request is too large.";
+    // --- authentication: 401
+    Unauthenticated = "unauthenticated", 401, "Connexion requise.", "You must log in.";
+    InvalidCredentials = "invalid_credentials", 401, "Identifiant ou mot de passe incorrect.", "Wrong username or password.";
+    InvalidBenchToken = "invalid_bench_token", 401, "Ce poste n'est pas reconnu : jeton de poste invalide ou révoqué.", "This bench is not recognised: bench token invalid or revoked.";
+    UnknownBadge = "unknown_badge", 401, "Badge inconnu ou désactivé.", "Unknown or disabled badge.";
+    // --- authorisation: 403
+    Forbidden = "forbidden", 403, "Votre rôle ne permet pas cette action.", "Your role does not allow this action.";
+    OutOfScope = "out_of_scope", 403, "Ceci est hors de votre périmètre (site, région ou organisation).", "This is outside your scope (site, region or organisation).";
+    BadgeWrongSite = "badge_wrong_site", 403, "Ce badge n'appartient pas à un technicien de ce site.", "This badge does not belong to a technician of this site.";
+    // --- not found: 404
+    NotFound = "not_found", 404, "Ressource introuvable.", "Resource not found.";
+    ItemNotFound = "item_not_found", 404, "Objet introuvable.", "Item not found.";
+    CodeUnknown = "code_unknown", 404, "Ce code n'a jamais été attribué par Filière.", "This code was never issued by Filière.";
+    NothingFound = "nothing_found", 404, "Aucun objet ne correspond à cette recherche.", "No item matches this search.";
+    SiteNotFound = "site_not_found", 404, "Site introuvable.", "Site not found.";
+    RegionNotFound = "region_not_found", 404, "Région introuvable.", "Region not found.";
+    OrganisationNotFound = "organisation_not_found", 404, "Organisation introuvable.", "Organisation not found.";
+    UserNotFound = "user_not_found", 404, "Utilisateur introuvable.", "User not found.";
+    BenchNotFound = "bench_not_found", 404, "Poste introuvable.", "Bench not found.";
+    CollectionNotFound = "collection_not_found", 404, "Collecte introuvable.", "Collection not found.";
+    WeeeBatchNotFound = "weee_batch_not_found", 404, "Lot DEEE introuvable.", "WEEE batch not found.";
+    MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
+    // --- conflicts: 409
+    VersionConflict = "version_conflict", 409, "L'objet a changé entre-temps : rechargez-le puis recommencez.", "The item changed in the meantime: reload it and try again.";
+    IdempotencyConflict = "idempotency_conflict", 409, "Cette clé d'idempotence a déjà servi pour une autre requête.", "This idempotency key was already used for another request.";
+    CodeAlreadyClaimed = "code_already_claimed", 409, "Cette étiquette est déjà attribuée à un objet.", "This label is already attached to an item.";
+    Duplicate = "duplicate", 409, "Cet enregistrement existe déjà.", "This record already exists.";
+    // --- refused by the lifecycle rules: 422
+    InvalidTransition = "invalid_transition", 422, "Cette étape n'est pas possible dans l'état actuel de l'objet.", "This step is not possible in the item's current state.";
+    WrongItemKind = "wrong_item_kind", 422, "Cette étape ne s'applique pas à ce type d'objet.", "This step does not apply to this kind of item.";
+    DrivesUndeclared = "drives_undeclared", 422, "Les disques de l'appareil n'ont pas été déclarés (ou « aucun disque »).", "The device's drives have not been declared (or \"no drive\").";
+    DrivesNotErased = "drives_not_erased", 422, "Des disques ne sont ni effacés ni détruits.", "Some drives are neither erased nor destroyed.";
+    DrivesAlreadyDeclared = "drives_already_declared", 422, "Les disques de cet objet sont déjà déclarés.", "This item's drives are already declared.";
+    DuplicateDriveSerial = "duplicate_drive_serial", 422, "Ce numéro de série de disque est déjà déclaré.", "This drive serial number is already declared.";
+    UnknownDrive = "unknown_drive", 422, "Aucun disque de ce numéro de série dans cet objet.", "No drive with this serial number in this item.";
+    DriveSerialRequired = "drive_serial_required", 422, "Un disque prélevé doit indiquer son numéro de série.", "A harvested drive must give its serial number.";
+    DriveDestroyed = "drive_destroyed", 422, "Ce disque a été détruit.", "This drive has been destroyed.";
+    QaMissing = "qa_missing", 422, "Aucun test qualité valide : testez l'appareil.", "No valid QA test: test the device.";
+    QaFailed = "qa_failed", 422, "Le dernier test qualité a échoué.", "The last QA test failed.";
+    PartNotTestedGood = "part_not_tested_good", 422, "La pièce doit être testée bonne avant d'être montée.", "The part must be tested good before it is fitted.";
+    PartAlreadyFitted = "part_already_fitted", 422, "La pièce est déjà montée dans un appareil.", "The part is already fitted in a device.";
+    PartOtherSite = "part_other_site", 422, "La pièce n'est pas en stock sur le même site que l'appareil.", "The part is not in stock at the device's site.";
+    PartNotInDevice = "part_not_in_device", 422, "Cette pièce n'est pas montée dans cet appareil.", "This part is not fitted in this device.";
+    PartsStillFitted = "parts_still_fitted", 422, "Des pièces suivies sont encore montées dans l'appareil.", "Tracked parts are still fitted in the device.";
+    DriveNotErased = "drive_not_erased", 422, "Ce disque n'est ni effacé ni détruit.", "This drive is neither erased nor destroyed.";
+    SameSite = "same_site", 422, "L'objet est déjà sur ce site.", "The item is already at this site.";
+    WeeeBatchNotOpen = "weee_batch_not_open", 422, "Ce lot DEEE n'est plus ouvert.", "This WEEE batch is no longer open.";
+    WeeeBatchOtherSite = "weee_batch_other_site", 422, "Ce lot DEEE est sur un autre site.", "This WEEE batch is at another site.";
+    NotInWeeeBatch = "not_in_weee_batch", 422, "L'objet n'est pas dans ce lot DEEE.", "The item is not in this WEEE batch.";
+    AlreadyInWeeeBatch = "already_in_weee_batch", 422, "L'objet est déjà dans un lot DEEE.", "The item is already in a WEEE batch.";
+    WeeeBatchEmpty = "weee_batch_empty", 422, "Le lot DEEE est vide.", "The WEEE batch is empty.";
+    WeeeBatchNotClosed = "weee_batch_not_closed", 422, "Le lot DEEE doit être fermé et pesé avant la remise.", "The WEEE batch must be closed and weighed before the handover.";
+    NothingToCorrect = "nothing_to_correct", 422, "Il n'y a aucune étape à corriger.", "There is no step to correct.";
+    CorrectionNotPossible = "correction_not_possible", 422, "Cette étape ne se corrige pas par annulation.", "This step cannot be corrected by undoing it.";
+    CorrectionTargetMismatch = "correction_target_mismatch", 422, "Ce n'est pas la dernière étape de l'objet.", "This is not the item's last step.";
+    InvalidRecipient = "invalid_recipient", 422, "Cette organisation ne convient pas pour ce rôle.", "This organisation does not fit this role.";
+    // --- server side
+    Internal = "internal", 500, "Erreur interne du serveur. L'incident est journalisé.", "Internal server error. The incident has been logged.";
+    Unavailable = "unavailable", 503, "Service momentanément indisponible, réessayez.", "Service temporarily unavailable, try again.";
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// Machine-readable specifics (the field at fault, the current version, the
+    /// drives not erased…), when there are any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub details: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_round_trip_through_json() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "duplicate {code}");
+            let json = serde_json::to_string(code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            let back: ErrorCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, *code);
+            assert!((400..600).contains(&code.http_status()));
+            assert_ne!(code.message(Lang::Fr), code.message(Lang::En));
+        }
+    }
+
+    #[test]
+    fn accept_language_picks_the_preferred_supported_language() {
+        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"), Lang::En);
+        assert_eq!(Lang::from_accept_language("de-DE,fr;q=0.5,en;q=0.4"), Lang::Fr);
+        assert_eq!(Lang::from_accept_language("fr;q=0.3, en;q=0.7"), Lang::En);
+        assert_eq!(Lang::from_accept_language("de"), Lang::Fr);
+        assert_eq!(Lang::from_accept_language(""), Lang::Fr);
+    }
+}

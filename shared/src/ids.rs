@@ -1,0 +1,46 @@
+//! Identifier newtypes: an item id can never be passed where a site id is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($($(#[$m:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(v: i64) -> Self {
+                Self(v)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A region groups the sites a coordinator watches.
+    RegionId,
+    /// A workshop, warehouse or shop.
+    SiteId,
+    /// A donor, recycler, social partner or training venue.
+    OrgId,
+    UserId,
+    /// A workstation at a site, authenticated by its bench token.
+    BenchId,
+    CollectionId,
+    LabelBatchId,
+    /// A device or a part.
+    ItemId,
+    EventId,
+    WeeeBatchId,
+    ErasureId,
+    QaReportId,
+);

@@ -1,0 +1,17 @@
+//! Filière's domain, shared by the server and the bench app.
+//!
+//! Pure computation only: label codes, the lifecycle rules, the API's request and
+//! response types and the error codes. No I/O, no database, no HTTP, no UI.
+
+pub mod api;
+pub mod code;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod lifecycle;
+pub mod validate;
+
+pub use code::{BadgeCode, LabelCode};
+pub use domain::*;
+pub use error::{ErrorCode, Lang};
+pub use ids::*;

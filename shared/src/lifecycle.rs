@@ -1,0 +1,1114 @@
+//! The lifecycle rules: one home for what may happen to an item, used by the bench app
+//! (to refuse an impossible step before asking) and by the server (authoritatively).
+//!
+//! An item's [`Lifecycle`] is derived from its events. [`apply`] checks an event against
+//! the rules and returns the next lifecycle, or a [`Refusal`] that says why not;
+//! [`evolve`] is the effect alone, and [`replay`] folds a stored history (honouring the
+//! compensating `corrected` events) back into the lifecycle the server keeps on the
+//! item row.
+
+use crate::domain::*;
+use crate::error::{ErrorCode, Lang};
+use crate::ids::*;
+use crate::LabelCode;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A drive as declared at intake or at the erasure bench.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DriveSpec {
+    pub serial: String,
+    #[serde(default)]
+    pub make: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub size_gb: Option<u32>,
+    #[serde(default)]
+    pub bus: Option<DriveBus>,
+    #[serde(default)]
+    pub media: Option<DriveMedia>,
+}
+
+/// A drive that is in an item now, and where its data stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DriveFact {
+    pub serial: String,
+    pub status: DriveStatus,
+    /// The part item this drive is, when it has a label of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part: Option<ItemId>,
+}
+
+/// The outcome of the last QA test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QaSummary {
+    pub passed: bool,
+    pub functional_grade: Option<Grade>,
+    pub cosmetic_grade: Option<Grade>,
+}
+
+/// Everything the rules need to know about one item, derived from its events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Lifecycle {
+    pub kind: ItemKind,
+    pub category: Category,
+    pub state: ItemState,
+    pub site: SiteId,
+    /// The device this part is fitted in.
+    pub parent: Option<ItemId>,
+    /// Drives declared (possibly "none"): until then a device cannot become ready.
+    pub drives_declared: bool,
+    /// Drives in the item now (for a drive part: the drive itself).
+    pub drives: Vec<DriveFact>,
+    /// Tracked parts fitted in this device.
+    pub parts: Vec<ItemId>,
+    /// The last QA test since the last change of parts.
+    pub qa: Option<QaSummary>,
+    pub route: Option<Route>,
+    pub weee_batch: Option<WeeeBatchId>,
+}
+
+impl Lifecycle {
+    /// Drives in the item whose data is not yet gone.
+    pub fn unsanitised_drives(&self) -> Vec<String> {
+        self.drives
+            .iter()
+            .filter(|d| !d.status.is_sanitised())
+            .map(|d| d.serial.clone())
+            .collect()
+    }
+
+    pub fn is_drive(&self) -> bool {
+        self.kind == ItemKind::Part && self.category.is_drive()
+    }
+
+    /// What still keeps a refurbishing device from `ready`, in the order to fix it.
+    pub fn blockers_for_ready(&self) -> Vec<Refusal> {
+        let mut out = Vec::new();
+        if !self.drives_declared {
+            out.push(Refusal::DrivesUndeclared);
+        }
+        let pending = self.unsanitised_drives();
+        if !pending.is_empty() {
+            out.push(Refusal::DrivesNotErased { serials: pending });
+        }
+        match self.qa {
+            None => out.push(Refusal::QaMissing),
+            Some(qa) if !qa.passed => out.push(Refusal::QaFailed),
+            Some(_) => {}
+        }
+        out
+    }
+}
+
+/// One erasure pass on one drive, as NIST SP 800-88 asks it to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErasureData {
+    pub level: NistLevel,
+    pub technique: ErasureTechnique,
+    /// nwipe, Blancco, hdparm, nvme-cli…
+    pub tool: String,
+    #[serde(default)]
+    pub tool_version: Option<String>,
+    /// Wipe method as the tool names it (DoD short, PRNG stream, sanitize crypto…).
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub passes: Option<u32>,
+    pub verified: bool,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub result: ErasureResult,
+    /// The tool's own report, as imported (kept as text).
+    #[serde(default)]
+    pub report: Option<String>,
+}
+
+/// One line of the QA checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QaLine {
+    pub check: QaCheck,
+    pub outcome: QaOutcome,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// A QA test report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QaData {
+    pub checks: Vec<QaLine>,
+    /// Emmabuntüs, Linux Mint, Debian…
+    #[serde(default)]
+    pub os_installed: Option<String>,
+    #[serde(default)]
+    pub functional_grade: Option<Grade>,
+    #[serde(default)]
+    pub cosmetic_grade: Option<Grade>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl QaData {
+    /// Passed: it boots, no line failed, and both grades are given. This is the legal
+    /// meaning of "reconditionné": every function tested.
+    pub fn passed(&self) -> bool {
+        let boots = self
+            .checks
+            .iter()
+            .any(|l| l.check == QaCheck::Boot && l.outcome == QaOutcome::Pass);
+        boots
+            && self.checks.iter().all(|l| l.outcome != QaOutcome::Fail)
+            && self.functional_grade.is_some()
+            && self.cosmetic_grade.is_some()
+    }
+
+    pub fn summary(&self) -> QaSummary {
+        QaSummary {
+            passed: self.passed(),
+            functional_grade: self.functional_grade,
+            cosmetic_grade: self.cosmetic_grade,
+        }
+    }
+}
+
+/// An event as stored: what happened to one item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum EventPayload {
+    /// The item got its label and exists from now on.
+    Registered {
+        code: LabelCode,
+        kind: ItemKind,
+        category: Category,
+        state: ItemState,
+        site: SiteId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        collection: Option<CollectionId>,
+        /// The device this part was harvested from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        origin: Option<ItemId>,
+        /// For a drive: the drive itself, with its erasure status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drive: Option<DriveFact>,
+    },
+    Received {
+        site: SiteId,
+    },
+    Triaged {
+        route: Route,
+    },
+    DrivesDeclared {
+        drives: Vec<DriveSpec>,
+    },
+    NoDriveDeclared,
+    DriveErased {
+        serial: String,
+        erasure: ErasureData,
+    },
+    DriveDestroyed {
+        serial: String,
+        method: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notes: Option<String>,
+    },
+    /// On a device: a part was taken out and labelled as an item of its own.
+    PartHarvested {
+        part: ItemId,
+        category: Category,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drive_serial: Option<String>,
+    },
+    TeardownDone,
+    PartTested {
+        result: PartTestResult,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        notes: Option<String>,
+    },
+    /// On a device: a tracked part was fitted in it (with the part's drive, if it is
+    /// one, so that the device's history alone tells its drives).
+    PartFitted {
+        part: ItemId,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        drives: Vec<DriveFact>,
+    },
+    /// On a part: it was fitted in a device.
+    FittedInto {
+        device: ItemId,
+    },
+    /// On a device: a tracked part was taken out.
+    PartRemoved {
+        part: ItemId,
+    },
+    /// On a part: it was taken out of a device (with its drive's status, if a drive).
+    RemovedFrom {
+        device: ItemId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        drive_status: Option<DriveStatus>,
+    },
+    QaTested {
+        report: QaData,
+    },
+    MarkedReady,
+    Reopened {
+        reason: String,
+    },
+    Moved {
+        from: SiteId,
+        to: SiteId,
+        /// A fitted part travelling inside its device.
+        #[serde(default)]
+        with_parent: bool,
+    },
+    Relabelled {
+        old: LabelCode,
+        new: LabelCode,
+    },
+    MarkedForRecycling,
+    WeeeAdded {
+        batch: WeeeBatchId,
+    },
+    WeeeRemoved {
+        batch: WeeeBatchId,
+    },
+    Recycled {
+        batch: WeeeBatchId,
+        #[serde(default)]
+        with_parent: bool,
+    },
+    /// Compensates the item's last effective event.
+    Corrected {
+        event: EventId,
+        reason: String,
+    },
+}
+
+impl EventPayload {
+    pub fn event_type(&self) -> EventType {
+        use EventPayload as P;
+        match self {
+            P::Registered { .. } => EventType::Registered,
+            P::Received { .. } => EventType::Received,
+            P::Triaged { .. } => EventType::Triaged,
+            P::DrivesDeclared { .. } => EventType::DrivesDeclared,
+            P::NoDriveDeclared => EventType::NoDriveDeclared,
+            P::DriveErased { .. } => EventType::DriveErased,
+            P::DriveDestroyed { .. } => EventType::DriveDestroyed,
+            P::PartHarvested { .. } => EventType::PartHarvested,
+            P::TeardownDone => EventType::TeardownDone,
+            P::PartTested { .. } => EventType::PartTested,
+            P::PartFitted { .. } => EventType::PartFitted,
+            P::FittedInto { .. } => EventType::FittedInto,
+            P::PartRemoved { .. } => EventType::PartRemoved,
+            P::RemovedFrom { .. } => EventType::RemovedFrom,
+            P::QaTested { .. } => EventType::QaTested,
+            P::MarkedReady => EventType::MarkedReady,
+            P::Reopened { .. } => EventType::Reopened,
+            P::Moved { .. } => EventType::Moved,
+            P::Relabelled { .. } => EventType::Relabelled,
+            P::MarkedForRecycling => EventType::MarkedForRecycling,
+            P::WeeeAdded { .. } => EventType::WeeeAdded,
+            P::WeeeRemoved { .. } => EventType::WeeeRemoved,
+            P::Recycled { .. } => EventType::Recycled,
+            P::Corrected { .. } => EventType::Corrected,
+        }
+    }
+}
+
+impl EventType {
+    /// Whether a `corrected` event may undo this step. Steps that touched another
+    /// item, a label or a WEEE batch are undone by their own inverse step instead
+    /// (remove the part, relabel, take the item out of the batch).
+    pub fn is_correctable(self) -> bool {
+        use EventType::*;
+        matches!(
+            self,
+            Received
+                | Triaged
+                | DrivesDeclared
+                | NoDriveDeclared
+                | DriveErased
+                | DriveDestroyed
+                | TeardownDone
+                | PartTested
+                | QaTested
+                | MarkedReady
+                | Reopened
+                | MarkedForRecycling
+        )
+    }
+}
+
+/// State of a WEEE batch, as the rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WeeeBatchFacts {
+    pub id: WeeeBatchId,
+    pub status: WeeeBatchStatus,
+    pub site: SiteId,
+}
+
+/// Facts from outside the item that some events need.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The other item of a two-item event (the part when fitting into a device, the
+    /// device when a part is fitted into it), with its id.
+    pub counterpart: Option<(ItemId, &'a Lifecycle)>,
+    pub weee_batch: Option<WeeeBatchFacts>,
+    /// The id of the item the event is applied to.
+    pub item: Option<ItemId>,
+}
+
+/// Why the rules refuse an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{event} is not possible in state {state}")]
+    InvalidTransition { event: EventType, state: ItemState },
+    #[error("{event} does not apply to a {kind} ({category})")]
+    WrongItemKind {
+        event: EventType,
+        kind: ItemKind,
+        category: Category,
+    },
+    #[error("drives not declared")]
+    DrivesUndeclared,
+    #[error("drives not erased: {serials:?}")]
+    DrivesNotErased { serials: Vec<String> },
+    #[error("drives already declared")]
+    DrivesAlreadyDeclared,
+    #[error("duplicate drive serial {serial}")]
+    DuplicateDriveSerial { serial: String },
+    #[error("unknown drive {serial}")]
+    UnknownDrive { serial: String },
+    #[error("a harvested drive needs its serial")]
+    DriveSerialRequired,
+    #[error("drive {serial} was destroyed")]
+    DriveDestroyed { serial: String },
+    #[error("no QA test")]
+    QaMissing,
+    #[error("QA test failed")]
+    QaFailed,
+    #[error("part is {state}, not tested good")]
+    PartNotTestedGood { state: ItemState },
+    #[error("part already fitted")]
+    PartAlreadyFitted,
+    #[error("part at site {part_site}, device at site {device_site}")]
+    PartOtherSite {
+        part_site: SiteId,
+        device_site: SiteId,
+    },
+    #[error("part not in this device")]
+    PartNotInDevice,
+    #[error("tracked parts still fitted: {parts:?}")]
+    PartsStillFitted { parts: Vec<ItemId> },
+    #[error("drive not erased")]
+    DriveNotErased { serial: String },
+    #[error("already at site {site}")]
+    SameSite { site: SiteId },
+    #[error("WEEE batch {batch} is {status}")]
+    WeeeBatchNotOpen {
+        batch: WeeeBatchId,
+        status: WeeeBatchStatus,
+    },
+    #[error("WEEE batch at another site")]
+    WeeeBatchOtherSite { batch: WeeeBatchId },
+    #[error("not in WEEE batch {batch}")]
+    NotInWeeeBatch { batch: WeeeBatchId },
+    #[error("already in WEEE batch {batch}")]
+    AlreadyInWeeeBatch { batch: WeeeBatchId },
+    #[error("nothing to correct")]
+    NothingToCorrect,
+    #[error("{event} cannot be corrected by undoing it")]
+    CorrectionNotPossible { event: EventType },
+    #[error("event {requested} is not the last effective event {last:?}")]
+    CorrectionTargetMismatch {
+        requested: EventId,
+        last: Option<EventId>,
+    },
+}
+
+impl Refusal {
+    pub fn code(&self) -> ErrorCode {
+        use Refusal as R;
+        match self {
+            R::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+            R::WrongItemKind { .. } => ErrorCode::WrongItemKind,
+            R::DrivesUndeclared => ErrorCode::DrivesUndeclared,
+            R::DrivesNotErased { .. } => ErrorCode::DrivesNotErased,
+            R::DrivesAlreadyDeclared => ErrorCode::DrivesAlreadyDeclared,
+            R::DuplicateDriveSerial { .. } => ErrorCode::DuplicateDriveSerial,
+            R::UnknownDrive { .. } => ErrorCode::UnknownDrive,
+            R::DriveSerialRequired => ErrorCode::DriveSerialRequired,
+            R::DriveDestroyed { .. } => ErrorCode::DriveDestroyed,
+            R::QaMissing => ErrorCode::QaMissing,
+            R::QaFailed => ErrorCode::QaFailed,
+            R::PartNotTestedGood { .. } => ErrorCode::PartNotTestedGood,
+            R::PartAlreadyFitted => ErrorCode::PartAlreadyFitted,
+            R::PartOtherSite { .. } => ErrorCode::PartOtherSite,
+            R::PartNotInDevice => ErrorCode::PartNotInDevice,
+            R::PartsStillFitted { .. } => ErrorCode::PartsStillFitted,
+            R::DriveNotErased { .. } => ErrorCode::DriveNotErased,
+            R::SameSite { .. } => ErrorCode::SameSite,
+            R::WeeeBatchNotOpen { .. } => ErrorCode::WeeeBatchNotOpen,
+            R::WeeeBatchOtherSite { .. } => ErrorCode::WeeeBatchOtherSite,
+            R::NotInWeeeBatch { .. } => ErrorCode::NotInWeeeBatch,
+            R::AlreadyInWeeeBatch { .. } => ErrorCode::AlreadyInWeeeBatch,
+            R::NothingToCorrect => ErrorCode::NothingToCorrect,
+            R::CorrectionNotPossible { .. } => ErrorCode::CorrectionNotPossible,
+            R::CorrectionTargetMismatch { .. } => ErrorCode::CorrectionTargetMismatch,
+        }
+    }
+
+    /// The message for the technician, with the specifics.
+    pub fn message(&self, lang: Lang) -> String {
+        use Refusal as R;
+        let base = self.code().message(lang);
+        match self {
+            R::InvalidTransition { event, state } => match lang {
+                Lang::Fr => format!("{base} (étape « {event} » impossible à l'état « {state} »)"),
+                Lang::En => format!("{base} (step \"{event}\" impossible in state \"{state}\")"),
+            },
+            R::WrongItemKind { event, category, .. } => match lang {
+                Lang::Fr => format!("{base} (« {event} » sur un objet « {category} »)"),
+                Lang::En => format!("{base} (\"{event}\" on a \"{category}\" item)"),
+            },
+            R::DrivesNotErased { serials } => {
+                let n = serials.len();
+                let list = serials.join(", ");
+                match lang {
+                    Lang::Fr => format!(
+                        "{n} disque{s} ni effacé{s} ni détruit{s} : {list}",
+                        s = if n > 1 { "s" } else { "" }
+                    ),
+                    Lang::En => format!(
+                        "{n} drive{s} neither erased nor destroyed: {list}",
+                        s = if n > 1 { "s" } else { "" }
+                    ),
+                }
+            }
+            R::DuplicateDriveSerial { serial }
+            | R::UnknownDrive { serial }
+            | R::DriveDestroyed { serial }
+            | R::DriveNotErased { serial } => format!("{base} ({serial})"),
+            R::PartNotTestedGood { state } => match lang {
+                Lang::Fr => format!("{base} (état actuel : « {state} »)"),
+                Lang::En => format!("{base} (current state: \"{state}\")"),
+            },
+            R::PartsStillFitted { parts } => format!("{base} ({})", parts.len()),
+            R::WeeeBatchNotOpen { batch, status } => format!("{base} (#{batch}: {status})"),
+            R::CorrectionNotPossible { event } => match lang {
+                Lang::Fr => format!("{base} (« {event} » : utilisez l'étape inverse)"),
+                Lang::En => format!("{base} (\"{event}\": use the inverse step)"),
+            },
+            _ => base.to_owned(),
+        }
+    }
+
+    /// Machine-readable specifics for the API's `details`.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        use Refusal as R;
+        Some(match self {
+            R::InvalidTransition { event, state } => json!({"event": event, "state": state}),
+            R::WrongItemKind {
+                event,
+                kind,
+                category,
+            } => json!({"event": event, "kind": kind, "category": category}),
+            R::DrivesNotErased { serials } => json!({"serials": serials}),
+            R::DuplicateDriveSerial { serial }
+            | R::UnknownDrive { serial }
+            | R::DriveDestroyed { serial }
+            | R::DriveNotErased { serial } => json!({"serial": serial}),
+            R::PartNotTestedGood { state } => json!({"state": state}),
+            R::PartOtherSite {
+                part_site,
+                device_site,
+            } => json!({"part_site": part_site, "device_site": device_site}),
+            R::PartsStillFitted { parts } => json!({"parts": parts}),
+            R::SameSite { site } => json!({"site": site}),
+            R::WeeeBatchNotOpen { batch, status } => json!({"batch": batch, "status": status}),
+            R::WeeeBatchOtherSite { batch }
+            | R::NotInWeeeBatch { batch }
+            | R::AlreadyInWeeeBatch { batch } => json!({"batch": batch}),
+            R::CorrectionNotPossible { event } => json!({"event": event}),
+            R::CorrectionTargetMismatch { requested, last } => {
+                json!({"requested": requested, "last": last})
+            }
+            R::DrivesUndeclared
+            | R::DrivesAlreadyDeclared
+            | R::DriveSerialRequired
+            | R::QaMissing
+            | R::QaFailed
+            | R::PartAlreadyFitted
+            | R::PartNotInDevice
+            | R::NothingToCorrect => return None,
+        })
+    }
+}
+
+/// Creates the lifecycle of a newly registered item, checking that its first state
+/// fits its kind.
+pub fn register(payload: &EventPayload) -> Result<Lifecycle, Refusal> {
+    let EventPayload::Registered {
+        kind,
+        category,
+        state,
+        site,
+        drive,
+        ..
+    } = payload
+    else {
+        return Err(Refusal::NothingToCorrect);
+    };
+    let kind = *kind;
+    let allowed = match kind {
+        ItemKind::Device => [ItemState::Collected, ItemState::Received].contains(state),
+        ItemKind::Part => [ItemState::Collected, ItemState::InStock].contains(state),
+    };
+    if category.kind() != kind || !allowed {
+        return Err(Refusal::WrongItemKind {
+            event: EventType::Registered,
+            kind,
+            category: *category,
+        });
+    }
+    let drives: Vec<DriveFact> = drive.iter().cloned().collect();
+    if !drives.is_empty() && !(kind == ItemKind::Part && category.is_drive()) {
+        return Err(Refusal::WrongItemKind {
+            event: EventType::Registered,
+            kind,
+            category: *category,
+        });
+    }
+    Ok(Lifecycle {
+        kind,
+        category: *category,
+        state: *state,
+        site: *site,
+        parent: None,
+        drives_declared: !drives.is_empty(),
+        drives,
+        parts: Vec::new(),
+        qa: None,
+        route: None,
+        weee_batch: None,
+    })
+}
+
+fn wrong_state(event: EventType, item: &Lifecycle) -> Refusal {
+    Refusal::InvalidTransition {
+        event,
+        state: item.state,
+    }
+}
+
+fn wrong_kind(event: EventType, item: &Lifecycle) -> Refusal {
+    Refusal::WrongItemKind {
+        event,
+        kind: item.kind,
+        category: item.category,
+    }
+}
+
+fn require_kind(event: EventType, item: &Lifecycle, kind: ItemKind) -> Result<(), Refusal> {
+    if item.kind == kind {
+        Ok(())
+    } else {
+        Err(wrong_kind(event, item))
+    }
+}
+
+fn require_state(event: EventType, item: &Lifecycle, states: &[ItemState]) -> Result<(), Refusal> {
+    if states.contains(&item.state) {
+        Ok(())
+    } else {
+        Err(wrong_state(event, item))
+    }
+}
+
+/// States in which drives can be declared, erased or destroyed.
+fn drive_work_states(kind: ItemKind) -> &'static [ItemState] {
+    use ItemState::*;
+    match kind {
+        ItemKind::Device => &[Received, Refurbishing, Harvesting, ToRecycle, Returned],
+        ItemKind::Part => &[InStock, TestedGood, Faulty, ToRecycle],
+    }
+}
+
+fn require_sanitised(item: &Lifecycle) -> Result<(), Refusal> {
+    if !item.drives_declared && item.kind == ItemKind::Device {
+        return Err(Refusal::DrivesUndeclared);
+    }
+    let pending = item.unsanitised_drives();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    if item.is_drive() {
+        Err(Refusal::DriveNotErased {
+            serial: pending.join(", "),
+        })
+    } else {
+        Err(Refusal::DrivesNotErased { serials: pending })
+    }
+}
+
+/// The rules for fitting `part` into `device`, checked from either side.
+pub fn check_fit(device: &Lifecycle, part: &Lifecycle) -> Result<(), Refusal> {
+    let ev = EventType::PartFitted;
+    require_kind(ev, device, ItemKind::Device)?;
+    require_kind(EventType::FittedInto, part, ItemKind::Part)?;
+    require_state(ev, device, &[ItemState::Refurbishing])?;
+    if part.parent.is_some() || part.state == ItemState::Fitted {
+        return Err(Refusal::PartAlreadyFitted);
+    }
+    if part.state != ItemState::TestedGood {
+        return Err(Refusal::PartNotTestedGood { state: part.state });
+    }
+    if part.site != device.site {
+        return Err(Refusal::PartOtherSite {
+            part_site: part.site,
+            device_site: device.site,
+        });
+    }
+    if part.is_drive() {
+        require_sanitised(part)?;
+        for d in &part.drives {
+            if device.drives.iter().any(|x| x.serial == d.serial) {
+                return Err(Refusal::DuplicateDriveSerial {
+                    serial: d.serial.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The rules for taking `part` out of `device`.
+pub fn check_remove(
+    device_id: ItemId,
+    device: &Lifecycle,
+    part_id: ItemId,
+    part: &Lifecycle,
+) -> Result<(), Refusal> {
+    require_kind(EventType::PartRemoved, device, ItemKind::Device)?;
+    require_state(
+        EventType::PartRemoved,
+        device,
+        &[ItemState::Refurbishing, ItemState::Harvesting],
+    )?;
+    if !device.parts.contains(&part_id) || part.parent != Some(device_id) {
+        return Err(Refusal::PartNotInDevice);
+    }
+    Ok(())
+}
+
+/// Checks `event` against the rules and returns the item's next lifecycle.
+///
+/// `registered` and `corrected` are not applied here: see [`register`] and [`replay`].
+pub fn apply(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<Lifecycle, Refusal> {
+    check(item, event, ctx)?;
+    Ok(evolve(item, event))
+}
+
+/// The guards of [`apply`], without the effect.
+pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<(), Refusal> {
+    use EventPayload as P;
+    use ItemState::*;
+    let ev = event.event_type();
+    if item.state.is_final() {
+        return Err(wrong_state(ev, item));
+    }
+    match event {
+        P::Registered { .. } => Err(wrong_state(ev, item)),
+        P::Corrected { .. } => Err(wrong_state(ev, item)),
+        P::Received { .. } => require_state(ev, item, &[Collected]),
+        P::Triaged { route } => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Received, Returned, Refurbishing, Harvesting])?;
+            if item.route == Some(*route) && item.state != Returned {
+                return Err(wrong_state(ev, item));
+            }
+            Ok(())
+        }
+        P::DrivesDeclared { drives } => {
+            require_state(ev, item, drive_work_states(item.kind))?;
+            if item.kind == ItemKind::Part {
+                if !item.category.is_drive() || drives.len() != 1 {
+                    return Err(wrong_kind(ev, item));
+                }
+                if item.drives_declared {
+                    return Err(Refusal::DrivesAlreadyDeclared);
+                }
+            }
+            let mut seen: Vec<&str> = item.drives.iter().map(|d| d.serial.as_str()).collect();
+            for d in drives {
+                if seen.contains(&d.serial.as_str()) {
+                    return Err(Refusal::DuplicateDriveSerial {
+                        serial: d.serial.clone(),
+                    });
+                }
+                seen.push(&d.serial);
+            }
+            Ok(())
+        }
+        P::NoDriveDeclared => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, drive_work_states(item.kind))?;
+            if item.drives_declared || !item.drives.is_empty() {
+                return Err(Refusal::DrivesAlreadyDeclared);
+            }
+            Ok(())
+        }
+        P::DriveErased { serial, .. } | P::DriveDestroyed { serial, .. } => {
+            require_state(ev, item, drive_work_states(item.kind))?;
+            match item.drives.iter().find(|d| &d.serial == serial) {
+                None => Err(Refusal::UnknownDrive {
+                    serial: serial.clone(),
+                }),
+                Some(d) if d.status == DriveStatus::Destroyed => Err(Refusal::DriveDestroyed {
+                    serial: serial.clone(),
+                }),
+                Some(_) => Ok(()),
+            }
+        }
+        P::PartHarvested {
+            category,
+            drive_serial,
+            ..
+        } => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Harvesting, Refurbishing])?;
+            if category.kind() != ItemKind::Part {
+                return Err(wrong_kind(ev, item));
+            }
+            match (category.is_drive(), drive_serial) {
+                (true, None) => Err(Refusal::DriveSerialRequired),
+                (false, Some(_)) => Err(wrong_kind(ev, item)),
+                (true, Some(serial)) => match item.drives.iter().find(|d| &d.serial == serial) {
+                    None => Err(Refusal::UnknownDrive {
+                        serial: serial.clone(),
+                    }),
+                    Some(d) if d.status == DriveStatus::Destroyed => {
+                        Err(Refusal::DriveDestroyed {
+                            serial: serial.clone(),
+                        })
+                    }
+                    Some(d) if d.part.is_some() => Err(Refusal::PartAlreadyFitted),
+                    Some(_) => Ok(()),
+                },
+                (false, None) => Ok(()),
+            }
+        }
+        P::TeardownDone => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Harvesting])?;
+            require_sanitised(item)?;
+            if !item.parts.is_empty() {
+                return Err(Refusal::PartsStillFitted {
+                    parts: item.parts.clone(),
+                });
+            }
+            Ok(())
+        }
+        P::PartTested { .. } => {
+            require_kind(ev, item, ItemKind::Part)?;
+            require_state(ev, item, &[InStock, TestedGood, Faulty])
+        }
+        P::PartFitted { .. } => match ctx.counterpart {
+            Some((_, part)) => check_fit(item, part),
+            None => Err(Refusal::PartNotTestedGood { state: item.state }),
+        },
+        P::FittedInto { .. } => match ctx.counterpart {
+            Some((_, device)) => check_fit(device, item),
+            None => Err(wrong_state(ev, item)),
+        },
+        P::PartRemoved { part } => match (ctx.counterpart, ctx.item) {
+            (Some((_, p)), Some(me)) => check_remove(me, item, *part, p),
+            _ => Err(Refusal::PartNotInDevice),
+        },
+        P::RemovedFrom { device, .. } => match (ctx.counterpart, ctx.item) {
+            (Some((_, d)), Some(me)) => check_remove(*device, d, me, item),
+            _ => Err(Refusal::PartNotInDevice),
+        },
+        P::QaTested { .. } => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Refurbishing])
+        }
+        P::MarkedReady => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Refurbishing])?;
+            match item.blockers_for_ready().into_iter().next() {
+                Some(refusal) => Err(refusal),
+                None => Ok(()),
+            }
+        }
+        P::Reopened { .. } => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Ready])
+        }
+        P::Moved {
+            to, with_parent, ..
+        } => {
+            if matches!(item.state, Reserved | Sold) {
+                return Err(wrong_state(ev, item));
+            }
+            if item.state == Fitted && !with_parent {
+                return Err(Refusal::PartAlreadyFitted);
+            }
+            if *to == item.site {
+                return Err(Refusal::SameSite { site: *to });
+            }
+            if let Some(batch) = item.weee_batch {
+                return Err(Refusal::AlreadyInWeeeBatch { batch });
+            }
+            if item.is_drive() && !with_parent {
+                require_sanitised(item)?;
+            }
+            Ok(())
+        }
+        P::Relabelled { .. } => Ok(()),
+        P::MarkedForRecycling => match item.kind {
+            ItemKind::Device => require_state(ev, item, &[Harvested]),
+            ItemKind::Part => require_state(ev, item, &[InStock, TestedGood, Faulty]),
+        },
+        P::WeeeAdded { batch } => {
+            require_state(ev, item, &[ToRecycle])?;
+            if let Some(current) = item.weee_batch {
+                return Err(Refusal::AlreadyInWeeeBatch { batch: current });
+            }
+            check_batch_open(*batch, item, ctx)?;
+            require_sanitised(item)
+        }
+        P::WeeeRemoved { batch } => {
+            if item.weee_batch != Some(*batch) {
+                return Err(Refusal::NotInWeeeBatch { batch: *batch });
+            }
+            check_batch_open(*batch, item, ctx)
+        }
+        P::Recycled { batch, with_parent } => {
+            if *with_parent {
+                require_state(ev, item, &[Fitted])
+            } else if item.weee_batch != Some(*batch) {
+                Err(Refusal::NotInWeeeBatch { batch: *batch })
+            } else {
+                require_state(ev, item, &[ToRecycle])
+            }
+        }
+    }
+}
+
+fn check_batch_open(batch: WeeeBatchId, item: &Lifecycle, ctx: &Context) -> Result<(), Refusal> {
+    match ctx.weee_batch {
+        Some(facts) if facts.id == batch => {
+            if facts.status != WeeeBatchStatus::Open {
+                Err(Refusal::WeeeBatchNotOpen {
+                    batch,
+                    status: facts.status,
+                })
+            } else if facts.site != item.site {
+                Err(Refusal::WeeeBatchOtherSite { batch })
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(Refusal::WeeeBatchNotOpen {
+            batch,
+            status: WeeeBatchStatus::Closed,
+        }),
+    }
+}
+
+/// The effect of an accepted event. Never fails: a stored event has been checked.
+pub fn evolve(item: &Lifecycle, event: &EventPayload) -> Lifecycle {
+    use EventPayload as P;
+    use ItemState::*;
+    let mut next = item.clone();
+    match event {
+        P::Registered { .. } | P::Corrected { .. } | P::Relabelled { .. } => {}
+        P::Received { site } => {
+            next.site = *site;
+            next.state = match item.kind {
+                ItemKind::Device => Received,
+                ItemKind::Part => InStock,
+            };
+        }
+        P::Triaged { route } => {
+            next.route = Some(*route);
+            next.state = match route {
+                Route::Refurbish => Refurbishing,
+                Route::Harvest => Harvesting,
+                Route::Recycle => ToRecycle,
+            };
+        }
+        P::DrivesDeclared { drives } => {
+            next.drives_declared = true;
+            next.drives.extend(drives.iter().map(|d| DriveFact {
+                serial: d.serial.clone(),
+                status: DriveStatus::Pending,
+                part: None,
+            }));
+        }
+        P::NoDriveDeclared => next.drives_declared = true,
+        P::DriveErased { serial, erasure } => {
+            if let Some(d) = next.drives.iter_mut().find(|d| &d.serial == serial) {
+                d.status = if erasure.result == ErasureResult::Erased {
+                    DriveStatus::Erased
+                } else {
+                    DriveStatus::Failed
+                };
+            }
+        }
+        P::DriveDestroyed { serial, .. } => {
+            if let Some(d) = next.drives.iter_mut().find(|d| &d.serial == serial) {
+                d.status = DriveStatus::Destroyed;
+            }
+            if next.is_drive() {
+                next.state = Destroyed;
+                next.weee_batch = None;
+            }
+        }
+        P::PartHarvested { drive_serial, .. } => {
+            if let Some(serial) = drive_serial {
+                next.drives.retain(|d| &d.serial != serial);
+            }
+        }
+        P::TeardownDone => next.state = Harvested,
+        P::PartTested { result, .. } => {
+            next.state = match result {
+                PartTestResult::Good => TestedGood,
+                PartTestResult::Faulty => Faulty,
+            };
+        }
+        P::PartFitted { part, drives } => {
+            next.parts.push(*part);
+            next.drives.extend(drives.iter().map(|d| DriveFact {
+                part: Some(*part),
+                ..d.clone()
+            }));
+            next.qa = None;
+        }
+        P::FittedInto { device } => {
+            next.parent = Some(*device);
+            next.state = Fitted;
+        }
+        P::PartRemoved { part } => {
+            next.parts.retain(|p| p != part);
+            next.drives.retain(|d| d.part != Some(*part));
+            next.qa = None;
+        }
+        P::RemovedFrom { drive_status, .. } => {
+            next.parent = None;
+            next.state = InStock;
+            if let Some(status) = drive_status {
+                for d in &mut next.drives {
+                    d.status = *status;
+                }
+            }
+        }
+        P::QaTested { report } => next.qa = Some(report.summary()),
+        P::MarkedReady => next.state = Ready,
+        P::Reopened { .. } => {
+            next.state = Refurbishing;
+            next.qa = None;
+        }
+        P::Moved { to, .. } => next.site = *to,
+        P::MarkedForRecycling => next.state = ToRecycle,
+        P::WeeeAdded { batch } => next.weee_batch = Some(*batch),
+        P::WeeeRemoved { .. } => next.weee_batch = None,
+        P::Recycled { .. } => next.state = Recycled,
+    }
+    next
+}
+
+/// Why a stored history cannot be replayed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplayError {
+    #[error("the history is empty or does not start with `registered`")]
+    NotRegistered,
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+}
+
+/// One event of a stored history, as [`replay`] reads it.
+pub type HistoryEntry<'a> = (EventId, &'a EventPayload);
+
+/// Folds an item's stored history into its lifecycle. A `corrected` event undoes the
+/// last effective event before it; it is refused when that event is not correctable.
+pub fn replay<'a>(
+    history: impl IntoIterator<Item = HistoryEntry<'a>>,
+) -> Result<Lifecycle, ReplayError> {
+    let mut iter = history.into_iter();
+    let (first_id, first) = iter.next().ok_or(ReplayError::NotRegistered)?;
+    let start = register(first).map_err(|_| ReplayError::NotRegistered)?;
+    // The lifecycle after each effective event, with that event's id and type.
+    let mut stack: Vec<(EventId, EventType, Lifecycle)> =
+        vec![(first_id, EventType::Registered, start)];
+    for (id, payload) in iter {
+        let current = stack.last().map(|(_, _, l)| l.clone());
+        let Some(current) = current else {
+            return Err(ReplayError::NotRegistered);
+        };
+        match payload {
+            EventPayload::Registered { .. } => return Err(ReplayError::NotRegistered),
+            EventPayload::Corrected { event, .. } => {
+                correction_target(&stack, *event)?;
+                stack.pop();
+            }
+            payload => stack.push((id, payload.event_type(), evolve(&current, payload))),
+        }
+    }
+    stack
+        .pop()
+        .map(|(_, _, l)| l)
+        .ok_or(ReplayError::NotRegistered)
+}
+
+fn correction_target(
+    stack: &[(EventId, EventType, Lifecycle)],
+    requested: EventId,
+) -> Result<(), Refusal> {
+    if stack.len() <= 1 {
+        return Err(Refusal::NothingToCorrect);
+    }
+    let Some((last_id, last_type, _)) = stack.last() else {
+        return Err(Refusal::NothingToCorrect);
+    };
+    if *last_id != requested {
+        return Err(Refusal::CorrectionTargetMismatch {
+            requested,
+            last: Some(*last_id),
+        });
+    }
+    if !last_type.is_correctable() {
+        return Err(Refusal::CorrectionNotPossible { event: *last_type });
+    }
+    Ok(())
+}
+
+/// The event a `corrected` event would undo: the last effective one, if any.
+pub fn last_effective_event<'a>(
+    history: impl IntoIterator<Item = HistoryEntry<'a>>,
+) -> Option<(EventId, EventType)> {
+    let mut stack: Vec<(EventId, EventType)> = Vec::new();
+    for (id, payload) in history {
+        match payload {
+            EventPayload::Corrected { .. } => {
+                stack.pop();
+            }
+            p => stack.push((id, p.event_type())),
+        }
+    }
+    if stack.len() <= 1 { None } else { stack.pop() }
+}

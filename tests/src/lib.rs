@@ -1,0 +1,482 @@
+//! Test harness: the real server on a random port, on a fresh database per test —
+//! a new SQLite file, or, when `TEST_DATABASE_URL` is set, a new PostgreSQL database
+//! cloned from a migrated template.
+
+use filiere_server::db::{self, Backend, Db, PoolSizes};
+use filiere_shared::api::*;
+use filiere_shared::*;
+use reqwest::StatusCode;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    let r: u32 = rand::random();
+    format!("{prefix}_{}_{n}_{r:08x}", std::process::id())
+}
+
+enum Store {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// A running server on its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub url: String,
+    pub backend: Backend,
+    handle: Option<actix_web::dev::ServerHandle>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    store: Store,
+}
+
+/// Writes a line per test database made, so CI can check that the PostgreSQL run
+/// really ran tests (`FILIERE_TEST_LOG`).
+fn log_backend(backend: Backend) {
+    if let Ok(path) = std::env::var("FILIERE_TEST_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = writeln!(f, "{}", backend.name());
+        }
+    }
+}
+
+fn pg_template(admin_url: &str) -> String {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            use diesel::connection::SimpleConnection;
+            use sha2_free_hash::hash;
+            let fingerprint = hash(include_str!("../../migrations/postgres/2026-11-22-000001_init/up.sql"));
+            let name = format!("filiere_tpl_{fingerprint:016x}");
+            let mut admin = db::connect(admin_url).expect("connect to TEST_DATABASE_URL");
+            // One process at a time builds the template.
+            admin.batch_execute("SELECT pg_advisory_lock(727274)").expect("lock");
+            let exists: bool = {
+                use diesel::RunQueryDsl;
+                #[derive(diesel::QueryableByName)]
+                struct E {
+                    #[diesel(sql_type = diesel::sql_types::Bool)]
+                    e: bool,
+                }
+                diesel::sql_query(format!(
+                    "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}') AS e"
+                ))
+                .get_result::<E>(&mut admin)
+                .expect("query pg_database")
+                .e
+            };
+            if !exists {
+                let tmp = format!("{name}_building");
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {tmp}"));
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {tmp}"))
+                    .expect("create template");
+                {
+                    let mut c = db::connect(&with_db(admin_url, &tmp)).expect("connect template");
+                    db::run_migrations(&mut c).expect("migrate template");
+                }
+                admin
+                    .batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}"))
+                    .expect("rename template");
+            }
+            admin.batch_execute("SELECT pg_advisory_unlock(727274)").expect("unlock");
+            name
+        })
+        .clone()
+}
+
+/// A tiny stable hash (FNV-1a) for the template's name.
+mod sha2_free_hash {
+    pub fn hash(s: &str) -> u64 {
+        let mut h: u64 = 0xcbf29ce484222325;
+        for b in s.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100000001b3);
+        }
+        h
+    }
+}
+
+fn with_db(url: &str, name: &str) -> String {
+    // postgres://user@host:port/db?params → replace the path.
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..path_start], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database.
+    pub async fn spawn() -> TestApp {
+        let (url, store) = match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) if !admin_url.is_empty() => {
+                let template = pg_template(&admin_url);
+                let name = unique_name("filiere_test");
+                let mut admin = db::connect(&admin_url).expect("connect to TEST_DATABASE_URL");
+                use diesel::connection::SimpleConnection;
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                    .expect("create test database");
+                (with_db(&admin_url, &name), Store::Postgres { admin_url, name })
+            }
+            _ => {
+                let dir = std::env::temp_dir().join("filiere-tests");
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                let path = dir.join(format!("{}.sqlite", unique_name("t")));
+                (format!("sqlite://{}", path.display()), Store::Sqlite(path))
+            }
+        };
+        let backend = Backend::of_url(&url);
+        log_backend(backend);
+        let db = Db::open(&url, PoolSizes { read: 8, write: 8 }).expect("open database");
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let sys = actix_web::rt::System::new();
+            sys.block_on(async move {
+                let server = filiere_server::run(listener, db, 2).expect("server");
+                let _ = tx.send(server.handle());
+                let _ = server.await;
+            });
+        });
+        let handle = rx.recv().expect("server handle");
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client"),
+            url,
+            backend,
+            handle: Some(handle),
+            thread: Some(thread),
+            store,
+        }
+    }
+
+    /// A direct connection to the test database, for row counts and set-up.
+    pub fn conn(&self) -> db::DbConnection {
+        db::connect(&self.url).expect("connect")
+    }
+
+    /// Row count of every table.
+    pub fn counts(&self) -> Vec<(String, i64)> {
+        db::row_counts(&mut self.conn()).expect("count rows")
+    }
+
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        let resp = rb.send().await.expect("request");
+        let status = resp.status();
+        let text = resp.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.request(reqwest::Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// POST that must succeed; returns the typed answer.
+    pub async fn post_ok<T: DeserializeOwned, B: Serialize>(&self, path: &str, token: &str, body: &B) -> T {
+        let body = serde_json::to_value(body).expect("serialise");
+        let (status, v) = self.post(path, token, &body).await;
+        assert!(status.is_success(), "POST {path} → {status}: {v}");
+        serde_json::from_value(v).expect("decode answer")
+    }
+
+    pub async fn get_ok<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
+        let (status, v) = self.get(path, token).await;
+        assert!(status.is_success(), "GET {path} → {status}: {v}");
+        serde_json::from_value(v).expect("decode answer")
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let r: SessionResponse = self
+            .post_ok_anon("/api/v1/auth/login", &json!({"username": username, "password": PASSWORD}))
+            .await;
+        r.token
+    }
+
+    pub async fn post_ok_anon<T: DeserializeOwned>(&self, path: &str, body: &Value) -> T {
+        let (status, v) = self.request(reqwest::Method::POST, path, None, Some(body)).await;
+        assert!(status.is_success(), "POST {path} → {status}: {v}");
+        serde_json::from_value(v).expect("decode answer")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            // Stop the server and wait for it, so its pools close before the drop.
+            let fut = h.stop(false);
+            std::thread::spawn(move || futures_lite_block_on(fut)).join().ok();
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        match &self.store {
+            Store::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut p = path.clone().into_os_string();
+                    p.push(suffix);
+                    let _ = std::fs::remove_file(PathBuf::from(p));
+                }
+            }
+            Store::Postgres { admin_url, name } => {
+                use diesel::connection::SimpleConnection;
+                if let Ok(mut admin) = db::connect(admin_url) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
+
+fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+    actix_web::rt::System::new().block_on(f)
+}
+
+/// Ids and logins of the standard test world: two regions, three sites, every role.
+pub struct World {
+    pub region_a: RegionId,
+    pub region_b: RegionId,
+    /// Region A.
+    pub site_a1: SiteId,
+    /// Region A.
+    pub site_a2: SiteId,
+    /// Region B.
+    pub site_b: SiteId,
+    pub donor_public: OrgId,
+    pub donor_private: OrgId,
+    pub recycler: OrgId,
+    pub social_a: OrgId,
+    pub social_b: OrgId,
+    pub admin: String,
+    /// Technician of site A1.
+    pub tech_a1: String,
+    /// Technician of site A2.
+    pub tech_a2: String,
+    /// Technician of site B.
+    pub tech_b: String,
+    pub coord_a: String,
+    pub coord_b: String,
+    /// Social worker of an organisation of region A.
+    pub social_worker_a: String,
+    pub bench_a1_token: String,
+    pub badge_tech_a1: String,
+}
+
+pub const BADGE_A1: &str = "FB7MT00014";
+
+impl TestApp {
+    /// Builds the standard world through the API (the first admin directly, as the
+    /// command line does).
+    pub async fn world(&self) -> World {
+        {
+            let mut c = self.conn();
+            filiere_server::service::admin::create_user(
+                &mut c,
+                None,
+                &NewUser {
+                    username: "admin".into(),
+                    display_name: "Admin".into(),
+                    role: Role::Admin,
+                    password: Some(PASSWORD.into()),
+                    badge: None,
+                    site: None,
+                    region: None,
+                    organisation: None,
+                    language: Lang::Fr,
+                },
+            )
+            .expect("bootstrap admin");
+        }
+        let admin = self.login("admin").await;
+        let region = |code: &str| json!({"name": format!("Région {code}"), "code": code});
+        let ra: RegionView = self.post_ok("/api/v1/regions", &admin, &region("AAA")).await;
+        let rb: RegionView = self.post_ok("/api/v1/regions", &admin, &region("BBB")).await;
+        let site = |r: RegionId, name: &str| json!({"region": r, "name": name, "kind": "workshop"});
+        let a1: SiteView = self.post_ok("/api/v1/sites", &admin, &site(ra.id, "A1")).await;
+        let a2: SiteView = self.post_ok("/api/v1/sites", &admin, &site(ra.id, "A2")).await;
+        let b: SiteView = self.post_ok("/api/v1/sites", &admin, &site(rb.id, "B")).await;
+        let org = |name: &str, kind: &str, public: bool, r: RegionId| {
+            json!({"name": name, "kind": kind, "public_body": public, "region": r})
+        };
+        let mut donor_public = org("Mairie", "donor", true, ra.id);
+        donor_public["siret"] = json!("21690123100011");
+        let dp: OrganisationView = self.post_ok("/api/v1/organisations", &admin, &donor_public).await;
+        let dpr: OrganisationView = self
+            .post_ok("/api/v1/organisations", &admin, &org("Entreprise", "donor", false, ra.id))
+            .await;
+        let rec: OrganisationView = self
+            .post_ok("/api/v1/organisations", &admin, &org("Recycleur", "recycler", false, ra.id))
+            .await;
+        let sa: OrganisationView = self
+            .post_ok("/api/v1/organisations", &admin, &org("CCAS A", "social_partner", true, ra.id))
+            .await;
+        let sb: OrganisationView = self
+            .post_ok("/api/v1/organisations", &admin, &org("Asso B", "social_partner", false, rb.id))
+            .await;
+        let user = |name: &str, role: &str, extra: Value| {
+            let mut u = json!({"username": name, "display_name": name, "role": role, "password": PASSWORD});
+            if let (Some(o), Some(e)) = (u.as_object_mut(), extra.as_object()) {
+                o.extend(e.clone());
+            }
+            u
+        };
+        for u in [
+            user("tech_a1", "technician", json!({"site": a1.id, "badge": BADGE_A1})),
+            user("tech_a2", "technician", json!({"site": a2.id})),
+            user("tech_b", "technician", json!({"site": b.id})),
+            user("coord_a", "coordinator", json!({"region": ra.id})),
+            user("coord_b", "coordinator", json!({"region": rb.id, "language": "en"})),
+            user("social_a", "social_worker", json!({"organisation": sa.id})),
+        ] {
+            let _: UserView = self.post_ok("/api/v1/users", &admin, &u).await;
+        }
+        let bench: NewBenchResponse = self
+            .post_ok("/api/v1/benches", &admin, &json!({"site": a1.id, "name": "Poste 1"}))
+            .await;
+        World {
+            region_a: ra.id,
+            region_b: rb.id,
+            site_a1: a1.id,
+            site_a2: a2.id,
+            site_b: b.id,
+            donor_public: dp.id,
+            donor_private: dpr.id,
+            recycler: rec.id,
+            social_a: sa.id,
+            social_b: sb.id,
+            tech_a1: self.login("tech_a1").await,
+            tech_a2: self.login("tech_a2").await,
+            tech_b: self.login("tech_b").await,
+            coord_a: self.login("coord_a").await,
+            coord_b: self.login("coord_b").await,
+            social_worker_a: self.login("social_a").await,
+            admin,
+            bench_a1_token: bench.token,
+            badge_tech_a1: BADGE_A1.into(),
+        }
+    }
+
+    /// Allocates `n` codes at a site and returns them.
+    pub async fn codes(&self, token: &str, site: SiteId, n: i32) -> Vec<String> {
+        let b: LabelBatchView = self
+            .post_ok("/api/v1/label-batches", token, &json!({"site": site, "count": n}))
+            .await;
+        b.codes.iter().map(|c| c.as_str().to_owned()).collect()
+    }
+
+    /// Registers a laptop with one drive at a site; returns the item.
+    pub async fn laptop(&self, token: &str, code: &str, drive_serial: &str) -> ItemView {
+        let r: EventResponse = self
+            .post_ok(
+                "/api/v1/items",
+                token,
+                &json!({
+                    "idempotency_key": format!("reg-{code}"),
+                    "code": code,
+                    "category": "laptop",
+                    "brand": "Lenovo",
+                    "model": "ThinkPad T480",
+                    "serial": format!("PF-{code}"),
+                    "weight_g": 1600,
+                    "drives": [{"serial": drive_serial, "size_gb": 256, "bus": "sata", "media": "ssd"}],
+                }),
+            )
+            .await;
+        r.item
+    }
+
+    /// Sends one step; returns (status, body).
+    pub async fn step(&self, token: &str, item: &ItemView, key: &str, command: Value) -> (StatusCode, Value) {
+        self.post(
+            &format!("/api/v1/items/{}/events", item.id),
+            token,
+            &json!({"idempotency_key": key, "expected_version": item.version, "command": command}),
+        )
+        .await
+    }
+
+    /// Sends one step that must succeed; returns the item after it.
+    pub async fn step_ok(&self, token: &str, item: &ItemView, key: &str, command: Value) -> EventResponse {
+        let (status, v) = self.step(token, item, key, command).await;
+        assert!(status.is_success(), "step {key} → {status}: {v}");
+        serde_json::from_value(v).expect("decode event response")
+    }
+}
+
+/// A passing QA report with grades.
+pub fn qa_pass() -> Value {
+    json!({
+        "type": "qa_test",
+        "checks": [
+            {"check": "boot", "outcome": "pass"},
+            {"check": "keyboard", "outcome": "pass"},
+            {"check": "screen", "outcome": "pass"},
+            {"check": "webcam", "outcome": "not_applicable"}
+        ],
+        "os_installed": "Emmabuntüs DE5",
+        "functional_grade": "a",
+        "cosmetic_grade": "b"
+    })
+}
+
+/// A successful erasure of `serial`.
+pub fn erase(serial: &str) -> Value {
+    json!({
+        "type": "erase_drive",
+        "serial": serial,
+        "level": "purge",
+        "technique": "firmware_sanitize",
+        "tool": "hdparm",
+        "tool_version": "9.65",
+        "passes": 1,
+        "verified": true,
+        "started_at": "2026-11-20T09:00:00Z",
+        "ended_at": "2026-11-20T09:04:00Z",
+        "result": "erased"
+    })
+}
