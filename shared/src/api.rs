@@ -503,7 +503,7 @@ api_type! {
     pub struct EventView {
         pub id: EventId,
         pub item: ItemId,
-        #[serde(flatten)]
+        /// What happened, tagged by `type`.
         pub payload: EventPayload,
         pub actor: Option<UserId>,
         pub actor_name: Option<String>,

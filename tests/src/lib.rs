@@ -222,13 +222,19 @@ impl TestApp {
         let body = serde_json::to_value(body).expect("serialise");
         let (status, v) = self.post(path, token, &body).await;
         assert!(status.is_success(), "POST {path} → {status}: {v}");
-        serde_json::from_value(v).expect("decode answer")
+        match serde_json::from_value(v.clone()) {
+            Ok(t) => t,
+            Err(e) => panic!("POST {path}: cannot decode {v}: {e}"),
+        }
     }
 
     pub async fn get_ok<T: DeserializeOwned>(&self, path: &str, token: &str) -> T {
         let (status, v) = self.get(path, token).await;
         assert!(status.is_success(), "GET {path} → {status}: {v}");
-        serde_json::from_value(v).expect("decode answer")
+        match serde_json::from_value(v.clone()) {
+            Ok(t) => t,
+            Err(e) => panic!("GET {path}: cannot decode {v}: {e}"),
+        }
     }
 
     pub async fn login(&self, username: &str) -> String {
@@ -241,7 +247,10 @@ impl TestApp {
     pub async fn post_ok_anon<T: DeserializeOwned>(&self, path: &str, body: &Value) -> T {
         let (status, v) = self.request(reqwest::Method::POST, path, None, Some(body)).await;
         assert!(status.is_success(), "POST {path} → {status}: {v}");
-        serde_json::from_value(v).expect("decode answer")
+        match serde_json::from_value(v.clone()) {
+            Ok(t) => t,
+            Err(e) => panic!("POST {path}: cannot decode {v}: {e}"),
+        }
     }
 }
 
