@@ -648,7 +648,8 @@ fn drive_work_states(kind: ItemKind) -> &'static [ItemState] {
 }
 
 fn require_sanitised(item: &Lifecycle) -> Result<(), Refusal> {
-    if !item.drives_declared && item.kind == ItemKind::Device {
+    // A device, or a drive part registered without its serial: what it holds is unknown.
+    if !item.drives_declared && (item.kind == ItemKind::Device || item.is_drive()) {
         return Err(Refusal::DrivesUndeclared);
     }
     let pending = item.unsanitised_drives();
@@ -1112,3 +1113,6 @@ pub fn last_effective_event<'a>(
     }
     if stack.len() <= 1 { None } else { stack.pop() }
 }
+
+#[cfg(test)]
+mod tests;
