@@ -75,8 +75,13 @@ fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
             } else {
                 ErrorCode::InvalidInput
             };
-            let code = if msg.contains("unknown variant") { ErrorCode::InvalidInput } else { code };
-            ApiError::new(code).with_details(json!({"line": de.line(), "column": de.column(), "reason": msg}))
+            let code = if msg.contains("unknown variant") {
+                ErrorCode::InvalidInput
+            } else {
+                code
+            };
+            ApiError::new(code)
+                .with_details(json!({"line": de.line(), "column": de.column(), "reason": msg}))
         }
         _ => ApiError::new(ErrorCode::InvalidJson),
     };
@@ -116,7 +121,11 @@ pub fn configure(db: Db) -> impl FnOnce(&mut web::ServiceConfig) {
                     .route("/auth/badge", web::post().to(badge_login))
                     .route("/auth/logout", web::post().to(logout))
                     .route("/me", web::get().to(me))
-                    .service(web::resource("/regions").get(list_regions).post(create_region))
+                    .service(
+                        web::resource("/regions")
+                            .get(list_regions)
+                            .post(create_region),
+                    )
                     .service(web::resource("/sites").get(list_sites).post(create_site))
                     .service(
                         web::resource("/organisations")
@@ -125,7 +134,11 @@ pub fn configure(db: Db) -> impl FnOnce(&mut web::ServiceConfig) {
                     )
                     .service(web::resource("/users").get(list_users).post(create_user))
                     .service(web::resource("/users/{id}").patch(update_user))
-                    .service(web::resource("/benches").get(list_benches).post(create_bench))
+                    .service(
+                        web::resource("/benches")
+                            .get(list_benches)
+                            .post(create_bench),
+                    )
                     .service(web::resource("/benches/{id}").delete(revoke_bench))
                     .service(
                         web::resource("/collections")
@@ -144,7 +157,11 @@ pub fn configure(db: Db) -> impl FnOnce(&mut web::ServiceConfig) {
                     .service(web::resource("/items/{id}/history").get(item_history))
                     .service(web::resource("/items/{id}/events").post(post_event))
                     .service(web::resource("/events/batch").post(post_batch))
-                    .service(web::resource("/weee-batches").get(list_weee).post(open_weee))
+                    .service(
+                        web::resource("/weee-batches")
+                            .get(list_weee)
+                            .post(open_weee),
+                    )
                     .service(web::resource("/weee-batches/{id}").get(get_weee))
                     .service(web::resource("/weee-batches/{id}/close").post(close_weee))
                     .service(web::resource("/weee-batches/{id}/handover").post(hand_over_weee)),

@@ -7,13 +7,11 @@ use crate::models::now;
 use crate::schema::{sessions, sites, users};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use diesel::prelude::*;
-use filiere_shared::{
-    BenchId, ErrorCode, Lang, OrgId, RegionId, Role, SiteId, UserId,
-};
+use filiere_shared::{BenchId, ErrorCode, Lang, OrgId, RegionId, Role, SiteId, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::future::Future;
@@ -130,7 +128,9 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
         .get(actix_web::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?;
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?;
     Some(token.trim().to_owned())
 }
 
@@ -172,8 +172,7 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, token: &str) -> ApiResult<
         ))
         .first(conn)
         .optional()?;
-    let Some((session, user, bench, name, role, site, region, org, lang, site_region)) = row
-    else {
+    let Some((session, user, bench, name, role, site, region, org, lang, site_region)) = row else {
         return Ok(None);
     };
     let role = Role::from_str(&role).map_err(ApiError::internal)?;
@@ -257,7 +256,8 @@ pub fn login(
     let ok = match &hash {
         Some(h) => verify_password(&req.password, h),
         None => {
-            let dummy = DUMMY_HASH.get_or_init(|| hash_password("not a password").unwrap_or_default());
+            let dummy =
+                DUMMY_HASH.get_or_init(|| hash_password("not a password").unwrap_or_default());
             let _ = verify_password(&req.password, dummy);
             false
         }

@@ -10,7 +10,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "filiere", version, about = "Filière — traçabilité du réemploi informatique")]
+#[command(
+    name = "filiere",
+    version,
+    about = "Filière — traçabilité du réemploi informatique"
+)]
 struct Cli {
     /// Configuration file (default: ./filiere.toml if present).
     #[arg(long, global = true)]
@@ -67,7 +71,8 @@ enum Command {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    s.parse().map_err(|e: filiere_shared::domain::UnknownVariant| e.to_string())
+    s.parse()
+        .map_err(|e: filiere_shared::domain::UnknownVariant| e.to_string())
 }
 
 pub fn init_tracing(format: &str) {
@@ -163,13 +168,16 @@ fn serve(settings: &Settings, db: Db) -> Result<(), String> {
     tracing::info!(%addr, backend = db.backend.name(), "Filière listening");
     let workers = settings.workers();
     actix_web::rt::System::new()
-        .block_on(async move {
-            crate::run(listener, db, workers)?.await
-        })
+        .block_on(async move { crate::run(listener, db, workers)?.await })
         .map_err(|e| e.to_string())
 }
 
-fn demo(settings: &mut Settings, file: PathBuf, bind: String, no_serve: bool) -> Result<(), String> {
+fn demo(
+    settings: &mut Settings,
+    file: PathBuf,
+    bind: String,
+    no_serve: bool,
+) -> Result<(), String> {
     for suffix in ["", "-wal", "-shm"] {
         let mut p = file.clone().into_os_string();
         p.push(suffix);
@@ -194,8 +202,14 @@ fn demo(settings: &mut Settings, file: PathBuf, bind: String, no_serve: bool) ->
         return Ok(());
     }
     println!("\nFilière écoute sur http://{}", settings.bind);
-    println!("  API      http://{}/api/v1   (OpenAPI : http://{}/api/openapi.json)", settings.bind, settings.bind);
-    println!("\nComptes de démonstration (mot de passe : {}) :", crate::demo::DEMO_PASSWORD);
+    println!(
+        "  API      http://{}/api/v1   (OpenAPI : http://{}/api/openapi.json)",
+        settings.bind, settings.bind
+    );
+    println!(
+        "\nComptes de démonstration (mot de passe : {}) :",
+        crate::demo::DEMO_PASSWORD
+    );
     for (user, what) in &summary.logins {
         println!("  {user:<12} {what}");
     }

@@ -195,8 +195,8 @@ pub fn row_counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, diesel:
     TABLES
         .iter()
         .map(|t| {
-            let c: Count = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}"))
-                .get_result(conn)?;
+            let c: Count =
+                diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {t}")).get_result(conn)?;
             Ok(((*t).to_owned(), c.n))
         })
         .collect()

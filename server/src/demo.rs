@@ -6,7 +6,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::service::{admin, collections, events, labels, weee};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::Connection;
 use filiere_shared::api::*;
 use filiere_shared::lifecycle::{DriveSpec, ErasureData, QaData, QaLine};
@@ -177,21 +177,42 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
 
     let mut regions = HashMap::new();
     for r in &fx.regions {
-        let v = admin::create_region(conn, &root, &NewRegion { name: r.name.clone(), code: r.code.clone() })?;
+        let v = admin::create_region(
+            conn,
+            &root,
+            &NewRegion {
+                name: r.name.clone(),
+                code: r.code.clone(),
+            },
+        )?;
         regions.insert(r.code.clone(), v.id);
     }
-    let region = |k: &str| regions.get(k).copied().ok_or(DemoError::Unknown("region", k.into()));
+    let region = |k: &str| {
+        regions
+            .get(k)
+            .copied()
+            .ok_or(DemoError::Unknown("region", k.into()))
+    };
     let mut sites: Vec<(String, SiteView)> = Vec::new();
     for s in &fx.sites {
         let v = admin::create_site(
             conn,
             &root,
-            &NewSite { region: region(&s.region)?, name: s.name.clone(), kind: s.kind, address: s.address.clone() },
+            &NewSite {
+                region: region(&s.region)?,
+                name: s.name.clone(),
+                kind: s.kind,
+                address: s.address.clone(),
+            },
         )?;
         sites.push((s.key.clone(), v));
     }
     let site = |k: &str| {
-        sites.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).ok_or(DemoError::Unknown("site", k.into()))
+        sites
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .ok_or(DemoError::Unknown("site", k.into()))
     };
     let mut orgs = HashMap::new();
     for o in &fx.organisations {
@@ -211,7 +232,11 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
         )?;
         orgs.insert(o.key.clone(), v);
     }
-    let org = |k: &str| orgs.get(k).cloned().ok_or(DemoError::Unknown("organisation", k.into()));
+    let org = |k: &str| {
+        orgs.get(k)
+            .cloned()
+            .ok_or(DemoError::Unknown("organisation", k.into()))
+    };
     let mut logins = vec![(admin_user.username.clone(), "administrateur".to_owned())];
     let mut technicians: HashMap<String, Actor> = HashMap::new();
     let mut coordinators: HashMap<RegionId, Actor> = HashMap::new();
@@ -228,7 +253,11 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
                 badge: u.badge.clone(),
                 site: site_v.as_ref().map(|s| s.id),
                 region: u.region.as_deref().map(region).transpose()?,
-                organisation: u.organisation.as_deref().map(|o| org(o).map(|o| o.id)).transpose()?,
+                organisation: u
+                    .organisation
+                    .as_deref()
+                    .map(|o| org(o).map(|o| o.id))
+                    .transpose()?,
                 language: u.language,
             },
         )?;
@@ -267,18 +296,41 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
         events: 0,
         items: 0,
     };
-    let donors: Vec<OrganisationView> = orgs.values().filter(|o| o.kind == OrgKind::Donor).cloned().collect();
+    let donors: Vec<OrganisationView> = orgs
+        .values()
+        .filter(|o| o.kind == OrgKind::Donor)
+        .cloned()
+        .collect();
     let recycler = orgs
         .values()
         .find(|o| o.kind == OrgKind::Recycler)
         .cloned()
         .ok_or(DemoError::Unknown("organisation", "recycler".into()))?;
     for (key, s) in &sites {
-        let tech = technicians.get(key).cloned().ok_or(DemoError::Unknown("technician for site", key.clone()))?;
-        let coord = coordinators.get(&s.region).cloned().unwrap_or_else(|| root.clone());
-        generator.site(conn, s, &tech, &coord, &donors, &recycler, fx.items_per_site)?;
+        let tech = technicians
+            .get(key)
+            .cloned()
+            .ok_or(DemoError::Unknown("technician for site", key.clone()))?;
+        let coord = coordinators
+            .get(&s.region)
+            .cloned()
+            .unwrap_or_else(|| root.clone());
+        generator.site(
+            conn,
+            s,
+            &tech,
+            &coord,
+            &donors,
+            &recycler,
+            fx.items_per_site,
+        )?;
     }
-    Ok(Summary { items: generator.items, events: generator.events, logins, benches })
+    Ok(Summary {
+        items: generator.items,
+        events: generator.events,
+        logins,
+        benches,
+    })
 }
 
 struct Generator {
@@ -357,11 +409,15 @@ impl Generator {
                 &NewCollection {
                     donor: donor.id,
                     site: site.id,
-                    pickup_date: NaiveDate::from(date),
+                    pickup_date: date,
                     pickup_address: donor.address.clone(),
                     declared_count: (count / 3) as i32 + 2,
                     declared_weight_g: Some((count as i64 / 3) * 2_500),
-                    legal_status: if waste { LegalStatus::Waste } else { LegalStatus::Reuse },
+                    legal_status: if waste {
+                        LegalStatus::Waste
+                    } else {
+                        LegalStatus::Reuse
+                    },
                     waste_code: waste.then(|| "16 02 14".to_owned()),
                     reference: Some(format!("ENL-{}-{:03}", site.id, i + 1)),
                     notes: None,
@@ -371,15 +427,36 @@ impl Generator {
         let batch = labels::allocate(
             conn,
             tech,
-            &NewLabelBatch { site: site.id, count: (count * 3) as i32, bench: None },
+            &NewLabelBatch {
+                site: site.id,
+                count: (count * 3) as i32,
+                bench: None,
+            },
         )?;
         let mut codes = batch.codes.into_iter();
-        let mut next_code = move || codes.next().map(|c| c.as_str().to_owned()).unwrap_or_default();
-        let weee_open = weee::open(conn, tech, &NewWeeeBatch { site: site.id, recycler: recycler.id, notes: None })?;
+        let mut next_code = move || {
+            codes
+                .next()
+                .map(|c| c.as_str().to_owned())
+                .unwrap_or_default()
+        };
+        let weee_open = weee::open(
+            conn,
+            tech,
+            &NewWeeeBatch {
+                site: site.id,
+                recycler: recycler.id,
+                notes: None,
+            },
+        )?;
         let weee_done = weee::open(
             conn,
             tech,
-            &NewWeeeBatch { site: site.id, recycler: recycler.id, notes: Some("Enlèvement mensuel".into()) },
+            &NewWeeeBatch {
+                site: site.id,
+                recycler: recycler.id,
+                notes: Some("Enlèvement mensuel".into()),
+            },
         )?;
         let plan = [
             (Target::Collected, 8),
@@ -410,7 +487,8 @@ impl Generator {
                 .unwrap_or(Target::Ready);
             let model = self.catalog[self.rng.random_range(0..self.catalog.len())].clone();
             let col = &cols[i % cols.len()];
-            let mut at = self.start + Duration::days(self.rng.random_range(0..45)) + Duration::hours(8);
+            let mut at =
+                self.start + Duration::days(self.rng.random_range(0..45)) + Duration::hours(8);
             let has_drive = model.drive_bus.is_some();
             let drives: Vec<DriveSpec> = if has_drive && target != Target::Collected {
                 vec![DriveSpec {
@@ -444,7 +522,11 @@ impl Generator {
                     screen_inches: model.screen_inches,
                     ..Specs::default()
                 },
-                weight_g: Some(if weighed { model.weight_g + self.rng.random_range(-80..80) } else { model.weight_g }),
+                weight_g: Some(if weighed {
+                    model.weight_g + self.rng.random_range(-80..80)
+                } else {
+                    model.weight_g
+                }),
                 weight_estimated: !weighed,
                 no_drive: !has_drive && target != Target::Collected,
                 drives: drives.clone(),
@@ -457,12 +539,29 @@ impl Generator {
             match target {
                 Target::Collected | Target::Received => {}
                 Target::Refurbishing | Target::Ready => {
-                    self.ev(conn, t, &mut item, &mut at, Command::Triage { route: Route::Refurbish })?;
+                    self.ev(
+                        conn,
+                        t,
+                        &mut item,
+                        &mut at,
+                        Command::Triage {
+                            route: Route::Refurbish,
+                        },
+                    )?;
                     let stage = self.rng.random_range(0..3);
                     if target == Target::Ready || stage >= 1 {
                         for d in &drives {
                             let erasure = self.erasure(at, d, true);
-                            self.ev(conn, t, &mut item, &mut at, Command::EraseDrive { serial: d.serial.clone(), erasure })?;
+                            self.ev(
+                                conn,
+                                t,
+                                &mut item,
+                                &mut at,
+                                Command::EraseDrive {
+                                    serial: d.serial.clone(),
+                                    erasure,
+                                },
+                            )?;
                         }
                     }
                     if target == Target::Ready || stage >= 2 {
@@ -476,48 +575,103 @@ impl Generator {
                     }
                 }
                 Target::Harvesting | Target::Harvested => {
-                    self.ev(conn, t, &mut item, &mut at, Command::Triage { route: Route::Harvest })?;
+                    self.ev(
+                        conn,
+                        t,
+                        &mut item,
+                        &mut at,
+                        Command::Triage {
+                            route: Route::Harvest,
+                        },
+                    )?;
                     let mut parts = Vec::new();
-                    if matches!(model.category, Category::Laptop | Category::Desktop | Category::AllInOne) {
+                    if matches!(
+                        model.category,
+                        Category::Laptop | Category::Desktop | Category::AllInOne
+                    ) {
                         let spec = format!("{} GB DDR4", model.ram_gb.unwrap_or(4).min(8));
-                        let r = self.ev(conn, t, &mut item, &mut at, Command::HarvestPart {
-                            code: next_code(),
-                            category: Category::Ram,
-                            brand: Some("Samsung".into()),
-                            model: None,
-                            serial: None,
-                            specs: Specs { part_spec: Some(spec), ram_gb: Some(model.ram_gb.unwrap_or(4).min(8)), ..Specs::default() },
-                            weight_g: Some(10),
-                            drive_serial: None,
-                        })?;
+                        let r = self.ev(
+                            conn,
+                            t,
+                            &mut item,
+                            &mut at,
+                            Command::HarvestPart {
+                                code: next_code(),
+                                category: Category::Ram,
+                                brand: Some("Samsung".into()),
+                                model: None,
+                                serial: None,
+                                specs: Specs {
+                                    part_spec: Some(spec),
+                                    ram_gb: Some(model.ram_gb.unwrap_or(4).min(8)),
+                                    ..Specs::default()
+                                },
+                                weight_g: Some(10),
+                                drive_serial: None,
+                            },
+                        )?;
                         parts.extend(r.other);
                     }
                     for d in &drives {
                         if self.rng.random_bool(0.75) {
                             let ok = self.rng.random_bool(0.9);
                             let erasure = self.erasure(at, d, ok);
-                            self.ev(conn, t, &mut item, &mut at, Command::EraseDrive { serial: d.serial.clone(), erasure })?;
+                            self.ev(
+                                conn,
+                                t,
+                                &mut item,
+                                &mut at,
+                                Command::EraseDrive {
+                                    serial: d.serial.clone(),
+                                    erasure,
+                                },
+                            )?;
                         }
-                        let erased = item.drives.iter().any(|x| x.serial == d.serial && x.status == DriveStatus::Erased);
+                        let erased = item
+                            .drives
+                            .iter()
+                            .any(|x| x.serial == d.serial && x.status == DriveStatus::Erased);
                         if erased {
-                            let category = if d.media == Some(DriveMedia::Hdd) { Category::Hdd } else if d.bus == Some(DriveBus::Nvme) { Category::Nvme } else { Category::Ssd };
-                            let r = self.ev(conn, t, &mut item, &mut at, Command::HarvestPart {
-                                code: next_code(),
-                                category,
-                                brand: d.make.clone(),
-                                model: d.model.clone(),
-                                serial: None,
-                                specs: Specs { storage_gb: d.size_gb, part_spec: d.size_gb.map(|s| format!("{s} GB")), ..Specs::default() },
-                                weight_g: Some(60),
-                                drive_serial: Some(d.serial.clone()),
-                            })?;
+                            let category = if d.media == Some(DriveMedia::Hdd) {
+                                Category::Hdd
+                            } else if d.bus == Some(DriveBus::Nvme) {
+                                Category::Nvme
+                            } else {
+                                Category::Ssd
+                            };
+                            let r = self.ev(
+                                conn,
+                                t,
+                                &mut item,
+                                &mut at,
+                                Command::HarvestPart {
+                                    code: next_code(),
+                                    category,
+                                    brand: d.make.clone(),
+                                    model: d.model.clone(),
+                                    serial: None,
+                                    specs: Specs {
+                                        storage_gb: d.size_gb,
+                                        part_spec: d.size_gb.map(|s| format!("{s} GB")),
+                                        ..Specs::default()
+                                    },
+                                    weight_g: Some(60),
+                                    drive_serial: Some(d.serial.clone()),
+                                },
+                            )?;
                             parts.extend(r.other);
                         } else if target == Target::Harvested {
-                            self.ev(conn, t, &mut item, &mut at, Command::DestroyDrive {
-                                serial: d.serial.clone(),
-                                method: "Broyage (broyeur à disques)".into(),
-                                notes: None,
-                            })?;
+                            self.ev(
+                                conn,
+                                t,
+                                &mut item,
+                                &mut at,
+                                Command::DestroyDrive {
+                                    serial: d.serial.clone(),
+                                    method: "Broyage (broyeur à disques)".into(),
+                                    notes: None,
+                                },
+                            )?;
                         }
                     }
                     for mut p in parts {
@@ -525,40 +679,95 @@ impl Generator {
                         match self.rng.random_range(0..4) {
                             0 => {}
                             1 => {
-                                self.ev(conn, t, &mut p, &mut pat, Command::TestPart { result: PartTestResult::Faulty, notes: Some("Erreurs au test mémoire".into()) })?;
+                                self.ev(
+                                    conn,
+                                    t,
+                                    &mut p,
+                                    &mut pat,
+                                    Command::TestPart {
+                                        result: PartTestResult::Faulty,
+                                        notes: Some("Erreurs au test mémoire".into()),
+                                    },
+                                )?;
                             }
                             _ => {
-                                self.ev(conn, t, &mut p, &mut pat, Command::TestPart { result: PartTestResult::Good, notes: None })?;
+                                self.ev(
+                                    conn,
+                                    t,
+                                    &mut p,
+                                    &mut pat,
+                                    Command::TestPart {
+                                        result: PartTestResult::Good,
+                                        notes: None,
+                                    },
+                                )?;
                                 spare_parts.push(p);
                             }
                         }
                     }
-                    if target == Target::Harvested && item.drives.iter().all(|d| d.status.is_sanitised()) {
+                    if target == Target::Harvested
+                        && item.drives.iter().all(|d| d.status.is_sanitised())
+                    {
                         self.ev(conn, t, &mut item, &mut at, Command::FinishTeardown)?;
                     }
                 }
                 Target::ToRecycle | Target::Recycled => {
-                    self.ev(conn, t, &mut item, &mut at, Command::Triage { route: Route::Recycle })?;
+                    self.ev(
+                        conn,
+                        t,
+                        &mut item,
+                        &mut at,
+                        Command::Triage {
+                            route: Route::Recycle,
+                        },
+                    )?;
                     for d in &drives {
-                        self.ev(conn, t, &mut item, &mut at, Command::DestroyDrive {
-                            serial: d.serial.clone(),
-                            method: "Perforation".into(),
-                            notes: None,
-                        })?;
+                        self.ev(
+                            conn,
+                            t,
+                            &mut item,
+                            &mut at,
+                            Command::DestroyDrive {
+                                serial: d.serial.clone(),
+                                method: "Perforation".into(),
+                                notes: None,
+                            },
+                        )?;
                     }
-                    let batch = if target == Target::Recycled { weee_done.id } else { weee_open.id };
+                    let batch = if target == Target::Recycled {
+                        weee_done.id
+                    } else {
+                        weee_open.id
+                    };
                     if target == Target::Recycled || self.rng.random_bool(0.6) {
-                        self.ev(conn, t, &mut item, &mut at, Command::AddToWeeeBatch { batch })?;
+                        self.ev(
+                            conn,
+                            t,
+                            &mut item,
+                            &mut at,
+                            Command::AddToWeeeBatch { batch },
+                        )?;
                     }
                 }
             }
         }
         // Fit some tested parts into refurbishing devices of the same site.
         for device in refurbishing.iter_mut().take(6) {
-            let Some(pos) = spare_parts.iter().position(|p| !p.category.is_drive()) else { break };
+            let Some(pos) = spare_parts.iter().position(|p| !p.category.is_drive()) else {
+                break;
+            };
             let part = spare_parts.remove(pos);
             let mut at = Utc::now() - Duration::days(2);
-            self.ev(conn, tech, device, &mut at, Command::FitPart { part: part.id, part_expected_version: part.version })?;
+            self.ev(
+                conn,
+                tech,
+                device,
+                &mut at,
+                Command::FitPart {
+                    part: part.id,
+                    part_expected_version: part.version,
+                },
+            )?;
         }
         // One spare drive fitted into a desktop, one part sent to recycling.
         if let Some(p) = spare_parts.pop() {
@@ -566,12 +775,20 @@ impl Generator {
             let mut at = Utc::now() - Duration::days(1);
             self.ev(conn, tech, &mut p, &mut at, Command::MarkForRecycling)?;
         }
-        weee::close(conn, tech, weee_done.id, &CloseWeeeBatch { weight_g: 48_500 })?;
+        weee::close(
+            conn,
+            tech,
+            weee_done.id,
+            &CloseWeeeBatch { weight_g: 48_500 },
+        )?;
         weee::hand_over(
             conn,
             tech,
             weee_done.id,
-            &HandOverWeeeBatch { waste_form_ref: format!("BSD-2026-{:06}", 1000 + site.id.0), handed_over_at: None },
+            &HandOverWeeeBatch {
+                waste_form_ref: format!("BSD-2026-{:06}", 1000 + site.id.0),
+                handed_over_at: None,
+            },
         )?;
         Ok(())
     }
@@ -579,9 +796,17 @@ impl Generator {
     fn erasure(&mut self, at: DateTime<Utc>, d: &DriveSpec, ok: bool) -> ErasureData {
         let nvme = d.bus == Some(DriveBus::Nvme);
         let hdd = d.media == Some(DriveMedia::Hdd);
-        let minutes = if hdd { self.rng.random_range(60..240) } else { self.rng.random_range(2..20) };
+        let minutes = if hdd {
+            self.rng.random_range(60..240)
+        } else {
+            self.rng.random_range(2..20)
+        };
         ErasureData {
-            level: if hdd { NistLevel::Clear } else { NistLevel::Purge },
+            level: if hdd {
+                NistLevel::Clear
+            } else {
+                NistLevel::Purge
+            },
             technique: if hdd {
                 ErasureTechnique::Overwrite
             } else if nvme {
@@ -589,31 +814,93 @@ impl Generator {
             } else {
                 ErasureTechnique::FirmwareSanitize
             },
-            tool: if hdd { "nwipe".into() } else if nvme { "nvme-cli".into() } else { "hdparm".into() },
-            tool_version: Some(if hdd { "0.36".into() } else if nvme { "2.8".into() } else { "9.65".into() }),
-            method: Some(if hdd { "PRNG stream".into() } else if nvme { "sanitize --sanact=4".into() } else { "security-erase-enhanced".into() }),
+            tool: if hdd {
+                "nwipe".into()
+            } else if nvme {
+                "nvme-cli".into()
+            } else {
+                "hdparm".into()
+            },
+            tool_version: Some(if hdd {
+                "0.36".into()
+            } else if nvme {
+                "2.8".into()
+            } else {
+                "9.65".into()
+            }),
+            method: Some(if hdd {
+                "PRNG stream".into()
+            } else if nvme {
+                "sanitize --sanact=4".into()
+            } else {
+                "security-erase-enhanced".into()
+            }),
             passes: Some(1),
             verified: true,
             started_at: at,
             ended_at: at + Duration::minutes(minutes),
-            result: if ok { ErasureResult::Erased } else { ErasureResult::Failed },
+            result: if ok {
+                ErasureResult::Erased
+            } else {
+                ErasureResult::Failed
+            },
             report: None,
         }
     }
 
     fn qa(&mut self, category: Category) -> QaData {
         let checks: &[QaCheck] = match category {
-            Category::Laptop => &[QaCheck::Boot, QaCheck::Keyboard, QaCheck::Touchpad, QaCheck::Screen, QaCheck::Usb, QaCheck::Wifi, QaCheck::Webcam, QaCheck::Audio, QaCheck::Battery, QaCheck::Charger],
-            Category::Desktop => &[QaCheck::Boot, QaCheck::Usb, QaCheck::Ethernet, QaCheck::Audio, QaCheck::Memory, QaCheck::Storage],
-            Category::AllInOne => &[QaCheck::Boot, QaCheck::Screen, QaCheck::Usb, QaCheck::Wifi, QaCheck::Webcam, QaCheck::Audio],
+            Category::Laptop => &[
+                QaCheck::Boot,
+                QaCheck::Keyboard,
+                QaCheck::Touchpad,
+                QaCheck::Screen,
+                QaCheck::Usb,
+                QaCheck::Wifi,
+                QaCheck::Webcam,
+                QaCheck::Audio,
+                QaCheck::Battery,
+                QaCheck::Charger,
+            ],
+            Category::Desktop => &[
+                QaCheck::Boot,
+                QaCheck::Usb,
+                QaCheck::Ethernet,
+                QaCheck::Audio,
+                QaCheck::Memory,
+                QaCheck::Storage,
+            ],
+            Category::AllInOne => &[
+                QaCheck::Boot,
+                QaCheck::Screen,
+                QaCheck::Usb,
+                QaCheck::Wifi,
+                QaCheck::Webcam,
+                QaCheck::Audio,
+            ],
             Category::Monitor => &[QaCheck::Boot, QaCheck::Screen, QaCheck::Ports],
-            _ => &[QaCheck::Boot, QaCheck::Screen, QaCheck::Wifi, QaCheck::Battery, QaCheck::Audio],
+            _ => &[
+                QaCheck::Boot,
+                QaCheck::Screen,
+                QaCheck::Wifi,
+                QaCheck::Battery,
+                QaCheck::Audio,
+            ],
         };
         let grades = [Grade::A, Grade::B, Grade::B, Grade::C];
         QaData {
-            checks: checks.iter().map(|c| QaLine { check: *c, outcome: QaOutcome::Pass, note: None }).collect(),
+            checks: checks
+                .iter()
+                .map(|c| QaLine {
+                    check: *c,
+                    outcome: QaOutcome::Pass,
+                    note: None,
+                })
+                .collect(),
             os_installed: match category {
-                Category::Laptop | Category::Desktop | Category::AllInOne => Some("Emmabuntüs DE5".into()),
+                Category::Laptop | Category::Desktop | Category::AllInOne => {
+                    Some("Emmabuntüs DE5".into())
+                }
                 Category::Tablet | Category::Phone => Some("/e/OS 2.4".into()),
                 _ => None,
             },

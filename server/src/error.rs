@@ -65,7 +65,9 @@ impl ApiError {
     }
 
     pub fn refusal(r: &Refusal, lang: Lang) -> Self {
-        let mut e = ApiError::new(r.code()).with_message(r.message(lang)).in_lang(lang);
+        let mut e = ApiError::new(r.code())
+            .with_message(r.message(lang))
+            .in_lang(lang);
         e.details = r.details();
         e
     }

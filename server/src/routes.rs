@@ -81,18 +81,30 @@ pub async fn health(db: Data<Db>) -> ApiResult<Json<Health>> {
 
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(req: HttpRequest, db: Data<Db>, body: Json<LoginRequest>) -> ApiResult<Json<SessionResponse>> {
+pub async fn login(
+    req: HttpRequest,
+    db: Data<Db>,
+    body: Json<LoginRequest>,
+) -> ApiResult<Json<SessionResponse>> {
     let lang = request_lang(&req);
     let body = body.into_inner();
-    write(&db, move |c| auth::login(c, &body, lang)).await.map(Json)
+    write(&db, move |c| auth::login(c, &body, lang))
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/badge", tag = "auth", request_body = BadgeLoginRequest,
     responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn badge_login(req: HttpRequest, db: Data<Db>, body: Json<BadgeLoginRequest>) -> ApiResult<Json<SessionResponse>> {
+pub async fn badge_login(
+    req: HttpRequest,
+    db: Data<Db>,
+    body: Json<BadgeLoginRequest>,
+) -> ApiResult<Json<SessionResponse>> {
     let lang = request_lang(&req);
     let body = body.into_inner();
-    write(&db, move |c| auth::badge_login(c, &body, lang)).await.map(Json)
+    write(&db, move |c| auth::badge_login(c, &body, lang))
+        .await
+        .map(Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
@@ -141,30 +153,136 @@ macro_rules! create_handler {
     };
 }
 
-list_handler!(list_regions, "/api/v1/regions", "admin", RegionView, admin::list_regions);
-create_handler!(create_region, "/api/v1/regions", "admin", NewRegion, RegionView, admin::create_region);
-list_handler!(list_sites, "/api/v1/sites", "admin", SiteView, admin::list_sites);
-create_handler!(create_site, "/api/v1/sites", "admin", NewSite, SiteView, admin::create_site);
-list_handler!(list_organisations, "/api/v1/organisations", "admin", OrganisationView, admin::list_organisations);
-create_handler!(create_organisation, "/api/v1/organisations", "admin", NewOrganisation, OrganisationView, admin::create_organisation);
-list_handler!(list_users, "/api/v1/users", "admin", UserView, admin::list_users);
-create_handler!(create_user, "/api/v1/users", "admin", NewUser, UserView,
-    |c: &mut DbConnection, a: &Actor, b: &NewUser| admin::create_user(c, Some(a), b));
-list_handler!(list_benches, "/api/v1/benches", "admin", BenchView, admin::list_benches);
-create_handler!(create_bench, "/api/v1/benches", "admin", NewBench, NewBenchResponse, admin::create_bench);
-list_handler!(list_collections, "/api/v1/collections", "collections", CollectionView, collections::list);
-create_handler!(create_collection, "/api/v1/collections", "collections", NewCollection, CollectionView, collections::create);
-create_handler!(allocate_labels, "/api/v1/label-batches", "labels", NewLabelBatch, LabelBatchView, labels::allocate);
-list_handler!(list_weee, "/api/v1/weee-batches", "weee", WeeeBatchView, weee::list);
-create_handler!(open_weee, "/api/v1/weee-batches", "weee", NewWeeeBatch, WeeeBatchView, weee::open);
+list_handler!(
+    list_regions,
+    "/api/v1/regions",
+    "admin",
+    RegionView,
+    admin::list_regions
+);
+create_handler!(
+    create_region,
+    "/api/v1/regions",
+    "admin",
+    NewRegion,
+    RegionView,
+    admin::create_region
+);
+list_handler!(
+    list_sites,
+    "/api/v1/sites",
+    "admin",
+    SiteView,
+    admin::list_sites
+);
+create_handler!(
+    create_site,
+    "/api/v1/sites",
+    "admin",
+    NewSite,
+    SiteView,
+    admin::create_site
+);
+list_handler!(
+    list_organisations,
+    "/api/v1/organisations",
+    "admin",
+    OrganisationView,
+    admin::list_organisations
+);
+create_handler!(
+    create_organisation,
+    "/api/v1/organisations",
+    "admin",
+    NewOrganisation,
+    OrganisationView,
+    admin::create_organisation
+);
+list_handler!(
+    list_users,
+    "/api/v1/users",
+    "admin",
+    UserView,
+    admin::list_users
+);
+create_handler!(
+    create_user,
+    "/api/v1/users",
+    "admin",
+    NewUser,
+    UserView,
+    |c: &mut DbConnection, a: &Actor, b: &NewUser| admin::create_user(c, Some(a), b)
+);
+list_handler!(
+    list_benches,
+    "/api/v1/benches",
+    "admin",
+    BenchView,
+    admin::list_benches
+);
+create_handler!(
+    create_bench,
+    "/api/v1/benches",
+    "admin",
+    NewBench,
+    NewBenchResponse,
+    admin::create_bench
+);
+list_handler!(
+    list_collections,
+    "/api/v1/collections",
+    "collections",
+    CollectionView,
+    collections::list
+);
+create_handler!(
+    create_collection,
+    "/api/v1/collections",
+    "collections",
+    NewCollection,
+    CollectionView,
+    collections::create
+);
+create_handler!(
+    allocate_labels,
+    "/api/v1/label-batches",
+    "labels",
+    NewLabelBatch,
+    LabelBatchView,
+    labels::allocate
+);
+list_handler!(
+    list_weee,
+    "/api/v1/weee-batches",
+    "weee",
+    WeeeBatchView,
+    weee::list
+);
+create_handler!(
+    open_weee,
+    "/api/v1/weee-batches",
+    "weee",
+    NewWeeeBatch,
+    WeeeBatchView,
+    weee::open
+);
 
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", security(("bearer" = [])), request_body = UpdateUser,
     params(("id" = i64, Path)),
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update_user(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<UpdateUser>) -> ApiResult<Json<UserView>> {
+pub async fn update_user(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Json<UpdateUser>,
+) -> ApiResult<Json<UserView>> {
     let a = actor.clone();
     let (id, body) = (UserId(id.into_inner()), body.into_inner());
-    localise(&actor, write(&db, move |c| admin::update_user(c, &a, id, &body)).await).map(Json)
+    localise(
+        &actor,
+        write(&db, move |c| admin::update_user(c, &a, id, &body)).await,
+    )
+    .map(Json)
 }
 
 #[utoipa::path(delete, path = "/api/v1/benches/{id}", tag = "admin", security(("bearer" = [])),
@@ -173,7 +291,11 @@ pub async fn update_user(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<U
 pub async fn revoke_bench(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<BenchView>> {
     let a = actor.clone();
     let id = BenchId(id.into_inner());
-    localise(&actor, write(&db, move |c| admin::revoke_bench(c, &a, id)).await).map(Json)
+    localise(
+        &actor,
+        write(&db, move |c| admin::revoke_bench(c, &a, id)).await,
+    )
+    .map(Json)
 }
 
 // ---------------------------------------------------------------- collections
@@ -181,10 +303,18 @@ pub async fn revoke_bench(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResul
 #[utoipa::path(get, path = "/api/v1/collections/{id}", tag = "collections", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = CollectionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn get_collection(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<CollectionView>> {
+pub async fn get_collection(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<CollectionView>> {
     let a = actor.clone();
     let id = CollectionId(id.into_inner());
-    localise(&actor, read(&db, move |c| collections::get(c, &a, id)).await).map(Json)
+    localise(
+        &actor,
+        read(&db, move |c| collections::get(c, &a, id)).await,
+    )
+    .map(Json)
 }
 
 // ---------------------------------------------------------------- labels
@@ -198,7 +328,11 @@ pub struct SiteFilter {
 #[utoipa::path(get, path = "/api/v1/label-batches", tag = "labels", security(("bearer" = [])),
     params(SiteFilter),
     responses((status = 200, body = Vec<LabelBatchView>, description = "Batches with their unclaimed codes"), (status = 403, body = ErrorBody)))]
-pub async fn list_labels(actor: Actor, db: Data<Db>, q: Query<SiteFilter>) -> ApiResult<Json<Vec<LabelBatchView>>> {
+pub async fn list_labels(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<SiteFilter>,
+) -> ApiResult<Json<Vec<LabelBatchView>>> {
     let a = actor.clone();
     let site = q.site.map(SiteId);
     localise(&actor, read(&db, move |c| labels::list(c, &a, site)).await).map(Json)
@@ -216,16 +350,28 @@ pub struct ResolveQuery {
 #[utoipa::path(get, path = "/api/v1/resolve", tag = "items", security(("bearer" = [])),
     params(ResolveQuery),
     responses((status = 200, body = Resolved), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn resolve(actor: Actor, db: Data<Db>, q: Query<ResolveQuery>) -> ApiResult<Json<Resolved>> {
+pub async fn resolve(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<ResolveQuery>,
+) -> ApiResult<Json<Resolved>> {
     let a = actor.clone();
     let input = q.into_inner().q;
-    localise(&actor, read(&db, move |c| items::resolve(c, &input, &a)).await).map(Json)
+    localise(
+        &actor,
+        read(&db, move |c| items::resolve(c, &input, &a)).await,
+    )
+    .map(Json)
 }
 
 #[utoipa::path(get, path = "/api/v1/items", tag = "items", security(("bearer" = [])),
     params(ItemQuery),
     responses((status = 200, body = ItemPage, description = "For social workers: a SaleItemPage"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn list_items(actor: Actor, db: Data<Db>, q: Query<ItemQuery>) -> ApiResult<HttpResponse> {
+pub async fn list_items(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<ItemQuery>,
+) -> ApiResult<HttpResponse> {
     let a = actor.clone();
     let q = q.into_inner();
     let page = localise(&actor, read(&db, move |c| items::list(c, &q, &a)).await)?;
@@ -251,7 +397,11 @@ pub async fn get_item(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Ht
 #[utoipa::path(get, path = "/api/v1/items/{id}/history", tag = "items", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = HistoryView), (status = 404, body = ErrorBody)))]
-pub async fn item_history(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<HistoryView>> {
+pub async fn item_history(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<HistoryView>> {
     let a = actor.clone();
     let id = ItemId(id.into_inner());
     localise(&actor, read(&db, move |c| items::history(c, id, &a)).await).map(Json)
@@ -259,21 +409,37 @@ pub async fn item_history(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResul
 
 #[utoipa::path(post, path = "/api/v1/items", tag = "items", security(("bearer" = [])), request_body = RegisterItem,
     responses((status = 201, body = EventResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn register_item(actor: Actor, db: Data<Db>, body: Json<RegisterItem>) -> ApiResult<HttpResponse> {
+pub async fn register_item(
+    actor: Actor,
+    db: Data<Db>,
+    body: Json<RegisterItem>,
+) -> ApiResult<HttpResponse> {
     let a = actor.clone();
     let body = body.into_inner();
-    let r = localise(&actor, write_idempotent(&db, move |c| events::register(c, &a, &body)).await)?;
+    let r = localise(
+        &actor,
+        write_idempotent(&db, move |c| events::register(c, &a, &body)).await,
+    )?;
     Ok(HttpResponse::Created().json(r))
 }
 
 #[utoipa::path(post, path = "/api/v1/items/{id}/events", tag = "items", security(("bearer" = [])), request_body = EventRequest,
     params(("id" = i64, Path)),
     responses((status = 200, body = EventResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn post_event(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<EventRequest>) -> ApiResult<Json<EventResponse>> {
+pub async fn post_event(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Json<EventRequest>,
+) -> ApiResult<Json<EventResponse>> {
     let a = actor.clone();
     let id = ItemId(id.into_inner());
     let body = body.into_inner();
-    localise(&actor, write_idempotent(&db, move |c| events::apply(c, &a, id, &body)).await).map(Json)
+    localise(
+        &actor,
+        write_idempotent(&db, move |c| events::apply(c, &a, id, &body)).await,
+    )
+    .map(Json)
 }
 
 fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId> {
@@ -290,7 +456,11 @@ fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId
 
 #[utoipa::path(post, path = "/api/v1/events/batch", tag = "items", security(("bearer" = [])), request_body = BatchRequest,
     responses((status = 200, body = BatchResponse, description = "One result per op, in order"), (status = 400, body = ErrorBody)))]
-pub async fn post_batch(actor: Actor, db: Data<Db>, body: Json<BatchRequest>) -> ApiResult<Json<BatchResponse>> {
+pub async fn post_batch(
+    actor: Actor,
+    db: Data<Db>,
+    body: Json<BatchRequest>,
+) -> ApiResult<Json<BatchResponse>> {
     let ops = body.into_inner().ops;
     if ops.len() > 1000 {
         return Err(actor.err(ErrorCode::PayloadTooLarge));
@@ -350,17 +520,35 @@ pub async fn get_weee(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Js
 #[utoipa::path(post, path = "/api/v1/weee-batches/{id}/close", tag = "weee", security(("bearer" = [])), request_body = CloseWeeeBatch,
     params(("id" = i64, Path)),
     responses((status = 200, body = WeeeBatchView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn close_weee(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<CloseWeeeBatch>) -> ApiResult<Json<WeeeBatchView>> {
+pub async fn close_weee(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Json<CloseWeeeBatch>,
+) -> ApiResult<Json<WeeeBatchView>> {
     let a = actor.clone();
     let (id, body) = (WeeeBatchId(id.into_inner()), body.into_inner());
-    localise(&actor, write(&db, move |c| weee::close(c, &a, id, &body)).await).map(Json)
+    localise(
+        &actor,
+        write(&db, move |c| weee::close(c, &a, id, &body)).await,
+    )
+    .map(Json)
 }
 
 #[utoipa::path(post, path = "/api/v1/weee-batches/{id}/handover", tag = "weee", security(("bearer" = [])), request_body = HandOverWeeeBatch,
     params(("id" = i64, Path)),
     responses((status = 200, body = WeeeBatchView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn hand_over_weee(actor: Actor, db: Data<Db>, id: Path<i64>, body: Json<HandOverWeeeBatch>) -> ApiResult<Json<WeeeBatchView>> {
+pub async fn hand_over_weee(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Json<HandOverWeeeBatch>,
+) -> ApiResult<Json<WeeeBatchView>> {
     let a = actor.clone();
     let (id, body) = (WeeeBatchId(id.into_inner()), body.into_inner());
-    localise(&actor, write(&db, move |c| weee::hand_over(c, &a, id, &body)).await).map(Json)
+    localise(
+        &actor,
+        write(&db, move |c| weee::hand_over(c, &a, id, &body)).await,
+    )
+    .map(Json)
 }

@@ -201,8 +201,14 @@ mod tests {
 
     #[test]
     fn accept_language_picks_the_preferred_supported_language() {
-        assert_eq!(Lang::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"), Lang::En);
-        assert_eq!(Lang::from_accept_language("de-DE,fr;q=0.5,en;q=0.4"), Lang::Fr);
+        assert_eq!(
+            Lang::from_accept_language("en-GB,en;q=0.9,fr;q=0.8"),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_accept_language("de-DE,fr;q=0.5,en;q=0.4"),
+            Lang::Fr
+        );
         assert_eq!(Lang::from_accept_language("fr;q=0.3, en;q=0.7"), Lang::En);
         assert_eq!(Lang::from_accept_language("de"), Lang::Fr);
         assert_eq!(Lang::from_accept_language(""), Lang::Fr);

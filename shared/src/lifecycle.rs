@@ -7,10 +7,10 @@
 //! compensating `corrected` events) back into the lifecycle the server keeps on the
 //! item row.
 
+use crate::LabelCode;
 use crate::domain::*;
 use crate::error::{ErrorCode, Lang};
 use crate::ids::*;
-use crate::LabelCode;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -480,7 +480,9 @@ impl Refusal {
                 Lang::Fr => format!("{base} (étape « {event} » impossible à l'état « {state} »)"),
                 Lang::En => format!("{base} (step \"{event}\" impossible in state \"{state}\")"),
             },
-            R::WrongItemKind { event, category, .. } => match lang {
+            R::WrongItemKind {
+                event, category, ..
+            } => match lang {
                 Lang::Fr => format!("{base} (« {event} » sur un objet « {category} »)"),
                 Lang::En => format!("{base} (\"{event}\" on a \"{category}\" item)"),
             },
@@ -585,7 +587,8 @@ pub fn register(payload: &EventPayload) -> Result<Lifecycle, Refusal> {
         });
     }
     let drives: Vec<DriveFact> = drive.iter().cloned().collect();
-    if !drives.is_empty() && !(kind == ItemKind::Part && category.is_drive()) {
+    let holds_drive = kind == ItemKind::Part && category.is_drive();
+    if !drives.is_empty() && !holds_drive {
         return Err(Refusal::WrongItemKind {
             event: EventType::Registered,
             kind,
@@ -801,11 +804,9 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
                     None => Err(Refusal::UnknownDrive {
                         serial: serial.clone(),
                     }),
-                    Some(d) if d.status == DriveStatus::Destroyed => {
-                        Err(Refusal::DriveDestroyed {
-                            serial: serial.clone(),
-                        })
-                    }
+                    Some(d) if d.status == DriveStatus::Destroyed => Err(Refusal::DriveDestroyed {
+                        serial: serial.clone(),
+                    }),
                     Some(d) if d.part.is_some() => Err(Refusal::PartAlreadyFitted),
                     Some(_) => Ok(()),
                 },

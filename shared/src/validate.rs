@@ -35,7 +35,11 @@ pub type Check = Result<(), FieldError>;
 pub fn text(field: &str, value: &str, max: usize) -> Check {
     let t = value.trim();
     if t.is_empty() {
-        return Err(FieldError::new(field, "ne peut pas être vide", "must not be empty"));
+        return Err(FieldError::new(
+            field,
+            "ne peut pas être vide",
+            "must not be empty",
+        ));
     }
     opt_text(field, Some(value), max)
 }
@@ -114,15 +118,12 @@ fn luhn(digits: &[u32]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// An idempotency key chosen by the client: 1 to 100 visible ASCII characters.
 pub fn idempotency_key(value: &str) -> Check {
-    if value.is_empty()
-        || value.len() > 100
-        || !value.bytes().all(|b| b.is_ascii_graphic())
-    {
+    if value.is_empty() || value.len() > 100 || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(FieldError::new(
             "idempotency_key",
             "1 à 100 caractères ASCII visibles",

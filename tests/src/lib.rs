@@ -45,7 +45,11 @@ pub struct TestApp {
 fn log_backend(backend: Backend) {
     if let Ok(path) = std::env::var("FILIERE_TEST_LOG") {
         use std::io::Write;
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{}", backend.name());
         }
     }
@@ -57,11 +61,15 @@ fn pg_template(admin_url: &str) -> String {
         .get_or_init(|| {
             use diesel::connection::SimpleConnection;
             use sha2_free_hash::hash;
-            let fingerprint = hash(include_str!("../../migrations/postgres/2026-11-22-000001_init/up.sql"));
+            let fingerprint = hash(include_str!(
+                "../../migrations/postgres/2026-11-22-000001_init/up.sql"
+            ));
             let name = format!("filiere_tpl_{fingerprint:016x}");
             let mut admin = db::connect(admin_url).expect("connect to TEST_DATABASE_URL");
             // One process at a time builds the template.
-            admin.batch_execute("SELECT pg_advisory_lock(727274)").expect("lock");
+            admin
+                .batch_execute("SELECT pg_advisory_lock(727274)")
+                .expect("lock");
             let exists: bool = {
                 use diesel::RunQueryDsl;
                 #[derive(diesel::QueryableByName)]
@@ -90,7 +98,9 @@ fn pg_template(admin_url: &str) -> String {
                     .batch_execute(&format!("ALTER DATABASE {tmp} RENAME TO {name}"))
                     .expect("rename template");
             }
-            admin.batch_execute("SELECT pg_advisory_unlock(727274)").expect("unlock");
+            admin
+                .batch_execute("SELECT pg_advisory_unlock(727274)")
+                .expect("unlock");
             name
         })
         .clone()
@@ -115,7 +125,10 @@ fn with_db(url: &str, name: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
     let mut out = format!("{}/{}", &base[..path_start], name);
     if let Some(q) = query {
         out.push('?');
@@ -136,7 +149,10 @@ impl TestApp {
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
                     .expect("create test database");
-                (with_db(&admin_url, &name), Store::Postgres { admin_url, name })
+                (
+                    with_db(&admin_url, &name),
+                    Store::Postgres { admin_url, name },
+                )
             }
             _ => {
                 let dir = std::env::temp_dir().join("filiere-tests");
@@ -210,15 +226,22 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
-        self.request(reqwest::Method::GET, path, Some(token), None).await
+        self.request(reqwest::Method::GET, path, Some(token), None)
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
-        self.request(reqwest::Method::POST, path, Some(token), Some(body)).await
+        self.request(reqwest::Method::POST, path, Some(token), Some(body))
+            .await
     }
 
     /// POST that must succeed; returns the typed answer.
-    pub async fn post_ok<T: DeserializeOwned, B: Serialize>(&self, path: &str, token: &str, body: &B) -> T {
+    pub async fn post_ok<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        token: &str,
+        body: &B,
+    ) -> T {
         let body = serde_json::to_value(body).expect("serialise");
         let (status, v) = self.post(path, token, &body).await;
         assert!(status.is_success(), "POST {path} → {status}: {v}");
@@ -239,13 +262,18 @@ impl TestApp {
 
     pub async fn login(&self, username: &str) -> String {
         let r: SessionResponse = self
-            .post_ok_anon("/api/v1/auth/login", &json!({"username": username, "password": PASSWORD}))
+            .post_ok_anon(
+                "/api/v1/auth/login",
+                &json!({"username": username, "password": PASSWORD}),
+            )
             .await;
         r.token
     }
 
     pub async fn post_ok_anon<T: DeserializeOwned>(&self, path: &str, body: &Value) -> T {
-        let (status, v) = self.request(reqwest::Method::POST, path, None, Some(body)).await;
+        let (status, v) = self
+            .request(reqwest::Method::POST, path, None, Some(body))
+            .await;
         assert!(status.is_success(), "POST {path} → {status}: {v}");
         match serde_json::from_value(v.clone()) {
             Ok(t) => t,
@@ -259,7 +287,9 @@ impl Drop for TestApp {
         if let Some(h) = self.handle.take() {
             // Stop the server and wait for it, so its pools close before the drop.
             let fut = h.stop(false);
-            std::thread::spawn(move || futures_lite_block_on(fut)).join().ok();
+            std::thread::spawn(move || futures_lite_block_on(fut))
+                .join()
+                .ok();
         }
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -275,7 +305,8 @@ impl Drop for TestApp {
             Store::Postgres { admin_url, name } => {
                 use diesel::connection::SimpleConnection;
                 if let Ok(mut admin) = db::connect(admin_url) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
         }
@@ -343,49 +374,88 @@ impl TestApp {
         }
         let admin = self.login("admin").await;
         let region = |code: &str| json!({"name": format!("Région {code}"), "code": code});
-        let ra: RegionView = self.post_ok("/api/v1/regions", &admin, &region("AAA")).await;
-        let rb: RegionView = self.post_ok("/api/v1/regions", &admin, &region("BBB")).await;
+        let ra: RegionView = self
+            .post_ok("/api/v1/regions", &admin, &region("AAA"))
+            .await;
+        let rb: RegionView = self
+            .post_ok("/api/v1/regions", &admin, &region("BBB"))
+            .await;
         let site = |r: RegionId, name: &str| json!({"region": r, "name": name, "kind": "workshop"});
-        let a1: SiteView = self.post_ok("/api/v1/sites", &admin, &site(ra.id, "A1")).await;
-        let a2: SiteView = self.post_ok("/api/v1/sites", &admin, &site(ra.id, "A2")).await;
-        let b: SiteView = self.post_ok("/api/v1/sites", &admin, &site(rb.id, "B")).await;
-        let org = |name: &str, kind: &str, public: bool, r: RegionId| {
-            json!({"name": name, "kind": kind, "public_body": public, "region": r})
-        };
+        let a1: SiteView = self
+            .post_ok("/api/v1/sites", &admin, &site(ra.id, "A1"))
+            .await;
+        let a2: SiteView = self
+            .post_ok("/api/v1/sites", &admin, &site(ra.id, "A2"))
+            .await;
+        let b: SiteView = self
+            .post_ok("/api/v1/sites", &admin, &site(rb.id, "B"))
+            .await;
+        let org = |name: &str, kind: &str, public: bool, r: RegionId| json!({"name": name, "kind": kind, "public_body": public, "region": r});
         let mut donor_public = org("Mairie", "donor", true, ra.id);
         donor_public["siret"] = json!("21690123100011");
-        let dp: OrganisationView = self.post_ok("/api/v1/organisations", &admin, &donor_public).await;
+        let dp: OrganisationView = self
+            .post_ok("/api/v1/organisations", &admin, &donor_public)
+            .await;
         let dpr: OrganisationView = self
-            .post_ok("/api/v1/organisations", &admin, &org("Entreprise", "donor", false, ra.id))
+            .post_ok(
+                "/api/v1/organisations",
+                &admin,
+                &org("Entreprise", "donor", false, ra.id),
+            )
             .await;
         let rec: OrganisationView = self
-            .post_ok("/api/v1/organisations", &admin, &org("Recycleur", "recycler", false, ra.id))
+            .post_ok(
+                "/api/v1/organisations",
+                &admin,
+                &org("Recycleur", "recycler", false, ra.id),
+            )
             .await;
         let sa: OrganisationView = self
-            .post_ok("/api/v1/organisations", &admin, &org("CCAS A", "social_partner", true, ra.id))
+            .post_ok(
+                "/api/v1/organisations",
+                &admin,
+                &org("CCAS A", "social_partner", true, ra.id),
+            )
             .await;
         let sb: OrganisationView = self
-            .post_ok("/api/v1/organisations", &admin, &org("Asso B", "social_partner", false, rb.id))
+            .post_ok(
+                "/api/v1/organisations",
+                &admin,
+                &org("Asso B", "social_partner", false, rb.id),
+            )
             .await;
         let user = |name: &str, role: &str, extra: Value| {
-            let mut u = json!({"username": name, "display_name": name, "role": role, "password": PASSWORD});
+            let mut u =
+                json!({"username": name, "display_name": name, "role": role, "password": PASSWORD});
             if let (Some(o), Some(e)) = (u.as_object_mut(), extra.as_object()) {
                 o.extend(e.clone());
             }
             u
         };
         for u in [
-            user("tech_a1", "technician", json!({"site": a1.id, "badge": BADGE_A1})),
+            user(
+                "tech_a1",
+                "technician",
+                json!({"site": a1.id, "badge": BADGE_A1}),
+            ),
             user("tech_a2", "technician", json!({"site": a2.id})),
             user("tech_b", "technician", json!({"site": b.id})),
             user("coord_a", "coordinator", json!({"region": ra.id})),
-            user("coord_b", "coordinator", json!({"region": rb.id, "language": "en"})),
+            user(
+                "coord_b",
+                "coordinator",
+                json!({"region": rb.id, "language": "en"}),
+            ),
             user("social_a", "social_worker", json!({"organisation": sa.id})),
         ] {
             let _: UserView = self.post_ok("/api/v1/users", &admin, &u).await;
         }
         let bench: NewBenchResponse = self
-            .post_ok("/api/v1/benches", &admin, &json!({"site": a1.id, "name": "Poste 1"}))
+            .post_ok(
+                "/api/v1/benches",
+                &admin,
+                &json!({"site": a1.id, "name": "Poste 1"}),
+            )
             .await;
         World {
             region_a: ra.id,
@@ -413,7 +483,11 @@ impl TestApp {
     /// Allocates `n` codes at a site and returns them.
     pub async fn codes(&self, token: &str, site: SiteId, n: i32) -> Vec<String> {
         let b: LabelBatchView = self
-            .post_ok("/api/v1/label-batches", token, &json!({"site": site, "count": n}))
+            .post_ok(
+                "/api/v1/label-batches",
+                token,
+                &json!({"site": site, "count": n}),
+            )
             .await;
         b.codes.iter().map(|c| c.as_str().to_owned()).collect()
     }
@@ -440,7 +514,13 @@ impl TestApp {
     }
 
     /// Sends one step; returns (status, body).
-    pub async fn step(&self, token: &str, item: &ItemView, key: &str, command: Value) -> (StatusCode, Value) {
+    pub async fn step(
+        &self,
+        token: &str,
+        item: &ItemView,
+        key: &str,
+        command: Value,
+    ) -> (StatusCode, Value) {
         self.post(
             &format!("/api/v1/items/{}/events", item.id),
             token,
@@ -450,7 +530,13 @@ impl TestApp {
     }
 
     /// Sends one step that must succeed; returns the item after it.
-    pub async fn step_ok(&self, token: &str, item: &ItemView, key: &str, command: Value) -> EventResponse {
+    pub async fn step_ok(
+        &self,
+        token: &str,
+        item: &ItemView,
+        key: &str,
+        command: Value,
+    ) -> EventResponse {
         let (status, v) = self.step(token, item, key, command).await;
         assert!(status.is_success(), "step {key} → {status}: {v}");
         serde_json::from_value(v).expect("decode event response")

@@ -18,14 +18,28 @@ async fn health_and_openapi_are_served() {
     assert_eq!(s, 200);
     assert_eq!(h["status"], "ok");
     assert_eq!(h["database"], app.backend.name());
-    let (s, doc) = app.request(Method::GET, "/api/openapi.json", None, None).await;
+    let (s, doc) = app
+        .request(Method::GET, "/api/openapi.json", None, None)
+        .await;
     assert_eq!(s, 200);
-    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3."));
-    for path in ["/api/v1/items/{id}/events", "/api/v1/resolve", "/api/v1/events/batch", "/api/v1/auth/badge"] {
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.")
+    );
+    for path in [
+        "/api/v1/items/{id}/events",
+        "/api/v1/resolve",
+        "/api/v1/events/batch",
+        "/api/v1/auth/badge",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["Command"].is_object());
-    let (s, b) = app.request(Method::GET, "/api/v1/nowhere", None, None).await;
+    let (s, b) = app
+        .request(Method::GET, "/api/v1/nowhere", None, None)
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (404, "not_found"));
 }
 
@@ -38,9 +52,17 @@ async fn login_logout_and_badges() {
         let path = path.to_owned();
         async move { app.request(Method::POST, &path, None, Some(&body)).await }
     };
-    let (s, b) = anon("/api/v1/auth/login", json!({"username": "tech_a1", "password": "wrong-password"})).await;
+    let (s, b) = anon(
+        "/api/v1/auth/login",
+        json!({"username": "tech_a1", "password": "wrong-password"}),
+    )
+    .await;
     assert_eq!((s.as_u16(), code_of(&b)), (401, "invalid_credentials"));
-    let (s, b) = anon("/api/v1/auth/login", json!({"username": "nobody", "password": "wrong-password"})).await;
+    let (s, b) = anon(
+        "/api/v1/auth/login",
+        json!({"username": "nobody", "password": "wrong-password"}),
+    )
+    .await;
     assert_eq!((s.as_u16(), code_of(&b)), (401, "invalid_credentials"));
 
     // No token, a bad token, a revoked token.
@@ -51,7 +73,9 @@ async fn login_logout_and_badges() {
     let token = app.login("tech_a2").await;
     let (s, _) = app.get("/api/v1/me", &token).await;
     assert_eq!(s, 200);
-    let (s, _) = app.request(Method::POST, "/api/v1/auth/logout", Some(&token), None).await;
+    let (s, _) = app
+        .request(Method::POST, "/api/v1/auth/logout", Some(&token), None)
+        .await;
     assert_eq!(s, 204);
     let (s, _) = app.get("/api/v1/me", &token).await;
     assert_eq!(s, 401);
@@ -60,32 +84,65 @@ async fn login_logout_and_badges() {
     {
         use diesel::prelude::*;
         use filiere_server::schema::sessions;
-        let hashes: Vec<String> = sessions::table.select(sessions::token_hash).load(&mut app.conn()).expect("sessions");
+        let hashes: Vec<String> = sessions::table
+            .select(sessions::token_hash)
+            .load(&mut app.conn())
+            .expect("sessions");
         assert!(!hashes.iter().any(|h| h == &token));
     }
 
     // A badge at a bench of the technician's site opens a bench session.
     let r: SessionResponse = app
-        .post_ok_anon("/api/v1/auth/badge", &json!({"bench_token": w.bench_a1_token, "badge": "fb-7mt0-0014"}))
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": "fb-7mt0-0014"}),
+        )
         .await;
     assert_eq!(r.user.username, "tech_a1");
     assert_eq!(r.bench.map(|b| b.site), Some(w.site_a1));
-    let (s, b) = anon("/api/v1/auth/badge", json!({"bench_token": "flb_nope", "badge": w.badge_tech_a1})).await;
+    let (s, b) = anon(
+        "/api/v1/auth/badge",
+        json!({"bench_token": "flb_nope", "badge": w.badge_tech_a1}),
+    )
+    .await;
     assert_eq!((s.as_u16(), code_of(&b)), (401, "invalid_bench_token"));
-    let (s, b) = anon("/api/v1/auth/badge", json!({"bench_token": w.bench_a1_token, "badge": "FB7MT00025"})).await;
+    let (s, b) = anon(
+        "/api/v1/auth/badge",
+        json!({"bench_token": w.bench_a1_token, "badge": "FB7MT00025"}),
+    )
+    .await;
     assert_eq!((s.as_u16(), code_of(&b)), (401, "unknown_badge"));
     // A technician of another site may not sign in at this bench.
     let _: UserView = app
-        .post_ok("/api/v1/users", &w.admin, &json!({"username": "tech_b2", "display_name": "B2", "role": "technician",
-            "site": w.site_b, "badge": "FB7MT00025"}))
+        .post_ok(
+            "/api/v1/users",
+            &w.admin,
+            &json!({"username": "tech_b2", "display_name": "B2", "role": "technician",
+            "site": w.site_b, "badge": "FB7MT00025"}),
+        )
         .await;
-    let (s, b) = anon("/api/v1/auth/badge", json!({"bench_token": w.bench_a1_token, "badge": "FB7MT00025"})).await;
+    let (s, b) = anon(
+        "/api/v1/auth/badge",
+        json!({"bench_token": w.bench_a1_token, "badge": "FB7MT00025"}),
+    )
+    .await;
     assert_eq!((s.as_u16(), code_of(&b)), (403, "badge_wrong_site"));
     // A revoked bench no longer signs anyone in.
     let benches: Vec<BenchView> = app.get_ok("/api/v1/benches", &w.admin).await;
-    let (s, _) = app.request(Method::DELETE, &format!("/api/v1/benches/{}", benches[0].id), Some(&w.admin), None).await;
+    let (s, _) = app
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/benches/{}", benches[0].id),
+            Some(&w.admin),
+            None,
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, b) = anon("/api/v1/auth/badge", json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1})).await;
+    let (s, b) = anon(
+        "/api/v1/auth/badge",
+        json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+    )
+    .await;
     assert_eq!((s.as_u16(), code_of(&b)), (401, "invalid_bench_token"));
 }
 
@@ -100,10 +157,24 @@ async fn the_role_and_scope_table_cell_by_cell() {
     let item_b = app.laptop(&w.tech_b, &codes_b[0], "X2").await;
     // A ready device in region A, for the social worker's view.
     let ready = app.laptop(&w.tech_a1, &codes_a1[1], "X3").await;
-    let ready = app.step_ok(&w.tech_a1, &ready, "s1", json!({"type": "triage", "route": "refurbish"})).await.item;
-    let ready = app.step_ok(&w.tech_a1, &ready, "s2", erase("X3")).await.item;
+    let ready = app
+        .step_ok(
+            &w.tech_a1,
+            &ready,
+            "s1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    let ready = app
+        .step_ok(&w.tech_a1, &ready, "s2", erase("X3"))
+        .await
+        .item;
     let ready = app.step_ok(&w.tech_a1, &ready, "s3", qa_pass()).await.item;
-    let ready = app.step_ok(&w.tech_a1, &ready, "s4", json!({"type": "mark_ready"})).await.item;
+    let ready = app
+        .step_ok(&w.tech_a1, &ready, "s4", json!({"type": "mark_ready"}))
+        .await
+        .item;
 
     let get = |token: &str, path: String| {
         let app = &app;
@@ -116,8 +187,17 @@ async fn the_role_and_scope_table_cell_by_cell() {
     // technician: own site only
     assert_eq!(get(&w.tech_a1, item_path(&item_a1)).await.0, 200);
     let (s, b) = get(&w.tech_a2, item_path(&item_a1)).await;
-    assert_eq!((s.as_u16(), code_of(&b)), (404, "item_not_found"), "another site's item is not revealed");
-    assert_eq!(get(&w.tech_b, format!("{}/history", item_path(&item_a1))).await.0, 404);
+    assert_eq!(
+        (s.as_u16(), code_of(&b)),
+        (404, "item_not_found"),
+        "another site's item is not revealed"
+    );
+    assert_eq!(
+        get(&w.tech_b, format!("{}/history", item_path(&item_a1)))
+            .await
+            .0,
+        404
+    );
     // coordinator: own region
     assert_eq!(get(&w.coord_a, item_path(&item_a1)).await.0, 200);
     assert_eq!(get(&w.coord_a, item_path(&item_b)).await.0, 404);
@@ -127,19 +207,37 @@ async fn the_role_and_scope_table_cell_by_cell() {
     // social worker: ready devices of own region, sale fields only
     let (s, b) = get(&w.social_worker_a, item_path(&ready)).await;
     assert_eq!(s, 200);
-    assert!(b.get("serial").is_none() && b.get("drives").is_none() && b.get("version").is_none(), "{b}");
+    assert!(
+        b.get("serial").is_none() && b.get("drives").is_none() && b.get("version").is_none(),
+        "{b}"
+    );
     assert_eq!(b["functional_grade"], "a");
-    assert_eq!(get(&w.social_worker_a, item_path(&item_a1)).await.0, 404, "not ready");
-    assert_eq!(get(&w.social_worker_a, format!("{}/history", item_path(&ready))).await.0, 404);
+    assert_eq!(
+        get(&w.social_worker_a, item_path(&item_a1)).await.0,
+        404,
+        "not ready"
+    );
+    assert_eq!(
+        get(&w.social_worker_a, format!("{}/history", item_path(&ready)))
+            .await
+            .0,
+        404
+    );
     let (s, page) = get(&w.social_worker_a, "/api/v1/items".into()).await;
     assert_eq!(s, 200);
-    let ids: Vec<i64> = page["items"].as_array().map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect()).unwrap_or_default();
+    let ids: Vec<i64> = page["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|i| i["id"].as_i64()).collect())
+        .unwrap_or_default();
     assert_eq!(ids, vec![ready.id.0]);
     let (s, _) = get(&w.social_worker_a, "/api/v1/items?state=received".into()).await;
     assert_eq!(s, 403);
     // lists are scoped too
     let page: ItemPage = app.get_ok("/api/v1/items", &w.tech_b).await;
-    assert_eq!(page.items.iter().map(|i| i.id).collect::<Vec<_>>(), vec![item_b.id]);
+    assert_eq!(
+        page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+        vec![item_b.id]
+    );
     let page: ItemPage = app.get_ok("/api/v1/items", &w.coord_a).await;
     assert_eq!(page.items.len(), 2);
     let page: ItemPage = app.get_ok("/api/v1/items", &w.admin).await;
@@ -151,51 +249,159 @@ async fn the_role_and_scope_table_cell_by_cell() {
     assert_eq!((s.as_u16(), code_of(&b)), (404, "item_not_found"));
     let (s, b) = app.step(&w.coord_b, &item_a1, "x2", triage.clone()).await;
     assert_eq!((s.as_u16(), code_of(&b)), (404, "item_not_found"));
-    let (s, b) = app.step(&w.social_worker_a, &ready, "x3", json!({"type": "reopen", "reason": "x"})).await;
+    let (s, b) = app
+        .step(
+            &w.social_worker_a,
+            &ready,
+            "x3",
+            json!({"type": "reopen", "reason": "x"}),
+        )
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (403, "forbidden"));
-    let item_a1 = app.step_ok(&w.coord_a, &item_a1, "x4", triage.clone()).await.item;
+    let item_a1 = app
+        .step_ok(&w.coord_a, &item_a1, "x4", triage.clone())
+        .await
+        .item;
     let _ = app.step_ok(&w.admin, &item_b, "x5", triage.clone()).await;
     let _ = item_a1;
 
     // --- label batches
     let alloc = |site: SiteId| json!({"site": site, "count": 1});
-    assert_eq!(app.post("/api/v1/label-batches", &w.tech_a1, &alloc(w.site_a2)).await.0, 403);
-    assert_eq!(app.post("/api/v1/label-batches", &w.coord_a, &alloc(w.site_b)).await.0, 403);
-    assert_eq!(app.post("/api/v1/label-batches", &w.coord_a, &alloc(w.site_a2)).await.0, 201);
-    let (s, b) = app.post("/api/v1/label-batches", &w.social_worker_a, &alloc(w.site_a1)).await;
+    assert_eq!(
+        app.post("/api/v1/label-batches", &w.tech_a1, &alloc(w.site_a2))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/label-batches", &w.coord_a, &alloc(w.site_b))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/label-batches", &w.coord_a, &alloc(w.site_a2))
+            .await
+            .0,
+        201
+    );
+    let (s, b) = app
+        .post(
+            "/api/v1/label-batches",
+            &w.social_worker_a,
+            &alloc(w.site_a1),
+        )
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (403, "forbidden"));
-    assert_eq!(app.post("/api/v1/label-batches", &w.admin, &alloc(w.site_b)).await.0, 201);
+    assert_eq!(
+        app.post("/api/v1/label-batches", &w.admin, &alloc(w.site_b))
+            .await
+            .0,
+        201
+    );
     // registering at another site
     let reg = |code: &str, site: SiteId| json!({"idempotency_key": format!("reg-x-{code}"), "code": code, "category": "ram", "site": site});
-    let (s, b) = app.post("/api/v1/items", &w.tech_a1, &reg(&codes_a1[2], w.site_b)).await;
+    let (s, b) = app
+        .post("/api/v1/items", &w.tech_a1, &reg(&codes_a1[2], w.site_b))
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (403, "out_of_scope"));
-    assert_eq!(app.post("/api/v1/items", &w.social_worker_a, &reg(&codes_a1[2], w.site_a1)).await.0, 403);
+    assert_eq!(
+        app.post(
+            "/api/v1/items",
+            &w.social_worker_a,
+            &reg(&codes_a1[2], w.site_a1)
+        )
+        .await
+        .0,
+        403
+    );
 
     // --- collections: technicians read their site's, coordinators create in their region
     let col = |site: SiteId| json!({"donor": w.donor_private, "site": site, "pickup_date": "2026-11-02", "declared_count": 1, "legal_status": "reuse"});
-    assert_eq!(app.post("/api/v1/collections", &w.tech_a1, &col(w.site_a1)).await.0, 403);
-    assert_eq!(app.post("/api/v1/collections", &w.social_worker_a, &col(w.site_a1)).await.0, 403);
-    assert_eq!(app.post("/api/v1/collections", &w.coord_a, &col(w.site_b)).await.0, 403);
-    let c: CollectionView = app.post_ok("/api/v1/collections", &w.coord_a, &col(w.site_a1)).await;
-    assert_eq!(get(&w.tech_a1, format!("/api/v1/collections/{}", c.id)).await.0, 200);
-    assert_eq!(get(&w.tech_a2, format!("/api/v1/collections/{}", c.id)).await.0, 404);
-    assert_eq!(get(&w.coord_b, format!("/api/v1/collections/{}", c.id)).await.0, 404);
-    assert_eq!(get(&w.social_worker_a, format!("/api/v1/collections/{}", c.id)).await.0, 403);
+    assert_eq!(
+        app.post("/api/v1/collections", &w.tech_a1, &col(w.site_a1))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/collections", &w.social_worker_a, &col(w.site_a1))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/collections", &w.coord_a, &col(w.site_b))
+            .await
+            .0,
+        403
+    );
+    let c: CollectionView = app
+        .post_ok("/api/v1/collections", &w.coord_a, &col(w.site_a1))
+        .await;
+    assert_eq!(
+        get(&w.tech_a1, format!("/api/v1/collections/{}", c.id))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        get(&w.tech_a2, format!("/api/v1/collections/{}", c.id))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(&w.coord_b, format!("/api/v1/collections/{}", c.id))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get(&w.social_worker_a, format!("/api/v1/collections/{}", c.id))
+            .await
+            .0,
+        403
+    );
     let cols: Vec<CollectionView> = app.get_ok("/api/v1/collections", &w.tech_b).await;
     assert!(cols.is_empty());
 
     // --- WEEE batches
     let weee = |site: SiteId| json!({"site": site, "recycler": w.recycler});
-    assert_eq!(app.post("/api/v1/weee-batches", &w.tech_a1, &weee(w.site_b)).await.0, 403);
-    assert_eq!(app.post("/api/v1/weee-batches", &w.social_worker_a, &weee(w.site_a1)).await.0, 403);
-    assert_eq!(app.post("/api/v1/weee-batches", &w.tech_a1, &weee(w.site_a1)).await.0, 201);
+    assert_eq!(
+        app.post("/api/v1/weee-batches", &w.tech_a1, &weee(w.site_b))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/weee-batches", &w.social_worker_a, &weee(w.site_a1))
+            .await
+            .0,
+        403
+    );
+    assert_eq!(
+        app.post("/api/v1/weee-batches", &w.tech_a1, &weee(w.site_a1))
+            .await
+            .0,
+        201
+    );
 
     // --- administration: admin only, every other role refused
     let admin_posts: Vec<(&str, Value)> = vec![
         ("/api/v1/regions", json!({"name": "R", "code": "RRR"})),
-        ("/api/v1/sites", json!({"region": w.region_a, "name": "S", "kind": "workshop"})),
-        ("/api/v1/organisations", json!({"name": "O", "kind": "donor"})),
-        ("/api/v1/users", json!({"username": "u1", "display_name": "U", "role": "admin", "password": PASSWORD})),
+        (
+            "/api/v1/sites",
+            json!({"region": w.region_a, "name": "S", "kind": "workshop"}),
+        ),
+        (
+            "/api/v1/organisations",
+            json!({"name": "O", "kind": "donor"}),
+        ),
+        (
+            "/api/v1/users",
+            json!({"username": "u1", "display_name": "U", "role": "admin", "password": PASSWORD}),
+        ),
         ("/api/v1/benches", json!({"site": w.site_a1, "name": "P"})),
     ];
     for token in [&w.tech_a1, &w.coord_a, &w.social_worker_a] {
@@ -206,7 +412,14 @@ async fn the_role_and_scope_table_cell_by_cell() {
         for path in ["/api/v1/users", "/api/v1/benches"] {
             assert_eq!(get(token, path.into()).await.0, 403, "{path}");
         }
-        let (s, _) = app.request(Method::PATCH, "/api/v1/users/1", Some(token), Some(&json!({"active": false}))).await;
+        let (s, _) = app
+            .request(
+                Method::PATCH,
+                "/api/v1/users/1",
+                Some(token),
+                Some(&json!({"active": false})),
+            )
+            .await;
         assert_eq!(s, 403);
     }
     for (path, body) in &admin_posts {
@@ -214,9 +427,19 @@ async fn the_role_and_scope_table_cell_by_cell() {
     }
 
     // --- nothing at all without a session
-    for path in ["/api/v1/items", "/api/v1/collections", "/api/v1/label-batches", "/api/v1/weee-batches", "/api/v1/resolve?q=X"] {
+    for path in [
+        "/api/v1/items",
+        "/api/v1/collections",
+        "/api/v1/label-batches",
+        "/api/v1/weee-batches",
+        "/api/v1/resolve?q=X",
+    ] {
         let (s, b) = app.request(Method::GET, path, None, None).await;
-        assert_eq!((s.as_u16(), code_of(&b)), (401, "unauthenticated"), "{path}");
+        assert_eq!(
+            (s.as_u16(), code_of(&b)),
+            (401, "unauthenticated"),
+            "{path}"
+        );
     }
 }
 
@@ -239,24 +462,98 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         ("/api/v1/items", reg("OOOO-OOOO"), 400, "invalid_code"),
         ("/api/v1/items", reg(&wrong_check), 400, "code_check_failed"),
         ("/api/v1/items", reg("7MT00047"), 404, "code_unknown"),
-        ("/api/v1/items", json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "colour": "red"}), 400, "unknown_field"),
-        ("/api/v1/items", json!({"idempotency_key": "u", "code": codes[1], "category": "spaceship"}), 400, "invalid_input"),
-        ("/api/v1/items", json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "weight_g": -5}), 400, "invalid_input"),
-        ("/api/v1/items", json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "weight_g": 9_000_000}), 400, "invalid_input"),
-        ("/api/v1/items", json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "specs": {"ram_gb": 99999}}), 400, "invalid_input"),
-        ("/api/v1/items", json!({"idempotency_key": "", "code": codes[1], "category": "laptop"}), 400, "invalid_input"),
-        ("/api/v1/items", json!({"code": codes[1], "category": "laptop"}), 400, "invalid_input"),
-        (&events, json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "fly"}}), 400, "invalid_input"),
-        (&events, json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "triage", "route": "refurbish", "x": 1}}), 400, "unknown_field"),
-        (&events, json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "declare_drives", "drives": []}}), 400, "invalid_input"),
-        (&events, json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "reopen", "reason": "x".repeat(501)}}), 400, "invalid_input"),
-        ("/api/v1/label-batches", json!({"site": w.site_a1, "count": 0}), 400, "invalid_input"),
-        ("/api/v1/label-batches", json!({"site": w.site_a1, "count": 10_001}), 400, "invalid_input"),
-        ("/api/v1/label-batches", json!({"site": 9999, "count": 1}), 404, "site_not_found"),
+        (
+            "/api/v1/items",
+            json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "colour": "red"}),
+            400,
+            "unknown_field",
+        ),
+        (
+            "/api/v1/items",
+            json!({"idempotency_key": "u", "code": codes[1], "category": "spaceship"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/items",
+            json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "weight_g": -5}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/items",
+            json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "weight_g": 9_000_000}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/items",
+            json!({"idempotency_key": "u", "code": codes[1], "category": "laptop", "specs": {"ram_gb": 99999}}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/items",
+            json!({"idempotency_key": "", "code": codes[1], "category": "laptop"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/items",
+            json!({"code": codes[1], "category": "laptop"}),
+            400,
+            "invalid_input",
+        ),
+        (
+            &events,
+            json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "fly"}}),
+            400,
+            "invalid_input",
+        ),
+        (
+            &events,
+            json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "triage", "route": "refurbish", "x": 1}}),
+            400,
+            "unknown_field",
+        ),
+        (
+            &events,
+            json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "declare_drives", "drives": []}}),
+            400,
+            "invalid_input",
+        ),
+        (
+            &events,
+            json!({"idempotency_key": "e", "expected_version": item.version, "command": {"type": "reopen", "reason": "x".repeat(501)}}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/label-batches",
+            json!({"site": w.site_a1, "count": 0}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/label-batches",
+            json!({"site": w.site_a1, "count": 10_001}),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/v1/label-batches",
+            json!({"site": 9999, "count": 1}),
+            404,
+            "site_not_found",
+        ),
     ];
     for (path, body, status, code) in cases {
         let (s, b) = app.post(path, t, &body).await;
-        assert_eq!((s.as_u16(), code_of(&b)), (status, code), "{path} {body}: {b}");
+        assert_eq!(
+            (s.as_u16(), code_of(&b)),
+            (status, code),
+            "{path} {body}: {b}"
+        );
         assert!(!b["message"].as_str().unwrap_or_default().is_empty());
         assert_eq!(app.counts(), before, "{code}: nothing written");
     }
@@ -293,9 +590,27 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
 
     // Messages follow the user's language: French by default, English for coord_b.
     let (_, b) = app.post("/api/v1/items", t, &reg("HELLO")).await;
-    assert!(b["message"].as_str().unwrap_or_default().contains("code d'étiquette"), "{b}");
-    let (_, b) = app.post("/api/v1/label-batches", &w.coord_b, &json!({"site": w.site_b, "count": 0})).await;
-    assert!(b["message"].as_str().unwrap_or_default().contains("must be between"), "{b}");
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("code d'étiquette"),
+        "{b}"
+    );
+    let (_, b) = app
+        .post(
+            "/api/v1/label-batches",
+            &w.coord_b,
+            &json!({"site": w.site_b, "count": 0}),
+        )
+        .await;
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("must be between"),
+        "{b}"
+    );
     let r = app
         .client
         .get(format!("{}/api/v1/me", app.base))
@@ -334,7 +649,10 @@ async fn an_idempotency_key_replays_the_first_answer() {
     let reg = json!({"idempotency_key": "reg-same", "code": codes[1], "category": "ram"});
     let (s1, a) = app.post("/api/v1/items", t, &reg).await;
     let (s2, b) = app.post("/api/v1/items", t, &reg).await;
-    assert_eq!((s1, s2), (reqwest::StatusCode::CREATED, reqwest::StatusCode::CREATED));
+    assert_eq!(
+        (s1, s2),
+        (reqwest::StatusCode::CREATED, reqwest::StatusCode::CREATED)
+    );
     assert_eq!(a, b);
 
     // Keys belong to their owner: another user's identical key is a new request.
@@ -360,7 +678,13 @@ async fn fifty_clients_race_for_one_transition() {
         let body = json!({"idempotency_key": format!("race-{i}"), "expected_version": item.version,
             "command": {"type": "triage", "route": "refurbish"}});
         tasks.push(tokio::spawn(async move {
-            let r = client.post(path).bearer_auth(t).json(&body).send().await.expect("send");
+            let r = client
+                .post(path)
+                .bearer_auth(t)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
             let s = r.status().as_u16();
             let v: Value = r.json().await.unwrap_or(Value::Null);
             (s, v["code"].as_str().unwrap_or_default().to_owned())
@@ -382,7 +706,10 @@ async fn fifty_clients_race_for_one_transition() {
     assert_eq!((ok, conflicts), (1, 49));
     let after = app.counts();
     let events = |c: &[(String, i64)]| c.iter().find(|(t, _)| t == "item_events").map(|(_, n)| *n);
-    assert_eq!(events(&after).zip(events(&before)).map(|(a, b)| a - b), Some(1));
+    assert_eq!(
+        events(&after).zip(events(&before)).map(|(a, b)| a - b),
+        Some(1)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -390,13 +717,14 @@ async fn an_offline_bench_catches_up_with_an_ordered_batch() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let bench: SessionResponse = app
-        .post_ok_anon("/api/v1/auth/badge", &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}))
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
         .await;
     let t = &bench.token;
     let codes = app.codes(t, w.site_a1, 3).await;
-    let ev = |key: &str, code: &str, version: i64, command: Value| {
-        json!({"op": "event", "item": code, "idempotency_key": key, "expected_version": version, "command": command})
-    };
+    let ev = |key: &str, code: &str, version: i64, command: Value| json!({"op": "event", "item": code, "idempotency_key": key, "expected_version": version, "command": command});
     let ops = json!({"ops": [
         {"op": "register", "idempotency_key": "o1", "code": codes[0], "category": "laptop", "drives": [{"serial": "OFF-1"}]},
         ev("o2", &codes[0], 2, json!({"type": "triage", "route": "refurbish"})),
@@ -410,8 +738,14 @@ async fn an_offline_bench_catches_up_with_an_ordered_batch() {
     let r: BatchResponse = app.post_ok("/api/v1/events/batch", t, &ops).await;
     let statuses: Vec<u16> = r.results.iter().map(|x| x.status).collect();
     assert_eq!(statuses, vec![200, 200, 200, 422, 200, 200, 200]);
-    assert_eq!(r.results[3].error.as_ref().map(|e| e.code), Some(ErrorCode::QaMissing));
-    let ready = r.results[5].ok.as_ref().map(|ok| (ok.item.state, ok.event.bench));
+    assert_eq!(
+        r.results[3].error.as_ref().map(|e| e.code),
+        Some(ErrorCode::QaMissing)
+    );
+    let ready = r.results[5]
+        .ok
+        .as_ref()
+        .map(|ok| (ok.item.state, ok.event.bench));
     assert_eq!(ready, Some((ItemState::Ready, bench.bench.map(|b| b.id))));
 
     // Sent again (the bench did not hear the answer): nothing new, same answers.

@@ -17,7 +17,9 @@ async fn a_device_goes_from_claim_to_ready() {
     let codes = app.codes(t, w.site_a1, 3).await;
 
     // Before intake, the code resolves as unclaimed.
-    let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t).await;
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t)
+        .await;
     assert!(matches!(r, Resolved::UnclaimedCode { .. }), "{r:?}");
 
     let item = app.laptop(t, &codes[0], "SSD-0001").await;
@@ -25,39 +27,78 @@ async fn a_device_goes_from_claim_to_ready() {
     assert_eq!(item.version, 2, "registered + drives declared");
     assert!(item.drives_declared);
 
-    let r = app.step_ok(t, &item, "k1", json!({"type": "triage", "route": "refurbish"})).await;
+    let r = app
+        .step_ok(
+            t,
+            &item,
+            "k1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await;
     let item = r.item;
     assert_eq!(item.state, ItemState::Refurbishing);
     let blockers: Vec<ErrorCode> = item.blockers.iter().map(|b| b.code).collect();
-    assert_eq!(blockers, vec![ErrorCode::DrivesNotErased, ErrorCode::QaMissing]);
+    assert_eq!(
+        blockers,
+        vec![ErrorCode::DrivesNotErased, ErrorCode::QaMissing]
+    );
 
     // Not ready before the drive is erased.
     let before = app.counts();
-    let (status, body) = app.step(t, &item, "k2", json!({"type": "mark_ready"})).await;
+    let (status, body) = app
+        .step(t, &item, "k2", json!({"type": "mark_ready"}))
+        .await;
     assert_eq!(status, 422);
     assert_eq!(body["code"], "drives_not_erased");
-    assert!(body["message"].as_str().unwrap_or_default().contains("SSD-0001"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SSD-0001")
+    );
     assert_eq!(app.counts(), before, "a refused step writes nothing");
 
     let item = app.step_ok(t, &item, "k3", erase("SSD-0001")).await.item;
     assert_eq!(item.drives[0].status, DriveStatus::Erased);
-    let (status, body) = app.step(t, &item, "k4", json!({"type": "mark_ready"})).await;
+    let (status, body) = app
+        .step(t, &item, "k4", json!({"type": "mark_ready"}))
+        .await;
     assert_eq!((status.as_u16(), code_of(&body)), (422, "qa_missing"));
 
     let item = app.step_ok(t, &item, "k5", qa_pass()).await.item;
     assert_eq!(item.functional_grade, Some(Grade::A));
-    let item = app.step_ok(t, &item, "k6", json!({"type": "mark_ready"})).await.item;
+    let item = app
+        .step_ok(t, &item, "k6", json!({"type": "mark_ready"}))
+        .await
+        .item;
     assert_eq!(item.state, ItemState::Ready);
     assert!(item.blockers.is_empty());
 
     // The history tells every step, in order, with who did it.
-    let h: HistoryView = app.get_ok(&format!("/api/v1/items/{}/history", item.id), t).await;
-    let types: Vec<&str> = h.events.iter().map(|e| e.payload.event_type().as_str()).collect();
+    let h: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", item.id), t)
+        .await;
+    let types: Vec<&str> = h
+        .events
+        .iter()
+        .map(|e| e.payload.event_type().as_str())
+        .collect();
     assert_eq!(
         types,
-        ["registered", "drives_declared", "triaged", "drive_erased", "qa_tested", "marked_ready"]
+        [
+            "registered",
+            "drives_declared",
+            "triaged",
+            "drive_erased",
+            "qa_tested",
+            "marked_ready"
+        ]
     );
-    assert!(h.events.iter().all(|e| e.actor_name.as_deref() == Some("tech_a1")));
+    assert!(
+        h.events
+            .iter()
+            .all(|e| e.actor_name.as_deref() == Some("tech_a1"))
+    );
     assert_eq!(h.events.last().map(|e| e.version), Some(item.version));
 
     // The label resolves in every form a scanner may send.
@@ -69,7 +110,9 @@ async fn a_device_goes_from_claim_to_ready() {
         code.to_lowercase(),
         format!("HTTPS://FILIERE.EXAMPLE.ORG/I/{code}"),
     ] {
-        let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={}", urlencode(&q)), t).await;
+        let r: Resolved = app
+            .get_ok(&format!("/api/v1/resolve?q={}", urlencode(&q)), t)
+            .await;
         match r {
             Resolved::Item { item: found, .. } => assert_eq!(found.id, item.id, "{q}"),
             other => panic!("{q} resolved to {other:?}"),
@@ -77,7 +120,9 @@ async fn a_device_goes_from_claim_to_ready() {
     }
     // And the item is found by its serial, and by its drive's serial.
     for q in [format!("pf-{}", code.to_lowercase()), "ssd 0001".to_owned()] {
-        let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={}", urlencode(&q)), t).await;
+        let r: Resolved = app
+            .get_ok(&format!("/api/v1/resolve?q={}", urlencode(&q)), t)
+            .await;
         match r {
             Resolved::Matches { items } => assert_eq!(items[0].id, item.id, "{q}"),
             other => panic!("{q} resolved to {other:?}"),
@@ -103,14 +148,30 @@ async fn harvested_parts_are_fitted_with_their_genealogy() {
 
     // Donor machine, triaged for parts.
     let donor = app.laptop(t, &codes[0], "HDD-A").await;
-    let donor = app.step_ok(t, &donor, "d1", json!({"type": "triage", "route": "harvest"})).await.item;
+    let donor = app
+        .step_ok(
+            t,
+            &donor,
+            "d1",
+            json!({"type": "triage", "route": "harvest"}),
+        )
+        .await
+        .item;
     let r = app
-        .step_ok(t, &donor, "d2", json!({"type": "harvest_part", "code": codes[1], "category": "ram",
-            "specs": {"part_spec": "8 GB DDR4", "ram_gb": 8}, "weight_g": 10}))
+        .step_ok(
+            t,
+            &donor,
+            "d2",
+            json!({"type": "harvest_part", "code": codes[1], "category": "ram",
+            "specs": {"part_spec": "8 GB DDR4", "ram_gb": 8}, "weight_g": 10}),
+        )
         .await;
     let donor = r.item;
     let ram = r.other.expect("the harvested part");
-    assert_eq!((ram.kind, ram.state, ram.origin), (ItemKind::Part, ItemState::InStock, Some(donor.id)));
+    assert_eq!(
+        (ram.kind, ram.state, ram.origin),
+        (ItemKind::Part, ItemState::InStock, Some(donor.id))
+    );
 
     // The drive leaves as a part of its own, still carrying its (pending) status.
     let r = app
@@ -120,12 +181,23 @@ async fn harvested_parts_are_fitted_with_their_genealogy() {
     let drive = r.other.expect("the drive part");
     assert!(donor.drives.is_empty());
     assert_eq!(drive.drives[0].status, DriveStatus::Pending);
-    let donor = app.step_ok(t, &donor, "d4", json!({"type": "finish_teardown"})).await.item;
+    let donor = app
+        .step_ok(t, &donor, "d4", json!({"type": "finish_teardown"}))
+        .await
+        .item;
     assert_eq!(donor.state, ItemState::Harvested);
 
     // The receiving machine.
     let target = app.laptop(t, &codes[3], "SSD-B").await;
-    let target = app.step_ok(t, &target, "t1", json!({"type": "triage", "route": "refurbish"})).await.item;
+    let target = app
+        .step_ok(
+            t,
+            &target,
+            "t1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
 
     // An untested part cannot be fitted.
     let before = app.counts();
@@ -133,14 +205,30 @@ async fn harvested_parts_are_fitted_with_their_genealogy() {
     let (s, b) = app.step(t, &target, "t2", fit(&ram)).await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "part_not_tested_good"));
     // Nor an unerased drive, even tested good.
-    let drive = app.step_ok(t, &drive, "p1", json!({"type": "test_part", "result": "good"})).await.item;
+    let drive = app
+        .step_ok(
+            t,
+            &drive,
+            "p1",
+            json!({"type": "test_part", "result": "good"}),
+        )
+        .await
+        .item;
     let before_drive = app.counts();
     let (s, b) = app.step(t, &target, "t3", fit(&drive)).await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "drive_not_erased"));
     assert_eq!(app.counts(), before_drive);
     let _ = before;
 
-    let ram = app.step_ok(t, &ram, "p2", json!({"type": "test_part", "result": "good"})).await.item;
+    let ram = app
+        .step_ok(
+            t,
+            &ram,
+            "p2",
+            json!({"type": "test_part", "result": "good"}),
+        )
+        .await
+        .item;
     let target = app.step_ok(t, &target, "t4", erase("SSD-B")).await.item;
     let target = app.step_ok(t, &target, "t5", qa_pass()).await.item;
     let r = app.step_ok(t, &target, "t6", fit(&ram)).await;
@@ -150,7 +238,9 @@ async fn harvested_parts_are_fitted_with_their_genealogy() {
     assert_eq!(target.parts, vec![ram.id]);
     // Fitting a part voids the QA: the machine is tested again before it is ready.
     assert!(target.qa.is_none());
-    let (s, b) = app.step(t, &target, "t7", json!({"type": "mark_ready"})).await;
+    let (s, b) = app
+        .step(t, &target, "t7", json!({"type": "mark_ready"}))
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "qa_missing"));
 
     // The erased drive part can now be fitted too, and the machine then counts it.
@@ -158,30 +248,83 @@ async fn harvested_parts_are_fitted_with_their_genealogy() {
     let r = app.step_ok(t, &target, "t8", fit(&drive)).await;
     let target = r.item;
     assert_eq!(target.drives.len(), 2);
-    assert!(target.drives.iter().all(|d| d.status == DriveStatus::Erased));
+    assert!(
+        target
+            .drives
+            .iter()
+            .all(|d| d.status == DriveStatus::Erased)
+    );
     let target = app.step_ok(t, &target, "t9", qa_pass()).await.item;
-    let target = app.step_ok(t, &target, "t10", json!({"type": "mark_ready"})).await.item;
+    let target = app
+        .step_ok(t, &target, "t10", json!({"type": "mark_ready"}))
+        .await
+        .item;
     assert_eq!(target.state, ItemState::Ready);
 
     // Genealogy, seen from each side.
-    let h: HistoryView = app.get_ok(&format!("/api/v1/items/{}/history", target.id), t).await;
-    let rel: Vec<(GenealogyRelation, ItemId)> = h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
-    assert_eq!(rel, vec![(GenealogyRelation::Fitted, ram.id), (GenealogyRelation::Fitted, drive.id)]);
-    let h: HistoryView = app.get_ok(&format!("/api/v1/items/{}/history", donor.id), t).await;
-    let rel: Vec<(GenealogyRelation, ItemId)> = h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
-    assert_eq!(rel, vec![(GenealogyRelation::Harvested, ram.id), (GenealogyRelation::Harvested, drive.id)]);
-    let h: HistoryView = app.get_ok(&format!("/api/v1/items/{}/history", ram.id), t).await;
-    let rel: Vec<(GenealogyRelation, ItemId)> = h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
-    assert_eq!(rel, vec![(GenealogyRelation::HarvestedFrom, donor.id), (GenealogyRelation::FittedInto, target.id)]);
+    let h: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", target.id), t)
+        .await;
+    let rel: Vec<(GenealogyRelation, ItemId)> =
+        h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
+    assert_eq!(
+        rel,
+        vec![
+            (GenealogyRelation::Fitted, ram.id),
+            (GenealogyRelation::Fitted, drive.id)
+        ]
+    );
+    let h: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", donor.id), t)
+        .await;
+    let rel: Vec<(GenealogyRelation, ItemId)> =
+        h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
+    assert_eq!(
+        rel,
+        vec![
+            (GenealogyRelation::Harvested, ram.id),
+            (GenealogyRelation::Harvested, drive.id)
+        ]
+    );
+    let h: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", ram.id), t)
+        .await;
+    let rel: Vec<(GenealogyRelation, ItemId)> =
+        h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
+    assert_eq!(
+        rel,
+        vec![
+            (GenealogyRelation::HarvestedFrom, donor.id),
+            (GenealogyRelation::FittedInto, target.id)
+        ]
+    );
 
     // Taking a part out of a ready machine needs it reopened first.
     let (s, b) = app
-        .step(t, &target, "t11", json!({"type": "remove_part", "part": ram.id, "part_expected_version": ram.version}))
+        .step(
+            t,
+            &target,
+            "t11",
+            json!({"type": "remove_part", "part": ram.id, "part_expected_version": ram.version}),
+        )
         .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "invalid_transition"));
-    let target = app.step_ok(t, &target, "t12", json!({"type": "reopen", "reason": "RAM à changer"})).await.item;
+    let target = app
+        .step_ok(
+            t,
+            &target,
+            "t12",
+            json!({"type": "reopen", "reason": "RAM à changer"}),
+        )
+        .await
+        .item;
     let r = app
-        .step_ok(t, &target, "t13", json!({"type": "remove_part", "part": ram.id, "part_expected_version": ram.version}))
+        .step_ok(
+            t,
+            &target,
+            "t13",
+            json!({"type": "remove_part", "part": ram.id, "part_expected_version": ram.version}),
+        )
         .await;
     let ram = r.other.expect("removed part");
     assert_eq!((ram.state, ram.parent), (ItemState::InStock, None));
@@ -197,27 +340,86 @@ async fn guards_refuse_with_their_code_and_write_nothing() {
 
     // A device whose drives were never declared.
     let r: EventResponse = app
-        .post_ok("/api/v1/items", t, &json!({"idempotency_key": "r1", "code": codes[0], "category": "desktop"}))
+        .post_ok(
+            "/api/v1/items",
+            t,
+            &json!({"idempotency_key": "r1", "code": codes[0], "category": "desktop"}),
+        )
         .await;
-    let bare = app.step_ok(t, &r.item, "b1", json!({"type": "triage", "route": "refurbish"})).await.item;
+    let bare = app
+        .step_ok(
+            t,
+            &r.item,
+            "b1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
     let bare = app.step_ok(t, &bare, "b2", qa_pass()).await.item;
 
     let cases: Vec<(&ItemView, Value, u16, &str)> = vec![
-        (&bare, json!({"type": "mark_ready"}), 422, "drives_undeclared"),
-        (&bare, json!({"type": "test_part", "result": "good"}), 422, "wrong_item_kind"),
-        (&bare, json!({"type": "finish_teardown"}), 422, "invalid_transition"),
-        (&bare, json!({"type": "erase_drive", "serial": "NOPE", "level": "clear", "technique": "overwrite",
+        (
+            &bare,
+            json!({"type": "mark_ready"}),
+            422,
+            "drives_undeclared",
+        ),
+        (
+            &bare,
+            json!({"type": "test_part", "result": "good"}),
+            422,
+            "wrong_item_kind",
+        ),
+        (
+            &bare,
+            json!({"type": "finish_teardown"}),
+            422,
+            "invalid_transition",
+        ),
+        (
+            &bare,
+            json!({"type": "erase_drive", "serial": "NOPE", "level": "clear", "technique": "overwrite",
             "tool": "nwipe", "verified": true, "started_at": "2026-01-01T00:00:00Z",
-            "ended_at": "2026-01-01T01:00:00Z", "result": "erased"}), 422, "unknown_drive"),
-        (&bare, json!({"type": "move", "site": w.site_a1}), 422, "same_site"),
-        (&bare, json!({"type": "harvest_part", "code": codes[5], "category": "ssd"}), 422, "drive_serial_required"),
-        (&bare, json!({"type": "correct_last", "event": 1, "reason": "erreur"}), 422, "correction_target_mismatch"),
-        (&bare, json!({"type": "relabel", "new_code": codes[0]}), 409, "code_already_claimed"),
-        (&bare, json!({"type": "add_to_weee_batch", "batch": 999}), 404, "weee_batch_not_found"),
+            "ended_at": "2026-01-01T01:00:00Z", "result": "erased"}),
+            422,
+            "unknown_drive",
+        ),
+        (
+            &bare,
+            json!({"type": "move", "site": w.site_a1}),
+            422,
+            "same_site",
+        ),
+        (
+            &bare,
+            json!({"type": "harvest_part", "code": codes[5], "category": "ssd"}),
+            422,
+            "drive_serial_required",
+        ),
+        (
+            &bare,
+            json!({"type": "correct_last", "event": 1, "reason": "erreur"}),
+            422,
+            "correction_target_mismatch",
+        ),
+        (
+            &bare,
+            json!({"type": "relabel", "new_code": codes[0]}),
+            409,
+            "code_already_claimed",
+        ),
+        (
+            &bare,
+            json!({"type": "add_to_weee_batch", "batch": 999}),
+            404,
+            "weee_batch_not_found",
+        ),
     ];
     for (item, command, status, code) in cases {
         let before = app.counts();
-        let (s, b) = app.step(t, item, &format!("g-{code}"), command.clone()).await;
+        let (s, b) = app
+            .step(t, item, &format!("g-{code}"), command.clone())
+            .await;
         assert_eq!((s.as_u16(), code_of(&b)), (status, code), "{command}: {b}");
         assert!(!b["message"].as_str().unwrap_or_default().is_empty());
         assert_eq!(app.counts(), before, "{code}: nothing written");
@@ -232,12 +434,33 @@ async fn guards_refuse_with_their_code_and_write_nothing() {
             &json!({"idempotency_key": "r2", "code": codes[1], "category": "ram", "site": w.site_a2}),
         )
         .await;
-    let part = app.step_ok(coord, &other.item, "o1", json!({"type": "test_part", "result": "good"})).await.item;
+    let part = app
+        .step_ok(
+            coord,
+            &other.item,
+            "o1",
+            json!({"type": "test_part", "result": "good"}),
+        )
+        .await
+        .item;
     let device = app.laptop(t, &codes[2], "S-9").await;
-    let device = app.step_ok(t, &device, "dv1", json!({"type": "triage", "route": "refurbish"})).await.item;
+    let device = app
+        .step_ok(
+            t,
+            &device,
+            "dv1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
     let before = app.counts();
     let (s, b) = app
-        .step(coord, &device, "fit-other", json!({"type": "fit_part", "part": part.id, "part_expected_version": part.version}))
+        .step(
+            coord,
+            &device,
+            "fit-other",
+            json!({"type": "fit_part", "part": part.id, "part_expected_version": part.version}),
+        )
         .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "part_other_site"));
     assert_eq!(app.counts(), before);
@@ -261,7 +484,15 @@ async fn the_last_step_is_corrected_by_a_compensating_event() {
     let t = &w.tech_a1;
     let codes = app.codes(t, w.site_a1, 2).await;
     let item = app.laptop(t, &codes[0], "D1").await;
-    let item = app.step_ok(t, &item, "c1", json!({"type": "triage", "route": "refurbish"})).await.item;
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "c1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
     let r = app.step_ok(t, &item, "c2", erase("D1")).await;
     let item = r.item;
     let erased_event = r.event.id;
@@ -271,26 +502,47 @@ async fn the_last_step_is_corrected_by_a_compensating_event() {
         .step_ok(t, &item, "c3", json!({"type": "correct_last", "event": erased_event, "reason": "mauvais disque scanné"}))
         .await;
     let item = r.item;
-    assert_eq!(item.drives[0].status, DriveStatus::Pending, "the erasure no longer counts");
+    assert_eq!(
+        item.drives[0].status,
+        DriveStatus::Pending,
+        "the erasure no longer counts"
+    );
     assert_eq!(item.state, ItemState::Refurbishing);
     // History keeps both the step and its correction.
-    let h: HistoryView = app.get_ok(&format!("/api/v1/items/{}/history", item.id), t).await;
+    let h: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", item.id), t)
+        .await;
     assert_eq!(h.events.len(), 5);
     // Correcting again undoes the triage, back to received.
     let triage_event = h.events[2].id;
     let item = app
-        .step_ok(t, &item, "c4", json!({"type": "correct_last", "event": triage_event, "reason": "erreur de tri"}))
+        .step_ok(
+            t,
+            &item,
+            "c4",
+            json!({"type": "correct_last", "event": triage_event, "reason": "erreur de tri"}),
+        )
         .await
         .item;
     assert_eq!(item.state, ItemState::Received);
     // Then the drive declaration; the registration itself is never undone.
     let item = app
-        .step_ok(t, &item, "c5", json!({"type": "correct_last", "event": h.events[1].id, "reason": "disque mal lu"}))
+        .step_ok(
+            t,
+            &item,
+            "c5",
+            json!({"type": "correct_last", "event": h.events[1].id, "reason": "disque mal lu"}),
+        )
         .await
         .item;
     assert!(!item.drives_declared && item.drives.is_empty());
     let (s, b) = app
-        .step(t, &item, "c6", json!({"type": "correct_last", "event": h.events[0].id, "reason": "x"}))
+        .step(
+            t,
+            &item,
+            "c6",
+            json!({"type": "correct_last", "event": h.events[0].id, "reason": "x"}),
+        )
         .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "nothing_to_correct"));
     // A two-item step is undone by its inverse step, not by a correction.
@@ -304,49 +556,118 @@ async fn weee_batch_from_open_to_handover() {
     let t = &w.tech_a1;
     let codes = app.codes(t, w.site_a1, 3).await;
     let batch: WeeeBatchView = app
-        .post_ok("/api/v1/weee-batches", t, &json!({"site": w.site_a1, "recycler": w.recycler}))
+        .post_ok(
+            "/api/v1/weee-batches",
+            t,
+            &json!({"site": w.site_a1, "recycler": w.recycler}),
+        )
         .await;
     assert_eq!(batch.status, WeeeBatchStatus::Open);
 
     let item = app.laptop(t, &codes[0], "W1").await;
-    let item = app.step_ok(t, &item, "w1", json!({"type": "triage", "route": "recycle"})).await.item;
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "w1",
+            json!({"type": "triage", "route": "recycle"}),
+        )
+        .await
+        .item;
     assert_eq!(item.state, ItemState::ToRecycle);
     // It cannot leave with its drive unerased.
     let before = app.counts();
-    let (s, b) = app.step(t, &item, "w2", json!({"type": "add_to_weee_batch", "batch": batch.id})).await;
+    let (s, b) = app
+        .step(
+            t,
+            &item,
+            "w2",
+            json!({"type": "add_to_weee_batch", "batch": batch.id}),
+        )
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "drives_not_erased"));
     assert_eq!(app.counts(), before);
     let item = app
-        .step_ok(t, &item, "w3", json!({"type": "destroy_drive", "serial": "W1", "method": "broyage"}))
+        .step_ok(
+            t,
+            &item,
+            "w3",
+            json!({"type": "destroy_drive", "serial": "W1", "method": "broyage"}),
+        )
         .await
         .item;
-    let item = app.step_ok(t, &item, "w4", json!({"type": "add_to_weee_batch", "batch": batch.id})).await.item;
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "w4",
+            json!({"type": "add_to_weee_batch", "batch": batch.id}),
+        )
+        .await
+        .item;
     assert_eq!(item.weee_batch, Some(batch.id));
 
     // Handover needs the batch closed and weighed.
     let (s, b) = app
-        .post(&format!("/api/v1/weee-batches/{}/handover", batch.id), t, &json!({"waste_form_ref": "BSD-1"}))
+        .post(
+            &format!("/api/v1/weee-batches/{}/handover", batch.id),
+            t,
+            &json!({"waste_form_ref": "BSD-1"}),
+        )
         .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "weee_batch_not_closed"));
     let closed: WeeeBatchView = app
-        .post_ok(&format!("/api/v1/weee-batches/{}/close", batch.id), t, &json!({"weight_g": 1700}))
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/close", batch.id),
+            t,
+            &json!({"weight_g": 1700}),
+        )
         .await;
-    assert_eq!((closed.status, closed.item_count, closed.items_weight_g), (WeeeBatchStatus::Closed, 1, 1600));
+    assert_eq!(
+        (closed.status, closed.item_count, closed.items_weight_g),
+        (WeeeBatchStatus::Closed, 1, 1600)
+    );
     // A closed batch takes no more items.
     let other = app.laptop(t, &codes[1], "W2").await;
-    let other = app.step_ok(t, &other, "w5", json!({"type": "triage", "route": "recycle"})).await.item;
+    let other = app
+        .step_ok(
+            t,
+            &other,
+            "w5",
+            json!({"type": "triage", "route": "recycle"}),
+        )
+        .await
+        .item;
     let other = app.step_ok(t, &other, "w6", erase("W2")).await.item;
-    let (s, b) = app.step(t, &other, "w7", json!({"type": "add_to_weee_batch", "batch": batch.id})).await;
+    let (s, b) = app
+        .step(
+            t,
+            &other,
+            "w7",
+            json!({"type": "add_to_weee_batch", "batch": batch.id}),
+        )
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "weee_batch_not_open"));
 
     let done: WeeeBatchView = app
-        .post_ok(&format!("/api/v1/weee-batches/{}/handover", batch.id), t, &json!({"waste_form_ref": "BSD-2026-000042"}))
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/handover", batch.id),
+            t,
+            &json!({"waste_form_ref": "BSD-2026-000042"}),
+        )
         .await;
     assert_eq!(done.status, WeeeBatchStatus::HandedOver);
     let item: ItemView = app.get_ok(&format!("/api/v1/items/{}", item.id), t).await;
     assert_eq!(item.state, ItemState::Recycled);
     // A recycled item takes no further step.
-    let (s, b) = app.step(t, &item, "w8", json!({"type": "triage", "route": "refurbish"})).await;
+    let (s, b) = app
+        .step(
+            t,
+            &item,
+            "w8",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "invalid_transition"));
 }
 
@@ -357,12 +678,32 @@ async fn a_relabelled_item_is_found_by_its_old_code() {
     let t = &w.tech_a1;
     let codes = app.codes(t, w.site_a1, 2).await;
     let item = app.laptop(t, &codes[0], "R1").await;
-    let item = app.step_ok(t, &item, "l1", json!({"type": "relabel", "new_code": codes[1]})).await.item;
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "l1",
+            json!({"type": "relabel", "new_code": codes[1]}),
+        )
+        .await
+        .item;
     assert_eq!(item.code.as_str(), codes[1]);
-    assert_eq!(item.previous_codes.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>(), vec![codes[0].clone()]);
-    let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t).await;
+    assert_eq!(
+        item.previous_codes
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect::<Vec<_>>(),
+        vec![codes[0].clone()]
+    );
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t)
+        .await;
     match r {
-        Resolved::Item { item: found, replaced, .. } => {
+        Resolved::Item {
+            item: found,
+            replaced,
+            ..
+        } => {
             assert_eq!(found.id, item.id);
             assert!(replaced);
         }
@@ -397,20 +738,43 @@ async fn collections_count_declared_against_received() {
             )
             .await;
     }
-    let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t).await;
-    let Resolved::Item { item, .. } = r else { panic!("{r:?}") };
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t)
+        .await;
+    let Resolved::Item { item, .. } = r else {
+        panic!("{r:?}")
+    };
     assert_eq!(item.state, ItemState::Collected);
-    let item = app.step_ok(t, &item, "rcv", json!({"type": "receive"})).await.item;
+    let item = app
+        .step_ok(t, &item, "rcv", json!({"type": "receive"}))
+        .await
+        .item;
     assert_eq!(item.state, ItemState::Received);
 
-    let c: CollectionView = app.get_ok(&format!("/api/v1/collections/{}", c.id), t).await;
-    assert_eq!((c.declared_count, c.registered_count, c.received_count), (3, 3, 2));
-    assert_eq!((c.declared_weight_g, c.received_weight_g, c.estimated_weight_count), (Some(6000), 9000, 1));
+    let c: CollectionView = app
+        .get_ok(&format!("/api/v1/collections/{}", c.id), t)
+        .await;
+    assert_eq!(
+        (c.declared_count, c.registered_count, c.received_count),
+        (3, 3, 2)
+    );
+    assert_eq!(
+        (
+            c.declared_weight_g,
+            c.received_weight_g,
+            c.estimated_weight_count
+        ),
+        (Some(6000), 9000, 1)
+    );
 
     // A waste lot needs its waste code; a reuse lot must not have one.
     let (s, b) = app
-        .post("/api/v1/collections", &w.coord_a, &json!({"donor": w.donor_private, "site": w.site_a1,
-            "pickup_date": "2026-11-20", "declared_count": 1, "legal_status": "waste"}))
+        .post(
+            "/api/v1/collections",
+            &w.coord_a,
+            &json!({"donor": w.donor_private, "site": w.site_a1,
+            "pickup_date": "2026-11-20", "declared_count": 1, "legal_status": "waste"}),
+        )
         .await;
     assert_eq!((s.as_u16(), code_of(&b)), (400, "invalid_input"));
     assert_eq!(b["details"]["field"], "waste_code");
@@ -430,7 +794,13 @@ async fn lists_filter_and_paginate_by_keyset() {
     for (i, code) in codes.iter().enumerate() {
         let item = app.laptop(t, code, &format!("P{i}")).await;
         if i % 2 == 0 {
-            app.step_ok(t, &item, &format!("p{i}"), json!({"type": "triage", "route": "harvest"})).await;
+            app.step_ok(
+                t,
+                &item,
+                &format!("p{i}"),
+                json!({"type": "triage", "route": "harvest"}),
+            )
+            .await;
         }
     }
     let mut seen = Vec::new();
@@ -449,7 +819,9 @@ async fn lists_filter_and_paginate_by_keyset() {
     }
     assert_eq!(seen.len(), 7);
     assert!(seen.windows(2).all(|p| p[0] < p[1]));
-    let page: ItemPage = app.get_ok("/api/v1/items?state=harvesting&category=laptop", t).await;
+    let page: ItemPage = app
+        .get_ok("/api/v1/items?state=harvesting&category=laptop", t)
+        .await;
     assert_eq!(page.items.len(), 4);
     let (s, b) = app.get("/api/v1/items?limit=0", t).await;
     assert_eq!((s.as_u16(), code_of(&b)), (400, "invalid_query"));

@@ -16,9 +16,5 @@ impl eframe::App for BenchApp {
 
 fn main() -> eframe::Result {
     let options = eframe::NativeOptions::default();
-    eframe::run_native(
-        "Filière",
-        options,
-        Box::new(|_cc| Ok(Box::new(BenchApp))),
-    )
+    eframe::run_native("Filière", options, Box::new(|_cc| Ok(Box::new(BenchApp))))
 }

@@ -38,7 +38,11 @@ pub fn list_regions(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<Reg
     Ok(rows.into_iter().map(region_view).collect())
 }
 
-pub fn create_region(conn: &mut DbConnection, actor: &Actor, r: &NewRegion) -> ApiResult<RegionView> {
+pub fn create_region(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    r: &NewRegion,
+) -> ApiResult<RegionView> {
     admin(actor)?;
     check(actor, validate::text("name", &r.name, 100))?;
     check(actor, validate::text("code", &r.code, 10))?;
@@ -73,7 +77,10 @@ pub fn list_sites(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<SiteV
 pub fn create_site(conn: &mut DbConnection, actor: &Actor, s: &NewSite) -> ApiResult<SiteView> {
     admin(actor)?;
     check(actor, validate::text("name", &s.name, 100))?;
-    check(actor, validate::opt_text("address", s.address.as_deref(), 300))?;
+    check(
+        actor,
+        validate::opt_text("address", s.address.as_deref(), 300),
+    )?;
     let exists: Option<i64> = regions::table
         .find(s.region.0)
         .select(regions::id)
@@ -212,11 +219,7 @@ fn check_password(actor: Option<&Actor>, p: &str) -> ApiResult<()> {
     let lang = actor.map(|a| a.lang).unwrap_or_default();
     if p.chars().count() < 10 || p.len() > 200 {
         return Err(ApiError::field(
-            FieldError::new(
-                "password",
-                "10 à 200 caractères",
-                "10 to 200 characters",
-            ),
+            FieldError::new("password", "10 à 200 caractères", "10 to 200 characters"),
             lang,
         ));
     }
@@ -253,7 +256,9 @@ pub fn create_user(
     let scope_error = |fr: &str, en: &str| ApiError::field(FieldError::new("role", fr, en), lang);
     let (site, region, org) = match u.role {
         Role::Technician => {
-            let s = u.site.ok_or_else(|| scope_error("un technicien a un site", "a technician has a site"))?;
+            let s = u
+                .site
+                .ok_or_else(|| scope_error("un technicien a un site", "a technician has a site"))?;
             (Some(s.0), None, None)
         }
         Role::Coordinator => {
@@ -283,13 +288,21 @@ pub fn create_user(
         Role::Admin => (None, None, None),
     };
     if let Some(s) = site {
-        let exists: Option<i64> = sites::table.find(s).select(sites::id).first(conn).optional()?;
+        let exists: Option<i64> = sites::table
+            .find(s)
+            .select(sites::id)
+            .first(conn)
+            .optional()?;
         if exists.is_none() {
             return Err(ApiError::new(ErrorCode::SiteNotFound).in_lang(lang));
         }
     }
     if let Some(r) = region {
-        let exists: Option<i64> = regions::table.find(r).select(regions::id).first(conn).optional()?;
+        let exists: Option<i64> = regions::table
+            .find(r)
+            .select(regions::id)
+            .first(conn)
+            .optional()?;
         if exists.is_none() {
             return Err(ApiError::new(ErrorCode::RegionNotFound).in_lang(lang));
         }
@@ -301,7 +314,11 @@ pub fn create_user(
         }
         None => None,
     };
-    let badge = u.badge.as_deref().map(|b| badge_hash(actor, b)).transpose()?;
+    let badge = u
+        .badge
+        .as_deref()
+        .map(|b| badge_hash(actor, b))
+        .transpose()?;
     let id: i64 = diesel::insert_into(users::table)
         .values(NewUserRow {
             username: u.username.trim(),
@@ -344,11 +361,18 @@ pub fn update_user(
         }
         None => None,
     };
-    let badge = u.badge.as_deref().map(|b| badge_hash(Some(actor), b)).transpose()?;
+    let badge = u
+        .badge
+        .as_deref()
+        .map(|b| badge_hash(Some(actor), b))
+        .transpose()?;
     diesel::update(users::table.find(row.id))
         .set((
             users::active.eq(u.active.unwrap_or(row.active)),
-            users::language.eq(u.language.map(|l| l.as_str().to_owned()).unwrap_or(row.language.clone())),
+            users::language.eq(u
+                .language
+                .map(|l| l.as_str().to_owned())
+                .unwrap_or(row.language.clone())),
             users::display_name.eq(u.display_name.clone().unwrap_or(row.display_name.clone())),
             users::password_hash.eq(password.or(row.password_hash.clone())),
             users::badge_hash.eq(badge.or(row.badge_hash.clone())),
@@ -380,7 +404,11 @@ pub fn create_bench(
 ) -> ApiResult<NewBenchResponse> {
     admin(actor)?;
     check(actor, validate::text("name", &b.name, 100))?;
-    let exists: Option<i64> = sites::table.find(b.site.0).select(sites::id).first(conn).optional()?;
+    let exists: Option<i64> = sites::table
+        .find(b.site.0)
+        .select(sites::id)
+        .first(conn)
+        .optional()?;
     if exists.is_none() {
         return Err(actor.err(ErrorCode::SiteNotFound));
     }

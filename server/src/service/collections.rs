@@ -33,9 +33,9 @@ fn view(conn: &mut DbConnection, c: CollectionRow) -> ApiResult<CollectionView> 
     let weight: Option<i64> = items::table
         .filter(items::collection_id.eq(c.id))
         .filter(items::origin_id.is_null())
-        .select(diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::BigInt>>(
-            "CAST(SUM(weight_g) AS BIGINT)",
-        ))
+        .select(diesel::dsl::sql::<
+            diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
+        >("CAST(SUM(weight_g) AS BIGINT)"))
         .first(conn)?;
     let estimated: i64 = items::table
         .filter(items::collection_id.eq(c.id))
@@ -69,13 +69,23 @@ fn staff(actor: &Actor) -> ApiResult<()> {
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, c: &NewCollection) -> ApiResult<CollectionView> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    c: &NewCollection,
+) -> ApiResult<CollectionView> {
     actor.require(&[Role::Coordinator, Role::Admin])?;
     let region = site_region(conn, c.site, actor)?;
     actor.require_site(c.site, region)?;
-    check(actor, validate::range("declared_count", c.declared_count.into(), 0, 100_000))?;
+    check(
+        actor,
+        validate::range("declared_count", c.declared_count.into(), 0, 100_000),
+    )?;
     if let Some(w) = c.declared_weight_g {
-        check(actor, validate::range("declared_weight_g", w, 0, 100_000_000))?;
+        check(
+            actor,
+            validate::range("declared_weight_g", w, 0, 100_000_000),
+        )?;
     }
     for (f, v, m) in [
         ("pickup_address", &c.pickup_address, 300),
@@ -167,8 +177,12 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<CollectionV
         .limit(500)
         .into_boxed();
     match actor.role {
-        Role::Technician => q = q.filter(collections::site_id.eq(actor.site.map(|s| s.0).unwrap_or(-1))),
-        Role::Coordinator => q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1))),
+        Role::Technician => {
+            q = q.filter(collections::site_id.eq(actor.site.map(|s| s.0).unwrap_or(-1)))
+        }
+        Role::Coordinator => {
+            q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1)))
+        }
         _ => {}
     }
     let rows: Vec<CollectionRow> = q.load(conn)?;

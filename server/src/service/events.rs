@@ -9,8 +9,7 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
 use crate::schema::{
-    collections, drives, erasure_records, item_events, items, label_codes, qa_reports,
-    weee_batches,
+    collections, drives, erasure_records, item_events, items, label_codes, qa_reports, weee_batches,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -110,7 +109,10 @@ fn validate_specs(actor: &Actor, s: &Specs) -> ApiResult<()> {
         check(actor, validate::range("specs.ram_gb", r.into(), 0, 4096))?;
     }
     if let Some(r) = s.storage_gb {
-        check(actor, validate::range("specs.storage_gb", r.into(), 0, 1_000_000))?;
+        check(
+            actor,
+            validate::range("specs.storage_gb", r.into(), 0, 1_000_000),
+        )?;
     }
     if let Some(x) = s.screen_inches
         && !(x.is_finite() && (1.0..=120.0).contains(&x))
@@ -149,7 +151,10 @@ fn validate_drives(actor: &Actor, drives: &[DriveSpec]) -> ApiResult<()> {
         text_opt(actor, "drives.make", &d.make, 100)?;
         text_opt(actor, "drives.model", &d.model, 100)?;
         if let Some(s) = d.size_gb {
-            check(actor, validate::range("drives.size_gb", s.into(), 1, 1_000_000))?;
+            check(
+                actor,
+                validate::range("drives.size_gb", s.into(), 1, 1_000_000),
+            )?;
         }
     }
     Ok(())
@@ -249,7 +254,10 @@ fn claim_code(
                     .filter(label_codes::code.eq(code.as_str()))
                     .filter(label_codes::item_id.is_null()),
             )
-            .set((label_codes::item_id.eq(item), label_codes::claimed_at.eq(at)))
+            .set((
+                label_codes::item_id.eq(item),
+                label_codes::claimed_at.eq(at),
+            ))
             .execute(conn)?;
             if n == 1 {
                 Ok(())
@@ -336,10 +344,7 @@ fn save_item(
     ))
     .execute(conn)?;
     if n != 1 {
-        let current: i64 = items::table
-            .find(id)
-            .select(items::version)
-            .first(conn)?;
+        let current: i64 = items::table.find(id).select(items::version).first(conn)?;
         return Err(ApiError::version_conflict(current).in_lang(actor.lang));
     }
     Ok(expected + 1)
@@ -350,11 +355,7 @@ fn refuse(actor: &Actor) -> impl Fn(lifecycle::Refusal) -> ApiError + '_ {
 }
 
 /// Stores the response on the event that carries the key, for replays.
-fn finish(
-    conn: &mut DbConnection,
-    event_id: i64,
-    response: &EventResponse,
-) -> ApiResult<()> {
+fn finish(conn: &mut DbConnection, event_id: i64, response: &EventResponse) -> ApiResult<()> {
     let json = serde_json::to_string(response).map_err(ApiError::internal)?;
     diesel::update(item_events::table.find(event_id))
         .set(item_events::response.eq(json))
@@ -613,7 +614,9 @@ pub fn apply(
             let n = lifecycle::apply(&lc, &p, &ctx).map_err(refuse(actor))?;
             (p, n)
         }
-        Command::Triage { route } => simple(&lc, EventPayload::Triaged { route: *route }, &ctx, actor)?,
+        Command::Triage { route } => {
+            simple(&lc, EventPayload::Triaged { route: *route }, &ctx, actor)?
+        }
         Command::DeclareDrives { drives: d } => {
             if d.is_empty() {
                 return Err(ApiError::field(
@@ -626,7 +629,14 @@ pub fn apply(
                 ));
             }
             validate_drives(actor, d)?;
-            simple(&lc, EventPayload::DrivesDeclared { drives: trim_drives(d) }, &ctx, actor)?
+            simple(
+                &lc,
+                EventPayload::DrivesDeclared {
+                    drives: trim_drives(d),
+                },
+                &ctx,
+                actor,
+            )?
         }
         Command::DeclareNoDrive => simple(&lc, EventPayload::NoDriveDeclared, &ctx, actor)?,
         Command::EraseDrive { serial, erasure } => {
@@ -671,7 +681,11 @@ pub fn apply(
             drive_serial,
         } => {
             let code = parse_code(actor, code)?;
-            for (field, v, max) in [("brand", brand, 100), ("model", model, 200), ("serial", serial, 100)] {
+            for (field, v, max) in [
+                ("brand", brand, 100),
+                ("model", model, 200),
+                ("serial", serial, 100),
+            ] {
                 text_opt(actor, field, v, max)?;
             }
             validate_specs(actor, specs)?;
@@ -786,7 +800,11 @@ pub fn apply(
             .map_err(refuse(actor))?;
             let p = EventPayload::PartFitted {
                 part: *part,
-                drives: if part_lc.is_drive() { part_lc.drives.clone() } else { Vec::new() },
+                drives: if part_lc.is_drive() {
+                    part_lc.drives.clone()
+                } else {
+                    Vec::new()
+                },
             };
             let n = lifecycle::apply(
                 &lc,
@@ -844,12 +862,26 @@ pub fn apply(
         }
         Command::QaTest { report } => {
             validate_qa(actor, report)?;
-            simple(&lc, EventPayload::QaTested { report: report.clone() }, &ctx, actor)?
+            simple(
+                &lc,
+                EventPayload::QaTested {
+                    report: report.clone(),
+                },
+                &ctx,
+                actor,
+            )?
         }
         Command::MarkReady => simple(&lc, EventPayload::MarkedReady, &ctx, actor)?,
         Command::Reopen { reason } => {
             check(actor, validate::text("reason", reason, 500))?;
-            simple(&lc, EventPayload::Reopened { reason: reason.clone() }, &ctx, actor)?
+            simple(
+                &lc,
+                EventPayload::Reopened {
+                    reason: reason.clone(),
+                },
+                &ctx,
+                actor,
+            )?
         }
         Command::Move { site: to } => {
             site_region(conn, *to, actor)?;

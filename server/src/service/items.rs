@@ -5,7 +5,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::{EventRow, ItemRow, utc};
-use crate::schema::{drives, item_events, items, label_codes, label_batches, sites, users};
+use crate::schema::{drives, item_events, items, label_batches, label_codes, sites, users};
 use diesel::prelude::*;
 use filiere_shared::api::*;
 use filiere_shared::code::{self, LabelCode, Scan};
@@ -109,8 +109,16 @@ pub fn view(row: &ItemRow, previous: Vec<LabelCode>, lang: Lang) -> ApiResult<It
         drives: lc.drives.clone(),
         parts: lc.parts.clone(),
         qa: lc.qa,
-        functional_grade: row.functional_grade.as_deref().map(parse_stored).transpose()?,
-        cosmetic_grade: row.cosmetic_grade.as_deref().map(parse_stored).transpose()?,
+        functional_grade: row
+            .functional_grade
+            .as_deref()
+            .map(parse_stored)
+            .transpose()?,
+        cosmetic_grade: row
+            .cosmetic_grade
+            .as_deref()
+            .map(parse_stored)
+            .transpose()?,
         weee_batch: row.weee_batch_id.map(WeeeBatchId),
         blockers,
         created_at: utc(row.created_at),
@@ -128,8 +136,16 @@ pub fn sale_view(row: &ItemRow) -> ApiResult<SaleItemView> {
         brand: row.brand.clone(),
         model: row.model.clone(),
         specs: serde_json::from_str(&row.specs).map_err(ApiError::internal)?,
-        functional_grade: row.functional_grade.as_deref().map(parse_stored).transpose()?,
-        cosmetic_grade: row.cosmetic_grade.as_deref().map(parse_stored).transpose()?,
+        functional_grade: row
+            .functional_grade
+            .as_deref()
+            .map(parse_stored)
+            .transpose()?,
+        cosmetic_grade: row
+            .cosmetic_grade
+            .as_deref()
+            .map(parse_stored)
+            .transpose()?,
     })
 }
 
@@ -147,7 +163,9 @@ pub enum ItemOrSale {
 pub fn get(conn: &mut DbConnection, id: ItemId, actor: &Actor) -> ApiResult<ItemOrSale> {
     let row = load_item(conn, id, actor)?;
     match access(conn, &row, actor)? {
-        Access::Full => Ok(ItemOrSale::Item(Box::new(full_view(conn, &row, actor.lang)?))),
+        Access::Full => Ok(ItemOrSale::Item(Box::new(full_view(
+            conn, &row, actor.lang,
+        )?))),
         Access::Sale => Ok(ItemOrSale::Sale(Box::new(sale_view(&row)?))),
     }
 }
@@ -260,7 +278,11 @@ fn search_identifiers(
         return Ok(Vec::new());
     }
     let mut ids: Vec<i64> = items::table
-        .filter(items::serial_norm.eq(norm).or(items::asset_tag_norm.eq(norm)))
+        .filter(
+            items::serial_norm
+                .eq(norm)
+                .or(items::asset_tag_norm.eq(norm)),
+        )
         .select(items::id)
         .limit(50)
         .load(conn)?;
@@ -294,7 +316,11 @@ pub fn list(conn: &mut DbConnection, q: &ItemQuery, actor: &Actor) -> ApiResult<
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::new(ErrorCode::InvalidQuery)
-            .with_message(actor.lang.pick("limit : entre 1 et 500", "limit: between 1 and 500"))
+            .with_message(
+                actor
+                    .lang
+                    .pick("limit : entre 1 et 500", "limit: between 1 and 500"),
+            )
             .in_lang(actor.lang));
     }
     let mut query = items::table

@@ -33,7 +33,11 @@ fn staff(actor: &Actor) -> ApiResult<()> {
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])
 }
 
-pub fn allocate(conn: &mut DbConnection, actor: &Actor, b: &NewLabelBatch) -> ApiResult<LabelBatchView> {
+pub fn allocate(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &NewLabelBatch,
+) -> ApiResult<LabelBatchView> {
     staff(actor)?;
     check(actor, validate::range("count", b.count.into(), 1, 10_000))?;
     let region = site_region(conn, b.site, actor)?;

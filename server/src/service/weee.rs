@@ -1,8 +1,8 @@
 //! WEEE (DEEE) batches: open at a site for a recycler, fill with items waiting for
 //! recycling, close with the weighed total, hand over with the waste-tracking form.
 
-use super::{check, parse_stored, site_region};
 use super::items::{lifecycle_of, load_item};
+use super::{check, parse_stored, site_region};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -119,7 +119,10 @@ pub fn close(
     c: &CloseWeeeBatch,
 ) -> ApiResult<WeeeBatchView> {
     staff(actor)?;
-    check(actor, validate::range("weight_g", c.weight_g, 1, 100_000_000))?;
+    check(
+        actor,
+        validate::range("weight_g", c.weight_g, 1, 100_000_000),
+    )?;
     let row = load(conn, actor, id)?;
     if row.status != WeeeBatchStatus::Open.as_str() {
         return Err(ApiError::refusal(
@@ -157,7 +160,10 @@ pub fn hand_over(
     h: &HandOverWeeeBatch,
 ) -> ApiResult<WeeeBatchView> {
     staff(actor)?;
-    check(actor, validate::text("waste_form_ref", &h.waste_form_ref, 100))?;
+    check(
+        actor,
+        validate::text("waste_form_ref", &h.waste_form_ref, 100),
+    )?;
     let row = load(conn, actor, id)?;
     if row.status != WeeeBatchStatus::Closed.as_str() {
         return Err(actor.err(ErrorCode::WeeeBatchNotClosed));
@@ -187,14 +193,18 @@ pub fn hand_over(
             let next = lifecycle::apply(&lc, &payload, &Context::default())
                 .map_err(|e| ApiError::refusal(&e, actor.lang))?;
             let json = serde_json::to_string(&next).map_err(ApiError::internal)?;
-            diesel::update(items::table.filter(items::id.eq(r.id)).filter(items::version.eq(r.version)))
-                .set((
-                    items::state.eq(next.state.as_str()),
-                    items::lifecycle.eq(json),
-                    items::version.eq(r.version + 1),
-                    items::updated_at.eq(at),
-                ))
-                .execute(conn)?;
+            diesel::update(
+                items::table
+                    .filter(items::id.eq(r.id))
+                    .filter(items::version.eq(r.version)),
+            )
+            .set((
+                items::state.eq(next.state.as_str()),
+                items::lifecycle.eq(json),
+                items::version.eq(r.version + 1),
+                items::updated_at.eq(at),
+            ))
+            .execute(conn)?;
             diesel::insert_into(item_events::table)
                 .values(NewEventRow {
                     item_id: r.id,
