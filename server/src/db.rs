@@ -53,6 +53,8 @@ pub enum DbError {
     Migrations(String),
     #[error(transparent)]
     Query(#[from] diesel::result::Error),
+    #[error("cannot start the writer thread: {0}")]
+    Writer(std::io::Error),
 }
 
 /// Opens one connection of the backend the URL names (never guessing: diesel's
@@ -101,7 +103,7 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Pragmas {
     }
 }
 
-fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
+pub fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
     if let DbConnection::Sqlite(c) = conn {
         // synchronous=FULL: a commit is on disk before the client hears of it.
         c.batch_execute(
@@ -119,8 +121,11 @@ fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
 #[derive(Clone)]
 pub struct Db {
     pub read: DbPool,
+    /// For administration (the CLI); requests write through [`Db::write`].
     pub write: DbPool,
     pub backend: Backend,
+    /// SQLite's group-commit writer (PostgreSQL commits concurrently from the pool).
+    writer: Option<crate::writer::Writer>,
 }
 
 pub struct PoolSizes {
@@ -148,11 +153,37 @@ impl Db {
             Backend::Sqlite => 1,
             Backend::Postgres => sizes.write,
         };
+        let writer = match backend {
+            Backend::Sqlite => Some(crate::writer::Writer::start(url).map_err(DbError::Writer)?),
+            Backend::Postgres => None,
+        };
         Ok(Db {
             read: build(sizes.read)?,
             write: build(write_size)?,
             backend,
+            writer,
         })
+    }
+
+    /// Runs `f` in one write transaction: any error rolls all of it back. The answer
+    /// comes once the transaction is durably committed.
+    pub async fn write<T, F>(&self, f: F) -> crate::error::ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> crate::error::ApiResult<T> + Send + 'static,
+    {
+        use crate::error::ApiError;
+        match &self.writer {
+            Some(writer) => writer.write(f).await,
+            None => {
+                let pool = self.write.clone();
+                actix_web::web::block(move || {
+                    let mut conn = pool.get()?;
+                    conn.transaction::<T, ApiError, _>(|c| f(c))
+                })
+                .await?
+            }
+        }
     }
 }
 

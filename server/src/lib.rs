@@ -11,6 +11,7 @@ pub mod models;
 pub mod routes;
 pub mod schema;
 pub mod service;
+pub mod writer;
 
 use actix_web::{App, HttpServer, dev::Server, middleware};
 use std::net::TcpListener;

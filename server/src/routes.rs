@@ -6,7 +6,6 @@ use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
 use crate::service::{admin, collections, events, items, labels, weee};
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::Connection;
 use filiere_shared::api::*;
 use filiere_shared::error::ErrorBody;
 use filiere_shared::*;
@@ -33,12 +32,7 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 {
-    let db = db.clone();
-    web::block(move || {
-        let mut conn = db.write.get()?;
-        conn.transaction::<T, ApiError, _>(|c| f(c))
-    })
-    .await?
+    db.write(f).await
 }
 
 /// Write with one retry after a unique-key race (two requests with one idempotency key

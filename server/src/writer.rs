@@ -1,0 +1,166 @@
+//! Group commit for SQLite.
+//!
+//! SQLite has one writer, and with `synchronous = FULL` every commit waits for the disk.
+//! Committing each request on its own caps the server at the disk's flush rate. The
+//! writer thread instead takes every write request waiting in its queue (up to
+//! [`MAX_BATCH`]), runs each in its own savepoint inside one transaction, commits once,
+//! and only then answers each request. A request that fails rolls back to its savepoint
+//! and leaves the others alone; a failed commit fails them all. Every answer still
+//! follows a durable commit of exactly what it reports.
+
+use crate::db::{DbConnection, apply_pragmas, connect};
+use crate::error::{ApiError, ApiResult};
+use crossbeam_channel::{Receiver, Sender};
+use diesel::Connection;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use tokio::sync::oneshot;
+
+/// Most requests committed together.
+pub const MAX_BATCH: usize = 128;
+
+/// A write request waiting for the writer thread.
+trait Job: Send {
+    /// Runs the request in a savepoint; returns what to answer once the batch commits.
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Settle>;
+    /// Answers without running (the database cannot be reached).
+    fn abort(self: Box<Self>, error: ApiError);
+}
+
+/// A request's result, held until its batch is committed or rolled back.
+trait Settle: Send {
+    fn settle(self: Box<Self>, commit: Result<(), &str>);
+}
+
+struct WriteJob<T, F> {
+    f: F,
+    reply: oneshot::Sender<ApiResult<T>>,
+}
+
+struct Pending<T> {
+    result: ApiResult<T>,
+    reply: oneshot::Sender<ApiResult<T>>,
+}
+
+impl<T, F> Job for WriteJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Settle> {
+        let WriteJob { f, reply } = *self;
+        // Nested in the batch's transaction, this is a savepoint.
+        let result = conn.transaction::<T, ApiError, _>(f);
+        Box::new(Pending { result, reply })
+    }
+
+    fn abort(self: Box<Self>, error: ApiError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+impl<T: Send> Settle for Pending<T> {
+    fn settle(self: Box<Self>, commit: Result<(), &str>) {
+        let answer = match commit {
+            Ok(()) => self.result,
+            Err(cause) => Err(ApiError::internal(format!("group commit failed: {cause}"))),
+        };
+        // The client may have gone away; its write stands.
+        let _ = self.reply.send(answer);
+    }
+}
+
+/// Handle to the writer thread; cloning it shares the thread.
+#[derive(Clone)]
+pub struct Writer {
+    queue: Sender<Box<dyn Job>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on its own connection to `url`.
+    pub fn start(url: &str) -> std::io::Result<Writer> {
+        let (queue, rx) = crossbeam_channel::unbounded::<Box<dyn Job>>();
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("filiere-writer".into())
+            .spawn(move || run(&url, &rx))?;
+        Ok(Writer { queue })
+    }
+
+    /// Runs `f` in its own savepoint of the next group commit; answers after the commit.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(Box::new(WriteJob { f, reply }))
+            .map_err(|_| ApiError::internal("the writer thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| ApiError::internal("the writer thread dropped a request"))?
+    }
+}
+
+fn open(url: &str) -> Result<DbConnection, String> {
+    let mut conn = connect(url).map_err(|e| e.to_string())?;
+    apply_pragmas(&mut conn).map_err(|e| e.to_string())?;
+    Ok(conn)
+}
+
+fn run(url: &str, rx: &Receiver<Box<dyn Job>>) {
+    let mut conn: Option<DbConnection> = None;
+    while let Ok(first) = rx.recv() {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(job) => jobs.push(job),
+                Err(_) => break,
+            }
+        }
+        let c = match conn.take().map(Ok).unwrap_or_else(|| open(url)) {
+            Ok(c) => conn.insert(c),
+            Err(e) => {
+                tracing::error!(error = %e, "writer cannot open the database");
+                for job in jobs {
+                    job.abort(ApiError::internal(&e));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                continue;
+            }
+        };
+        let mut settles: Vec<Box<dyn Settle>> = Vec::with_capacity(jobs.len());
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            c.transaction::<(), diesel::result::Error, _>(|tx| {
+                for job in jobs {
+                    settles.push(job.run(tx));
+                }
+                Ok(())
+            })
+        }));
+        match outcome {
+            Ok(Ok(())) => {
+                for s in settles {
+                    s.settle(Ok(()));
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "group commit failed");
+                let cause = e.to_string();
+                for s in settles {
+                    s.settle(Err(&cause));
+                }
+                // Start again on a fresh connection.
+                conn = None;
+            }
+            Err(_) => {
+                // A request panicked: its batch is lost (the others are answered with
+                // an error when their reply channels drop) and the connection, whose
+                // transaction state is unknown, is replaced.
+                tracing::error!("a write request panicked; its batch was rolled back");
+                drop(settles);
+                conn = None;
+            }
+        }
+    }
+}
