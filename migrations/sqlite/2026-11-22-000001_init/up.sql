@@ -153,7 +153,9 @@ CREATE TABLE label_codes (
     print_count INTEGER NOT NULL
 );
 CREATE INDEX label_codes_batch ON label_codes (batch_id, item_id);
-CREATE INDEX label_codes_item ON label_codes (item_id);
+-- Partial: a claim (`item_id IS NULL`) must look the code up by its key, never scan
+-- the unclaimed codes through this index.
+CREATE INDEX label_codes_item ON label_codes (item_id) WHERE item_id IS NOT NULL;
 
 CREATE TABLE item_events (
     id INTEGER PRIMARY KEY NOT NULL,

@@ -57,13 +57,19 @@ pub fn previous_codes(
     conn: &mut DbConnection,
     ids: &[i64],
 ) -> ApiResult<HashMap<i64, Vec<LabelCode>>> {
-    let rows: Vec<(String, Option<i64>)> = label_codes::table
+    let base = label_codes::table
         .inner_join(items::table.on(label_codes::item_id.eq(items::id.nullable())))
-        .filter(label_codes::item_id.eq_any(ids.iter().map(|i| Some(*i))))
         .filter(label_codes::code.ne(items::code))
         .select((label_codes::code, label_codes::item_id))
-        .order(label_codes::claimed_at.asc())
-        .load(conn)?;
+        .order(label_codes::claimed_at.asc());
+    // One item (the common case) by equality: PostgreSQL's generic plan for `= ANY($1)`
+    // may scan the whole table.
+    let rows: Vec<(String, Option<i64>)> = match ids {
+        [id] => base.filter(label_codes::item_id.eq(Some(*id))).load(conn)?,
+        _ => base
+            .filter(label_codes::item_id.eq_any(ids.iter().map(|i| Some(*i))))
+            .load(conn)?,
+    };
     let mut out: HashMap<i64, Vec<LabelCode>> = HashMap::new();
     for (c, item) in rows {
         if let (Some(item), Ok(code)) = (item, LabelCode::parse(&c)) {

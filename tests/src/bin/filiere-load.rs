@@ -1,0 +1,382 @@
+//! Load benchmark on loopback: code lookups and lifecycle transitions against the real
+//! server on a data set of `--items` items, at full speed with `--clients` concurrent
+//! clients, then at a fixed request rate for latency percentiles.
+//!
+//! ```sh
+//! cargo run --release --bin filiere-load                       # SQLite (a temp file)
+//! TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+//!     cargo run --release --bin filiere-load                   # PostgreSQL
+//! ```
+//! Durable settings only: SQLite in WAL with `synchronous = FULL`, PostgreSQL with its
+//! defaults (`fsync = on`, `synchronous_commit = on`).
+
+use clap::Parser;
+use filiere_server::auth::Actor;
+use filiere_server::service;
+use filiere_shared::api::*;
+use filiere_shared::*;
+use filiere_tests::TestApp;
+use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Parser)]
+struct Args {
+    /// Items in the data set.
+    #[arg(long, default_value_t = 100_000)]
+    items: usize,
+    /// Concurrent clients for the throughput runs.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Requests per second for the latency runs.
+    #[arg(long, default_value_t = 1000)]
+    rate: u64,
+    /// Seed, then serve for an outside load tool (wrk) instead of running the built-in
+    /// client: prints the address, a technician's token and the item ids, writes the
+    /// codes to this file, and serves until interrupted.
+    #[arg(long)]
+    serve: Option<std::path::PathBuf>,
+}
+
+struct Item {
+    id: ItemId,
+    code: String,
+    version: i64,
+}
+
+#[derive(Default)]
+struct Stats {
+    ok: usize,
+    errors: usize,
+    latencies_us: Vec<u64>,
+}
+
+impl Stats {
+    fn merge(&mut self, other: Stats) {
+        self.ok += other.ok;
+        self.errors += other.errors;
+        self.latencies_us.extend(other.latencies_us);
+    }
+
+    fn percentile(&mut self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return f64::NAN;
+        }
+        self.latencies_us.sort_unstable();
+        let i = ((self.latencies_us.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies_us[i] as f64 / 1000.0
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Lookup,
+    Transition,
+}
+
+struct Target {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+    items: Vec<Item>,
+    /// Next item for a transition (each is triaged once).
+    next: AtomicUsize,
+}
+
+impl Target {
+    /// One request; `Ok` when the server answered 200.
+    async fn call(&self, op: Op, n: usize) -> Result<(), String> {
+        let resp = match op {
+            Op::Lookup => {
+                let item = &self.items[n % self.items.len()];
+                self.client
+                    .get(format!("{}/api/v1/resolve?q={}", self.base, item.code))
+                    .bearer_auth(&self.token)
+                    .send()
+                    .await
+            }
+            Op::Transition => {
+                let i = self.next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = self.items.get(i) else {
+                    return Err("out of items".into());
+                };
+                self.client
+                    .post(format!("{}/api/v1/items/{}/events", self.base, item.id))
+                    .bearer_auth(&self.token)
+                    .json(&json!({
+                        "idempotency_key": format!("load-{}", item.id),
+                        "expected_version": item.version,
+                        "command": {"type": "triage", "route": "refurbish"},
+                    }))
+                    .send()
+                    .await
+            }
+        };
+        let resp = resp.map_err(|e| e.to_string())?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| e.to_string())?;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(format!("{status}: {}", String::from_utf8_lossy(&body)))
+        }
+    }
+}
+
+/// `clients` closed loops for `seconds`: the maximum throughput.
+async fn closed_loop(target: &Arc<Target>, op: Op, clients: usize, seconds: u64) -> (Stats, f64) {
+    let start = Instant::now();
+    let end = start + Duration::from_secs(seconds);
+    let counter = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let target = target.clone();
+        let counter = counter.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut stats = Stats::default();
+            while Instant::now() < end {
+                let n = counter.fetch_add(7919, Ordering::Relaxed);
+                let t = Instant::now();
+                match target.call(op, n).await {
+                    Ok(()) => {
+                        stats.ok += 1;
+                        stats.latencies_us.push(t.elapsed().as_micros() as u64);
+                    }
+                    Err(e) if e == "out of items" => break,
+                    Err(e) => {
+                        if stats.errors == 0 {
+                            eprintln!("error: {e}");
+                        }
+                        stats.errors += 1;
+                    }
+                }
+            }
+            stats
+        }));
+    }
+    let mut total = Stats::default();
+    for t in tasks {
+        if let Ok(s) = t.await {
+            total.merge(s);
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    (total, elapsed)
+}
+
+/// An open loop at `rate` requests per second; latency counts from the scheduled
+/// start, so a stalled server is not hidden by clients that wait for it.
+async fn open_loop(target: &Arc<Target>, op: Op, rate: u64, seconds: u64) -> Stats {
+    let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
+    let start = Instant::now();
+    let total = rate * seconds;
+    let mut tasks = Vec::with_capacity(total as usize);
+    for i in 0..total {
+        let scheduled = start + interval * (i as u32);
+        tokio::time::sleep_until(scheduled.into()).await;
+        let target = target.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = target.call(op, (i as usize).wrapping_mul(104_729)).await;
+            (r, scheduled.elapsed().as_micros() as u64)
+        }));
+    }
+    let mut stats = Stats::default();
+    for t in tasks {
+        match t.await {
+            Ok((Ok(()), us)) => {
+                stats.ok += 1;
+                stats.latencies_us.push(us);
+            }
+            Ok((Err(e), _)) => {
+                if stats.errors == 0 {
+                    eprintln!("error: {e}");
+                }
+                stats.errors += 1;
+            }
+            Err(_) => stats.errors += 1,
+        }
+    }
+    stats
+}
+
+/// Fills the database with `n` received laptops at site A1, in one transaction.
+fn seed(app: &TestApp, site: SiteId, n: usize) -> Vec<Item> {
+    use diesel::prelude::*;
+    use filiere_server::schema::users;
+    let mut conn = app.conn();
+    let admin: i64 = users::table
+        .filter(users::username.eq("admin"))
+        .select(users::id)
+        .first(&mut conn)
+        .expect("admin user");
+    let actor = Actor {
+        user: UserId(admin),
+        name: "admin".into(),
+        role: Role::Admin,
+        site: None,
+        region: None,
+        org: None,
+        bench: None,
+        lang: Lang::Fr,
+        session: 0,
+    };
+    let mut items = Vec::with_capacity(n);
+    while items.len() < n {
+        let count = (n - items.len()).min(10_000);
+        // One transaction per block of codes, then fresh planner statistics.
+        conn.transaction::<_, filiere_server::error::ApiError, _>(|c| {
+            let batch = service::labels::allocate(
+                c,
+                &actor,
+                &NewLabelBatch {
+                    site,
+                    count: count as i32,
+                    bench: None,
+                },
+            )?;
+            for code in &batch.codes {
+                let i = items.len();
+                let r = service::events::register(
+                    c,
+                    &actor,
+                    &serde_json::from_value::<RegisterItem>(json!({
+                        "idempotency_key": format!("seed-{i}"),
+                        "code": code.as_str(),
+                        "category": if i % 3 == 0 { "desktop" } else { "laptop" },
+                        "site": site,
+                        "brand": "Lenovo",
+                        "model": format!("ThinkPad T{}", 440 + (i % 7) * 10),
+                        "serial": format!("PF{i:08}"),
+                        "asset_tag": format!("INV-{i:06}"),
+                        "weight_g": 1800,
+                        "drives": [{"serial": format!("WD{i:08}"), "size_gb": 256}],
+                    }))
+                    .expect("register request"),
+                )?;
+                items.push(Item {
+                    id: r.item.id,
+                    code: r.item.code.as_str().to_owned(),
+                    version: r.item.version,
+                });
+            }
+            Ok(())
+        })
+        .expect("seed");
+        diesel::sql_query("ANALYZE")
+            .execute(&mut conn)
+            .expect("analyze");
+    }
+    items
+}
+
+fn row(name: &str, stats: &mut Stats, secs: f64) -> String {
+    let (p50, p99, p999) = (
+        stats.percentile(0.50),
+        stats.percentile(0.99),
+        stats.percentile(0.999),
+    );
+    format!(
+        "| {name} | {} | {} | {:.0} | {p50:.2} | {p99:.2} | {p999:.2} |",
+        stats.ok,
+        stats.errors,
+        stats.ok as f64 / secs,
+    )
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = Args::parse();
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let t0 = Instant::now();
+    let items = {
+        let app = &app;
+        tokio::task::block_in_place(|| seed(app, w.site_a1, args.items))
+    };
+    eprintln!(
+        "{} items seeded in {:.1} s on {}",
+        items.len(),
+        t0.elapsed().as_secs_f64(),
+        app.backend.name()
+    );
+    if let Some(codes_file) = &args.serve {
+        let codes: Vec<&str> = items.iter().map(|i| i.code.as_str()).collect();
+        std::fs::write(codes_file, codes.join("\n") + "\n").expect("write codes");
+        let first = items.first().map(|i| i.id.0).unwrap_or(0);
+        let last = items.last().map(|i| i.id.0).unwrap_or(0);
+        let version = items.first().map(|i| i.version).unwrap_or(0);
+        assert!(
+            items.iter().all(|i| i.version == version),
+            "seeded items differ in version"
+        );
+        println!(
+            "BASE={} TOKEN={} FIRST_ID={first} LAST_ID={last} VERSION={version} CODES={}",
+            app.base,
+            w.tech_a1,
+            codes_file.display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    }
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients * 2)
+        .build()
+        .expect("client");
+    let target = Arc::new(Target {
+        base: app.base.clone(),
+        token: w.tech_a1.clone(),
+        client,
+        items,
+        next: AtomicUsize::new(0),
+    });
+    // Warm up connections and caches.
+    let _ = closed_loop(&target, Op::Lookup, args.clients, 1).await;
+
+    println!(
+        "backend: {}, {} items, {} clients, {} s per run, fixed rate {} req/s",
+        app.backend.name(),
+        target.items.len(),
+        args.clients,
+        args.seconds,
+        args.rate
+    );
+    println!();
+    println!("| run | ok | errors | req/s | p50 ms | p99 ms | p99.9 ms |");
+    println!("|---|---|---|---|---|---|---|");
+    let (mut s, secs) = closed_loop(&target, Op::Lookup, args.clients, args.seconds).await;
+    println!(
+        "{}",
+        row(&format!("lookup, {} clients", args.clients), &mut s, secs)
+    );
+    let (mut s, secs) = closed_loop(&target, Op::Transition, args.clients, args.seconds).await;
+    println!(
+        "{}",
+        row(
+            &format!("transition, {} clients", args.clients),
+            &mut s,
+            secs
+        )
+    );
+    let mut s = open_loop(&target, Op::Lookup, args.rate, args.seconds).await;
+    println!(
+        "{}",
+        row(
+            &format!("lookup at {} req/s", args.rate),
+            &mut s,
+            args.seconds as f64
+        )
+    );
+    let mut s = open_loop(&target, Op::Transition, args.rate, args.seconds).await;
+    println!(
+        "{}",
+        row(
+            &format!("transition at {} req/s", args.rate),
+            &mut s,
+            args.seconds as f64
+        )
+    );
+}
