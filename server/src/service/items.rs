@@ -115,21 +115,17 @@ pub fn view(row: &ItemRow, previous: Vec<LabelCode>, lang: Lang) -> ApiResult<It
         drives: lc.drives.clone(),
         parts: lc.parts.clone(),
         qa: lc.qa,
-        functional_grade: row
-            .functional_grade
-            .as_deref()
-            .map(parse_stored)
-            .transpose()?,
-        cosmetic_grade: row
-            .cosmetic_grade
-            .as_deref()
-            .map(parse_stored)
-            .transpose()?,
+        functional_grade: stored_grade(row.functional_grade.as_deref())?,
+        cosmetic_grade: stored_grade(row.cosmetic_grade.as_deref())?,
         weee_batch: row.weee_batch_id.map(WeeeBatchId),
         blockers,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
     })
+}
+
+fn stored_grade(grade: Option<&str>) -> ApiResult<Option<Grade>> {
+    grade.map(parse_stored).transpose()
 }
 
 pub fn sale_view(row: &ItemRow) -> ApiResult<SaleItemView> {
@@ -142,16 +138,8 @@ pub fn sale_view(row: &ItemRow) -> ApiResult<SaleItemView> {
         brand: row.brand.clone(),
         model: row.model.clone(),
         specs: serde_json::from_str(&row.specs).map_err(ApiError::internal)?,
-        functional_grade: row
-            .functional_grade
-            .as_deref()
-            .map(parse_stored)
-            .transpose()?,
-        cosmetic_grade: row
-            .cosmetic_grade
-            .as_deref()
-            .map(parse_stored)
-            .transpose()?,
+        functional_grade: stored_grade(row.functional_grade.as_deref())?,
+        cosmetic_grade: stored_grade(row.cosmetic_grade.as_deref())?,
     })
 }
 
