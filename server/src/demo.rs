@@ -801,40 +801,34 @@ impl Generator {
         } else {
             self.rng.random_range(2..20)
         };
+        // What a workshop uses on each kind of drive.
+        let (technique, tool, version, method) = if hdd {
+            (ErasureTechnique::Overwrite, "nwipe", "0.36", "PRNG stream")
+        } else if nvme {
+            (
+                ErasureTechnique::CryptoErase,
+                "nvme-cli",
+                "2.8",
+                "sanitize --sanact=4",
+            )
+        } else {
+            (
+                ErasureTechnique::FirmwareSanitize,
+                "hdparm",
+                "9.65",
+                "security-erase-enhanced",
+            )
+        };
         ErasureData {
             level: if hdd {
                 NistLevel::Clear
             } else {
                 NistLevel::Purge
             },
-            technique: if hdd {
-                ErasureTechnique::Overwrite
-            } else if nvme {
-                ErasureTechnique::CryptoErase
-            } else {
-                ErasureTechnique::FirmwareSanitize
-            },
-            tool: if hdd {
-                "nwipe".into()
-            } else if nvme {
-                "nvme-cli".into()
-            } else {
-                "hdparm".into()
-            },
-            tool_version: Some(if hdd {
-                "0.36".into()
-            } else if nvme {
-                "2.8".into()
-            } else {
-                "9.65".into()
-            }),
-            method: Some(if hdd {
-                "PRNG stream".into()
-            } else if nvme {
-                "sanitize --sanact=4".into()
-            } else {
-                "security-erase-enhanced".into()
-            }),
+            technique,
+            tool: tool.into(),
+            tool_version: Some(version.into()),
+            method: Some(method.into()),
             passes: Some(1),
             verified: true,
             started_at: at,

@@ -262,37 +262,22 @@ async fn harvested_parts_are_fitted_with_their_genealogy() {
     assert_eq!(target.state, ItemState::Ready);
 
     // Genealogy, seen from each side.
-    let h: HistoryView = app
-        .get_ok(&format!("/api/v1/items/{}/history", target.id), t)
-        .await;
-    let rel: Vec<(GenealogyRelation, ItemId)> =
-        h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
     assert_eq!(
-        rel,
+        genealogy(&app, t, target.id).await,
         vec![
             (GenealogyRelation::Fitted, ram.id),
             (GenealogyRelation::Fitted, drive.id)
         ]
     );
-    let h: HistoryView = app
-        .get_ok(&format!("/api/v1/items/{}/history", donor.id), t)
-        .await;
-    let rel: Vec<(GenealogyRelation, ItemId)> =
-        h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
     assert_eq!(
-        rel,
+        genealogy(&app, t, donor.id).await,
         vec![
             (GenealogyRelation::Harvested, ram.id),
             (GenealogyRelation::Harvested, drive.id)
         ]
     );
-    let h: HistoryView = app
-        .get_ok(&format!("/api/v1/items/{}/history", ram.id), t)
-        .await;
-    let rel: Vec<(GenealogyRelation, ItemId)> =
-        h.genealogy.iter().map(|g| (g.relation, g.other)).collect();
     assert_eq!(
-        rel,
+        genealogy(&app, t, ram.id).await,
         vec![
             (GenealogyRelation::HarvestedFrom, donor.id),
             (GenealogyRelation::FittedInto, target.id)
@@ -827,4 +812,12 @@ async fn lists_filter_and_paginate_by_keyset() {
     assert_eq!((s.as_u16(), code_of(&b)), (400, "invalid_query"));
     let (s, b) = app.get("/api/v1/items?state=flying", t).await;
     assert_eq!((s.as_u16(), code_of(&b)), (400, "invalid_query"));
+}
+
+/// An item's genealogy as (relation, other item) pairs, from its history.
+async fn genealogy(app: &TestApp, token: &str, id: ItemId) -> Vec<(GenealogyRelation, ItemId)> {
+    let h: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{id}/history"), token)
+        .await;
+    h.genealogy.iter().map(|g| (g.relation, g.other)).collect()
 }
