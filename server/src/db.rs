@@ -144,6 +144,9 @@ impl Db {
             Pool::builder()
                 .max_size(size.max(1))
                 .connection_timeout(Duration::from_secs(30))
+                // A PostgreSQL connection can die with its server and is checked
+                // before use; an SQLite connection is a file handle that cannot.
+                .test_on_check_out(backend == Backend::Postgres)
                 .connection_customizer(Box::new(Pragmas))
                 .build(Manager {
                     url: url.to_owned(),

@@ -169,24 +169,38 @@ async fn closed_loop(target: &Arc<Target>, op: Op, clients: usize, seconds: u64)
 }
 
 /// An open loop at `rate` requests per second; latency counts from the scheduled
-/// start, so a stalled server is not hidden by clients that wait for it.
+/// start, so a stalled server is not hidden by clients that wait for it. The schedule
+/// is kept by an OS thread that sleeps to each send time (tokio's timer has a
+/// granularity of one millisecond, which would show up in every percentile).
 async fn open_loop(target: &Arc<Target>, op: Op, rate: u64, seconds: u64) -> Stats {
     let interval = Duration::from_nanos(1_000_000_000 / rate.max(1));
-    let start = Instant::now();
     let total = rate * seconds;
-    let mut tasks = Vec::with_capacity(total as usize);
-    for i in 0..total {
-        let scheduled = start + interval * (i as u32);
-        tokio::time::sleep_until(scheduled.into()).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = tokio::runtime::Handle::current();
+    let scheduler = {
         let target = target.clone();
-        tasks.push(tokio::spawn(async move {
-            let r = target.call(op, (i as usize).wrapping_mul(104_729)).await;
-            (r, scheduled.elapsed().as_micros() as u64)
-        }));
-    }
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            for i in 0..total {
+                let scheduled = start + interval * (i as u32);
+                let now = Instant::now();
+                if scheduled > now {
+                    std::thread::sleep(scheduled - now);
+                }
+                let target = target.clone();
+                let task = handle.spawn(async move {
+                    let r = target.call(op, (i as usize).wrapping_mul(104_729)).await;
+                    (r, scheduled.elapsed().as_micros() as u64)
+                });
+                if tx.send(task).is_err() {
+                    break;
+                }
+            }
+        })
+    };
     let mut stats = Stats::default();
-    for t in tasks {
-        match t.await {
+    while let Some(task) = rx.recv().await {
+        match task.await {
             Ok((Ok(()), us)) => {
                 stats.ok += 1;
                 stats.latencies_us.push(us);
@@ -200,6 +214,7 @@ async fn open_loop(target: &Arc<Target>, op: Op, rate: u64, seconds: u64) -> Sta
             Err(_) => stats.errors += 1,
         }
     }
+    let _ = scheduler.join();
     stats
 }
 
