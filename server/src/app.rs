@@ -29,7 +29,8 @@ pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
         list_organisations, create_organisation, list_users, create_user, update_user,
         list_benches, create_bench, revoke_bench,
         list_collections, create_collection, get_collection,
-        allocate_labels, list_labels,
+        allocate_labels, list_labels, render_labels, print_labels,
+        list_printers, create_printer, list_templates, create_template,
         resolve, list_items, get_item, item_history, register_item, post_event, post_batch,
         list_weee, open_weee, get_weee, close_weee, hand_over_weee,
     ),
@@ -103,9 +104,13 @@ fn path_error(err: PathError, req: &HttpRequest) -> actix_web::Error {
 }
 
 /// Registers every route; used by `serve` and by the tests.
-pub fn configure(db: Db) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn configure(
+    db: Db,
+    labels: crate::printing::LabelSettings,
+) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(db))
+            .app_data(web::Data::new(labels))
             .app_data(
                 web::JsonConfig::default()
                     .limit(JSON_LIMIT)
@@ -150,6 +155,18 @@ pub fn configure(db: Db) -> impl FnOnce(&mut web::ServiceConfig) {
                         web::resource("/label-batches")
                             .get(list_labels)
                             .post(allocate_labels),
+                    )
+                    .route("/labels/render", web::post().to(render_labels))
+                    .route("/labels/print", web::post().to(print_labels))
+                    .service(
+                        web::resource("/printers")
+                            .get(list_printers)
+                            .post(create_printer),
+                    )
+                    .service(
+                        web::resource("/label-templates")
+                            .get(list_templates)
+                            .post(create_template),
                     )
                     .route("/resolve", web::get().to(resolve))
                     .service(web::resource("/items").get(list_items).post(register_item))

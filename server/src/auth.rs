@@ -189,6 +189,41 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, token: &str) -> ApiResult<
     }))
 }
 
+/// The actor of a command-line session: an active user, by username, with the same
+/// role and scope checks as on the API.
+pub fn actor_for_user(
+    conn: &mut crate::db::DbConnection,
+    username: &str,
+) -> ApiResult<Option<Actor>> {
+    let user: Option<crate::models::UserRow> = users::table
+        .filter(users::username.eq(username.trim()))
+        .filter(users::active.eq(true))
+        .first(conn)
+        .optional()?;
+    let Some(u) = user else {
+        return Ok(None);
+    };
+    let site_region: Option<i64> = match u.site_id {
+        Some(s) => sites::table
+            .find(s)
+            .select(sites::region_id)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    Ok(Some(Actor {
+        user: UserId(u.id),
+        name: u.display_name,
+        role: Role::from_str(&u.role).map_err(ApiError::internal)?,
+        site: u.site_id.map(SiteId),
+        region: u.region_id.or(site_region).map(RegionId),
+        org: u.organisation_id.map(OrgId),
+        bench: None,
+        lang: Lang::parse(&u.language).unwrap_or_default(),
+        session: 0,
+    }))
+}
+
 impl FromRequest for Actor {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;

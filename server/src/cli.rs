@@ -3,8 +3,13 @@
 use crate::config::Settings;
 use crate::db::{self, Db, PoolSizes};
 use clap::{Parser, Subcommand};
-use filiere_shared::api::NewUser;
-use filiere_shared::{Lang, OrgId, RegionId, Role, SiteId};
+use diesel::Connection;
+use filiere_shared::api::{
+    LabelFormat, LabelRequest, LabelSource, NewUser, PrintRequest, PrinterKind,
+};
+use filiere_shared::{
+    BenchId, ItemId, LabelBatchId, Lang, OrgId, PrinterId, RegionId, Role, SiteId,
+};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,6 +73,100 @@ enum Command {
         #[arg(long, default_value = "fr")]
         language: String,
     },
+    /// Label codes, label files and printing, as a named user (same rights as on
+    /// the API).
+    Labels {
+        /// The user acting (username).
+        #[arg(long = "as", value_name = "USERNAME")]
+        user: String,
+        #[command(subcommand)]
+        action: LabelsCommand,
+    },
+}
+
+/// Which labels: a batch, codes, or items.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct Source {
+    /// Every code of a label batch.
+    #[arg(long)]
+    batch: Option<i64>,
+    /// Codes, separated by commas.
+    #[arg(long, value_delimiter = ',')]
+    codes: Vec<String>,
+    /// Item ids, separated by commas.
+    #[arg(long, value_delimiter = ',')]
+    items: Vec<i64>,
+}
+
+impl Source {
+    fn into_source(self) -> LabelSource {
+        if let Some(b) = self.batch {
+            LabelSource::Batch(LabelBatchId(b))
+        } else if !self.codes.is_empty() {
+            LabelSource::Codes(self.codes)
+        } else {
+            LabelSource::Items(self.items.into_iter().map(ItemId).collect())
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum LabelsCommand {
+    /// Allocate fresh codes to a site (or to one of its benches).
+    Allocate {
+        #[arg(long)]
+        site: i64,
+        #[arg(long)]
+        count: i32,
+        #[arg(long)]
+        bench: Option<i64>,
+    },
+    /// Write labels to a file (PDF sheets, ZPL, or one label as SVG or PNG).
+    Render {
+        #[command(flatten)]
+        source: Source,
+        #[arg(long, default_value = "intake")]
+        template: String,
+        /// pdf, zpl, svg or png.
+        #[arg(long, default_value = "pdf", value_parser = parse_format)]
+        format: LabelFormat,
+        /// L7160, L7163 or L7651 (PDF).
+        #[arg(long)]
+        sheet: Option<String>,
+        /// First free slot of the first sheet (PDF).
+        #[arg(long)]
+        start_slot: Option<u32>,
+        /// 50x25 or 38x25 (ZPL, SVG, PNG).
+        #[arg(long)]
+        media: Option<String>,
+        /// 203 or 300 (ZPL); the PNG resolution.
+        #[arg(long)]
+        dpi: Option<u32>,
+        /// Do not count this as a print.
+        #[arg(long)]
+        preview: bool,
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Send labels to a configured printer.
+    Print {
+        #[arg(long)]
+        printer: i64,
+        #[command(flatten)]
+        source: Source,
+        #[arg(long, default_value = "intake")]
+        template: String,
+        #[arg(long)]
+        start_slot: Option<u32>,
+    },
+    /// List the printers the user may use.
+    Printers,
+}
+
+fn parse_format(s: &str) -> Result<LabelFormat, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_ascii_lowercase()))
+        .map_err(|_| "pdf, zpl, svg ou png".to_owned())
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
@@ -140,6 +239,9 @@ pub fn main() -> ExitCode {
             println!("utilisateur #{} « {} » créé ({})", u.id, u.username, u.role);
             Ok(())
         }),
+        Command::Labels { user, action } => {
+            open(&settings).and_then(|db| labels(&settings, &db, &user, action))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,6 +249,156 @@ pub fn main() -> ExitCode {
             eprintln!("erreur : {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `filiere labels …`: the API's label operations, run on the database directly.
+fn labels(settings: &Settings, db: &Db, user: &str, action: LabelsCommand) -> Result<(), String> {
+    use crate::service::labels as svc;
+    let msg = |e: crate::error::ApiError| e.body().message;
+    let mut conn = db.write.get().map_err(|e| e.to_string())?;
+    let actor = crate::auth::actor_for_user(&mut conn, user)
+        .map_err(msg)?
+        .ok_or_else(|| format!("utilisateur « {user} » inconnu ou désactivé"))?;
+    let label_settings = settings.labels();
+    match action {
+        LabelsCommand::Allocate { site, count, bench } => {
+            let req = filiere_shared::api::NewLabelBatch {
+                site: SiteId(site),
+                count,
+                bench: bench.map(BenchId),
+            };
+            let batch = conn
+                .transaction(|c| svc::allocate(c, &actor, &req))
+                .map_err(msg)?;
+            println!(
+                "lot d'étiquettes #{} : {} codes pour le site {}",
+                batch.id, batch.count, batch.site
+            );
+            for c in &batch.codes {
+                println!("{}", c.hyphenated());
+            }
+            Ok(())
+        }
+        LabelsCommand::Render {
+            source,
+            template,
+            format,
+            sheet,
+            start_slot,
+            media,
+            dpi,
+            preview,
+            out,
+        } => {
+            let sheet = match sheet {
+                Some(s) => Some(
+                    filiere_shared::label::SheetKind::parse(&s)
+                        .ok_or_else(|| format!("planche inconnue « {s} » (L7160, L7163, L7651)"))?,
+                ),
+                None => None,
+            };
+            let req = LabelRequest {
+                source: source.into_source(),
+                template,
+                format,
+                sheet,
+                start_slot,
+                media,
+                dpi,
+                lang: None,
+                preview,
+            };
+            let rendered = svc::render(&mut conn, &actor, &req, &label_settings).map_err(msg)?;
+            std::fs::write(&out, &rendered.bytes)
+                .map_err(|e| format!("impossible d'écrire {} : {e}", out.display()))?;
+            if !preview {
+                conn.transaction(|c| svc::record_prints(c, &rendered.codes))
+                    .map_err(msg)?;
+            }
+            println!(
+                "{} étiquette(s) écrite(s) dans {} ({} octets)",
+                rendered.codes.len(),
+                out.display(),
+                rendered.bytes.len()
+            );
+            warn_reprints(&rendered.reprinted);
+            Ok(())
+        }
+        LabelsCommand::Print {
+            printer,
+            source,
+            template,
+            start_slot,
+        } => {
+            let p = svc::usable_printer(&mut conn, &actor, PrinterId(printer)).map_err(msg)?;
+            let req = PrintRequest {
+                printer: p.id,
+                source: source.into_source(),
+                template,
+                start_slot,
+                lang: None,
+            };
+            let rendered = svc::render(
+                &mut conn,
+                &actor,
+                &svc::print_request(&p, &req),
+                &label_settings,
+            )
+            .map_err(msg)?;
+            let sent = match p.kind {
+                PrinterKind::Zpl => {
+                    crate::printing::send_raw_tcp(&p.address, &rendered.bytes, &label_settings)
+                        .map(|()| None)
+                }
+                PrinterKind::Cups => {
+                    crate::printing::send_cups(&p.address, &rendered.bytes, &label_settings)
+                        .map(Some)
+                }
+            };
+            match sent {
+                Ok(job) => {
+                    conn.transaction(|c| svc::record_prints(c, &rendered.codes))
+                        .map_err(msg)?;
+                    println!(
+                        "{} étiquette(s) envoyée(s) à « {} »{}",
+                        rendered.codes.len(),
+                        p.name,
+                        job.map(|j| format!(" (travail {j})")).unwrap_or_default()
+                    );
+                    warn_reprints(&rendered.reprinted);
+                    Ok(())
+                }
+                Err(e) => Err(format!(
+                    "rien n'a été imprimé ni compté sur « {} » ({e}) ; vérifiez l'imprimante puis relancez la même commande",
+                    p.name
+                )),
+            }
+        }
+        LabelsCommand::Printers => {
+            for p in svc::list_printers(&mut conn, &actor, None).map_err(msg)? {
+                println!(
+                    "#{:<4} {:<24} {:<5} {:<24} {}{}",
+                    p.id,
+                    p.name,
+                    p.kind.as_str(),
+                    p.address,
+                    p.media,
+                    p.dpi.map(|d| format!(" {d} dpi")).unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn warn_reprints(codes: &[filiere_shared::LabelCode]) {
+    if !codes.is_empty() {
+        let list: Vec<String> = codes.iter().map(|c| c.hyphenated()).collect();
+        eprintln!(
+            "attention : ces codes vierges avaient déjà été imprimés ; vérifiez qu'aucune ancienne étiquette n'est collée ailleurs : {}",
+            list.join(", ")
+        );
     }
 }
 
@@ -167,8 +419,9 @@ fn serve(settings: &Settings, db: Db) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     tracing::info!(%addr, backend = db.backend.name(), "Filière listening");
     let workers = settings.workers();
+    let labels = settings.labels();
     actix_web::rt::System::new()
-        .block_on(async move { crate::run(listener, db, workers)?.await })
+        .block_on(async move { crate::run(listener, db, labels, workers)?.await })
         .map_err(|e| e.to_string())
 }
 

@@ -22,6 +22,10 @@ pub struct Settings {
     pub write_pool: u32,
     /// `pretty` or `json` logs.
     pub log_format: String,
+    /// The CUPS client used to print PDF sheets.
+    pub lp_command: String,
+    /// Connection attempts to a network label printer before reporting it unreachable.
+    pub print_attempts: u32,
 }
 
 impl Default for Settings {
@@ -34,6 +38,8 @@ impl Default for Settings {
             read_pool: 8,
             write_pool: 8,
             log_format: "pretty".into(),
+            lp_command: "lp".into(),
+            print_attempts: 3,
         }
     }
 }
@@ -46,6 +52,15 @@ impl Settings {
             .merge(Env::prefixed("FILIERE_"))
             .extract()
             .map_err(Box::new)
+    }
+
+    pub fn labels(&self) -> crate::printing::LabelSettings {
+        crate::printing::LabelSettings {
+            public_host: self.public_host.clone(),
+            lp_command: self.lp_command.clone(),
+            attempts: self.print_attempts,
+            ..crate::printing::LabelSettings::default()
+        }
     }
 
     pub fn workers(&self) -> usize {

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod models;
+pub mod printing;
 pub mod routes;
 pub mod schema;
 pub mod service;
@@ -17,12 +18,17 @@ use actix_web::{App, HttpServer, dev::Server, middleware};
 use std::net::TcpListener;
 
 /// Starts the HTTP server on an already bound listener (port 0 in tests).
-pub fn run(listener: TcpListener, db: db::Db, workers: usize) -> std::io::Result<Server> {
+pub fn run(
+    listener: TcpListener,
+    db: db::Db,
+    labels: printing::LabelSettings,
+    workers: usize,
+) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
         App::new()
             .wrap(tracing_actix_web::TracingLogger::default())
             .wrap(middleware::Compress::default())
-            .configure(app::configure(db.clone()))
+            .configure(app::configure(db.clone(), labels.clone()))
     })
     .workers(workers.max(1))
     .listen(listener)?

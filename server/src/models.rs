@@ -207,6 +207,7 @@ pub struct LabelCodeRow {
     pub item_id: Option<i64>,
     pub claimed_at: Option<NaiveDateTime>,
     pub print_count: i32,
+    pub last_printed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -217,6 +218,7 @@ pub struct NewLabelCodeRow {
     pub item_id: Option<i64>,
     pub claimed_at: Option<NaiveDateTime>,
     pub print_count: i32,
+    pub last_printed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -389,5 +391,34 @@ pub struct NewQaReportRow {
     pub notes: Option<String>,
     pub tester_id: Option<i64>,
     pub bench_id: Option<i64>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = printers)]
+pub struct PrinterRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub bench_id: Option<i64>,
+    pub name: String,
+    pub kind: String,
+    pub address: String,
+    pub dpi: Option<i32>,
+    pub media: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = printers)]
+pub struct NewPrinterRow {
+    pub site_id: i64,
+    pub bench_id: Option<i64>,
+    pub name: String,
+    pub kind: String,
+    pub address: String,
+    pub dpi: Option<i32>,
+    pub media: String,
+    pub active: bool,
     pub created_at: NaiveDateTime,
 }

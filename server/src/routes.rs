@@ -4,6 +4,7 @@
 use crate::auth::{self, Actor, request_lang};
 use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
+use crate::printing::LabelSettings;
 use crate::service::{admin, collections, events, items, labels, weee};
 use actix_web::{HttpRequest, HttpResponse, web};
 use filiere_shared::api::*;
@@ -330,6 +331,173 @@ pub async fn list_labels(
     let a = actor.clone();
     let site = q.site.map(SiteId);
     localise(&actor, read(&db, move |c| labels::list(c, &a, site)).await).map(Json)
+}
+
+/// Renders labels and answers the file; counts them as printed unless `preview`.
+/// Blank codes printed before are listed in the `X-Filiere-Reprinted` header.
+#[utoipa::path(post, path = "/api/v1/labels/render", tag = "labels", security(("bearer" = [])), request_body = LabelRequest,
+    responses((status = 200, description = "The labels: application/pdf, image/svg+xml, image/png or ZPL", content_type = "application/octet-stream"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn render_labels(
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<LabelSettings>,
+    body: Json<LabelRequest>,
+) -> ApiResult<HttpResponse> {
+    let a = actor.clone();
+    let req = body.into_inner();
+    let preview = req.preview;
+    let settings = settings.into_inner();
+    let rendered = localise(
+        &actor,
+        read(&db, move |c| labels::render(c, &a, &req, &settings)).await,
+    )?;
+    if !preview {
+        let codes = rendered.codes.clone();
+        localise(
+            &actor,
+            write(&db, move |c| labels::record_prints(c, &codes)).await,
+        )?;
+    }
+    let mut response = HttpResponse::Ok();
+    response.content_type(rendered.content_type());
+    response.insert_header((
+        "Content-Disposition",
+        format!("inline; filename=\"labels.{}\"", rendered.extension()),
+    ));
+    response.insert_header(("X-Filiere-Labels", rendered.codes.len().to_string()));
+    if !rendered.reprinted.is_empty() {
+        let list: Vec<&str> = rendered.reprinted.iter().map(|c| c.as_str()).collect();
+        response.insert_header(("X-Filiere-Reprinted", list.join(",")));
+    }
+    Ok(response.body(rendered.bytes))
+}
+
+/// Prints labels on a configured printer. Counted only once the printer took them;
+/// an unreachable printer is retried, then reported (`printer_unreachable`), and
+/// nothing is counted, so the request can simply be sent again.
+#[utoipa::path(post, path = "/api/v1/labels/print", tag = "labels", security(("bearer" = [])), request_body = PrintRequest,
+    responses((status = 200, body = PrintResult), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn print_labels(
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<LabelSettings>,
+    body: Json<PrintRequest>,
+) -> ApiResult<Json<PrintResult>> {
+    let a = actor.clone();
+    let req = body.into_inner();
+    let settings = settings.into_inner();
+    let s = settings.clone();
+    let (printer, rendered) = localise(
+        &actor,
+        read(&db, move |c| {
+            let printer = labels::usable_printer(c, &a, req.printer)?;
+            let rendered = labels::render(c, &a, &labels::print_request(&printer, &req), &s)?;
+            Ok((printer, rendered))
+        })
+        .await,
+    )?;
+    let lang = actor.lang;
+    let bytes = rendered.bytes;
+    let target = printer.clone();
+    let sent = web::block(move || match target.kind {
+        PrinterKind::Zpl => crate::printing::send_raw_tcp(&target.address, &bytes, &settings)
+            .map(|()| (None, bytes.len())),
+        PrinterKind::Cups => crate::printing::send_cups(&target.address, &bytes, &settings)
+            .map(|job| (Some(job), bytes.len())),
+    })
+    .await?;
+    let (job, len) = sent.map_err(|e| {
+        let code = match e {
+            crate::printing::PrintError::Unreachable { .. } => ErrorCode::PrinterUnreachable,
+            crate::printing::PrintError::Failed(_) => ErrorCode::PrintFailed,
+        };
+        tracing::warn!(printer = printer.id.0, error = %e, "print failed");
+        ApiError::new(code)
+            .with_details(serde_json::json!({
+                "printer": printer.id,
+                "address": printer.address,
+                "cause": e.to_string(),
+            }))
+            .in_lang(lang)
+    })?;
+    let codes = rendered.codes.clone();
+    localise(
+        &actor,
+        write(&db, move |c| labels::record_prints(c, &codes)).await,
+    )?;
+    Ok(Json(PrintResult {
+        printer: printer.id,
+        labels: rendered.codes.len() as u32,
+        bytes: len as u64,
+        reprinted: rendered.reprinted,
+        job,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/printers", tag = "labels", security(("bearer" = [])),
+    params(SiteFilter),
+    responses((status = 200, body = Vec<PrinterView>), (status = 403, body = ErrorBody)))]
+pub async fn list_printers(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<SiteFilter>,
+) -> ApiResult<Json<Vec<PrinterView>>> {
+    let a = actor.clone();
+    let site = q.site.map(SiteId);
+    localise(
+        &actor,
+        read(&db, move |c| labels::list_printers(c, &a, site)).await,
+    )
+    .map(Json)
+}
+
+create_handler!(
+    create_printer,
+    "/api/v1/printers",
+    "labels",
+    NewPrinter,
+    PrinterView,
+    labels::create_printer
+);
+
+#[utoipa::path(get, path = "/api/v1/label-templates", tag = "labels", security(("bearer" = [])),
+    params(SiteFilter),
+    responses((status = 200, body = Vec<LabelTemplateView>), (status = 403, body = ErrorBody)))]
+pub async fn list_templates(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<SiteFilter>,
+) -> ApiResult<Json<Vec<LabelTemplateView>>> {
+    let a = actor.clone();
+    let site = q.site.map(SiteId);
+    localise(
+        &actor,
+        read(&db, move |c| labels::list_templates(c, &a, site)).await,
+    )
+    .map(Json)
+}
+
+#[utoipa::path(post, path = "/api/v1/label-templates", tag = "labels", security(("bearer" = [])), request_body = NewLabelTemplate,
+    responses((status = 201, body = LabelTemplateView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_template(
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<LabelSettings>,
+    body: Json<NewLabelTemplate>,
+) -> ApiResult<HttpResponse> {
+    let a = actor.clone();
+    let body = body.into_inner();
+    let settings = settings.into_inner();
+    let v = localise(
+        &actor,
+        write(&db, move |c| {
+            labels::create_template(c, &a, &body, &settings)
+        })
+        .await,
+    )?;
+    Ok(HttpResponse::Created().json(v))
 }
 
 // ---------------------------------------------------------------- items

@@ -158,6 +158,33 @@ diesel::table! {
         item_id -> Nullable<BigInt>,
         claimed_at -> Nullable<Timestamp>,
         print_count -> Integer,
+        last_printed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    printers (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        bench_id -> Nullable<BigInt>,
+        name -> Text,
+        kind -> Text,
+        address -> Text,
+        dpi -> Nullable<Integer>,
+        media -> Text,
+        active -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    label_templates (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        name -> Text,
+        definition -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
     }
 }
 
@@ -260,6 +287,10 @@ diesel::joinable!(items -> collections (collection_id));
 diesel::joinable!(items -> weee_batches (weee_batch_id));
 diesel::joinable!(label_codes -> label_batches (batch_id));
 diesel::joinable!(label_codes -> items (item_id));
+diesel::joinable!(printers -> sites (site_id));
+diesel::joinable!(printers -> benches (bench_id));
+diesel::joinable!(label_templates -> sites (site_id));
+diesel::joinable!(label_templates -> users (created_by));
 diesel::joinable!(item_events -> items (item_id));
 diesel::joinable!(item_events -> users (actor_id));
 diesel::joinable!(item_events -> benches (bench_id));
@@ -287,6 +318,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     weee_batches,
     items,
     label_codes,
+    label_templates,
+    printers,
     item_events,
     drives,
     erasure_records,

@@ -269,6 +269,160 @@ api_type! {
     }
 }
 
+/// Which labels to render or print.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum LabelSource {
+    /// Every code of a label batch.
+    Batch(LabelBatchId),
+    /// Codes as scanned or typed (bare, hyphenated or label URLs).
+    Codes(Vec<String>),
+    /// Registered items (their current code).
+    Items(Vec<ItemId>),
+    /// One registered item.
+    Item(ItemId),
+}
+
+/// Output format of rendered labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum LabelFormat {
+    /// A4 sheets (Avery L7160, L7163, L7651).
+    Pdf,
+    /// One label.
+    Svg,
+    /// One label, at `dpi`.
+    Png,
+    /// Zebra printers, one format per label.
+    Zpl,
+}
+
+/// A printer's technology.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum PrinterKind {
+    /// A Zebra (or compatible) printer on the network: ZPL on raw TCP (port 9100).
+    Zpl,
+    /// A CUPS queue, fed PDF sheets through `lp`.
+    Cups,
+}
+
+impl PrinterKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrinterKind::Zpl => "zpl",
+            PrinterKind::Cups => "cups",
+        }
+    }
+}
+
+request_type! {
+    /// Render labels. PDF sheets take `sheet` and `start_slot`; ZPL, PNG and SVG take
+    /// `media` (`50x25` or `38x25`, or a sheet's label size); ZPL and PNG take `dpi`.
+    pub struct LabelRequest {
+        pub source: LabelSource,
+        /// A built-in template (`intake`, `part`, `sale`) or one of the site's own.
+        #[serde(default = "default_template")]
+        pub template: String,
+        pub format: LabelFormat,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "L7160"))]
+        pub sheet: Option<crate::label::SheetKind>,
+        /// First free position on the first sheet (1 = top left), to reuse a partly
+        /// used sheet.
+        #[serde(default)]
+        pub start_slot: Option<u32>,
+        #[serde(default)]
+        pub media: Option<String>,
+        #[serde(default)]
+        pub dpi: Option<u32>,
+        /// Printed language (default: the caller's).
+        #[serde(default)]
+        pub lang: Option<Lang>,
+        /// A preview is not counted as a print.
+        #[serde(default)]
+        pub preview: bool,
+    }
+
+    /// Print labels on a configured printer: ZPL printers get ZPL at their resolution
+    /// and media, CUPS queues get PDF sheets.
+    pub struct PrintRequest {
+        pub printer: PrinterId,
+        pub source: LabelSource,
+        #[serde(default = "default_template")]
+        pub template: String,
+        #[serde(default)]
+        pub start_slot: Option<u32>,
+        #[serde(default)]
+        pub lang: Option<Lang>,
+    }
+
+    pub struct NewPrinter {
+        pub site: SiteId,
+        /// A bench's own printer; none for the site's shared printers.
+        #[serde(default)]
+        pub bench: Option<BenchId>,
+        pub name: String,
+        pub kind: PrinterKind,
+        /// `host:port` (port 9100 when omitted) for ZPL; the queue name for CUPS.
+        pub address: String,
+        /// ZPL: 203 or 300.
+        #[serde(default)]
+        pub dpi: Option<u32>,
+        /// ZPL: the label roll, `50x25` or `38x25`; CUPS: the sheet, `L7160`, `L7163`
+        /// or `L7651`.
+        pub media: String,
+    }
+
+    pub struct NewLabelTemplate {
+        pub site: SiteId,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        pub template: crate::label::Template,
+    }
+}
+
+fn default_template() -> String {
+    "intake".to_owned()
+}
+
+api_type! {
+    pub struct PrinterView {
+        pub id: PrinterId,
+        pub site: SiteId,
+        pub bench: Option<BenchId>,
+        pub name: String,
+        pub kind: PrinterKind,
+        pub address: String,
+        pub dpi: Option<u32>,
+        pub media: String,
+        pub active: bool,
+    }
+
+    pub struct LabelTemplateView {
+        pub name: String,
+        /// None for the built-in templates, which every site has.
+        pub site: Option<SiteId>,
+        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+        pub template: crate::label::Template,
+    }
+
+    /// What a print sent.
+    pub struct PrintResult {
+        pub printer: PrinterId,
+        pub labels: u32,
+        pub bytes: u64,
+        /// Blank codes that had been printed before: make sure the old labels are
+        /// not stuck on another machine.
+        pub reprinted: Vec<LabelCode>,
+        /// The CUPS job, when printed through CUPS.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub job: Option<String>,
+    }
+}
+
 // ---------------------------------------------------------------- items
 
 /// Technical specifications. All optional; what is known is filled.

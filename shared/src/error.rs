@@ -122,6 +122,9 @@ error_codes! {
     BenchNotFound = "bench_not_found", 404, "Poste introuvable.", "Bench not found.";
     CollectionNotFound = "collection_not_found", 404, "Collecte introuvable.", "Collection not found.";
     WeeeBatchNotFound = "weee_batch_not_found", 404, "Lot DEEE introuvable.", "WEEE batch not found.";
+    LabelBatchNotFound = "label_batch_not_found", 404, "Lot d'étiquettes introuvable.", "Label batch not found.";
+    TemplateNotFound = "template_not_found", 404, "Modèle d'étiquette inconnu (intégrés : intake, part, sale).", "Unknown label template (built in: intake, part, sale).";
+    PrinterNotFound = "printer_not_found", 404, "Imprimante introuvable ou désactivée.", "Printer not found or disabled.";
     MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
     // --- conflicts: 409
     VersionConflict = "version_conflict", 409, "L'objet a changé entre-temps : rechargez-le puis recommencez.", "The item changed in the meantime: reload it and try again.";
@@ -156,9 +159,15 @@ error_codes! {
     NothingToCorrect = "nothing_to_correct", 422, "Il n'y a aucune étape à corriger.", "There is no step to correct.";
     CorrectionNotPossible = "correction_not_possible", 422, "Cette étape ne se corrige pas par annulation.", "This step cannot be corrected by undoing it.";
     CorrectionTargetMismatch = "correction_target_mismatch", 422, "Ce n'est pas la dernière étape de l'objet.", "This is not the item's last step.";
+    LabelUnscannable = "label_unscannable", 422, "Cette étiquette ne serait pas lisible au scanner (modules du QR trop petits ou marge blanche insuffisante).", "This label would not scan (QR modules too small or quiet zone too narrow).";
+    LabelDoesNotFit = "label_does_not_fit", 422, "Le contenu ne tient pas sur ce format d'étiquette.", "The content does not fit this label size.";
+    InvalidTemplate = "invalid_template", 422, "Modèle d'étiquette invalide.", "Invalid label template.";
+    LabelNeedsItem = "label_needs_item", 422, "Ce modèle imprime les informations d'un objet : ce code n'est attribué à aucun objet.", "This template prints an item's details: this code is not attached to any item.";
     InvalidRecipient = "invalid_recipient", 422, "Cette organisation ne convient pas pour ce rôle.", "This organisation does not fit this role.";
     // --- server side
     Internal = "internal", 500, "Erreur interne du serveur. L'incident est journalisé.", "Internal server error. The incident has been logged.";
+    PrinterUnreachable = "printer_unreachable", 502, "L'imprimante ne répond pas : rien n'a été imprimé ni compté. Vérifiez qu'elle est allumée et branchée, puis réessayez.", "The printer does not answer: nothing was printed or counted. Check that it is on and connected, then try again.";
+    PrintFailed = "print_failed", 502, "L'impression a échoué : vérifiez l'imprimante puis réessayez.", "Printing failed: check the printer, then try again.";
     Unavailable = "unavailable", 503, "Service momentanément indisponible, réessayez.", "Service temporarily unavailable, try again.";
 }
 

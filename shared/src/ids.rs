@@ -43,4 +43,7 @@ id_type!(
     WeeeBatchId,
     ErasureId,
     QaReportId,
+    /// A label printer of a site or a bench.
+    PrinterId,
+    LabelTemplateId,
 );

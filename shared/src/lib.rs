@@ -8,6 +8,7 @@ pub mod code;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod label;
 pub mod lifecycle;
 pub mod validate;
 

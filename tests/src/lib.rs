@@ -14,6 +14,8 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub mod raster;
+
 pub const PASSWORD: &str = "correct-horse-battery";
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -138,8 +140,19 @@ fn with_db(url: &str, name: &str) -> String {
 }
 
 impl TestApp {
-    /// Starts a server on a fresh database.
+    /// Starts a server on a fresh database; label URLs on host `filiere.test`.
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(filiere_server::printing::LabelSettings {
+            public_host: Some("filiere.test".into()),
+            attempts: 2,
+            timeout_ms: 1000,
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Starts a server on a fresh database with the given label settings.
+    pub async fn spawn_with(labels: filiere_server::printing::LabelSettings) -> TestApp {
         let (url, store) = match std::env::var("TEST_DATABASE_URL") {
             Ok(admin_url) if !admin_url.is_empty() => {
                 let template = pg_template(&admin_url);
@@ -170,7 +183,7 @@ impl TestApp {
         let thread = std::thread::spawn(move || {
             let sys = actix_web::rt::System::new();
             sys.block_on(async move {
-                let server = filiere_server::run(listener, db, 2).expect("server");
+                let server = filiere_server::run(listener, db, labels, 2).expect("server");
                 let _ = tx.send(server.handle());
                 let _ = server.await;
             });
@@ -223,6 +236,27 @@ impl TestApp {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, value)
+    }
+
+    /// POST answering bytes (rendered labels): status, headers, body.
+    pub async fn post_bytes(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let resp = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("body").to_vec();
+        (status, headers, bytes)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
