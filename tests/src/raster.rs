@@ -1,6 +1,7 @@
 //! Reading labels back as a scanner would: PNG files and PDF pages rasterised at
-//! 300 dpi by `pdftoppm` (poppler-utils), QR symbols decoded with `rqrr`, module
-//! sizes and quiet zones measured on the pixels.
+//! 300 dpi, QR symbols decoded with `rqrr`, module sizes and quiet zones measured on
+//! the pixels. PDF pages are rasterised by `hayro` (pure Rust, always there) and also
+//! by poppler's `pdftoppm` when it is installed (CUPS filters print through poppler).
 
 use std::path::Path;
 use std::process::Command;
@@ -183,8 +184,58 @@ pub fn read_png(bytes: &[u8]) -> Image {
     }
 }
 
-/// Rasterises every page of a PDF at `dpi` with pdftoppm, in grey.
-pub fn pdf_pages(pdf: &[u8], dpi: u32, dir: &Path) -> Vec<Image> {
+/// Every page of a PDF at `dpi`, by each rasteriser available: `hayro`, and
+/// `pdftoppm` when installed.
+pub fn pdf_pages(pdf: &[u8], dpi: u32, dir: &Path) -> Vec<(&'static str, Vec<Image>)> {
+    let mut out = vec![("hayro", hayro_pages(pdf, dpi))];
+    let poppler = Command::new("pdftoppm")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if poppler {
+        out.push(("pdftoppm", pdftoppm_pages(pdf, dpi, dir)));
+    }
+    out
+}
+
+/// Every page of a PDF at `dpi`, by hayro, in grey.
+pub fn hayro_pages(pdf: &[u8], dpi: u32) -> Vec<Image> {
+    let doc = hayro::hayro_syntax::Pdf::new(pdf.to_vec()).expect("hayro reads the PDF");
+    let pages = hayro::render_pdf(
+        &doc,
+        dpi as f32 / 72.0,
+        hayro::hayro_interpret::InterpreterSettings::default(),
+        &hayro::RenderSettings::default(),
+        None,
+    )
+    .expect("hayro renders the PDF");
+    pages
+        .into_iter()
+        .map(|p| {
+            let (width, height) = (usize::from(p.width()), usize::from(p.height()));
+            let px = p
+                .data()
+                .iter()
+                .map(|c| {
+                    // Premultiplied on a white background: composite, then luma.
+                    let a = u32::from(c.a);
+                    let lum =
+                        (u32::from(c.r) * 299 + u32::from(c.g) * 587 + u32::from(c.b) * 114) / 1000;
+                    (lum + (255 - a)).min(255) as u8
+                })
+                .collect();
+            Image {
+                width,
+                height,
+                px,
+                dpi: f64::from(dpi),
+            }
+        })
+        .collect()
+}
+
+/// Every page of a PDF at `dpi`, by pdftoppm (poppler-utils), in grey.
+pub fn pdftoppm_pages(pdf: &[u8], dpi: u32, dir: &Path) -> Vec<Image> {
     std::fs::create_dir_all(dir).expect("raster dir");
     let input = dir.join("labels.pdf");
     std::fs::write(&input, pdf).expect("write pdf");

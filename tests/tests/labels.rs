@@ -202,26 +202,27 @@ async fn a_coordinator_prints_210_codes_on_ten_l7160_sheets_that_all_scan() {
     assert!(headers.get("x-filiere-reprinted").is_none());
 
     let dir = scratch("l7160");
-    let pages = raster::pdf_pages(&pdf, 300, &dir);
-    assert_eq!(pages.len(), 10);
     let sheet = SheetKind::L7160.sheet();
     let mut sorted = batch.codes.clone();
     sorted.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    let mut decoded = 0;
-    for (p, img) in pages.iter().enumerate() {
-        assert!(
-            img.width.abs_diff(2480) <= 1 && img.height.abs_diff(3508) <= 1,
-            "A4 at 300 dpi"
-        );
-        let slots = by_slot(img, &sheet);
-        assert_eq!(slots.len(), 21, "page {}", p + 1);
-        for (slot, s) in &slots {
-            let expected = sorted[p * 21 + slot];
-            check_symbol(img, s, expected, sheet.slot_origin(*slot), sheet.label);
-            decoded += 1;
+    for (rasteriser, pages) in raster::pdf_pages(&pdf, 300, &dir) {
+        assert_eq!(pages.len(), 10, "{rasteriser}");
+        let mut decoded = 0;
+        for (p, img) in pages.iter().enumerate() {
+            assert!(
+                img.width.abs_diff(2480) <= 1 && img.height.abs_diff(3508) <= 1,
+                "A4 at 300 dpi"
+            );
+            let slots = by_slot(img, &sheet);
+            assert_eq!(slots.len(), 21, "{rasteriser}: page {}", p + 1);
+            for (slot, s) in &slots {
+                let expected = sorted[p * 21 + slot];
+                check_symbol(img, s, expected, sheet.slot_origin(*slot), sheet.label);
+                decoded += 1;
+            }
         }
+        assert_eq!(decoded, 210, "{rasteriser}");
     }
-    assert_eq!(decoded, 210);
     let _ = std::fs::remove_dir_all(&dir);
 
     // Counted once each; the same blank codes again are flagged as reprints.
@@ -271,33 +272,34 @@ async fn partly_used_sheets_start_at_the_given_slot() {
             .await;
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&pdf));
         let sheet = kind.sheet();
-        let pages = raster::pdf_pages(&pdf, 300, &dir.join(kind.as_str()));
-        assert_eq!(pages.len(), 2);
-        let one = by_slot(&pages[0], &sheet);
-        let two = by_slot(&pages[1], &sheet);
-        let mut slots: Vec<usize> = one.keys().copied().collect();
-        slots.sort();
-        assert_eq!(slots, first_page, "{kind:?}");
-        let mut slots: Vec<usize> = two.keys().copied().collect();
-        slots.sort();
-        assert_eq!(slots, [0, 1], "{kind:?} continues on a fresh sheet");
-        for (i, slot) in first_page.iter().enumerate() {
-            check_symbol(
-                &pages[0],
-                &one[slot],
-                code(&codes[i]),
-                sheet.slot_origin(*slot),
-                sheet.label,
-            );
-        }
-        for i in 0..2 {
-            check_symbol(
-                &pages[1],
-                &two[&i],
-                code(&codes[3 + i]),
-                sheet.slot_origin(i),
-                sheet.label,
-            );
+        for (rasteriser, pages) in raster::pdf_pages(&pdf, 300, &dir.join(kind.as_str())) {
+            assert_eq!(pages.len(), 2, "{rasteriser}");
+            let one = by_slot(&pages[0], &sheet);
+            let two = by_slot(&pages[1], &sheet);
+            let mut slots: Vec<usize> = one.keys().copied().collect();
+            slots.sort();
+            assert_eq!(slots, first_page, "{kind:?}");
+            let mut slots: Vec<usize> = two.keys().copied().collect();
+            slots.sort();
+            assert_eq!(slots, [0, 1], "{kind:?} continues on a fresh sheet");
+            for (i, slot) in first_page.iter().enumerate() {
+                check_symbol(
+                    &pages[0],
+                    &one[slot],
+                    code(&codes[i]),
+                    sheet.slot_origin(*slot),
+                    sheet.label,
+                );
+            }
+            for i in 0..2 {
+                check_symbol(
+                    &pages[1],
+                    &two[&i],
+                    code(&codes[3 + i]),
+                    sheet.slot_origin(i),
+                    sheet.label,
+                );
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -565,7 +567,7 @@ async fn printing_sends_exactly_the_labels_or_says_why_not() {
         .await;
     assert_eq!(r.job.as_deref(), Some("atelier-7"));
     let pdf = std::fs::read(dir.join("job.pdf")).expect("the job reached lp");
-    let pages = raster::pdf_pages(&pdf, 300, &dir.join("raster"));
+    let pages = raster::hayro_pages(&pdf, 300);
     let slots = by_slot(&pages[0], &SheetKind::L7163.sheet());
     let mut s: Vec<usize> = slots.keys().copied().collect();
     s.sort();
