@@ -107,8 +107,8 @@ pub fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Erro
     if let DbConnection::Sqlite(c) = conn {
         // synchronous=FULL: a commit is on disk before the client hears of it.
         c.batch_execute(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; \
              PRAGMA cache_size = -32000;",
         )?;
     }

@@ -13,6 +13,9 @@ pub(crate) const ADVANCE_EM: f64 = 0.61;
 pub(crate) const ASCENT_EM: f64 = 0.8;
 /// Line pitch, as a fraction of the character height.
 const LINE_EM: f64 = 1.2;
+/// Template sizes are drawn for labels this high (thermal rolls); taller labels
+/// (sheet labels of 38.1 mm) scale them up, up to twice.
+pub const REFERENCE_HEIGHT_MM: f64 = 25.0;
 
 /// The QR symbol of a label.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,9 +123,11 @@ pub fn layout(
     if avail_w <= 0.0 || avail_h <= 0.0 {
         return Err(does_not_fit());
     }
+    let scale = (size.height_mm / REFERENCE_HEIGHT_MM).clamp(1.0, 2.0);
     let block = template
         .qr
         .size_mm
+        .map(|s| s * scale)
         .unwrap_or(avail_h)
         .min(avail_h)
         .min(avail_w);
@@ -141,8 +146,8 @@ pub fn layout(
         return Err(LabelError::ModuleTooSmall { module_mm });
     }
 
-    // Text starts where the quiet zone ends.
-    let x = margin + block;
+    // Text starts one module past the quiet zone, so that ink never touches it.
+    let x = margin + block + module_mm;
     let text_w = size.width_mm - margin - x;
     let bottom = size.height_mm - margin;
     let mut top = margin;
@@ -151,7 +156,7 @@ pub fn layout(
         let Some(text) = field_text(&f.field, data, options.lang) else {
             continue;
         };
-        let mut size_mm = f.size_mm;
+        let mut size_mm = f.size_mm * scale;
         let chars = text.chars().count();
         let text = if f.field == Field::Code {
             // The code is never cut: its size gives way instead.
@@ -179,6 +184,11 @@ pub fn layout(
             text,
             bold: f.bold,
         });
+    }
+    // The text block is centred on the label's height, beside the symbol.
+    let slack = (bottom - top).max(0.0) / 2.0;
+    for l in &mut lines {
+        l.baseline_mm += slack;
     }
     Ok(Layout {
         width_mm: size.width_mm,

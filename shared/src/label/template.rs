@@ -1,6 +1,7 @@
 //! Label templates are data: margins, QR settings and the list of printed fields. The
 //! three built-in templates are JSON files in `shared/templates/`; a site adds its own
-//! the same way, without code.
+//! the same way, without code. Sizes are for a label 25 mm high (a thermal roll);
+//! on taller labels the QR block and the text grow with the height (up to twice).
 
 use super::{LabelError, MIN_MODULE_MM, MIN_QUIET_MODULES};
 use serde::{Deserialize, Serialize};

@@ -162,11 +162,11 @@ fn texts_are_laid_out_in_the_label_language_and_fit() {
     d.functional_grade = Some(crate::domain::Grade::A);
     d.cosmetic_grade = Some(crate::domain::Grade::B);
     d.erased_on = chrono::NaiveDate::from_ymd_opt(2026, 11, 20);
-    let size = SheetKind::L7160.sheet().label;
+    let size = SheetKind::L7163.sheet().label;
     let l = layout(&template("sale"), size, &d, &opts(None)).expect("layout");
     let texts: Vec<&str> = l.lines.iter().map(|t| t.text.as_str()).collect();
     assert_eq!(texts[0], "7K3M-9QX8");
-    assert!(texts[1].starts_with("Lenovo ThinkPad") && texts[1].ends_with('…'));
+    assert!(texts[1].starts_with("Lenovo Think") && texts[1].ends_with('…'));
     assert_eq!(texts[3], "RAM 8 Go · 256 Go SSD");
     assert_eq!(texts[4], "Fonct. A · Esth. B");
     assert_eq!(texts[5], "Effacé le 20/11/2026");
