@@ -14,7 +14,10 @@ use diesel::prelude::*;
 use filiere_shared::{BenchId, ErrorCode, Lang, OrgId, RegionId, Role, SiteId, UserId};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 use std::pin::Pin;
 use std::str::FromStr;
 
@@ -136,6 +139,7 @@ pub fn bearer_token(req: &HttpRequest) -> Option<String> {
 
 type SessionJoin = (
     i64,
+    chrono::NaiveDateTime,
     i64,
     Option<i64>,
     String,
@@ -149,17 +153,25 @@ type SessionJoin = (
 
 /// Looks a bearer token up: a live session of an active user.
 pub fn load_actor(conn: &mut crate::db::DbConnection, token: &str) -> ApiResult<Option<Actor>> {
-    let hash = hash_secret(token);
+    Ok(load_session(conn, &hash_secret(token))?.map(|(actor, _)| actor))
+}
+
+/// A live session of an active user by its token's hash, with when it expires.
+fn load_session(
+    conn: &mut crate::db::DbConnection,
+    hash: &str,
+) -> ApiResult<Option<(Actor, chrono::NaiveDateTime)>> {
     let t = now();
     let row: Option<SessionJoin> = sessions::table
         .inner_join(users::table)
         .left_join(sites::table.on(users::site_id.eq(sites::id.nullable())))
-        .filter(sessions::token_hash.eq(&hash))
+        .filter(sessions::token_hash.eq(hash))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(t))
         .filter(users::active.eq(true))
         .select((
             sessions::id,
+            sessions::expires_at,
             users::id,
             sessions::bench_id,
             users::display_name,
@@ -172,21 +184,71 @@ pub fn load_actor(conn: &mut crate::db::DbConnection, token: &str) -> ApiResult<
         ))
         .first(conn)
         .optional()?;
-    let Some((session, user, bench, name, role, site, region, org, lang, site_region)) = row else {
+    let Some((session, expires, user, bench, name, role, site, region, org, lang, site_region)) =
+        row
+    else {
         return Ok(None);
     };
     let role = Role::from_str(&role).map_err(ApiError::internal)?;
-    Ok(Some(Actor {
-        user: UserId(user),
-        name,
-        role,
-        site: site.map(SiteId),
-        region: region.or(site_region).map(RegionId),
-        org: org.map(OrgId),
-        bench: bench.map(BenchId),
-        lang: Lang::parse(&lang).unwrap_or_default(),
-        session,
-    }))
+    Ok(Some((
+        Actor {
+            user: UserId(user),
+            name,
+            role,
+            site: site.map(SiteId),
+            region: region.or(site_region).map(RegionId),
+            org: org.map(OrgId),
+            bench: bench.map(BenchId),
+            lang: Lang::parse(&lang).unwrap_or_default(),
+            session,
+        },
+        expires,
+    )))
+}
+
+/// How long a signed-in caller is remembered without asking the database.
+pub const SESSION_CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// Signed-in callers, remembered for a few seconds so that authenticating a request
+/// costs no database round trip. Logging out, and any change to a user or a bench,
+/// empties it at once in this process; another server process sharing the database
+/// sees such a change within [`SESSION_CACHE_TTL`].
+#[derive(Default)]
+pub struct SessionCache {
+    entries: Mutex<HashMap<String, (Actor, Instant)>>,
+}
+
+impl SessionCache {
+    fn get(&self, hash: &str) -> Option<Actor> {
+        let mut entries = self.entries.lock().ok()?;
+        match entries.get(hash) {
+            Some((actor, until)) if *until > Instant::now() => Some(actor.clone()),
+            Some(_) => {
+                entries.remove(hash);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&self, hash: String, actor: Actor, expires: chrono::NaiveDateTime) {
+        let left = (expires - now()).to_std().unwrap_or_default();
+        let until = Instant::now() + left.min(SESSION_CACHE_TTL);
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= 10_000 {
+                let t = Instant::now();
+                entries.retain(|_, (_, u)| *u > t);
+            }
+            entries.insert(hash, (actor, until));
+        }
+    }
+
+    /// Forgets every caller (after a logout or a change to users or benches).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
 }
 
 /// The actor of a command-line session: an active user, by username, with the same
@@ -232,16 +294,25 @@ impl FromRequest for Actor {
         let lang = request_lang(req);
         let token = bearer_token(req);
         let db = req.app_data::<web::Data<Db>>().cloned();
+        let cache = req.app_data::<web::Data<SessionCache>>().cloned();
         Box::pin(async move {
-            let token =
-                token.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated).in_lang(lang))?;
+            let unauthenticated = || ApiError::new(ErrorCode::Unauthenticated).in_lang(lang);
+            let hash = hash_secret(&token.ok_or_else(unauthenticated)?);
+            if let Some(actor) = cache.as_ref().and_then(|c| c.get(&hash)) {
+                return Ok(actor);
+            }
             let db = db.ok_or_else(|| ApiError::internal("no database in app data"))?;
-            let actor = web::block(move || {
+            let key = hash.clone();
+            let found = web::block(move || {
                 let mut conn = db.read.get()?;
-                load_actor(&mut conn, &token)
+                load_session(&mut conn, &key)
             })
             .await??;
-            actor.ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated).in_lang(lang))
+            let (actor, expires) = found.ok_or_else(unauthenticated)?;
+            if let Some(c) = cache {
+                c.put(hash, actor.clone(), expires);
+            }
+            Ok(actor)
         })
     }
 }

@@ -24,8 +24,10 @@ pub fn run(
     labels: printing::LabelSettings,
     workers: usize,
 ) -> std::io::Result<Server> {
+    let sessions = actix_web::web::Data::new(auth::SessionCache::default());
     let server = HttpServer::new(move || {
         App::new()
+            .app_data(sessions.clone())
             .wrap(tracing_actix_web::TracingLogger::default())
             .wrap(middleware::Compress::default())
             .configure(app::configure(db.clone(), labels.clone()))

@@ -122,15 +122,19 @@ pub fn send_cups(queue: &str, pdf: &[u8], settings: &LabelSettings) -> Result<St
             address: queue.to_owned(),
             cause: format!("cannot run {}: {e}", settings.lp_command),
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(pdf)
-            .map_err(|e| PrintError::Failed(e.to_string()))?;
-    }
+    // A spooler that refuses the job may exit before reading it all: its own
+    // message says more than the broken pipe, so the write error waits.
+    let written = match child.stdin.take() {
+        Some(mut stdin) => stdin.write_all(pdf),
+        None => Ok(()),
+    };
     let out = child
         .wait_with_output()
         .map_err(|e| PrintError::Failed(e.to_string()))?;
     let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if let (true, Err(e)) = (out.status.success(), &written) {
+        return Err(PrintError::Failed(format!("the job was not sent whole: {e}")));
+    }
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         return Err(PrintError::Failed(format!(

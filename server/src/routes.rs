@@ -104,8 +104,13 @@ pub async fn badge_login(
 
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(actor: Actor, db: Data<Db>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    actor: Actor,
+    db: Data<Db>,
+    sessions: Data<auth::SessionCache>,
+) -> ApiResult<HttpResponse> {
     write(&db, move |c| auth::logout(c, &actor)).await?;
+    sessions.clear();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -268,29 +273,38 @@ create_handler!(
 pub async fn update_user(
     actor: Actor,
     db: Data<Db>,
+    sessions: Data<auth::SessionCache>,
     id: Path<i64>,
     body: Json<UpdateUser>,
 ) -> ApiResult<Json<UserView>> {
     let a = actor.clone();
     let (id, body) = (UserId(id.into_inner()), body.into_inner());
-    localise(
+    let user = localise(
         &actor,
         write(&db, move |c| admin::update_user(c, &a, id, &body)).await,
-    )
-    .map(Json)
+    )?;
+    // A role, scope, language or deactivation change applies to the next request.
+    sessions.clear();
+    Ok(Json(user))
 }
 
 #[utoipa::path(delete, path = "/api/v1/benches/{id}", tag = "admin", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = BenchView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn revoke_bench(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<BenchView>> {
+pub async fn revoke_bench(
+    actor: Actor,
+    db: Data<Db>,
+    sessions: Data<auth::SessionCache>,
+    id: Path<i64>,
+) -> ApiResult<Json<BenchView>> {
     let a = actor.clone();
     let id = BenchId(id.into_inner());
-    localise(
+    let bench = localise(
         &actor,
         write(&db, move |c| admin::revoke_bench(c, &a, id)).await,
-    )
-    .map(Json)
+    )?;
+    sessions.clear();
+    Ok(Json(bench))
 }
 
 // ---------------------------------------------------------------- collections

@@ -80,6 +80,25 @@ async fn login_logout_and_badges() {
     let (s, _) = app.get("/api/v1/me", &token).await;
     assert_eq!(s, 401);
 
+    // A change to a user applies to their very next request, although the session
+    // was just used (and so remembered by the server).
+    let token = app.login("tech_a2").await;
+    let me: UserView = app.get_ok("/api/v1/me", &token).await;
+    assert_eq!(me.language, Lang::Fr);
+    let path = format!("/api/v1/users/{}", me.id);
+    let (s, _) = app
+        .request(Method::PATCH, &path, Some(&w.admin), Some(&json!({"language": "en"})))
+        .await;
+    assert_eq!(s, 200);
+    let (_, b) = app.get("/api/v1/collections/999999", &token).await;
+    assert_eq!(b["message"], "Collection not found.", "now in English");
+    let (s, _) = app
+        .request(Method::PATCH, &path, Some(&w.admin), Some(&json!({"active": false})))
+        .await;
+    assert_eq!(s, 200);
+    let (s, b) = app.get("/api/v1/me", &token).await;
+    assert_eq!((s.as_u16(), code_of(&b)), (401, "unauthenticated"));
+
     // Tokens are stored hashed.
     {
         use diesel::prelude::*;

@@ -310,10 +310,24 @@ fn insert_event(
         .values(&row)
         .returning(item_events::id)
         .get_result(conn)?;
-    item_events::table
-        .find(id)
-        .first(conn)
-        .map_err(ApiError::from)
+    // Timestamps are set here, truncated to what both backends store: the row as
+    // written is the row as it would read back.
+    Ok(EventRow {
+        id,
+        item_id: row.item_id,
+        event_type: row.event_type,
+        payload: row.payload,
+        actor_id: row.actor_id,
+        bench_id: row.bench_id,
+        site_id: row.site_id,
+        occurred_at: row.occurred_at,
+        recorded_at: row.recorded_at,
+        version: row.version,
+        key_owner: row.key_owner,
+        idempotency_key: row.idempotency_key,
+        request_hash: row.request_hash,
+        response: row.response,
+    })
 }
 
 /// Writes the item row from its new lifecycle, if its version is still `expected`.

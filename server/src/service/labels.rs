@@ -29,6 +29,20 @@ pub fn draw_code(rng: &mut impl Rng) -> LabelCode {
     }
 }
 
+/// Narrows a boxed query joined with `sites` to the caller's scope: a technician's
+/// site, a coordinator's region (admins see everything).
+macro_rules! in_scope {
+    ($q:expr, $actor:expr, $site:expr) => {
+        match $actor.role {
+            Role::Technician => $q.filter($site.eq($actor.site.map(|s| s.0).unwrap_or(-1))),
+            Role::Coordinator => {
+                $q.filter(sites::region_id.eq($actor.region.map(|r| r.0).unwrap_or(-1)))
+            }
+            _ => $q,
+        }
+    };
+}
+
 fn staff(actor: &Actor) -> ApiResult<()> {
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])
 }
@@ -113,15 +127,7 @@ pub fn list(
         .order(label_batches::id.desc())
         .limit(200)
         .into_boxed();
-    match actor.role {
-        Role::Technician => {
-            q = q.filter(label_batches::site_id.eq(actor.site.map(|s| s.0).unwrap_or(-1)))
-        }
-        Role::Coordinator => {
-            q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1)))
-        }
-        _ => {}
-    }
+    q = in_scope!(q, actor, label_batches::site_id);
     if let Some(s) = site {
         q = q.filter(label_batches::site_id.eq(s.0));
     }
@@ -582,15 +588,7 @@ pub fn list_printers(
         .select(printers::all_columns)
         .order(printers::id)
         .into_boxed();
-    match actor.role {
-        Role::Technician => {
-            q = q.filter(printers::site_id.eq(actor.site.map(|s| s.0).unwrap_or(-1)))
-        }
-        Role::Coordinator => {
-            q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1)))
-        }
-        _ => {}
-    }
+    q = in_scope!(q, actor, printers::site_id);
     if let Some(s) = site {
         q = q.filter(printers::site_id.eq(s.0));
     }
@@ -752,15 +750,7 @@ pub fn list_templates(
         ))
         .order((label_templates::site_id, label_templates::name))
         .into_boxed();
-    match actor.role {
-        Role::Technician => {
-            q = q.filter(label_templates::site_id.eq(actor.site.map(|s| s.0).unwrap_or(-1)))
-        }
-        Role::Coordinator => {
-            q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1)))
-        }
-        _ => {}
-    }
+    q = in_scope!(q, actor, label_templates::site_id);
     if let Some(s) = site {
         q = q.filter(label_templates::site_id.eq(s.0));
     }
