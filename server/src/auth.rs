@@ -16,10 +16,10 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// A new random secret (session or bench token), with a prefix that says what it is.
 pub fn new_token(prefix: &str) -> String {

@@ -26,9 +26,23 @@ struct Fixture {
     organisations: Vec<FxOrg>,
     users: Vec<FxUser>,
     benches: Vec<FxBench>,
+    #[serde(default)]
+    printers: Vec<FxPrinter>,
     catalog: Vec<FxModel>,
     items_per_site: usize,
     seed: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct FxPrinter {
+    site: String,
+    /// The token of the bench it belongs to, if it is a bench's own.
+    bench: Option<String>,
+    name: String,
+    kind: filiere_shared::api::PrinterKind,
+    address: String,
+    dpi: Option<u32>,
+    media: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,10 +296,35 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
         }
     }
     let mut benches = Vec::new();
+    let mut bench_ids = HashMap::new();
     for b in &fx.benches {
         let s = site(&b.site)?;
-        admin::create_bench_with_token(conn, s.id, &b.name, &b.token)?;
+        let v = admin::create_bench_with_token(conn, s.id, &b.name, &b.token)?;
+        bench_ids.insert(b.token.clone(), v.id);
         benches.push((b.token.clone(), b.name.clone()));
+    }
+    for p in &fx.printers {
+        let bench = match &p.bench {
+            Some(t) => Some(
+                *bench_ids
+                    .get(t)
+                    .ok_or(DemoError::Unknown("bench", t.clone()))?,
+            ),
+            None => None,
+        };
+        crate::service::labels::create_printer(
+            conn,
+            &root,
+            &filiere_shared::api::NewPrinter {
+                site: site(&p.site)?.id,
+                bench,
+                name: p.name.clone(),
+                kind: p.kind,
+                address: p.address.clone(),
+                dpi: p.dpi,
+                media: p.media.clone(),
+            },
+        )?;
     }
 
     let mut generator = Generator {

@@ -133,7 +133,9 @@ pub fn send_cups(queue: &str, pdf: &[u8], settings: &LabelSettings) -> Result<St
         .map_err(|e| PrintError::Failed(e.to_string()))?;
     let stdout = String::from_utf8_lossy(&out.stdout).trim().to_owned();
     if let (true, Err(e)) = (out.status.success(), &written) {
-        return Err(PrintError::Failed(format!("the job was not sent whole: {e}")));
+        return Err(PrintError::Failed(format!(
+            "the job was not sent whole: {e}"
+        )));
     }
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_owned();

@@ -87,13 +87,23 @@ async fn login_logout_and_badges() {
     assert_eq!(me.language, Lang::Fr);
     let path = format!("/api/v1/users/{}", me.id);
     let (s, _) = app
-        .request(Method::PATCH, &path, Some(&w.admin), Some(&json!({"language": "en"})))
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&w.admin),
+            Some(&json!({"language": "en"})),
+        )
         .await;
     assert_eq!(s, 200);
     let (_, b) = app.get("/api/v1/collections/999999", &token).await;
     assert_eq!(b["message"], "Collection not found.", "now in English");
     let (s, _) = app
-        .request(Method::PATCH, &path, Some(&w.admin), Some(&json!({"active": false})))
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&w.admin),
+            Some(&json!({"active": false})),
+        )
         .await;
     assert_eq!(s, 200);
     let (s, b) = app.get("/api/v1/me", &token).await;
