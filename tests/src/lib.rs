@@ -573,7 +573,13 @@ impl TestApp {
     ) -> EventResponse {
         let (status, v) = self.step(token, item, key, command).await;
         assert!(status.is_success(), "step {key} → {status}: {v}");
-        serde_json::from_value(v).expect("decode event response")
+        let r: EventResponse = serde_json::from_value(v).expect("decode event response");
+        // The answer shows the item exactly as it is now stored.
+        let stored: ItemView = self
+            .get_ok(&format!("/api/v1/items/{}", r.item.id), token)
+            .await;
+        assert_eq!(r.item, stored, "step {key}: answer and stored item differ");
+        r
     }
 }
 

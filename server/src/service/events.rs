@@ -9,7 +9,8 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
 use crate::schema::{
-    collections, drives, erasure_records, item_events, items, label_codes, qa_reports, weee_batches,
+    collections, drives, erasure_records, item_events, items, label_codes, qa_reports, sites,
+    weee_batches,
 };
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -330,6 +331,54 @@ fn insert_event(
     })
 }
 
+/// The columns a step changes on its item, all from the item's new lifecycle.
+#[derive(AsChangeset)]
+#[diesel(table_name = items, treat_none_as_null = true)]
+struct ItemChange {
+    state: String,
+    site_id: i64,
+    parent_id: Option<i64>,
+    weee_batch_id: Option<i64>,
+    functional_grade: Option<String>,
+    cosmetic_grade: Option<String>,
+    lifecycle: String,
+    version: i64,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl ItemChange {
+    fn new(lc: &Lifecycle, version: i64, at: chrono::NaiveDateTime) -> ApiResult<ItemChange> {
+        let grade = |g: Option<Grade>| g.map(|g| g.as_str().to_owned());
+        Ok(ItemChange {
+            state: lc.state.as_str().to_owned(),
+            site_id: lc.site.0,
+            parent_id: lc.parent.map(|p| p.0),
+            weee_batch_id: lc.weee_batch.map(|b| b.0),
+            functional_grade: grade(lc.qa.and_then(|q| q.functional_grade)),
+            cosmetic_grade: grade(lc.qa.and_then(|q| q.cosmetic_grade)),
+            lifecycle: serde_json::to_string(lc).map_err(ApiError::internal)?,
+            version,
+            updated_at: at,
+        })
+    }
+
+    /// The row as the update leaves it.
+    fn applied(self, row: ItemRow) -> ItemRow {
+        ItemRow {
+            state: self.state,
+            site_id: self.site_id,
+            parent_id: self.parent_id,
+            weee_batch_id: self.weee_batch_id,
+            functional_grade: self.functional_grade,
+            cosmetic_grade: self.cosmetic_grade,
+            lifecycle: self.lifecycle,
+            version: self.version,
+            updated_at: self.updated_at,
+            ..row
+        }
+    }
+}
+
 /// Writes the item row from its new lifecycle, if its version is still `expected`.
 fn save_item(
     conn: &mut DbConnection,
@@ -338,30 +387,20 @@ fn save_item(
     expected: i64,
     lc: &Lifecycle,
     at: chrono::NaiveDateTime,
-) -> ApiResult<i64> {
-    let json = serde_json::to_string(lc).map_err(ApiError::internal)?;
+) -> ApiResult<ItemChange> {
+    let change = ItemChange::new(lc, expected + 1, at)?;
     let n = diesel::update(
         items::table
             .filter(items::id.eq(id))
             .filter(items::version.eq(expected)),
     )
-    .set((
-        items::state.eq(lc.state.as_str()),
-        items::site_id.eq(lc.site.0),
-        items::parent_id.eq(lc.parent.map(|p| p.0)),
-        items::weee_batch_id.eq(lc.weee_batch.map(|b| b.0)),
-        items::functional_grade.eq(lc.qa.and_then(|q| q.functional_grade).map(|g| g.as_str())),
-        items::cosmetic_grade.eq(lc.qa.and_then(|q| q.cosmetic_grade).map(|g| g.as_str())),
-        items::lifecycle.eq(json),
-        items::version.eq(expected + 1),
-        items::updated_at.eq(at),
-    ))
+    .set(&change)
     .execute(conn)?;
     if n != 1 {
         let current: i64 = items::table.find(id).select(items::version).first(conn)?;
         return Err(ApiError::version_conflict(current).in_lang(actor.lang));
     }
-    Ok(expected + 1)
+    Ok(change)
 }
 
 fn refuse(actor: &Actor) -> impl Fn(lifecycle::Refusal) -> ApiError + '_ {
@@ -540,7 +579,7 @@ pub fn register(
     let first = insert_event(conn, item_id, &payload, site, 1, &stamp, Some(&key))?;
     let mut version = 1;
     for (e, next) in extra.iter().zip(&states) {
-        version = save_item(conn, actor, item_id, version, next, stamp.recorded_at)?;
+        version = save_item(conn, actor, item_id, version, next, stamp.recorded_at)?.version;
         let ev = insert_event(conn, item_id, e, site, version, &stamp, None)?;
         if let EventPayload::DrivesDeclared { drives } = e {
             insert_drive_rows(conn, item_id, ev.id, drives, stamp.recorded_at)?;
@@ -582,9 +621,16 @@ fn load_for_write(
     id: ItemId,
     expected: i64,
 ) -> ApiResult<(ItemRow, Lifecycle)> {
-    let row = load_item(conn, id, actor)?;
+    // The item with its site's region, in one query.
+    let (row, region): (ItemRow, i64) = items::table
+        .inner_join(sites::table)
+        .filter(items::id.eq(id.0))
+        .select((items::all_columns, sites::region_id))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
     let site = SiteId(row.site_id);
-    let region = site_region(conn, site, actor)?;
+    let region = RegionId(region);
     if !actor.covers_site(site, region) {
         return Err(actor.err(ErrorCode::ItemNotFound));
     }
@@ -829,7 +875,7 @@ pub fn apply(
                 },
             )
             .map_err(refuse(actor))?;
-            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?;
+            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?.version;
             insert_event(conn, part.0, &on_part, part_next.site, v, &stamp, None)?;
             other = Some(load_item(conn, *part, actor)?);
             (p, n)
@@ -869,7 +915,7 @@ pub fn apply(
                 },
             )
             .map_err(refuse(actor))?;
-            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?;
+            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?.version;
             insert_event(conn, part.0, &on_part, part_next.site, v, &stamp, None)?;
             other = Some(load_item(conn, *part, actor)?);
             (p, n)
@@ -915,7 +961,7 @@ pub fn apply(
                     with_parent: true,
                 };
                 let pn = lifecycle::apply(&plc, &pp, &Context::default()).map_err(refuse(actor))?;
-                let v = save_item(conn, actor, part.0, prow.version, &pn, at)?;
+                let v = save_item(conn, actor, part.0, prow.version, &pn, at)?.version;
                 insert_event(conn, part.0, &pp, *to, v, &stamp, None)?;
             }
             (p, n)
@@ -956,10 +1002,22 @@ pub fn apply(
         }
     };
 
-    let version = save_item(conn, actor, item.0, req.expected_version, &next, at)?;
-    let ev = insert_event(conn, item.0, &payload, site, version, &stamp, Some(&key))?;
+    let change = save_item(conn, actor, item.0, req.expected_version, &next, at)?;
+    let ev = insert_event(
+        conn,
+        item.0,
+        &payload,
+        site,
+        change.version,
+        &stamp,
+        Some(&key),
+    )?;
     project(conn, actor, item.0, &ev, &payload, &stamp)?;
-    let item_row = load_item(conn, item, actor)?;
+    // The update above is the only change to the item's row, but for a new label.
+    let item_row = match req.command {
+        Command::Relabel { .. } => load_item(conn, item, actor)?,
+        _ => change.applied(row),
+    };
     let other_view = match other {
         Some(o) => {
             let row = load_item(conn, ItemId(o.id), actor)?;
