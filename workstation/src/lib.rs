@@ -1,0 +1,4 @@
+//! Filière bench app: the parts that are not the window, so that they are tested on
+//! their own.
+
+pub mod scanner;
