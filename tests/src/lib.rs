@@ -37,6 +37,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub url: String,
     pub backend: Backend,
+    labels: filiere_server::printing::LabelSettings,
     handle: Option<actix_web::dev::ServerHandle>,
     thread: Option<std::thread::JoinHandle<()>>,
     store: Store,
@@ -176,9 +177,28 @@ impl TestApp {
         };
         let backend = Backend::of_url(&url);
         log_backend(backend);
-        let db = Db::open(&url, PoolSizes { read: 8, write: 8 }).expect("open database");
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
+        let mut app = TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(64)
+                .build()
+                .expect("client"),
+            url,
+            backend,
+            labels,
+            handle: None,
+            thread: None,
+            store,
+        };
+        app.serve(listener);
+        app
+    }
+
+    fn serve(&mut self, listener: TcpListener) {
+        let db = Db::open(&self.url, PoolSizes { read: 8, write: 8 }).expect("open database");
+        let labels = self.labels.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let sys = actix_web::rt::System::new();
@@ -188,19 +208,28 @@ impl TestApp {
                 let _ = server.await;
             });
         });
-        let handle = rx.recv().expect("server handle");
-        TestApp {
-            base: format!("http://127.0.0.1:{port}"),
-            client: reqwest::Client::builder()
-                .pool_max_idle_per_host(64)
-                .build()
-                .expect("client"),
-            url,
-            backend,
-            handle: Some(handle),
-            thread: Some(thread),
-            store,
+        self.handle = Some(rx.recv().expect("server handle"));
+        self.thread = Some(thread);
+    }
+
+    /// Stops the server, keeping its database: clients now find nobody listening.
+    pub fn stop(&mut self) {
+        if let Some(h) = self.handle.take() {
+            let fut = h.stop(false);
+            std::thread::spawn(move || futures_lite_block_on(fut))
+                .join()
+                .ok();
         }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+
+    /// Starts the server again on the same port and database.
+    pub fn restart(&mut self) {
+        let addr = self.base.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind(&addr).expect("bind the same port again");
+        self.serve(listener);
     }
 
     /// A direct connection to the test database, for row counts and set-up.
@@ -318,16 +347,8 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(h) = self.handle.take() {
-            // Stop the server and wait for it, so its pools close before the drop.
-            let fut = h.stop(false);
-            std::thread::spawn(move || futures_lite_block_on(fut))
-                .join()
-                .ok();
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        // Stop the server and wait for it, so its pools close before the drop.
+        self.stop();
         match &self.store {
             Store::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {

@@ -1,0 +1,122 @@
+//! Sending the journal: in order, in batches, each action with its idempotency key, to
+//! the server's `/api/v1/events/batch`. Runs in the background; the screen only reads
+//! how many actions wait. A network or server failure leaves the journal as it was, to
+//! be sent again after a pause that grows up to [`MAX_BACKOFF`]; the server answers a
+//! resent key with its first answer, so nothing is applied twice.
+
+use crate::journal::{Journal, JournalError, Outcome};
+use filiere_shared::api::{BatchRequest, BatchResponse};
+use filiere_shared::error::ErrorBody;
+use std::time::Duration;
+
+/// Longest pause between two attempts.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// Actions per request.
+pub const BATCH: usize = 50;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The server could not be reached or failed: try again later.
+    #[error("server unreachable: {0}")]
+    Unreachable(String),
+    /// The session is no longer valid: the technician must badge in again.
+    #[error("the session has ended: {0}")]
+    SignedOut(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// Sends a bench's journal to the server.
+pub struct Sender {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Sender {
+    pub fn new(base: &str, token: &str) -> Sender {
+        Sender {
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// Sends one batch of the oldest waiting actions; returns how many were settled.
+    pub async fn send_batch(&self, journal: &mut Journal) -> Result<usize, SyncError> {
+        let entries = journal.next_batch(BATCH);
+        if entries.is_empty() {
+            return Ok(0);
+        }
+        let body = BatchRequest {
+            ops: entries.iter().map(|e| e.op.clone()).collect(),
+        };
+        let resp = self
+            .client
+            .post(format!("{}/api/v1/events/batch", self.base))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let status = resp.status();
+        if status.as_u16() == 401 {
+            return Err(SyncError::SignedOut(resp.text().await.unwrap_or_default()));
+        }
+        if !status.is_success() {
+            // A refusal of the whole batch (5xx, or a bad request the server could not
+            // read): kept, retried; a real refusal comes per action.
+            return Err(SyncError::Unreachable(format!(
+                "{status}: {}",
+                resp.text().await.unwrap_or_default()
+            )));
+        }
+        let answer: BatchResponse = resp
+            .json()
+            .await
+            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
+        let mut settled = 0;
+        for r in answer.results {
+            let Some(entry) = entries.get(r.index) else {
+                continue;
+            };
+            let outcome = if (200..300).contains(&r.status) {
+                Outcome::Accepted
+            } else if r.status >= 500 {
+                // The server failed on this one: send it again later.
+                continue;
+            } else {
+                Outcome::Refused {
+                    error: r.error.unwrap_or_else(|| ErrorBody {
+                        code: filiere_shared::ErrorCode::Internal,
+                        message: format!("refused ({})", r.status),
+                        details: None,
+                    }),
+                }
+            };
+            journal.settle(entry.seq, outcome)?;
+            settled += 1;
+        }
+        Ok(settled)
+    }
+
+    /// Sends until nothing waits, pausing after each failure (100 ms, doubling up to
+    /// [`MAX_BACKOFF`]). Returns when the journal is empty or the session has ended.
+    pub async fn drain(&self, journal: &mut Journal) -> Result<(), SyncError> {
+        let mut pause = Duration::from_millis(100);
+        while journal.waiting() > 0 {
+            match self.send_batch(journal).await {
+                Ok(_) => pause = Duration::from_millis(100),
+                Err(SyncError::Unreachable(_)) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(MAX_BACKOFF);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
