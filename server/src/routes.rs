@@ -347,6 +347,9 @@ pub async fn list_labels(
     localise(&actor, read(&db, move |c| labels::list(c, &a, site)).await).map(Json)
 }
 
+/// Most reprinted codes listed in the `X-Filiere-Reprinted` header.
+const REPRINTED_IN_HEADER: usize = 200;
+
 /// Renders labels and answers the file; counts them as printed unless `preview`.
 /// Blank codes printed before are listed in the `X-Filiere-Reprinted` header.
 #[utoipa::path(post, path = "/api/v1/labels/render", tag = "labels", security(("bearer" = [])), request_body = LabelRequest,
@@ -381,7 +384,17 @@ pub async fn render_labels(
     ));
     response.insert_header(("X-Filiere-Labels", rendered.codes.len().to_string()));
     if !rendered.reprinted.is_empty() {
-        let list: Vec<&str> = rendered.reprinted.iter().map(|c| c.as_str()).collect();
+        // The count always; the codes themselves up to a header of a sane size.
+        let list: Vec<&str> = rendered
+            .reprinted
+            .iter()
+            .take(REPRINTED_IN_HEADER)
+            .map(|c| c.as_str())
+            .collect();
+        response.insert_header((
+            "X-Filiere-Reprinted-Count",
+            rendered.reprinted.len().to_string(),
+        ));
         response.insert_header(("X-Filiere-Reprinted", list.join(",")));
     }
     Ok(response.body(rendered.bytes))

@@ -240,7 +240,21 @@ async fn a_coordinator_prints_210_codes_on_ten_l7160_sheets_that_all_scan() {
         .unwrap_or_default()
         .to_owned();
     assert_eq!(flagged, format!("{},{}", sorted[0], sorted[1]));
-    assert_eq!(print_count(&app, sorted[0].as_str()), 2);
+    assert_eq!(headers["x-filiere-reprinted-count"], "2");
+    // The whole batch again: every code counted, the header listing the first 200.
+    let (status, headers, _) = app
+        .post_bytes(
+            "/api/v1/labels/render",
+            &w.coord_a,
+            &json!({"source": {"batch": batch.id}, "format": "zpl"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers["x-filiere-reprinted-count"], "210");
+    let listed = headers["x-filiere-reprinted"].to_str().unwrap_or_default();
+    assert_eq!(listed.split(',').count(), 200);
+    assert_eq!(print_count(&app, sorted[209].as_str()), 2);
+    assert_eq!(print_count(&app, sorted[0].as_str()), 3);
     // A preview counts nothing.
     let (status, _, _) = app
         .post_bytes(
@@ -250,7 +264,7 @@ async fn a_coordinator_prints_210_codes_on_ten_l7160_sheets_that_all_scan() {
         )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(print_count(&app, sorted[2].as_str()), 1);
+    assert_eq!(print_count(&app, sorted[2].as_str()), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
