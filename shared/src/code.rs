@@ -458,6 +458,43 @@ pub fn parse_scan(input: &str) -> Result<Parsed<Scan>, CodeError> {
         .map_err(|_| first)
 }
 
+/// What a scanner set to a US layout types on an AZERTY PC for each character of `s`
+/// (shifted keys for upper case, digits and `:` typed unshifted): the mix-up that
+/// [`parse_scan`] recovers. For tests, and to show a technician what happened.
+pub fn us_to_azerty(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '1' => '&',
+            '2' => 'é',
+            '3' => '"',
+            '4' => '\'',
+            '5' => '(',
+            '6' => '-',
+            '7' => 'è',
+            '8' => '_',
+            '9' => 'ç',
+            '0' => 'à',
+            '-' => ')',
+            'a' => 'q',
+            'q' => 'a',
+            'A' => 'Q',
+            'Q' => 'A',
+            'z' => 'w',
+            'w' => 'z',
+            'Z' => 'W',
+            'W' => 'Z',
+            'm' => ',',
+            'M' => '?',
+            ';' => 'm',
+            ':' => 'M',
+            ',' => ';',
+            '.' => ':',
+            '/' => '!',
+            other => other,
+        })
+        .collect()
+}
+
 /// Parses a label code like [`parse_scan`]; a badge is [`CodeError::NotALabel`].
 pub fn parse_label(input: &str) -> Result<Parsed<LabelCode>, CodeError> {
     let parsed = parse_scan(input)?;
@@ -474,42 +511,6 @@ pub fn parse_label(input: &str) -> Result<Parsed<LabelCode>, CodeError> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-
-    /// What a US-layout scanner types on an AZERTY PC for each character of `s`
-    /// (shifted keys for upper case, `:` and digits typed unshifted).
-    fn us_to_azerty(s: &str) -> String {
-        s.chars()
-            .map(|c| match c {
-                '1' => '&',
-                '2' => 'é',
-                '3' => '"',
-                '4' => '\'',
-                '5' => '(',
-                '6' => '-',
-                '7' => 'è',
-                '8' => '_',
-                '9' => 'ç',
-                '0' => 'à',
-                '-' => ')',
-                'a' => 'q',
-                'q' => 'a',
-                'A' => 'Q',
-                'Q' => 'A',
-                'z' => 'w',
-                'w' => 'z',
-                'Z' => 'W',
-                'W' => 'Z',
-                'm' => ',',
-                'M' => '?',
-                ';' => 'm',
-                ':' => 'M',
-                ',' => ';',
-                '.' => ':',
-                '/' => '!',
-                other => other,
-            })
-            .collect()
-    }
 
     fn value_of(c: u8) -> u8 {
         symbol_value(char::from(c)).expect("in the alphabet")

@@ -43,6 +43,25 @@ macro_rules! in_scope {
     };
 }
 
+/// Refuses a bench that does not exist or belongs to another site.
+fn bench_at_site(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    bench: BenchId,
+    site: SiteId,
+) -> ApiResult<()> {
+    let at: Option<i64> = benches::table
+        .find(bench.0)
+        .select(benches::site_id)
+        .first(conn)
+        .optional()?;
+    match at {
+        None => Err(actor.err(ErrorCode::BenchNotFound)),
+        Some(s) if s != site.0 => Err(actor.out_of_scope()),
+        Some(_) => Ok(()),
+    }
+}
+
 fn staff(actor: &Actor) -> ApiResult<()> {
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])
 }
@@ -57,16 +76,7 @@ pub fn allocate(
     let region = site_region(conn, b.site, actor)?;
     actor.require_site(b.site, region)?;
     if let Some(bench) = b.bench {
-        let site: Option<i64> = benches::table
-            .find(bench.0)
-            .select(benches::site_id)
-            .first(conn)
-            .optional()?;
-        match site {
-            None => return Err(actor.err(ErrorCode::BenchNotFound)),
-            Some(s) if s != b.site.0 => return Err(actor.out_of_scope()),
-            Some(_) => {}
-        }
+        bench_at_site(conn, actor, bench, b.site)?;
     }
     let at = now();
     let id: i64 = diesel::insert_into(label_batches::table)
@@ -644,16 +654,7 @@ pub fn create_printer(
     let region = site_region(conn, p.site, actor)?;
     actor.require_site(p.site, region)?;
     if let Some(bench) = p.bench {
-        let site: Option<i64> = benches::table
-            .find(bench.0)
-            .select(benches::site_id)
-            .first(conn)
-            .optional()?;
-        match site {
-            None => return Err(actor.err(ErrorCode::BenchNotFound)),
-            Some(s) if s != p.site.0 => return Err(actor.out_of_scope()),
-            Some(_) => {}
-        }
+        bench_at_site(conn, actor, bench, p.site)?;
     }
     let media = match p.kind {
         PrinterKind::Zpl => p.media.clone(),
