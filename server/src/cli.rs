@@ -14,6 +14,15 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Prints a line to standard output; a reader that went away (`| head`) is no reason
+/// to fail a command whose work is already done.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "filiere",
@@ -205,7 +214,7 @@ pub fn main() -> ExitCode {
             }
             open(&settings).and_then(|db| serve(&settings, db))
         }
-        Command::Migrate => open(&settings).map(|_| println!("migrations appliquées")),
+        Command::Migrate => open(&settings).map(|_| out!("migrations appliquées")),
         Command::Demo {
             file,
             bind,
@@ -236,7 +245,7 @@ pub fn main() -> ExitCode {
             let mut conn = db.write.get().map_err(|e| e.to_string())?;
             let u = crate::service::admin::create_user(&mut conn, None, &new)
                 .map_err(|e| e.body().message)?;
-            println!("utilisateur #{} « {} » créé ({})", u.id, u.username, u.role);
+            out!("utilisateur #{} « {} » créé ({})", u.id, u.username, u.role);
             Ok(())
         }),
         Command::Labels { user, action } => {
@@ -271,12 +280,14 @@ fn labels(settings: &Settings, db: &Db, user: &str, action: LabelsCommand) -> Re
             let batch = conn
                 .transaction(|c| svc::allocate(c, &actor, &req))
                 .map_err(msg)?;
-            println!(
+            out!(
                 "lot d'étiquettes #{} : {} codes pour le site {}",
-                batch.id, batch.count, batch.site
+                batch.id,
+                batch.count,
+                batch.site
             );
             for c in &batch.codes {
-                println!("{}", c.hyphenated());
+                out!("{}", c.hyphenated());
             }
             Ok(())
         }
@@ -316,7 +327,7 @@ fn labels(settings: &Settings, db: &Db, user: &str, action: LabelsCommand) -> Re
                 conn.transaction(|c| svc::record_prints(c, &rendered.codes))
                     .map_err(msg)?;
             }
-            println!(
+            out!(
                 "{} étiquette(s) écrite(s) dans {} ({} octets)",
                 rendered.codes.len(),
                 out.display(),
@@ -360,7 +371,7 @@ fn labels(settings: &Settings, db: &Db, user: &str, action: LabelsCommand) -> Re
                 Ok(job) => {
                     conn.transaction(|c| svc::record_prints(c, &rendered.codes))
                         .map_err(msg)?;
-                    println!(
+                    out!(
                         "{} étiquette(s) envoyée(s) à « {} »{}",
                         rendered.codes.len(),
                         p.name,
@@ -377,7 +388,7 @@ fn labels(settings: &Settings, db: &Db, user: &str, action: LabelsCommand) -> Re
         }
         LabelsCommand::Printers => {
             for p in svc::list_printers(&mut conn, &actor, None).map_err(msg)? {
-                println!(
+                out!(
                     "#{:<4} {:<24} {:<5} {:<24} {}{}",
                     p.id,
                     p.name,
@@ -444,7 +455,7 @@ fn demo(
         let mut conn = db.write.get().map_err(|e| e.to_string())?;
         crate::demo::load(&mut conn, &crate::demo::fixtures_dir()).map_err(|e| e.to_string())?
     };
-    println!(
+    out!(
         "Base de démonstration {} remplie en {:.1} s : {} objets, {} événements.",
         file.display(),
         started.elapsed().as_secs_f64(),
@@ -454,21 +465,22 @@ fn demo(
     if no_serve {
         return Ok(());
     }
-    println!("\nFilière écoute sur http://{}", settings.bind);
-    println!(
+    out!("\nFilière écoute sur http://{}", settings.bind);
+    out!(
         "  API      http://{}/api/v1   (OpenAPI : http://{}/api/openapi.json)",
-        settings.bind, settings.bind
+        settings.bind,
+        settings.bind
     );
-    println!(
+    out!(
         "\nComptes de démonstration (mot de passe : {}) :",
         crate::demo::DEMO_PASSWORD
     );
     for (user, what) in &summary.logins {
-        println!("  {user:<12} {what}");
+        out!("  {user:<12} {what}");
     }
-    println!("\nPostes (jeton de poste → badge) :");
+    out!("\nPostes (jeton de poste → badge) :");
     for (token, what) in &summary.benches {
-        println!("  {token}  {what}");
+        out!("  {token}  {what}");
     }
     let _ = db::Backend::Sqlite;
     serve(settings, db)
