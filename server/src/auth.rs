@@ -151,11 +151,6 @@ type SessionJoin = (
     Option<i64>,
 );
 
-/// Looks a bearer token up: a live session of an active user.
-pub fn load_actor(conn: &mut crate::db::DbConnection, token: &str) -> ApiResult<Option<Actor>> {
-    Ok(load_session(conn, &hash_secret(token))?.map(|(actor, _)| actor))
-}
-
 /// A live session of an active user by its token's hash, with when it expires.
 fn load_session(
     conn: &mut crate::db::DbConnection,

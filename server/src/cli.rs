@@ -4,9 +4,7 @@ use crate::config::Settings;
 use crate::db::{self, Db, PoolSizes};
 use clap::{Parser, Subcommand};
 use diesel::Connection;
-use filiere_shared::api::{
-    LabelFormat, LabelRequest, LabelSource, NewUser, PrintRequest, PrinterKind,
-};
+use filiere_shared::api::{LabelFormat, LabelRequest, LabelSource, NewUser, PrintRequest};
 use filiere_shared::{
     BenchId, ItemId, LabelBatchId, Lang, OrgId, PrinterId, RegionId, Role, SiteId,
 };
@@ -357,16 +355,7 @@ fn labels(settings: &Settings, db: &Db, user: &str, action: LabelsCommand) -> Re
                 &label_settings,
             )
             .map_err(msg)?;
-            let sent = match p.kind {
-                PrinterKind::Zpl => {
-                    crate::printing::send_raw_tcp(&p.address, &rendered.bytes, &label_settings)
-                        .map(|()| None)
-                }
-                PrinterKind::Cups => {
-                    crate::printing::send_cups(&p.address, &rendered.bytes, &label_settings)
-                        .map(Some)
-                }
-            };
+            let sent = crate::printing::send(p.kind, &p.address, &rendered.bytes, &label_settings);
             match sent {
                 Ok(job) => {
                     conn.transaction(|c| svc::record_prints(c, &rendered.codes))

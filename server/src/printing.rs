@@ -102,6 +102,22 @@ pub fn send_raw_tcp(
     Err(unreachable(last))
 }
 
+/// Sends rendered labels to a printer: ZPL on raw TCP, or a PDF to its CUPS queue.
+/// Returns the CUPS job id, if any.
+pub fn send(
+    kind: filiere_shared::api::PrinterKind,
+    address: &str,
+    bytes: &[u8],
+    settings: &LabelSettings,
+) -> Result<Option<String>, PrintError> {
+    match kind {
+        filiere_shared::api::PrinterKind::Zpl => {
+            send_raw_tcp(address, bytes, settings).map(|()| None)
+        }
+        filiere_shared::api::PrinterKind::Cups => send_cups(address, bytes, settings).map(Some),
+    }
+}
+
 /// Sends a PDF to a CUPS queue with `lp`, at 100 % scale; returns the job id.
 pub fn send_cups(queue: &str, pdf: &[u8], settings: &LabelSettings) -> Result<String, PrintError> {
     let mut child = Command::new(&settings.lp_command)

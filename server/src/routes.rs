@@ -428,11 +428,9 @@ pub async fn print_labels(
     let lang = actor.lang;
     let bytes = rendered.bytes;
     let target = printer.clone();
-    let sent = web::block(move || match target.kind {
-        PrinterKind::Zpl => crate::printing::send_raw_tcp(&target.address, &bytes, &settings)
-            .map(|()| (None, bytes.len())),
-        PrinterKind::Cups => crate::printing::send_cups(&target.address, &bytes, &settings)
-            .map(|job| (Some(job), bytes.len())),
+    let sent = web::block(move || {
+        crate::printing::send(target.kind, &target.address, &bytes, &settings)
+            .map(|job| (job, bytes.len()))
     })
     .await?;
     let (job, len) = sent.map_err(|e| {
