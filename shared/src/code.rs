@@ -389,37 +389,48 @@ fn is_azerty_marker(ch: char) -> bool {
     )
 }
 
+/// Keys of a scanner set to a US layout, and what an AZERTY PC types for each: digits
+/// typed unshifted, A↔Q, Z↔W, and the moved M and punctuation.
+const US_TO_AZERTY: [(char, char); 30] = [
+    ('1', '&'),
+    ('2', 'é'),
+    ('3', '"'),
+    ('4', '\''),
+    ('5', '('),
+    ('6', '-'),
+    ('7', 'è'),
+    ('8', '_'),
+    ('9', 'ç'),
+    ('0', 'à'),
+    ('-', ')'),
+    ('a', 'q'),
+    ('q', 'a'),
+    ('A', 'Q'),
+    ('Q', 'A'),
+    ('z', 'w'),
+    ('w', 'z'),
+    ('Z', 'W'),
+    ('W', 'Z'),
+    ('m', ','),
+    ('M', '?'),
+    (';', 'm'),
+    (':', 'M'),
+    (',', ';'),
+    ('.', ':'),
+    ('/', '!'),
+    // Accented letters also arrive upper-cased (Caps Lock on the PC).
+    ('2', 'É'),
+    ('7', 'È'),
+    ('9', 'Ç'),
+    ('0', 'À'),
+];
+
 /// What the scanner meant by one character it typed through an AZERTY layout.
 fn azerty_to_us(ch: char) -> char {
-    match ch {
-        '&' => '1',
-        'é' | 'É' => '2',
-        '"' => '3',
-        '\'' => '4',
-        '(' => '5',
-        '-' => '6',
-        'è' | 'È' => '7',
-        '_' => '8',
-        'ç' | 'Ç' => '9',
-        'à' | 'À' => '0',
-        ')' => '-',
-        'a' => 'q',
-        'q' => 'a',
-        'A' => 'Q',
-        'Q' => 'A',
-        'z' => 'w',
-        'w' => 'z',
-        'Z' => 'W',
-        'W' => 'Z',
-        ',' => 'm',
-        '?' => 'M',
-        'm' => ';',
-        'M' => ':',
-        ';' => ',',
-        ':' => '.',
-        '!' => '/',
-        other => other,
-    }
+    US_TO_AZERTY
+        .iter()
+        .find(|&&(_, azerty)| azerty == ch)
+        .map_or(ch, |&(us, _)| us)
 }
 
 /// Parses anything a scanner or a person may send, in any letter case, surrounding
@@ -463,34 +474,12 @@ pub fn parse_scan(input: &str) -> Result<Parsed<Scan>, CodeError> {
 /// [`parse_scan`] recovers. For tests, and to show a technician what happened.
 pub fn us_to_azerty(s: &str) -> String {
     s.chars()
-        .map(|c| match c {
-            '1' => '&',
-            '2' => 'é',
-            '3' => '"',
-            '4' => '\'',
-            '5' => '(',
-            '6' => '-',
-            '7' => 'è',
-            '8' => '_',
-            '9' => 'ç',
-            '0' => 'à',
-            '-' => ')',
-            'a' => 'q',
-            'q' => 'a',
-            'A' => 'Q',
-            'Q' => 'A',
-            'z' => 'w',
-            'w' => 'z',
-            'Z' => 'W',
-            'W' => 'Z',
-            'm' => ',',
-            'M' => '?',
-            ';' => 'm',
-            ':' => 'M',
-            ',' => ';',
-            '.' => ':',
-            '/' => '!',
-            other => other,
+        .map(|c| {
+            // The first pair for a key is what it types; later ones are variants.
+            US_TO_AZERTY
+                .iter()
+                .find(|&&(us, _)| us == c)
+                .map_or(c, |&(_, azerty)| azerty)
         })
         .collect()
 }
