@@ -604,6 +604,24 @@ impl TestApp {
     }
 }
 
+/// The event types of an item's history, in order.
+pub fn event_types(h: &HistoryView) -> Vec<&'static str> {
+    h.events
+        .iter()
+        .map(|e| e.payload.event_type().as_str())
+        .collect()
+}
+
+/// The history of a laptop with one drive taken from registration to `ready`.
+pub const REFURBISHED_PATH: [&str; 6] = [
+    "registered",
+    "drives_declared",
+    "triaged",
+    "drive_erased",
+    "qa_tested",
+    "marked_ready",
+];
+
 /// A passing QA report with grades.
 pub fn qa_pass() -> Value {
     json!({

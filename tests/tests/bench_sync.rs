@@ -92,23 +92,7 @@ async fn two_hundred_dependent_scans_made_while_the_server_is_down_all_arrive_in
         let h: HistoryView = app
             .get_ok(&format!("/api/v1/items/{}/history", item.id), &t)
             .await;
-        let types: Vec<&str> = h
-            .events
-            .iter()
-            .map(|e| e.payload.event_type().as_str())
-            .collect();
-        assert_eq!(
-            types,
-            [
-                "registered",
-                "drives_declared",
-                "triaged",
-                "drive_erased",
-                "qa_tested",
-                "marked_ready"
-            ],
-            "{c}"
-        );
+        assert_eq!(event_types(&h), REFURBISHED_PATH, "{c}");
     }
     // Sent again (the answer was lost): nothing new.
     let before = app.counts();

@@ -78,22 +78,7 @@ async fn a_device_goes_from_claim_to_ready() {
     let h: HistoryView = app
         .get_ok(&format!("/api/v1/items/{}/history", item.id), t)
         .await;
-    let types: Vec<&str> = h
-        .events
-        .iter()
-        .map(|e| e.payload.event_type().as_str())
-        .collect();
-    assert_eq!(
-        types,
-        [
-            "registered",
-            "drives_declared",
-            "triaged",
-            "drive_erased",
-            "qa_tested",
-            "marked_ready"
-        ]
-    );
+    assert_eq!(event_types(&h), REFURBISHED_PATH);
     assert!(
         h.events
             .iter()
