@@ -700,6 +700,9 @@ api_type! {
         pub specs: Specs,
         pub weight_g: Option<i64>,
         pub weight_estimated: bool,
+        /// The triage decision, once made.
+        #[serde(default)]
+        pub route: Option<Route>,
         pub drives_declared: bool,
         pub drives: Vec<DriveFact>,
         pub parts: Vec<ItemId>,
@@ -866,5 +869,25 @@ api_type! {
         pub status: String,
         pub database: String,
         pub version: String,
+    }
+}
+
+impl ItemView {
+    /// The facts the lifecycle rules need, as the server last reported them: what a
+    /// bench checks a step against before sending it.
+    pub fn lifecycle(&self) -> crate::lifecycle::Lifecycle {
+        crate::lifecycle::Lifecycle {
+            kind: self.kind,
+            category: self.category,
+            state: self.state,
+            site: self.site,
+            parent: self.parent,
+            drives_declared: self.drives_declared,
+            drives: self.drives.clone(),
+            parts: self.parts.clone(),
+            qa: self.qa,
+            route: self.route,
+            weee_batch: self.weee_batch,
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod ids;
 pub mod label;
 pub mod lifecycle;
+pub mod names;
 pub mod validate;
 
 pub use code::{BadgeCode, LabelCode};

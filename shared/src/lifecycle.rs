@@ -718,6 +718,190 @@ pub fn check_remove(
     Ok(())
 }
 
+/// Both sides of a two-item step: the device's event and next lifecycle, the part's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PairStep {
+    pub device_event: EventPayload,
+    pub device: Lifecycle,
+    pub part_event: EventPayload,
+    pub part: Lifecycle,
+}
+
+/// Fitting `part` into `device`: both events and both next lifecycles, or why not.
+pub fn fit(
+    device_id: ItemId,
+    device: &Lifecycle,
+    part_id: ItemId,
+    part: &Lifecycle,
+) -> Result<PairStep, Refusal> {
+    check_fit(device, part)?;
+    let part_event = EventPayload::FittedInto { device: device_id };
+    let part_next = apply(
+        part,
+        &part_event,
+        &Context {
+            counterpart: Some((device_id, device)),
+            item: Some(part_id),
+            ..Context::default()
+        },
+    )?;
+    let device_event = EventPayload::PartFitted {
+        part: part_id,
+        drives: if part.is_drive() {
+            part.drives.clone()
+        } else {
+            Vec::new()
+        },
+    };
+    let device_next = apply(
+        device,
+        &device_event,
+        &Context {
+            counterpart: Some((part_id, part)),
+            item: Some(device_id),
+            ..Context::default()
+        },
+    )?;
+    Ok(PairStep {
+        device_event,
+        device: device_next,
+        part_event,
+        part: part_next,
+    })
+}
+
+/// Taking `part` out of `device`: both events and both next lifecycles, or why not.
+pub fn remove(
+    device_id: ItemId,
+    device: &Lifecycle,
+    part_id: ItemId,
+    part: &Lifecycle,
+) -> Result<PairStep, Refusal> {
+    check_remove(device_id, device, part_id, part)?;
+    let drive_status = device
+        .drives
+        .iter()
+        .find(|d| d.part == Some(part_id))
+        .map(|d| d.status);
+    let part_event = EventPayload::RemovedFrom {
+        device: device_id,
+        drive_status,
+    };
+    let part_next = apply(
+        part,
+        &part_event,
+        &Context {
+            counterpart: Some((device_id, device)),
+            item: Some(part_id),
+            ..Context::default()
+        },
+    )?;
+    let device_event = EventPayload::PartRemoved { part: part_id };
+    let device_next = apply(
+        device,
+        &device_event,
+        &Context {
+            counterpart: Some((part_id, part)),
+            item: Some(device_id),
+            ..Context::default()
+        },
+    )?;
+    Ok(PairStep {
+        device_event,
+        device: device_next,
+        part_event,
+        part: part_next,
+    })
+}
+
+/// What a client can tell of a command before sending it: the item's next lifecycle,
+/// or the refusal the server would give. `None` when the rules need facts only the
+/// server has (a WEEE batch's status, the event a correction undoes, a new label).
+/// `site` is where the step is done (the bench's site); `counterpart` is the part of a
+/// fit or removal. The harvested part's id is not known before the server assigns it:
+/// the check does not depend on it.
+pub fn preview(
+    item_id: ItemId,
+    item: &Lifecycle,
+    command: &crate::api::Command,
+    site: SiteId,
+    counterpart: Option<(ItemId, &Lifecycle)>,
+) -> Option<Result<Lifecycle, Refusal>> {
+    use crate::api::Command as C;
+    let single = |payload: EventPayload| {
+        Some(apply(
+            item,
+            &payload,
+            &Context {
+                item: Some(item_id),
+                ..Context::default()
+            },
+        ))
+    };
+    match command {
+        C::Receive { site: to } => single(EventPayload::Received {
+            site: to.unwrap_or(site),
+        }),
+        C::Triage { route } => single(EventPayload::Triaged { route: *route }),
+        C::DeclareDrives { drives } => single(EventPayload::DrivesDeclared {
+            drives: drives.clone(),
+        }),
+        C::DeclareNoDrive => single(EventPayload::NoDriveDeclared),
+        C::EraseDrive { serial, erasure } => single(EventPayload::DriveErased {
+            serial: serial.trim().to_owned(),
+            erasure: erasure.clone(),
+        }),
+        C::DestroyDrive {
+            serial,
+            method,
+            notes,
+        } => single(EventPayload::DriveDestroyed {
+            serial: serial.trim().to_owned(),
+            method: method.clone(),
+            notes: notes.clone(),
+        }),
+        C::HarvestPart {
+            category,
+            drive_serial,
+            ..
+        } => single(EventPayload::PartHarvested {
+            part: ItemId(0),
+            category: *category,
+            drive_serial: drive_serial.clone(),
+        }),
+        C::FinishTeardown => single(EventPayload::TeardownDone),
+        C::TestPart { result, notes } => single(EventPayload::PartTested {
+            result: *result,
+            notes: notes.clone(),
+        }),
+        C::FitPart { part, .. } => {
+            let (id, lc) = counterpart.filter(|(id, _)| id == part)?;
+            Some(fit(item_id, item, id, lc).map(|s| s.device))
+        }
+        C::RemovePart { part, .. } => {
+            let (id, lc) = counterpart.filter(|(id, _)| id == part)?;
+            Some(remove(item_id, item, id, lc).map(|s| s.device))
+        }
+        C::QaTest { report } => single(EventPayload::QaTested {
+            report: report.clone(),
+        }),
+        C::MarkReady => single(EventPayload::MarkedReady),
+        C::Reopen { reason } => single(EventPayload::Reopened {
+            reason: reason.clone(),
+        }),
+        C::Move { site: to } => single(EventPayload::Moved {
+            from: item.site,
+            to: *to,
+            with_parent: false,
+        }),
+        C::MarkForRecycling => single(EventPayload::MarkedForRecycling),
+        C::Relabel { .. }
+        | C::AddToWeeeBatch { .. }
+        | C::RemoveFromWeeeBatch { .. }
+        | C::CorrectLast { .. } => None,
+    }
+}
+
 /// Checks `event` against the rules and returns the item's next lifecycle.
 ///
 /// `registered` and `corrected` are not applied here: see [`register`] and [`replay`].

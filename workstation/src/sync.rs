@@ -4,8 +4,8 @@
 //! be sent again after a pause that grows up to [`MAX_BACKOFF`]; the server answers a
 //! resent key with its first answer, so nothing is applied twice.
 
-use crate::journal::{Journal, JournalError, Outcome};
-use filiere_shared::api::{BatchRequest, BatchResponse};
+use crate::journal::{Entry, Journal, JournalError, Outcome};
+use filiere_shared::api::{BatchRequest, BatchResponse, EventResponse};
 use filiere_shared::error::ErrorBody;
 use std::time::Duration;
 
@@ -45,12 +45,17 @@ impl Sender {
         }
     }
 
-    /// Sends one batch of the oldest waiting actions; returns how many were settled.
-    pub async fn send_batch(&self, journal: &mut Journal) -> Result<usize, SyncError> {
-        let entries = journal.next_batch(BATCH);
-        if entries.is_empty() {
-            return Ok(0);
+    /// A sender sharing an HTTP client (and its connections) with other requests.
+    pub fn with_client(client: reqwest::Client, base: &str, token: &str) -> Sender {
+        Sender {
+            client,
+            base: base.trim_end_matches('/').to_owned(),
+            token: token.to_owned(),
         }
+    }
+
+    /// Posts `entries` as one batch; the server's answer, or why it could not be had.
+    pub async fn post(&self, entries: &[Entry]) -> Result<BatchResponse, SyncError> {
         let body = BatchRequest {
             ops: entries.iter().map(|e| e.op.clone()).collect(),
         };
@@ -74,33 +79,34 @@ impl Sender {
                 resp.text().await.unwrap_or_default()
             )));
         }
-        let answer: BatchResponse = resp
-            .json()
+        resp.json()
             .await
-            .map_err(|e| SyncError::Unreachable(e.to_string()))?;
-        let mut settled = 0;
-        for r in answer.results {
-            let Some(entry) = entries.get(r.index) else {
-                continue;
-            };
-            let outcome = if (200..300).contains(&r.status) {
-                Outcome::Accepted
-            } else if r.status >= 500 {
-                // The server failed on this one: send it again later.
-                continue;
-            } else {
-                Outcome::Refused {
-                    error: r.error.unwrap_or_else(|| ErrorBody {
-                        code: filiere_shared::ErrorCode::Internal,
-                        message: format!("refused ({})", r.status),
-                        details: None,
-                    }),
-                }
-            };
-            journal.settle(entry.seq, outcome)?;
-            settled += 1;
+            .map_err(|e| SyncError::Unreachable(e.to_string()))
+    }
+
+    /// Sends one batch of the oldest waiting actions; returns how many were settled.
+    pub async fn send_batch(&self, journal: &mut Journal) -> Result<usize, SyncError> {
+        let entries = journal.next_batch(BATCH);
+        if entries.is_empty() {
+            return Ok(0);
         }
-        Ok(settled)
+        let answer = self.post(&entries).await?;
+        Ok(settle(journal, &entries, answer)?.len())
+    }
+
+    /// Like [`Sender::send_batch`] for a journal the screen appends to meanwhile: the
+    /// lock is held only to read the batch and to record the answers, never across the
+    /// network. Returns what was settled, for the screen to show.
+    pub async fn send_shared(
+        &self,
+        journal: &std::sync::Mutex<Journal>,
+    ) -> Result<Vec<Settled>, SyncError> {
+        let entries = lock(journal).next_batch(BATCH);
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        let answer = self.post(&entries).await?;
+        Ok(settle(&mut lock(journal), &entries, answer)?)
     }
 
     /// Sends until nothing waits, pausing after each failure (100 ms, doubling up to
@@ -119,4 +125,56 @@ impl Sender {
         }
         Ok(())
     }
+}
+
+/// An action the server answered.
+#[derive(Debug, Clone)]
+pub struct Settled {
+    pub entry: Entry,
+    pub outcome: Outcome,
+    /// The server's answer to an accepted action: the item as it now stands.
+    pub answer: Option<EventResponse>,
+}
+
+fn lock(journal: &std::sync::Mutex<Journal>) -> std::sync::MutexGuard<'_, Journal> {
+    // A panic while holding the lock cannot leave the journal half-written: every
+    // record is one synced line.
+    journal
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Records the server's answers to `entries` in the journal.
+fn settle(
+    journal: &mut Journal,
+    entries: &[Entry],
+    answer: BatchResponse,
+) -> Result<Vec<Settled>, JournalError> {
+    let mut out = Vec::new();
+    for r in answer.results {
+        let Some(entry) = entries.get(r.index) else {
+            continue;
+        };
+        let outcome = if (200..300).contains(&r.status) {
+            Outcome::Accepted
+        } else if r.status >= 500 {
+            // The server failed on this one: send it again later.
+            continue;
+        } else {
+            Outcome::Refused {
+                error: r.error.unwrap_or_else(|| ErrorBody {
+                    code: filiere_shared::ErrorCode::Internal,
+                    message: format!("refused ({})", r.status),
+                    details: None,
+                }),
+            }
+        };
+        journal.settle(entry.seq, outcome.clone())?;
+        out.push(Settled {
+            entry: entry.clone(),
+            outcome,
+            answer: r.ok,
+        });
+    }
+    Ok(out)
 }

@@ -844,81 +844,30 @@ pub fn apply(
         Command::FitPart {
             part,
             part_expected_version,
-        } => {
-            let (part_row, part_lc) = load_for_write(conn, actor, *part, *part_expected_version)?;
-            lifecycle::check_fit(&lc, &part_lc).map_err(refuse(actor))?;
-            let on_part = EventPayload::FittedInto { device: item };
-            let part_next = lifecycle::apply(
-                &part_lc,
-                &on_part,
-                &Context {
-                    counterpart: Some((item, &lc)),
-                    item: Some(*part),
-                    ..Context::default()
-                },
-            )
-            .map_err(refuse(actor))?;
-            let p = EventPayload::PartFitted {
-                part: *part,
-                drives: if part_lc.is_drive() {
-                    part_lc.drives.clone()
-                } else {
-                    Vec::new()
-                },
-            };
-            let n = lifecycle::apply(
-                &lc,
-                &p,
-                &Context {
-                    counterpart: Some((*part, &part_lc)),
-                    ..ctx
-                },
-            )
-            .map_err(refuse(actor))?;
-            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?.version;
-            insert_event(conn, part.0, &on_part, part_next.site, v, &stamp, None)?;
-            other = Some(load_item(conn, *part, actor)?);
-            (p, n)
         }
-        Command::RemovePart {
+        | Command::RemovePart {
             part,
             part_expected_version,
         } => {
             let (part_row, part_lc) = load_for_write(conn, actor, *part, *part_expected_version)?;
-            lifecycle::check_remove(item, &lc, *part, &part_lc).map_err(refuse(actor))?;
-            let drive_status = lc
-                .drives
-                .iter()
-                .find(|d| d.part == Some(*part))
-                .map(|d| d.status);
-            let on_part = EventPayload::RemovedFrom {
-                device: item,
-                drive_status,
-            };
-            let part_next = lifecycle::apply(
-                &part_lc,
-                &on_part,
-                &Context {
-                    counterpart: Some((item, &lc)),
-                    item: Some(*part),
-                    ..Context::default()
-                },
-            )
+            let step = if matches!(req.command, Command::FitPart { .. }) {
+                lifecycle::fit(item, &lc, *part, &part_lc)
+            } else {
+                lifecycle::remove(item, &lc, *part, &part_lc)
+            }
             .map_err(refuse(actor))?;
-            let p = EventPayload::PartRemoved { part: *part };
-            let n = lifecycle::apply(
-                &lc,
-                &p,
-                &Context {
-                    counterpart: Some((*part, &part_lc)),
-                    ..ctx
-                },
-            )
-            .map_err(refuse(actor))?;
-            let v = save_item(conn, actor, part.0, part_row.version, &part_next, at)?.version;
-            insert_event(conn, part.0, &on_part, part_next.site, v, &stamp, None)?;
+            let v = save_item(conn, actor, part.0, part_row.version, &step.part, at)?.version;
+            insert_event(
+                conn,
+                part.0,
+                &step.part_event,
+                step.part.site,
+                v,
+                &stamp,
+                None,
+            )?;
             other = Some(load_item(conn, *part, actor)?);
-            (p, n)
+            (step.device_event, step.device)
         }
         Command::QaTest { report } => {
             validate_qa(actor, report)?;

@@ -111,6 +111,7 @@ pub fn view(row: &ItemRow, previous: Vec<LabelCode>, lang: Lang) -> ApiResult<It
         specs: serde_json::from_str(&row.specs).map_err(ApiError::internal)?,
         weight_g: row.weight_g,
         weight_estimated: row.weight_estimated,
+        route: lc.route,
         drives_declared: lc.drives_declared,
         drives: lc.drives.clone(),
         parts: lc.parts.clone(),

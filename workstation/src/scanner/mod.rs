@@ -6,6 +6,7 @@
 //! layout. Both end in the same thing: a burst of text, then classified as a Filière
 //! code, a badge, or anything else (a manufacturer serial for the focused field).
 
+pub mod capture;
 pub mod hid;
 pub mod wedge;
 

@@ -40,6 +40,12 @@ impl WedgeDetector {
         self.last_ms = Some(at_ms);
     }
 
+    /// Forgets a burst in progress.
+    pub fn reset(&mut self) {
+        self.buf.clear();
+        self.last_ms = None;
+    }
+
     /// Enter arrived at `at_ms`: the burst before it, if it was a scan.
     pub fn enter(&mut self, at_ms: u64) -> Option<Burst> {
         let fast = self

@@ -1,0 +1,210 @@
+//! What people call the domain's values, in French and English: one table for the bench
+//! app and the web pages.
+
+use crate::domain::*;
+use crate::error::Lang;
+
+/// A value with a name for people.
+pub trait Named: Copy {
+    /// (French, English).
+    fn names(self) -> (&'static str, &'static str);
+
+    fn name(self, lang: Lang) -> &'static str {
+        let (fr, en) = self.names();
+        match lang {
+            Lang::Fr => fr,
+            Lang::En => en,
+        }
+    }
+}
+
+impl Named for Category {
+    fn names(self) -> (&'static str, &'static str) {
+        use Category::*;
+        match self {
+            Laptop => ("Portable", "Laptop"),
+            Desktop => ("Tour / unité centrale", "Desktop"),
+            AllInOne => ("Tout-en-un", "All-in-one"),
+            Monitor => ("Écran", "Monitor"),
+            Tablet => ("Tablette", "Tablet"),
+            Phone => ("Téléphone", "Phone"),
+            Server => ("Serveur", "Server"),
+            Printer => ("Imprimante", "Printer"),
+            OtherDevice => ("Autre appareil", "Other device"),
+            Ram => ("Barrette de mémoire", "Memory module"),
+            Ssd => ("SSD", "SSD"),
+            Hdd => ("Disque dur", "Hard drive"),
+            Nvme => ("SSD NVMe", "NVMe SSD"),
+            Cpu => ("Processeur", "CPU"),
+            Psu => ("Alimentation", "Power supply"),
+            Battery => ("Batterie", "Battery"),
+            Screen => ("Dalle", "Screen panel"),
+            Charger => ("Chargeur", "Charger"),
+            Motherboard => ("Carte mère", "Motherboard"),
+            Gpu => ("Carte graphique", "Graphics card"),
+            Keyboard => ("Clavier", "Keyboard"),
+            OtherPart => ("Autre pièce", "Other part"),
+        }
+    }
+}
+
+impl Named for ItemState {
+    fn names(self) -> (&'static str, &'static str) {
+        use ItemState::*;
+        match self {
+            Collected => ("Collecté", "Collected"),
+            Received => ("Reçu", "Received"),
+            Refurbishing => ("En reconditionnement", "Refurbishing"),
+            Ready => ("Prêt", "Ready"),
+            Reserved => ("Réservé", "Reserved"),
+            Sold => ("Vendu", "Sold"),
+            Returned => ("Retourné", "Returned"),
+            Harvesting => ("En démontage", "Harvesting"),
+            Harvested => ("Démonté", "Harvested"),
+            ToRecycle => ("À recycler", "To recycle"),
+            Recycled => ("Recyclé", "Recycled"),
+            InStock => ("En stock", "In stock"),
+            TestedGood => ("Testée bonne", "Tested good"),
+            Faulty => ("Défectueuse", "Faulty"),
+            Fitted => ("Montée", "Fitted"),
+            Destroyed => ("Détruite", "Destroyed"),
+        }
+    }
+}
+
+impl Named for Route {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Route::Refurbish => ("Reconditionner", "Refurbish"),
+            Route::Harvest => ("Démonter pour pièces", "Harvest for parts"),
+            Route::Recycle => ("Recycler", "Recycle"),
+        }
+    }
+}
+
+impl Named for Grade {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Grade::A => ("A", "A"),
+            Grade::B => ("B", "B"),
+            Grade::C => ("C", "C"),
+        }
+    }
+}
+
+impl Named for DriveStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            DriveStatus::Pending => ("à effacer", "to erase"),
+            DriveStatus::Erased => ("effacé", "erased"),
+            DriveStatus::Failed => ("échec d'effacement", "erasure failed"),
+            DriveStatus::Destroyed => ("détruit", "destroyed"),
+        }
+    }
+}
+
+impl Named for ErasureResult {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ErasureResult::Erased => ("effacé", "erased"),
+            ErasureResult::Failed => ("échec", "failed"),
+            ErasureResult::Aborted => ("interrompu", "aborted"),
+        }
+    }
+}
+
+impl Named for QaCheck {
+    fn names(self) -> (&'static str, &'static str) {
+        use QaCheck::*;
+        match self {
+            Boot => ("Démarrage", "Boot"),
+            Keyboard => ("Clavier", "Keyboard"),
+            Touchpad => ("Pavé tactile", "Touchpad"),
+            Screen => ("Écran", "Screen"),
+            Usb => ("Ports USB", "USB ports"),
+            Wifi => ("Wi-Fi", "Wi-Fi"),
+            Ethernet => ("Ethernet", "Ethernet"),
+            Webcam => ("Webcam", "Webcam"),
+            Audio => ("Son", "Audio"),
+            Battery => ("Batterie", "Battery"),
+            Charger => ("Chargeur", "Charger"),
+            Bluetooth => ("Bluetooth", "Bluetooth"),
+            Ports => ("Autres ports", "Other ports"),
+            Memory => ("Mémoire", "Memory"),
+            Storage => ("Stockage", "Storage"),
+        }
+    }
+}
+
+impl Named for QaOutcome {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            QaOutcome::Pass => ("OK", "Pass"),
+            QaOutcome::Fail => ("Échec", "Fail"),
+            QaOutcome::NotApplicable => ("Sans objet", "N/A"),
+        }
+    }
+}
+
+impl Named for PartTestResult {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            PartTestResult::Good => ("Bonne", "Good"),
+            PartTestResult::Faulty => ("Défectueuse", "Faulty"),
+        }
+    }
+}
+
+impl Named for EventType {
+    fn names(self) -> (&'static str, &'static str) {
+        use EventType::*;
+        match self {
+            Registered => ("Enregistré", "Registered"),
+            Received => ("Reçu à l'atelier", "Received"),
+            Triaged => ("Orienté", "Triaged"),
+            DrivesDeclared => ("Disques déclarés", "Drives declared"),
+            NoDriveDeclared => ("Aucun disque", "No drive"),
+            DriveErased => ("Disque effacé", "Drive erased"),
+            DriveDestroyed => ("Disque détruit", "Drive destroyed"),
+            PartHarvested => ("Pièce prélevée", "Part harvested"),
+            TeardownDone => ("Démontage terminé", "Teardown done"),
+            PartTested => ("Pièce testée", "Part tested"),
+            PartFitted => ("Pièce montée", "Part fitted"),
+            FittedInto => ("Montée dans un appareil", "Fitted into a device"),
+            PartRemoved => ("Pièce retirée", "Part removed"),
+            RemovedFrom => ("Retirée d'un appareil", "Removed from a device"),
+            QaTested => ("Testé (contrôle qualité)", "QA tested"),
+            MarkedReady => ("Prêt à la vente", "Marked ready"),
+            Reopened => ("Rouvert", "Reopened"),
+            Moved => ("Déplacé", "Moved"),
+            Relabelled => ("Nouvelle étiquette", "Relabelled"),
+            MarkedForRecycling => ("Envoyé au recyclage", "Marked for recycling"),
+            WeeeAdded => ("Ajouté au lot DEEE", "Added to WEEE batch"),
+            WeeeRemoved => ("Retiré du lot DEEE", "Removed from WEEE batch"),
+            Recycled => ("Recyclé", "Recycled"),
+            Corrected => ("Annulé (correction)", "Corrected"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_has_a_french_and_an_english_name() {
+        fn all<T: Named>(values: &[T]) {
+            for v in values {
+                let (fr, en) = v.names();
+                assert!(!fr.is_empty() && !en.is_empty());
+            }
+        }
+        all(Category::ALL);
+        all(ItemState::ALL);
+        all(Route::ALL);
+        all(QaCheck::ALL);
+        all(EventType::ALL);
+        assert_eq!(ItemState::Ready.name(Lang::Fr), "Prêt");
+        assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
+    }
+}

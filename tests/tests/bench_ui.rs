@@ -1,0 +1,307 @@
+//! The bench app driven as a technician drives it (badge scan, label scans, keys),
+//! against the real server started here, with the network cut in the middle.
+
+use eframe::egui::{Event, Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use filiere_shared::api::*;
+use filiere_shared::*;
+use filiere_tests::*;
+use filiere_workstation::app::BenchApp;
+use filiere_workstation::bench::{Focus, Intake};
+use filiere_workstation::settings::{Settings, Station};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn harness(dir: std::path::PathBuf) -> Harness<'static, BenchApp> {
+    Harness::builder()
+        .with_size((1280.0, 800.0))
+        .with_max_steps(50)
+        .build_eframe(move |cc| {
+            let mut app = BenchApp::new(&cc.egui_ctx, dir);
+            app.sound = false;
+            app
+        })
+}
+
+/// A scanner: the text in one burst, then Enter.
+fn scan(h: &mut Harness<'static, BenchApp>, text: &str) {
+    h.event(Event::Text(text.to_owned()));
+    h.key_press(Key::Enter);
+    h.run();
+}
+
+/// A key press. Keys that type text are held back a moment in case they start a
+/// scanner burst: the frames after that moment see it.
+fn key(h: &mut Harness<'static, BenchApp>, k: Key) {
+    h.key_press(k);
+    h.run();
+    std::thread::sleep(Duration::from_millis(60));
+    h.run();
+}
+
+fn station(h: &mut Harness<'static, BenchApp>, n: usize) {
+    const KEYS: [Key; 7] = [
+        Key::Num1,
+        Key::Num2,
+        Key::Num3,
+        Key::Num4,
+        Key::Num5,
+        Key::Num6,
+        Key::Num7,
+    ];
+    h.key_press_modifiers(Modifiers::ALT, KEYS[n - 1]);
+    h.run();
+}
+
+/// Runs frames until `cond` holds (the network answers on its own thread).
+fn wait(h: &mut Harness<'static, BenchApp>, what: &str, cond: impl Fn(&BenchApp) -> bool) {
+    let start = Instant::now();
+    loop {
+        h.run();
+        if cond(h.state()) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}; flash: {:?}",
+            h.state().bench().and_then(|b| b.flash.clone())
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn waiting(app: &BenchApp) -> usize {
+    app.bench().map(|b| b.waiting).unwrap_or(usize::MAX)
+}
+
+fn flash_error(app: &BenchApp) -> Option<String> {
+    app.bench()
+        .and_then(|b| b.flash.clone())
+        .filter(|f| f.error)
+        .map(|f| f.text)
+}
+
+async fn item(app: &TestApp, token: &str, code: &str) -> ItemView {
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={code}"), token)
+        .await;
+    match r {
+        Resolved::Item { item, .. } => *item,
+        other => panic!("{code} is not an item: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_network_cut() {
+    let mut app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    let codes = app.codes(&t, w.site_a1, 2).await;
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station: Station::Reception,
+        printer: None,
+        lang: Lang::Fr,
+    }
+    .save(&dir)
+    .expect("settings");
+
+    let mut h = harness(dir.clone());
+    h.run();
+    h.get_by_label("Scannez votre badge pour commencer");
+
+    // A label before any badge: refused, nothing sent.
+    scan(&mut h, &codes[0]);
+    assert!(flash_error(h.state()).is_some_and(|e| e.contains("badge")));
+
+    // Signing in by badge.
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in", |a| {
+        a.bench().is_some_and(|b| b.session.is_some())
+    });
+
+    // Reception: a fresh label opens the intake form.
+    scan(
+        &mut h,
+        &format!("https://filiere.test/i/{}", codes[0].to_lowercase()),
+    );
+    wait(&mut h, "the intake form", |a| {
+        a.bench()
+            .is_some_and(|b| matches!(b.focus, Focus::Intake(_)))
+    });
+    // A form with no drive declared is refused on the bench, nothing journaled.
+    h.get_by_label("Portable").click();
+    h.run();
+    key(&mut h, Key::Enter);
+    assert!(flash_error(h.state()).is_some_and(|e| e.contains("disques")));
+    assert_eq!(waiting(h.state()), 0);
+    h.state_mut().forms.intake = Intake {
+        brand: "Dell".into(),
+        model: "Latitude 5490".into(),
+        serial: "5CG7301XYZ".into(),
+        drives: "UI-DRIVE-1".into(),
+        weight_kg: "2,1".into(),
+        ..h.state().forms.intake.clone()
+    };
+    key(&mut h, Key::Enter);
+    wait(&mut h, "the registration to be sent", |a| waiting(a) == 0);
+    let v = item(&app, &t, &codes[0]).await;
+    assert_eq!(v.state, ItemState::Received);
+    assert_eq!(v.model.as_deref(), Some("Latitude 5490"));
+    assert_eq!(v.weight_g, Some(2100));
+    assert_eq!(v.drives.len(), 1);
+
+    // Triage: 1 = refurbish.
+    station(&mut h, 2);
+    scan(&mut h, &codes[0]);
+    wait(&mut h, "the item on screen", |a| {
+        a.bench().and_then(|b| b.current()).is_some()
+    });
+    key(&mut h, Key::Num1);
+    wait(&mut h, "the triage to be sent", |a| waiting(a) == 0);
+    assert_eq!(
+        item(&app, &t, &codes[0]).await.state,
+        ItemState::Refurbishing
+    );
+
+    // The QA bench cannot make it ready with its drive not erased: refused on the
+    // bench by the shared rules, before any request.
+    station(&mut h, 6);
+    scan(&mut h, &codes[0]);
+    key(&mut h, Key::F1);
+    key(&mut h, Key::F5);
+    key(&mut h, Key::Enter);
+    assert!(
+        flash_error(h.state()).is_some_and(|e| e.contains("UI-DRIVE-1")),
+        "ready refused on the bench: {:?}",
+        flash_error(h.state())
+    );
+    wait(&mut h, "the QA report to be sent", |a| waiting(a) == 0);
+    let v = item(&app, &t, &codes[0]).await;
+    assert_eq!(
+        v.state,
+        ItemState::Refurbishing,
+        "not ready: drive not erased"
+    );
+    let hist: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", v.id), &t)
+        .await;
+    assert_eq!(
+        event_types(&hist).last().copied(),
+        Some("qa_tested"),
+        "the QA report was sent, the ready step was not"
+    );
+
+    // The network goes down.
+    app.stop();
+
+    // Erasure, offline: E records the first pending drive as erased.
+    station(&mut h, 3);
+    scan(&mut h, &codes[0]);
+    key(&mut h, Key::E);
+    assert_eq!(waiting(h.state()), 1);
+    let k = h
+        .state()
+        .bench()
+        .and_then(|b| b.current().cloned())
+        .expect("item on screen");
+    assert!(k.view.drives.iter().all(|d| d.status.is_sanitised()));
+
+    // QA again, offline: passed, so the device is marked ready (predicted on screen).
+    station(&mut h, 6);
+    scan(&mut h, &codes[0]);
+    key(&mut h, Key::F1);
+    key(&mut h, Key::F5);
+    key(&mut h, Key::Enter);
+    assert_eq!(waiting(h.state()), 3);
+    wait(&mut h, "the bench to notice it is offline", |a| {
+        a.bench().is_some_and(|b| b.online == Some(false))
+    });
+    h.get_by_label("HORS LIGNE");
+    let k = h
+        .state()
+        .bench()
+        .and_then(|b| b.current().cloned())
+        .expect("item on screen");
+    assert_eq!(k.view.state, ItemState::Ready);
+    assert_eq!(k.pending, 3);
+
+    // The network comes back: everything arrives, in order, and is accepted.
+    app.restart();
+    wait(&mut h, "the journal to drain", |a| waiting(a) == 0);
+    assert!(
+        h.state().bench().is_some_and(|b| b.refusals().is_empty()),
+        "nothing refused"
+    );
+    let v = item(&app, &t, &codes[0]).await;
+    assert_eq!(v.state, ItemState::Ready);
+    let hist: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", v.id), &t)
+        .await;
+    assert_eq!(
+        event_types(&hist),
+        [
+            "registered",
+            "drives_declared",
+            "triaged",
+            "qa_tested",
+            "drive_erased",
+            "qa_tested",
+            "marked_ready"
+        ]
+    );
+
+    // A ready device cannot be triaged again: the bench refuses it, nothing journaled.
+    station(&mut h, 2);
+    scan(&mut h, &codes[0]);
+    key(&mut h, Key::Num3);
+    assert!(flash_error(h.state()).is_some());
+    assert_eq!(waiting(h.state()), 0);
+
+    // Undo: Ctrl+Z sends a compensating event for the bench's last action.
+    station(&mut h, 1);
+    scan(&mut h, &codes[1]);
+    wait(&mut h, "the intake form", |a| {
+        a.bench()
+            .is_some_and(|b| matches!(b.focus, Focus::Intake(_)))
+    });
+    h.state_mut().forms.intake = Intake {
+        category: Some(Category::Desktop),
+        no_drive: true,
+        ..Intake::default()
+    };
+    key(&mut h, Key::Enter);
+    wait(&mut h, "the registration", |a| waiting(a) == 0);
+    station(&mut h, 2);
+    scan(&mut h, &codes[1]);
+    key(&mut h, Key::Num3);
+    wait(&mut h, "the triage", |a| {
+        waiting(a) == 0
+            && a.bench()
+                .and_then(|b| b.undo.clone())
+                .is_some_and(|u| u.event.is_some())
+    });
+    assert_eq!(item(&app, &t, &codes[1]).await.state, ItemState::ToRecycle);
+    h.key_press_modifiers(Modifiers::COMMAND, Key::Z);
+    h.run();
+    wait(&mut h, "the correction", |a| waiting(a) == 0);
+    assert_eq!(item(&app, &t, &codes[1]).await.state, ItemState::Received);
+
+    // English on F12.
+    key(&mut h, Key::F12);
+    h.get_by_label("Alt+1 Reception");
+    let _ = std::fs::remove_dir_all(&dir);
+}
