@@ -305,3 +305,137 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
     h.get_by_label("Alt+1 Reception");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another_machine() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    let codes = app.codes(&t, w.site_a1, 2).await;
+    // A donor machine for parts, a machine to repair.
+    let donor = app.laptop(&t, &codes[0], "DONOR-DRIVE").await;
+    let donor = app
+        .step_ok(
+            &t,
+            &donor,
+            "t1",
+            json!({"type": "triage", "route": "harvest"}),
+        )
+        .await
+        .item;
+    let target = app.laptop(&t, &codes[1], "TARGET-DRIVE").await;
+    app.step_ok(
+        &t,
+        &target,
+        "t2",
+        json!({"type": "triage", "route": "refurbish"}),
+    )
+    .await;
+
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station: Station::Teardown,
+        printer: None,
+        lang: Lang::Fr,
+    }
+    .save(&dir)
+    .expect("settings");
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in and the bench's own codes", |a| {
+        a.bench()
+            .is_some_and(|b| b.session.is_some() && !b.own_codes.is_empty())
+    });
+    let block = h.state().bench().map(|b| b.own_codes.len()).unwrap_or(0);
+    assert_eq!(block, 50);
+
+    // Teardown: F1 takes out a memory module, labelled with the bench's next code.
+    scan(&mut h, &codes[0]);
+    wait(&mut h, "the donor on screen", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.state == ItemState::Harvesting)
+    });
+    h.state_mut().forms.spec = "8 Go DDR4".into();
+    key(&mut h, Key::F1);
+    let part_code = h
+        .state()
+        .bench()
+        .and_then(|b| b.harvested.first().map(|p| p.code))
+        .expect("a part harvested");
+    assert_eq!(
+        h.state().bench().map(|b| b.own_codes.len()),
+        Some(block - 1),
+        "the code came from the bench's block"
+    );
+    wait(&mut h, "the harvest to be sent", |a| waiting(a) == 0);
+    let part = item(&app, &t, part_code.as_str()).await;
+    assert_eq!(part.origin, Some(donor.id));
+    assert_eq!(part.category, Category::Ram);
+    assert_eq!(part.specs.part_spec.as_deref(), Some("8 Go DDR4"));
+
+    // The printed label scanned: confirmed on the part; G: tested good.
+    scan(&mut h, part_code.as_str());
+    wait(&mut h, "the part on screen", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.code == part_code)
+    });
+    assert!(
+        h.state()
+            .bench()
+            .is_some_and(|b| b.harvested.iter().all(|p| p.confirmed))
+    );
+    key(&mut h, Key::G);
+    wait(&mut h, "the test to be sent", |a| waiting(a) == 0);
+    assert_eq!(
+        item(&app, &t, part_code.as_str()).await.state,
+        ItemState::TestedGood
+    );
+
+    // Repair: the machine, then the part, Enter fits it.
+    station(&mut h, 5);
+    scan(&mut h, &codes[1]);
+    wait(&mut h, "the target on screen", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.state == ItemState::Refurbishing)
+    });
+    scan(&mut h, part_code.as_str());
+    key(&mut h, Key::Enter);
+    wait(&mut h, "the fit to be sent", |a| waiting(a) == 0);
+    let fitted = item(&app, &t, part_code.as_str()).await;
+    assert_eq!(fitted.state, ItemState::Fitted);
+    assert_eq!(fitted.parent, Some(target.id));
+    let target_now = item(&app, &t, &codes[1]).await;
+    assert_eq!(target_now.parts, vec![fitted.id]);
+    let hist: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", target.id), &t)
+        .await;
+    assert!(
+        hist.genealogy
+            .iter()
+            .any(|g| g.relation == GenealogyRelation::Fitted && g.other == fitted.id)
+    );
+
+    // A part cannot go into a machine that is not being repaired: the donor is being
+    // torn down; the bench refuses before sending anything.
+    scan(&mut h, &codes[0]);
+    scan(&mut h, part_code.as_str());
+    key(&mut h, Key::Enter);
+    assert!(flash_error(h.state()).is_some());
+    assert_eq!(waiting(h.state()), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
