@@ -135,6 +135,8 @@ pub struct BenchApp {
     pub forms: Forms,
     capture: ScanCapture,
     cmds: Vec<Cmd>,
+    /// The window's input hook ran for this frame.
+    hooked: bool,
     started: Instant,
     repaint: Arc<dyn Fn() + Send + Sync>,
     /// A sound for refusals (the terminal bell, which a bench's speaker plays).
@@ -153,6 +155,7 @@ impl BenchApp {
             forms: Forms::default(),
             capture: ScanCapture::default(),
             cmds: Vec::new(),
+            hooked: false,
             started: Instant::now(),
             repaint,
             sound: true,
@@ -209,12 +212,11 @@ impl BenchApp {
         }
     }
 
-    /// Takes scans out of this frame's input before any widget reads it.
-    fn capture(&mut self, ctx: &egui::Context) {
+    /// Takes scans out of a frame's input before egui reads it.
+    fn capture(&mut self, ctx: &egui::Context, events: &mut Vec<egui::Event>) {
         let now = self.started.elapsed().as_millis() as u64;
         let at = Instant::now();
-        let bursts = ctx.input_mut(|i| self.capture.process(&mut i.events, now));
-        for b in bursts {
+        for b in self.capture.process(events, now) {
             self.cmds.push(Cmd::Scan(b, at));
         }
         if let Some(ms) = self.capture.holding() {
@@ -600,9 +602,24 @@ pub fn style(ctx: &egui::Context) {
 }
 
 impl eframe::App for BenchApp {
+    /// Scans are taken out of the window's input before egui sees it: a click that
+    /// follows fast typing must not move the focus before the typing lands.
+    fn raw_input_hook(&mut self, ctx: &egui::Context, raw_input: &mut egui::RawInput) {
+        self.hooked = true;
+        let mut events = std::mem::take(&mut raw_input.events);
+        self.capture(ctx, &mut events);
+        raw_input.events = events;
+    }
+
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         let ctx = ui.ctx().clone();
-        self.capture(&ctx);
+        if !std::mem::take(&mut self.hooked) {
+            // Run without the window's input hook (a test harness): the input is
+            // taken here, before any widget reads it.
+            let mut events = ctx.input_mut(|i| std::mem::take(&mut i.events));
+            self.capture(&ctx, &mut events);
+            ctx.input_mut(|i| i.events = events);
+        }
         if let Screen::Bench(b) = &mut self.screen {
             b.poll();
             if std::mem::take(&mut b.beep) && self.sound {
@@ -857,6 +874,7 @@ impl BenchApp {
             );
         });
         egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().auto_shrink([false, false]).show(ui, |ui| {
             if bench.session.is_none() {
                 ui.add_space(60.0);
                 ui.vertical_centered(|ui| {
@@ -902,6 +920,7 @@ impl BenchApp {
                     }
                 }
             }
+        });
         });
         self.cmds.extend(cmds);
     }
@@ -1188,7 +1207,7 @@ fn item_card(ui: &mut egui::Ui, bench: &Bench, k: &Known, lang: Lang) {
         ui.label(format!(
             "{} — {} ({mark})",
             r.at.with_timezone(&chrono::Local).format("%H:%M"),
-            r.what
+            r.what.name(lang)
         ));
     }
     if let Some(h) = bench.history.get(&v.id) {

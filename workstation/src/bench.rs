@@ -36,10 +36,28 @@ pub struct Known {
 
 #[derive(Debug, Clone)]
 pub struct Recent {
-    pub what: String,
+    pub what: Step,
     pub at: chrono::DateTime<chrono::Utc>,
     /// Accepted by the server (else waiting in the journal).
     pub confirmed: bool,
+}
+
+/// A step the bench made, named on screen in the current language.
+#[derive(Debug, Clone)]
+pub enum Step {
+    Registered,
+    Command(Box<Command>),
+}
+
+impl Step {
+    pub fn name(&self, lang: Lang) -> String {
+        match self {
+            Step::Registered => {
+                tr(lang, "Enregistré et reçu", "Registered and received").to_owned()
+            }
+            Step::Command(c) => command_name(c, lang),
+        }
+    }
 }
 
 /// A message across the top of the screen; a refusal flashes red and beeps.
@@ -131,6 +149,8 @@ pub struct Bench {
     pub last_scan_to_screen: Option<(std::time::Duration, bool)>,
     /// A refusal to sound (taken by the screen).
     pub beep: bool,
+    /// Labels to print once the server is reachable again.
+    pub pending_prints: Vec<PrintRequest>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -195,6 +215,7 @@ impl Bench {
             history: HashMap::new(),
             last_scan_to_screen: None,
             beep: false,
+            pending_prints: Vec::new(),
         })
     }
 
@@ -445,7 +466,7 @@ impl Bench {
                 self.codes_asked = false;
                 self.net_error(&e);
             }
-            Reply::Printed(Ok(p)) => {
+            Reply::Printed { result: Ok(p), .. } => {
                 let msg = format!(
                     "{} ({})",
                     self.t("Étiquette imprimée", "Label printed"),
@@ -453,7 +474,18 @@ impl Bench {
                 );
                 self.info(msg);
             }
-            Reply::Printed(Err(e)) => {
+            Reply::Printed {
+                request,
+                result: Err(NetError::Unreachable(_)),
+            } => {
+                self.online = Some(false);
+                self.pending_prints.push(request);
+                self.info(self.t(
+                    "Hors ligne : l'étiquette sera imprimée au retour du réseau.",
+                    "Offline: the label will be printed when the network is back.",
+                ));
+            }
+            Reply::Printed { result: Err(e), .. } => {
                 let msg = format!("{} {e}", self.t("Impression impossible :", "Cannot print:"));
                 self.refuse(msg);
             }
@@ -462,6 +494,10 @@ impl Bench {
             }
             Reply::Synced(settled) => {
                 self.online = Some(true);
+                // Back online: labels that could not be printed go now.
+                for request in std::mem::take(&mut self.pending_prints) {
+                    self.net.send(Request::Print { request });
+                }
                 for s in settled {
                     self.settled(s);
                 }
@@ -519,6 +555,12 @@ impl Bench {
                 }
             }
             Ok(Resolved::SaleItem { .. }) => {}
+            Err(NetError::Unreachable(_))
+                if LabelCode::parse(text).is_ok_and(|c| self.by_code(c).is_some()) =>
+            {
+                // A background refresh of an item already on screen: it stays as known.
+                self.online = Some(false);
+            }
             Err(NetError::Unreachable(_)) => {
                 self.online = Some(false);
                 // Offline: a fresh code can still be registered at reception; the
@@ -747,7 +789,7 @@ impl Bench {
                 k.view.cosmetic_grade = report.cosmetic_grade;
             }
             k.recent.push(Recent {
-                what: what.clone(),
+                what: Step::Command(Box::new(command.clone())),
                 at: chrono::Utc::now(),
                 confirmed: false,
             });
@@ -762,7 +804,7 @@ impl Bench {
                 p.view.version += 1;
                 apply_lifecycle(&mut p.view, &step.part, lang);
                 p.recent.push(Recent {
-                    what: what.clone(),
+                    what: Step::Command(Box::new(command.clone())),
                     at: chrono::Utc::now(),
                     confirmed: false,
                 });
@@ -961,7 +1003,7 @@ impl Bench {
                 pending: 1,
                 refused: None,
                 recent: vec![Recent {
-                    what: what.clone(),
+                    what: Step::Registered,
                     at: now,
                     confirmed: false,
                 }],

@@ -81,7 +81,10 @@ pub enum Reply {
     WeeeBatches(NetResult<Vec<WeeeBatchView>>),
     Printers(NetResult<Vec<PrinterView>>),
     Codes(NetResult<LabelBatchView>),
-    Printed(NetResult<PrintResult>),
+    Printed {
+        request: PrintRequest,
+        result: NetResult<PrintResult>,
+    },
     /// The sender settled these actions.
     Synced(Vec<Settled>),
     /// The sender could not reach the server; actions wait.
@@ -300,7 +303,8 @@ impl Client {
                 .await,
             ),
             Request::Print { request } => {
-                Reply::Printed(self.post("/api/v1/labels/print", &request).await)
+                let result = self.post("/api/v1/labels/print", &request).await;
+                Reply::Printed { request, result }
             }
         }
     }

@@ -37,7 +37,7 @@ impl Station {
             Station::Triage => ("Tri", "Triage"),
             Station::Erasure => ("Effacement", "Erasure"),
             Station::Teardown => ("Démontage", "Teardown"),
-            Station::Repair => ("Réparation / remontage", "Repair / reassembly"),
+            Station::Repair => ("Réparation", "Repair"),
             Station::Qa => ("Contrôle qualité", "Quality check"),
             Station::Recycling => ("Recyclage (DEEE)", "Recycling (WEEE)"),
         };

@@ -14,6 +14,8 @@ use eframe::egui::{Event, Key};
 pub struct ScanCapture {
     detector: WedgeDetector,
     held: Vec<Event>,
+    /// Events for the next frame (after a click that followed held keys).
+    deferred: Vec<Event>,
     last_ms: u64,
 }
 
@@ -61,7 +63,10 @@ impl ScanCapture {
     pub fn process(&mut self, events: &mut Vec<Event>, now_ms: u64) -> Vec<Burst> {
         let mut out = Vec::new();
         let mut pass = Vec::with_capacity(events.len());
-        for ev in events.drain(..) {
+        let mut incoming = std::mem::take(&mut self.deferred);
+        incoming.append(events);
+        let mut rest = incoming.into_iter();
+        while let Some(ev) = rest.next() {
             match &ev {
                 Event::Text(t) => {
                     for c in t.chars() {
@@ -118,6 +123,17 @@ impl ScanCapture {
                         pass.push(ev);
                     }
                 }
+                Event::PointerButton { .. } | Event::Paste(_) | Event::Copy | Event::Cut
+                    if !self.held.is_empty() =>
+                {
+                    // A click or a paste may move the focus: what was typed before it
+                    // goes in this frame, where it was typed; the click and what
+                    // follows it, in the next frame.
+                    pass.append(&mut self.held);
+                    self.detector.reset();
+                    self.deferred.push(ev);
+                    self.deferred.extend(rest.by_ref());
+                }
                 _ => pass.push(ev),
             }
         }
@@ -130,9 +146,14 @@ impl ScanCapture {
         out
     }
 
-    /// Keys are held back and the screen must look again this much later.
+    /// Keys are held back (or events deferred) and the screen must look again this
+    /// many milliseconds later.
     pub fn holding(&self) -> Option<u64> {
-        (!self.held.is_empty()).then_some(self.detector.max_gap_ms + 1)
+        if !self.deferred.is_empty() {
+            Some(0)
+        } else {
+            (!self.held.is_empty()).then_some(self.detector.max_gap_ms + 1)
+        }
     }
 }
 
@@ -193,6 +214,27 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn a_click_after_fast_typing_comes_after_the_text() {
+        let mut c = ScanCapture::default();
+        let mut ev = vec![
+            Event::Text("http://x".into()),
+            Event::PointerButton {
+                pos: Default::default(),
+                button: eframe::egui::PointerButton::Primary,
+                pressed: true,
+                modifiers: Modifiers::NONE,
+            },
+        ];
+        assert!(c.process(&mut ev, 1000).is_empty());
+        assert!(matches!(ev.as_slice(), [Event::Text(t)] if t == "http://x"));
+        assert_eq!(c.holding(), Some(0), "the click waits for the next frame");
+        let mut next = Vec::new();
+        c.process(&mut next, 1001);
+        assert!(matches!(next.as_slice(), [Event::PointerButton { .. }]));
+        assert!(c.holding().is_none());
     }
 
     #[test]
