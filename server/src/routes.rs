@@ -652,44 +652,59 @@ pub async fn post_batch(
     if ops.len() > 1000 {
         return Err(actor.err(ErrorCode::PayloadTooLarge));
     }
-    let mut results = Vec::with_capacity(ops.len());
-    for (index, op) in ops.into_iter().enumerate() {
-        let a = actor.clone();
-        let key = match &op {
-            BatchOp::Register(r) => r.idempotency_key.clone(),
-            BatchOp::Event { request, .. } => request.idempotency_key.clone(),
-        };
-        let r = write_idempotent(&db, move |c| match &op {
-            BatchOp::Register(r) => events::register(c, &a, r),
-            BatchOp::Event { item, request } => {
-                let id = resolve_ref(c, &a, item)?;
-                events::apply(c, &a, id, request)
+    // One durable commit for the whole batch: each op in its own savepoint, so that a
+    // refused op leaves the others applied (a bench catching up sends thousands).
+    let a = actor.clone();
+    let results = write(&db, move |c| {
+        use diesel::Connection;
+        let mut results = Vec::with_capacity(ops.len());
+        for (index, op) in ops.iter().enumerate() {
+            let key = match op {
+                BatchOp::Register(r) => r.idempotency_key.clone(),
+                BatchOp::Event { request, .. } => request.idempotency_key.clone(),
+            };
+            let run = |c: &mut DbConnection| {
+                c.transaction::<_, ApiError, _>(|c| match op {
+                    BatchOp::Register(r) => events::register(c, &a, r),
+                    BatchOp::Event { item, request } => {
+                        let id = resolve_ref(c, &a, item)?;
+                        events::apply(c, &a, id, request)
+                    }
+                })
+            };
+            // A unique-key race (the same key sent twice at once): the second try
+            // answers with the first one's response.
+            let r = match run(c) {
+                Err(e) if e.code == ErrorCode::Duplicate => run(c),
+                other => other,
             }
-        })
-        .await
-        .map_err(|e| e.in_lang(actor.lang));
-        results.push(match r {
-            Ok(ok) => BatchResult {
-                index,
-                idempotency_key: key,
-                status: 200,
-                ok: Some(ok),
-                error: None,
-            },
-            Err(e) => {
-                if e.code.http_status() >= 500 {
-                    tracing::error!(error = %e, "batch op failed");
-                }
-                BatchResult {
+            .map_err(|e| e.in_lang(a.lang));
+            results.push(match r {
+                Ok(ok) => BatchResult {
                     index,
                     idempotency_key: key,
-                    status: e.code.http_status(),
-                    ok: None,
-                    error: Some(e.body()),
+                    status: 200,
+                    ok: Some(ok),
+                    error: None,
+                },
+                Err(e) => {
+                    if e.code.http_status() >= 500 {
+                        tracing::error!(error = %e, "batch op failed");
+                    }
+                    BatchResult {
+                        index,
+                        idempotency_key: key,
+                        status: e.code.http_status(),
+                        ok: None,
+                        error: Some(e.body()),
+                    }
                 }
-            }
-        });
-    }
+            });
+        }
+        Ok(results)
+    })
+    .await
+    .map_err(|e| e.in_lang(actor.lang))?;
     Ok(Json(BatchResponse { results }))
 }
 
