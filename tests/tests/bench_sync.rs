@@ -106,3 +106,133 @@ async fn two_hundred_dependent_scans_made_while_the_server_is_down_all_arrive_in
     assert_eq!(app.counts(), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs the bench agent; returns the child and a reader of its output lines.
+fn agent(
+    dir: &std::path::Path,
+    base: &str,
+    token: &str,
+    ops: Option<&std::path::Path>,
+    failpoint: Option<&str>,
+    until_drained: bool,
+) -> (
+    std::process::Child,
+    std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+) {
+    use std::io::BufRead;
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_filiere-bench-agent"));
+    cmd.arg("--dir")
+        .arg(dir)
+        .args(["--server", base, "--token", token])
+        .stdout(std::process::Stdio::piped());
+    if let Some(o) = ops {
+        cmd.arg("--ops").arg(o);
+    }
+    if until_drained {
+        cmd.arg("--until-drained");
+    }
+    match failpoint {
+        Some(f) => cmd.env("FILIERE_FAILPOINT", f),
+        None => cmd.env_remove("FILIERE_FAILPOINT"),
+    };
+    let mut child = cmd.spawn().expect("bench agent");
+    let lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    (child, lines)
+}
+
+/// Reads lines until one equals `want` (the process must get there).
+fn until(lines: &mut std::io::Lines<std::io::BufReader<std::process::ChildStdout>>, want: &str) {
+    for l in lines.by_ref() {
+        if l.expect("line") == want {
+            return;
+        }
+    }
+    panic!("the bench agent ended before {want:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bench_killed_between_journal_and_server_sends_every_action_exactly_once() {
+    let mut app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    let codes = app.codes(&t, w.site_a1, 20).await;
+    let mut ops = Vec::new();
+    for (i, c) in codes.iter().enumerate() {
+        let drive = format!("KILL-{i}");
+        let ev = |k: &str, v: i64, cmd: Value| {
+            json!({"op": "event", "item": c, "idempotency_key": format!("{c}-{k}"),
+                "expected_version": v, "command": cmd})
+        };
+        ops.push(
+            json!({"op": "register", "idempotency_key": format!("{c}-reg"), "code": c,
+            "category": "laptop", "drives": [{"serial": drive}]}),
+        );
+        ops.push(ev(
+            "triage",
+            2,
+            json!({"type": "triage", "route": "refurbish"}),
+        ));
+        ops.push(ev("erase", 3, erase(&drive)));
+        ops.push(ev("qa", 4, qa_pass()));
+        ops.push(ev("ready", 5, json!({"type": "mark_ready"})));
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-kill-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let ops_file = dir.join("ops.json");
+    std::fs::write(&ops_file, serde_json::to_vec(&ops).expect("json")).expect("ops");
+    let bench_dir = dir.join("bench");
+
+    // 1. The network is down: 100 actions journaled, none sent; SIGKILL.
+    app.stop();
+    let (mut child, mut lines) = agent(&bench_dir, &app.base, &t, Some(&ops_file), None, false);
+    until(&mut lines, "journaled 100");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let before = app.counts();
+
+    // 2. The network is back; the first batch reaches the server, and the bench is
+    //    killed after the server applied it, before the journal records the answers.
+    app.restart();
+    let (mut child, mut lines) = agent(&bench_dir, &app.base, &t, None, Some("after_send"), false);
+    until(&mut lines, "failpoint after_send");
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_ne!(app.counts(), before, "the first batch was applied");
+
+    // 3. Restarted normally: it sends everything again from its journal.
+    let (mut child, mut lines) = agent(&bench_dir, &app.base, &t, None, None, true);
+    let mut last = String::new();
+    for l in lines.by_ref() {
+        let l = l.expect("line");
+        if l == "drained" {
+            break;
+        }
+        last = l;
+    }
+    assert!(child.wait().expect("exit").success());
+    assert_eq!(last, "settled 100 0", "every action accepted, none refused");
+
+    // Exactly once, in order.
+    for c in &codes {
+        let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={c}"), &t).await;
+        let Resolved::Item { item, .. } = r else {
+            panic!("{c} not registered: {r:?}");
+        };
+        assert_eq!(item.state, ItemState::Ready, "{c}");
+        let h: HistoryView = app
+            .get_ok(&format!("/api/v1/items/{}/history", item.id), &t)
+            .await;
+        assert_eq!(event_types(&h), REFURBISHED_PATH, "{c}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

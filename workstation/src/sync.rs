@@ -106,6 +106,7 @@ impl Sender {
             return Ok(Vec::new());
         }
         let answer = self.post(&entries).await?;
+        failpoint("after_send").await;
         Ok(settle(&mut lock(journal), &entries, answer)?)
     }
 
@@ -177,4 +178,18 @@ fn settle(
         });
     }
     Ok(out)
+}
+
+/// A crash test's injection point: with `FILIERE_FAILPOINT` set to `name`, the sender
+/// announces it on standard output and stops there for good, so that the test can kill
+/// the process at exactly that moment (here: the server has applied a batch, the
+/// journal does not know it yet).
+async fn failpoint(name: &str) {
+    if std::env::var("FILIERE_FAILPOINT").is_ok_and(|v| v == name) {
+        use std::io::Write;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "failpoint {name}");
+        let _ = out.flush();
+        std::future::pending::<()>().await;
+    }
 }
