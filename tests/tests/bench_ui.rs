@@ -439,3 +439,107 @@ async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another
     assert_eq!(waiting(h.state()), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_nwipe_log_records_each_drive_by_serial_and_a_failed_drive_is_destroyed() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    let codes = app.codes(&t, w.site_a1, 1).await;
+    let r: EventResponse = app
+        .post_ok(
+            "/api/v1/items",
+            &t,
+            &json!({"idempotency_key": "reg-nwipe", "code": codes[0], "category": "desktop",
+                "drives": [{"serial": "s3z9nb0k123456"}, {"serial": "Z3TA1234"}, {"serial": "NOT-IN-LOG"}]}),
+        )
+        .await;
+    app.step_ok(
+        &t,
+        &r.item,
+        "tri",
+        json!({"type": "triage", "route": "refurbish"}),
+    )
+    .await;
+
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station: Station::Erasure,
+        printer: None,
+        lang: Lang::En,
+    }
+    .save(&dir)
+    .expect("settings");
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in", |a| {
+        a.bench().is_some_and(|b| b.session.is_some())
+    });
+    scan(&mut h, &codes[0]);
+    wait(&mut h, "the machine on screen", |a| {
+        a.bench().and_then(|b| b.current()).is_some()
+    });
+    // Not a log: refused, nothing journaled.
+    h.state_mut().forms.nwipe_path = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml").into();
+    key(&mut h, Key::F4);
+    assert!(flash_error(h.state()).is_some_and(|e| e.contains("nwipe")));
+    assert_eq!(waiting(h.state()), 0);
+
+    h.state_mut().forms.nwipe_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/nwipe/nwipe-two-drives.log"
+    )
+    .into();
+    key(&mut h, Key::F4);
+    wait(&mut h, "the erasures to be sent", |a| waiting(a) == 0);
+    let v = item(&app, &t, &codes[0]).await;
+    let status = |s: &str| {
+        v.drives
+            .iter()
+            .find(|d| d.serial.eq_ignore_ascii_case(s))
+            .map(|d| d.status)
+    };
+    assert_eq!(status("S3Z9NB0K123456"), Some(DriveStatus::Erased));
+    assert_eq!(status("Z3TA1234"), Some(DriveStatus::Destroyed));
+    assert_eq!(status("NOT-IN-LOG"), Some(DriveStatus::Pending));
+    let hist: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", v.id), &t)
+        .await;
+    let erasures: Vec<_> = hist
+        .events
+        .iter()
+        .filter_map(|e| match &e.payload {
+            filiere_shared::lifecycle::EventPayload::DriveErased { serial, erasure } => {
+                Some((serial.clone(), erasure.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(erasures.len(), 2);
+    let (_, ok) = &erasures[0];
+    assert_eq!(ok.tool, "nwipe");
+    assert_eq!(ok.tool_version.as_deref(), Some("0.35"));
+    assert_eq!(ok.method.as_deref(), Some("PRNG Stream"));
+    assert_eq!(ok.passes, Some(1));
+    assert!(ok.verified);
+    assert!(ok.report.as_deref().is_some_and(|r| r.contains("/dev/sda")));
+    assert_eq!(erasures[1].1.result, ErasureResult::Failed);
+    assert_eq!(
+        event_types(&hist).last().copied(),
+        Some("drive_destroyed"),
+        "the failed drive is destroyed"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -72,6 +72,8 @@ pub enum Cmd {
     Register(LabelCode),
     Step(ItemId, Command),
     Harvest(ItemId, Category),
+    /// Import the nwipe log at the path typed on the erasure screen.
+    ImportNwipe(ItemId),
     QaSubmit(ItemId),
     Undo,
     SetStation(Station),
@@ -266,6 +268,18 @@ impl BenchApp {
                     forms.spec.clear();
                 }
             }
+            Cmd::ImportNwipe(item) => match std::fs::read_to_string(forms.nwipe_path.trim()) {
+                Ok(log) => {
+                    bench.import_nwipe(item, &log, &forms.destroy_method);
+                }
+                Err(e) => {
+                    let msg = format!(
+                        "{} {e}",
+                        tr(bench.lang(), "Fichier illisible :", "Cannot read the file:")
+                    );
+                    bench.refuse(msg);
+                }
+            },
             Cmd::QaSubmit(item) => {
                 let report = QaData {
                     checks: forms
@@ -421,6 +435,9 @@ fn station_keys(
         }
         Station::Erasure => {
             let pending = v.drives.iter().find(|d| !d.status.is_sanitised());
+            if pressed(Key::F4) {
+                cmds.push(Cmd::ImportNwipe(id));
+            }
             if let (Some(d), false) = (pending, typing) {
                 if pressed(Key::E) {
                     cmds.push(step(erase_command(forms, &d.serial, ErasureResult::Erased)));
@@ -1316,6 +1333,20 @@ fn station_panel(
             }
             if v.drives.iter().all(|d| d.status.is_sanitised()) {
                 ui.colored_label(OK, t("Aucun disque à effacer.", "No drive left to erase."));
+            } else {
+                ui.horizontal(|ui| {
+                    let l = ui.label(t("Journal nwipe", "nwipe log"));
+                    ui.add(
+                        egui::TextEdit::singleline(&mut forms.nwipe_path)
+                            .id(egui::Id::unique("nwipe"))
+                            .hint_text("/var/log/nwipe.log")
+                            .desired_width(260.0),
+                    )
+                    .labelled_by(l.id);
+                    if ui.button(t("F4 — Importer", "F4 — Import")).clicked() {
+                        cmds.push(Cmd::ImportNwipe(id));
+                    }
+                });
             }
         }
         Station::Teardown => {
@@ -1495,8 +1526,8 @@ fn key_help(station: Station, lang: Lang) -> String {
             "1 refurbish · 2 harvest · 3 recycle",
         ),
         Station::Erasure => t(
-            "E effacé · X échec puis détruit · D détruit",
-            "E erased · X failed then destroyed · D destroyed",
+            "E effacé · X échec puis détruit · D détruit · F4 importer un journal nwipe",
+            "E erased · X failed then destroyed · D destroyed · F4 import an nwipe log",
         ),
         Station::Teardown => t(
             "F1–F9 prélever une pièce · F10 démontage terminé · G/B pièce bonne/défectueuse",

@@ -9,7 +9,7 @@ use crate::tr;
 use filiere_shared::api::*;
 use filiere_shared::code::{Scan, parse_scan};
 use filiere_shared::error::ErrorBody;
-use filiere_shared::lifecycle::{self, DriveSpec, EventPayload, Lifecycle, Refusal};
+use filiere_shared::lifecycle::{self, DriveSpec, ErasureData, EventPayload, Lifecycle, Refusal};
 use filiere_shared::names::Named;
 use filiere_shared::*;
 use std::collections::{HashMap, VecDeque};
@@ -1115,6 +1115,94 @@ impl Bench {
             printed: false,
         });
         true
+    }
+
+    /// Records the erasures an nwipe log reports for the drives of `item`, matched by
+    /// serial; a drive nwipe failed to erase is then recorded as destroyed (by
+    /// `destroy_method`). Returns (erased, failed then destroyed, not matched).
+    pub fn import_nwipe(
+        &mut self,
+        item: ItemId,
+        log: &str,
+        destroy_method: &str,
+    ) -> Option<(usize, usize, usize)> {
+        let report = match crate::nwipe::parse_log(log) {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = format!("nwipe : {e}");
+                self.refuse(msg);
+                return None;
+            }
+        };
+        let pending: Vec<String> = self
+            .items
+            .get(&item)?
+            .view
+            .drives
+            .iter()
+            .filter(|d| !d.status.is_sanitised())
+            .map(|d| d.serial.clone())
+            .collect();
+        let now = chrono::Utc::now();
+        let (mut erased, mut destroyed, mut unmatched) = (0, 0, 0);
+        for d in &report.drives {
+            let Some(serial) = pending
+                .iter()
+                .find(|s| crate::nwipe::same_serial(s, &d.serial))
+            else {
+                unmatched += 1;
+                continue;
+            };
+            let erasure = ErasureData {
+                level: NistLevel::Clear,
+                technique: ErasureTechnique::Overwrite,
+                tool: "nwipe".into(),
+                tool_version: report.version.clone(),
+                method: report.method.clone(),
+                passes: report.rounds,
+                verified: report.verified && d.result == ErasureResult::Erased,
+                started_at: report.started_at.unwrap_or(now),
+                ended_at: report.ended_at.unwrap_or(now),
+                result: d.result,
+                report: Some(crate::nwipe::excerpt(log, d)),
+            };
+            if !self.act(
+                item,
+                Command::EraseDrive {
+                    serial: serial.clone(),
+                    erasure,
+                },
+            ) {
+                return None;
+            }
+            if d.result == ErasureResult::Erased {
+                erased += 1;
+            } else if self.act(
+                item,
+                Command::DestroyDrive {
+                    serial: serial.clone(),
+                    method: destroy_method.trim().to_owned(),
+                    notes: Some("nwipe".into()),
+                },
+            ) {
+                destroyed += 1;
+            }
+        }
+        let msg = format!(
+            "nwipe : {erased} {}, {destroyed} {}, {unmatched} {}",
+            self.t("effacé(s)", "erased"),
+            self.t("en échec puis détruit(s)", "failed then destroyed"),
+            self.t(
+                "sans disque correspondant sur cet appareil",
+                "not matching a drive of this item"
+            ),
+        );
+        if erased + destroyed == 0 {
+            self.refuse(msg);
+        } else {
+            self.info(msg);
+        }
+        Some((erased, destroyed, unmatched))
     }
 
     /// Sends labels to the bench's printer through the server's renderers.

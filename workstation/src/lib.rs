@@ -5,6 +5,7 @@ pub mod app;
 pub mod bench;
 pub mod journal;
 pub mod net;
+pub mod nwipe;
 pub mod scanner;
 pub mod settings;
 pub mod sync;
