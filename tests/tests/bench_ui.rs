@@ -543,3 +543,85 @@ async fn an_nwipe_log_records_each_drive_by_serial_and_a_failed_drive_is_destroy
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_found_by_serial_number_gets_a_new_label_for_its_lost_one() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    let codes = app.codes(&t, w.site_a1, 3).await;
+    let laptop = app.laptop(&t, &codes[0], "RELABEL-DRIVE").await;
+    let other = app.laptop(&t, &codes[2], "OTHER-DRIVE").await;
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station: Station::Triage,
+        printer: None,
+        lang: Lang::Fr,
+    }
+    .save(&dir)
+    .expect("settings");
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in", |a| {
+        a.bench().is_some_and(|b| b.session.is_some())
+    });
+
+    // Another machine, scanned earlier at this bench.
+    scan(&mut h, &codes[2]);
+    wait(&mut h, "the other machine known", |a| {
+        a.bench().is_some_and(|b| b.by_code(other.code).is_some())
+    });
+
+    // The label is gone: found by its serial number, typed in the search field.
+    h.get_by_label("Chercher (code, n° de série, n° d'inventaire) :")
+        .click();
+    h.run();
+    h.get_by_label("Chercher (code, n° de série, n° d'inventaire) :")
+        .type_text(&format!("pf-{}", codes[0].to_lowercase()));
+    h.run();
+    key(&mut h, Key::Enter);
+    wait(&mut h, "the machine found by serial", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.id == laptop.id)
+    });
+
+    // Ctrl+R, then a label already on another item: refused on the bench.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    h.run();
+    scan(&mut h, &codes[2]);
+    assert!(flash_error(h.state()).is_some_and(|e| e.contains("déjà")));
+    assert_eq!(waiting(h.state()), 0);
+    // Ctrl+R, then a blank label.
+    h.key_press_modifiers(Modifiers::COMMAND, Key::R);
+    h.run();
+    scan(&mut h, &codes[1]);
+    wait(&mut h, "the new label to be sent", |a| waiting(a) == 0);
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={}", codes[1]), &t)
+        .await;
+    let Resolved::Item { item, replaced, .. } = r else {
+        panic!("new label not on the item: {r:?}");
+    };
+    assert_eq!((item.id, replaced), (laptop.id, false));
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={}", codes[0]), &t)
+        .await;
+    assert!(
+        matches!(r, Resolved::Item { ref item, replaced: true, .. } if item.id == laptop.id),
+        "the old label still finds it, marked replaced: {r:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -76,6 +76,8 @@ pub enum Cmd {
     ImportNwipe(ItemId),
     QaSubmit(ItemId),
     Undo,
+    /// Replace the lost label of the item on screen by the next blank one scanned.
+    Relabel,
     SetStation(Station),
     ToggleLang,
     Clear,
@@ -313,6 +315,7 @@ impl BenchApp {
             Cmd::Undo => {
                 bench.undo_last();
             }
+            Cmd::Relabel => bench.start_relabel(),
             Cmd::SetStation(s) => {
                 bench.settings.station = s;
                 let _ = bench.settings.save(&bench.dir);
@@ -356,6 +359,9 @@ impl BenchApp {
         let mut cmds = Vec::new();
         if ctrl(Key::Z) {
             cmds.push(Cmd::Undo);
+        }
+        if ctrl(Key::R) {
+            cmds.push(Cmd::Relabel);
         }
         if pressed(Key::F12) {
             cmds.push(Cmd::ToggleLang);
@@ -1546,8 +1552,8 @@ fn key_help(station: Station, lang: Lang) -> String {
     format!(
         "{specific}   |   {}",
         t(
-            "Ctrl+Z annuler · F3 chercher · Échap effacer · Alt+1…7 poste · F11 réglages · F12 English",
-            "Ctrl+Z undo · F3 find · Esc clear · Alt+1…7 station · F11 settings · F12 Français"
+            "Ctrl+Z annuler · Ctrl+R nouvelle étiquette · F3 chercher · Échap effacer · Alt+1…7 poste · F11 réglages · F12 English",
+            "Ctrl+Z undo · Ctrl+R new label · F3 find · Esc clear · Alt+1…7 station · F11 settings · F12 Français"
         )
     )
 }

@@ -151,6 +151,8 @@ pub struct Bench {
     pub beep: bool,
     /// Labels to print once the server is reachable again.
     pub pending_prints: Vec<PrintRequest>,
+    /// The next fresh label scanned replaces this item's lost one.
+    pub relabel: Option<ItemId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -216,6 +218,7 @@ impl Bench {
             last_scan_to_screen: None,
             beep: false,
             pending_prints: Vec::new(),
+            relabel: None,
         })
     }
 
@@ -300,7 +303,48 @@ impl Bench {
         }
     }
 
+    /// Arms the replacement of the lost label of the item on screen: the next fresh
+    /// label scanned becomes its label.
+    pub fn start_relabel(&mut self) {
+        match self.focus {
+            Focus::Item(id) => {
+                self.relabel = Some(id);
+                self.info(self.t(
+                    "Nouvelle étiquette : scannez une étiquette vierge.",
+                    "New label: scan a blank label.",
+                ));
+            }
+            _ => self.refuse(self.t(
+                "Scannez d'abord l'article (ou cherchez-le par n° de série).",
+                "Scan the item first (or find it by serial number).",
+            )),
+        }
+    }
+
     fn label(&mut self, code: LabelCode, at: Instant) {
+        if let Some(item) = self.relabel.take() {
+            if self.by_code(code).is_some() {
+                self.refuse(self.t(
+                    "Cette étiquette est déjà sur un article : prenez une étiquette vierge.",
+                    "This label is already on an item: take a blank one.",
+                ));
+                return;
+            }
+            if self.act(
+                item,
+                Command::Relabel {
+                    new_code: code.as_str().to_owned(),
+                },
+            ) {
+                self.codes.insert(code, item);
+                if let Some(k) = self.items.get_mut(&item) {
+                    let old = k.view.code;
+                    k.view.previous_codes.push(old);
+                    k.view.code = code;
+                }
+            }
+            return;
+        }
         // A part label just printed here, scanned to confirm it is on the part.
         if let Some(h) = self
             .harvested
@@ -652,10 +696,29 @@ impl Bench {
             return;
         };
         k.pending = k.pending.saturating_sub(1);
+        let relabelled = matches!(
+            &s.entry.op,
+            BatchOp::Event { request, .. } if matches!(request.command, Command::Relabel { .. })
+        );
         match s.outcome {
             Outcome::Accepted => {
                 if let Some(r) = k.recent.iter_mut().rev().find(|r| !r.confirmed) {
                     r.confirmed = true;
+                }
+                if relabelled {
+                    // The new label, printed once the server knows it.
+                    let template = match k.view.kind {
+                        ItemKind::Device => "intake",
+                        ItemKind::Part => "part",
+                    };
+                    self.print(LabelSource::Item(id), template);
+                    if let Some(k) = self.items.get_mut(&id)
+                        && let Some(a) = &s.answer
+                        && k.pending == 0
+                    {
+                        k.view = a.item.clone();
+                    }
+                    return;
                 }
                 if let Some(a) = s.answer
                     && k.pending == 0
