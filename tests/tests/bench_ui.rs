@@ -115,6 +115,7 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
         station: Station::Reception,
         printer: None,
         lang: Lang::Fr,
+        usb_scanners: false,
     }
     .save(&dir)
     .expect("settings");
@@ -349,6 +350,7 @@ async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another
         station: Station::Teardown,
         printer: None,
         lang: Lang::Fr,
+        usb_scanners: false,
     }
     .save(&dir)
     .expect("settings");
@@ -479,6 +481,7 @@ async fn an_nwipe_log_records_each_drive_by_serial_and_a_failed_drive_is_destroy
         station: Station::Erasure,
         printer: None,
         lang: Lang::En,
+        usb_scanners: false,
     }
     .save(&dir)
     .expect("settings");
@@ -569,6 +572,7 @@ async fn an_item_found_by_serial_number_gets_a_new_label_for_its_lost_one() {
         station: Station::Triage,
         printer: None,
         lang: Lang::Fr,
+        usb_scanners: false,
     }
     .save(&dir)
     .expect("settings");

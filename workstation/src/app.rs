@@ -145,6 +145,12 @@ pub struct BenchApp {
     repaint: Arc<dyn Fn() + Send + Sync>,
     /// A sound for refusals (the terminal bell, which a bench's speaker plays).
     pub sound: bool,
+    /// Events of the USB scanners read directly, when enabled.
+    usb: Option<std::sync::mpsc::Receiver<crate::scanner::usb::UsbEvent>>,
+}
+
+fn log_error(msg: &str) {
+    eprintln!("filiere-bench: {msg}");
 }
 
 impl BenchApp {
@@ -163,6 +169,7 @@ impl BenchApp {
             started: Instant::now(),
             repaint,
             sound: true,
+            usb: None,
         };
         match Settings::load(&app.dir) {
             Ok(Some(s)) if s.is_complete() => app.start(s),
@@ -184,6 +191,16 @@ impl BenchApp {
     }
 
     fn start(&mut self, settings: Settings) {
+        self.usb = None;
+        if settings.usb_scanners {
+            match crate::scanner::usb::spawn(
+                crate::scanner::usb::libusb::RusbBus::new(),
+                self.repaint.clone(),
+            ) {
+                Ok(rx) => self.usb = Some(rx),
+                Err(e) => log_error(&format!("USB thread: {e}")),
+            }
+        }
         match Bench::open(&self.dir, settings.clone(), self.repaint.clone()) {
             Ok(b) => self.screen = Screen::Bench(Box::new(b)),
             Err(e) => {
@@ -643,6 +660,31 @@ impl eframe::App for BenchApp {
             self.capture(&ctx, &mut events);
             ctx.input_mut(|i| i.events = events);
         }
+        let usb: Vec<_> = self
+            .usb
+            .as_ref()
+            .map(|rx| rx.try_iter().collect())
+            .unwrap_or_default();
+        for e in usb {
+            use crate::scanner::usb::UsbEvent;
+            match e {
+                UsbEvent::Scan(b) => self.cmds.push(Cmd::Scan(b, Instant::now())),
+                UsbEvent::Connected(name) | UsbEvent::Disconnected(name) => {
+                    if let Screen::Bench(b) = &mut self.screen {
+                        let lang = b.lang();
+                        b.info(format!(
+                            "{} {name}",
+                            tr(lang, "Douchette USB :", "USB scanner:")
+                        ));
+                    }
+                }
+                UsbEvent::Problem(msg) => {
+                    if let Screen::Bench(b) = &mut self.screen {
+                        b.refuse(msg);
+                    }
+                }
+            }
+        }
         if let Screen::Bench(b) = &mut self.screen {
             b.poll();
             if std::mem::take(&mut b.beep) && self.sound {
@@ -742,6 +784,15 @@ impl BenchApp {
                     {
                         form.settings.printer = p.trim().parse().ok().map(PrinterId);
                     }
+                    ui.end_row();
+                    ui.label("USB");
+                    ui.checkbox(
+                        &mut form.settings.usb_scanners,
+                        t(
+                            "Lire les douchettes USB directement (Linux, sans dépendre du clavier)",
+                            "Read USB scanners directly (Linux, whatever the keyboard layout)",
+                        ),
+                    );
                     ui.end_row();
                     ui.label(t("Langue", "Language"));
                     ui.horizontal(|ui| {

@@ -60,6 +60,9 @@ pub struct Settings {
     /// Where this bench prints its labels.
     pub printer: Option<PrinterId>,
     pub lang: Lang,
+    /// Read USB scanners directly (Linux), whatever the keyboard layout, instead of
+    /// (or beside) the keyboard wedge.
+    pub usb_scanners: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +146,7 @@ mod tests {
             station: Station::Qa,
             printer: Some(PrinterId(3)),
             lang: Lang::En,
+            usb_scanners: true,
         };
         s.save(&dir).expect("save");
         assert_eq!(Settings::load(&dir).expect("load"), Some(s));

@@ -87,6 +87,7 @@ async fn main() {
         station: Station::Triage,
         printer: None,
         lang: filiere_shared::Lang::Fr,
+        usb_scanners: false,
     }
     .save(&dir.join("bench"))
     .expect("settings");

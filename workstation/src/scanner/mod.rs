@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod hid;
+pub mod usb;
 pub mod wedge;
 
 use filiere_shared::code::{Scan, parse_scan};
