@@ -144,8 +144,9 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
             .is_some_and(|b| matches!(b.focus, Focus::Intake(_)))
     });
     // A form with no drive declared is refused on the bench, nothing journaled.
-    h.get_by_label("Portable").click();
-    h.run();
+    // F1: laptop (every field of the form is reachable by keyboard).
+    key(&mut h, Key::F1);
+    h.get_by_label("F1 Portable");
     key(&mut h, Key::Enter);
     assert!(flash_error(h.state()).is_some_and(|e| e.contains("disques")));
     assert_eq!(waiting(h.state()), 0);

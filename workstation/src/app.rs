@@ -35,6 +35,18 @@ pub const HARVEST_KEYS: [(Key, Category); 9] = [
     (Key::F9, Category::Keyboard),
 ];
 
+/// Reception: the intake form's category, F1…F8.
+pub const INTAKE_KEYS: [(Key, Category); 8] = [
+    (Key::F1, Category::Laptop),
+    (Key::F2, Category::Desktop),
+    (Key::F3, Category::AllInOne),
+    (Key::F4, Category::Monitor),
+    (Key::F5, Category::Tablet),
+    (Key::F6, Category::Phone),
+    (Key::F7, Category::Server),
+    (Key::F8, Category::OtherDevice),
+];
+
 /// QA checklist lines, keyed 1 to 9 then 0.
 pub const QA_LINES: [QaCheck; 10] = [
     QaCheck::Boot,
@@ -107,6 +119,8 @@ pub struct Forms {
     pub erasure_method: String,
     pub destroy_method: String,
     pub nwipe_path: String,
+    /// The intake form just opened: the brand field takes the focus.
+    pub focus_brand: bool,
 }
 
 impl Default for Forms {
@@ -124,6 +138,7 @@ impl Default for Forms {
             erasure_method: "PRNG Stream".into(),
             destroy_method: "perçage".into(),
             nwipe_path: String::new(),
+            focus_brand: false,
         }
     }
 }
@@ -399,8 +414,15 @@ impl BenchApp {
         let station = bench.settings.station;
         let current = bench.current().map(|k| k.view.clone());
         match (&bench.focus, current) {
-            (Focus::Intake(code), _) if pressed(Key::Enter) && !typing_multiline(ctx) => {
-                cmds.push(Cmd::Register(*code));
+            (Focus::Intake(code), _) => {
+                for (k, c) in INTAKE_KEYS {
+                    if pressed(k) {
+                        self.forms.intake.category = Some(c);
+                    }
+                }
+                if pressed(Key::Enter) && !typing_multiline(ctx) {
+                    cmds.push(Cmd::Register(*code));
+                }
             }
             (Focus::Item(id), Some(v)) => {
                 let id = *id;
@@ -707,7 +729,7 @@ impl eframe::App for BenchApp {
                     ..last
                 };
                 self.forms.intake_for = Some(code);
-                ctx.memory_mut(|m| m.request_focus(egui::Id::unique("intake-brand")));
+                self.forms.focus_brand = true;
             }
         }
         self.keys(&ctx);
@@ -1110,17 +1132,12 @@ fn intake_ui(
     let f = &mut forms.intake;
     ui.horizontal_wrapped(|ui| {
         ui.label(t("Catégorie :", "Category:"));
-        for c in [
-            Category::Laptop,
-            Category::Desktop,
-            Category::AllInOne,
-            Category::Monitor,
-            Category::Tablet,
-            Category::Phone,
-            Category::Server,
-            Category::OtherDevice,
-        ] {
-            ui.selectable_value(&mut f.category, Some(c), c.name(lang));
+        for (n, (_, c)) in INTAKE_KEYS.iter().enumerate() {
+            ui.selectable_value(
+                &mut f.category,
+                Some(*c),
+                format!("F{} {}", n + 1, c.name(lang)),
+            );
         }
     });
     egui::Grid::new("intake")
@@ -1147,12 +1164,16 @@ fn intake_ui(
                 ),
             ] {
                 let l = ui.label(label);
-                ui.add(
-                    egui::TextEdit::singleline(value)
-                        .id(egui::Id::unique(id))
-                        .desired_width(360.0),
-                )
-                .labelled_by(l.id);
+                let r = ui
+                    .add(
+                        egui::TextEdit::singleline(value)
+                            .id(egui::Id::unique(id))
+                            .desired_width(360.0),
+                    )
+                    .labelled_by(l.id);
+                if id == "intake-brand" && std::mem::take(&mut forms.focus_brand) {
+                    r.request_focus();
+                }
                 ui.end_row();
             }
             let l = ui.label(t(
@@ -1575,8 +1596,8 @@ fn key_help(station: Station, lang: Lang) -> String {
     let t = |fr, en| tr(lang, fr, en);
     let specific = match station {
         Station::Reception => t(
-            "Entrée : enregistrer / réceptionner",
-            "Enter: register / receive",
+            "F1–F8 catégorie · Entrée : enregistrer / réceptionner",
+            "F1–F8 category · Enter: register / receive",
         ),
         Station::Triage => t(
             "1 reconditionner · 2 démonter · 3 recycler",
