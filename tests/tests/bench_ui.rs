@@ -630,3 +630,125 @@ async fn an_item_found_by_serial_number_gets_a_new_label_for_its_lost_one() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_are_scanned_into_the_open_weee_batch_and_a_server_refusal_shows_on_the_item() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    let batch: WeeeBatchView = app
+        .post_ok(
+            "/api/v1/weee-batches",
+            &t,
+            &json!({"site": w.site_a1, "recycler": w.recycler}),
+        )
+        .await;
+    let codes = app.codes(&t, w.site_a1, 3).await;
+    let mut monitors = Vec::new();
+    for (c, grams) in codes.iter().zip([4200, 3000, 2500]) {
+        let r: EventResponse = app
+            .post_ok(
+                "/api/v1/items",
+                &t,
+                &json!({"idempotency_key": format!("reg-{c}"), "code": c, "category": "monitor",
+                    "no_drive": true, "weight_g": grams}),
+            )
+            .await;
+        monitors.push(r.item);
+    }
+    // The first and third were triaged for recycling already; the second not yet.
+    for m in [&monitors[0], &monitors[2]] {
+        app.step_ok(
+            &t,
+            m,
+            &format!("tri-{}", m.id),
+            json!({"type": "triage", "route": "recycle"}),
+        )
+        .await;
+    }
+
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station: Station::Recycling,
+        printer: None,
+        lang: Lang::Fr,
+        usb_scanners: false,
+    }
+    .save(&dir)
+    .expect("settings");
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in and the open batch", |a| {
+        a.bench().is_some_and(|b| b.weee_batch == Some(batch.id))
+    });
+    for c in &codes[..2] {
+        scan(&mut h, c);
+        wait(&mut h, "the monitor on screen", |a| {
+            a.bench()
+                .and_then(|b| b.current())
+                .is_some_and(|k| k.view.code.as_str() == c.as_str())
+        });
+        key(&mut h, Key::Enter);
+    }
+    wait(&mut h, "the batch additions to be sent", |a| {
+        waiting(a) == 0
+    });
+    assert_eq!(
+        h.state()
+            .bench()
+            .and_then(|b| b.weee_running().map(|(_, g)| g)),
+        Some(7200),
+        "running weight on screen"
+    );
+    let b: WeeeBatchView = app
+        .get_ok(&format!("/api/v1/weee-batches/{}", batch.id), &t)
+        .await;
+    assert_eq!(
+        (b.item_count, b.items_weight_g),
+        (2, 7200),
+        "refused: {:?}",
+        h.state().bench().map(|b| b.refusals())
+    );
+
+    // Meanwhile the batch is weighed and closed elsewhere; the bench, not knowing,
+    // adds a third monitor: the server refuses, and the refusal is shown on the item.
+    let _: WeeeBatchView = app
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/close", batch.id),
+            &t,
+            &json!({"weight_g": 7300}),
+        )
+        .await;
+    scan(&mut h, &codes[2]);
+    wait(&mut h, "the third monitor on screen", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.code.as_str() == codes[2].as_str())
+    });
+    key(&mut h, Key::Enter);
+    wait(&mut h, "the refusal", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.refused.is_some())
+    });
+    assert!(flash_error(h.state()).is_some());
+    assert_eq!(
+        h.state().bench().map(|b| b.refusals().len()),
+        Some(1),
+        "kept in the journal as refused"
+    );
+    assert_eq!(item(&app, &t, &codes[2]).await.weee_batch, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -262,16 +262,31 @@ impl BenchApp {
 
     fn run(&mut self, ctx: &egui::Context) {
         let cmds = std::mem::take(&mut self.cmds);
+        // A step refused on the bench stops the steps queued after it for that item
+        // (X on a drive: no "destroyed" after a refused "failed").
+        let mut refused: Vec<ItemId> = Vec::new();
         for cmd in cmds {
+            if let Cmd::Step(item, _) = &cmd {
+                if refused.contains(item) {
+                    continue;
+                }
+                let item = *item;
+                if !self.apply(ctx, cmd) {
+                    refused.push(item);
+                }
+                continue;
+            }
             self.apply(ctx, cmd);
         }
     }
 
-    fn apply(&mut self, _ctx: &egui::Context, cmd: Cmd) {
+    /// Does `cmd`; false when it was refused.
+    fn apply(&mut self, _ctx: &egui::Context, cmd: Cmd) -> bool {
         let forms = &mut self.forms;
         let Screen::Bench(bench) = &mut self.screen else {
-            return;
+            return false;
         };
+        let mut ok = true;
         match cmd {
             Cmd::Scan(
                 Burst::Captured {
@@ -290,11 +305,12 @@ impl BenchApp {
             Cmd::Step(item, command) => {
                 if let Command::AddToWeeeBatch { batch } = &command {
                     let w = bench.known(item).and_then(|k| k.view.weight_g).unwrap_or(0);
-                    if bench.act(item, command.clone()) {
+                    ok = bench.act(item, command.clone());
+                    if ok {
                         *bench.weee_added_g.entry(*batch).or_default() += w;
                     }
                 } else {
-                    bench.act(item, command);
+                    ok = bench.act(item, command);
                 }
             }
             Cmd::Harvest(device, category) => {
@@ -378,6 +394,7 @@ impl BenchApp {
                 bench.focus = Focus::Nothing;
             }
         }
+        ok
     }
 
     /// Keys of the station screen (when no text field has the focus, except F-keys).
@@ -594,8 +611,13 @@ fn station_keys(
             if pressed(Key::Enter)
                 && let Some(batch) = bench.weee_batch
             {
-                if !matches!(v.state, ItemState::ToRecycle) {
-                    cmds.push(step(Command::MarkForRecycling));
+                match v.state {
+                    ItemState::ToRecycle => {}
+                    // Not triaged yet: decided for recycling here.
+                    ItemState::Received => cmds.push(step(Command::Triage {
+                        route: Route::Recycle,
+                    })),
+                    _ => cmds.push(step(Command::MarkForRecycling)),
                 }
                 cmds.push(step(Command::AddToWeeeBatch { batch }));
             }
