@@ -752,3 +752,110 @@ async fn items_are_scanned_into_the_open_weee_batch_and_a_server_refusal_shows_o
     assert_eq!(item(&app, &t, &codes[2]).await.weee_batch, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_the_bench_prints_the_part_label_itself_on_its_zpl_printer() {
+    use std::io::Read;
+    let mut app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench: SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await;
+    let t = bench.token.clone();
+    // A stand-in Zebra on loopback: every job it receives goes to the channel.
+    let zebra = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    let port = zebra.local_addr().expect("addr").port();
+    let (jobs_tx, jobs) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for conn in zebra.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let mut job = String::new();
+            let _ = c.read_to_string(&mut job);
+            let _ = jobs_tx.send(job);
+        }
+    });
+    let bench_id = bench.bench.as_ref().map(|b| b.id).expect("a bench session");
+    let _: PrinterView = app
+        .post_ok(
+            "/api/v1/printers",
+            &w.coord_a,
+            &json!({"site": w.site_a1, "bench": bench_id, "name": "Zebra du poste", "kind": "zpl",
+                "address": format!("127.0.0.1:{port}"), "dpi": 203, "media": "38x25"}),
+        )
+        .await;
+    let codes = app.codes(&t, w.site_a1, 1).await;
+    let donor = app.laptop(&t, &codes[0], "OFF-DRIVE").await;
+    app.step_ok(
+        &t,
+        &donor,
+        "h",
+        json!({"type": "triage", "route": "harvest"}),
+    )
+    .await;
+
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station: Station::Teardown,
+        printer: None,
+        lang: Lang::Fr,
+        usb_scanners: false,
+    }
+    .save(&dir)
+    .expect("settings");
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in, the printer and the codes", |a| {
+        a.bench().is_some_and(|b| {
+            b.settings.printer.is_some() && !b.own_codes.is_empty() && !b.printers.is_empty()
+        })
+    });
+    scan(&mut h, &codes[0]);
+    wait(&mut h, "the donor on screen", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.state == ItemState::Harvesting)
+    });
+
+    // The server goes away; the bench notices at its next request.
+    app.stop();
+    scan(&mut h, &codes[0]);
+    wait(&mut h, "offline", |a| {
+        a.bench().is_some_and(|b| b.online == Some(false))
+    });
+    key(&mut h, Key::F2); // an SSD
+    let part = h
+        .state()
+        .bench()
+        .and_then(|b| b.harvested.first().map(|p| p.code))
+        .expect("a part harvested");
+    let job = jobs
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the label printed while offline");
+    assert!(
+        job.starts_with("^XA") && job.trim_end().ends_with("^XZ"),
+        "{job}"
+    );
+    assert!(
+        job.contains(&format!("^FDQA,{}", part.as_str())),
+        "the part's code in the QR: {job}"
+    );
+
+    // Back online: the harvest arrives; the label is not printed a second time.
+    app.restart();
+    wait(&mut h, "the harvest to be sent", |a| waiting(a) == 0);
+    assert_eq!(item(&app, &t, part.as_str()).await.category, Category::Ssd);
+    assert!(
+        jobs.recv_timeout(Duration::from_millis(1500)).is_err(),
+        "printed once"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -529,6 +529,16 @@ impl Bench {
                     "Offline: the label will be printed when the network is back.",
                 ));
             }
+            Reply::PrintedDirect(Ok(())) => {
+                self.info(self.t(
+                    "Étiquette imprimée par le poste (serveur injoignable).",
+                    "Label printed by the bench (server unreachable).",
+                ));
+            }
+            Reply::PrintedDirect(Err(e)) => {
+                let msg = format!("{} {e}", self.t("Impression impossible :", "Cannot print:"));
+                self.refuse(msg);
+            }
             Reply::Printed { result: Err(e), .. } => {
                 let msg = format!("{} {e}", self.t("Impression impossible :", "Cannot print:"));
                 self.refuse(msg);
@@ -1100,6 +1110,26 @@ impl Bench {
             return false;
         };
         let spec = spec.trim();
+        // A drive taken out is one of the drives declared in the device.
+        let drive_serial = if category.is_drive() {
+            let serial = self.items.get(&device).and_then(|k| {
+                k.view
+                    .drives
+                    .iter()
+                    .find(|d| d.part.is_none())
+                    .map(|d| d.serial.clone())
+            });
+            if serial.is_none() {
+                self.refuse(self.t(
+                    "Aucun disque déclaré à sortir de cet appareil.",
+                    "No declared drive left to take out of this item.",
+                ));
+                return false;
+            }
+            serial
+        } else {
+            None
+        };
         let command = Command::HarvestPart {
             code: code.as_str().to_owned(),
             category,
@@ -1111,7 +1141,7 @@ impl Bench {
                 ..Specs::default()
             },
             weight_g: None,
-            drive_serial: None,
+            drive_serial,
         };
         if !self.act(device, command) {
             return false;
@@ -1170,12 +1200,16 @@ impl Bench {
             },
         );
         self.codes.insert(code, id);
+        // Offline, the bench renders the part label itself (the same renderer as the
+        // server's) and sends it to its ZPL printer; online, the server prints it once
+        // it has registered the part.
+        let printed = self.online == Some(false) && self.print_direct(id, "part");
         self.harvested.push(Harvested {
             code,
             category,
             device,
             confirmed: false,
-            printed: false,
+            printed,
         });
         true
     }
@@ -1266,6 +1300,56 @@ impl Bench {
             self.info(msg);
         }
         Some((erased, destroyed, unmatched))
+    }
+
+    /// Renders the label of a known item on the bench and sends it to the bench's ZPL
+    /// printer directly. False when that cannot be done (no ZPL printer known).
+    pub fn print_direct(&mut self, item: ItemId, template: &str) -> bool {
+        use filiere_shared::label;
+        let Some(printer) = self
+            .printers
+            .iter()
+            .find(|p| Some(p.id) == self.settings.printer && p.kind == PrinterKind::Zpl)
+            .cloned()
+        else {
+            return false;
+        };
+        let Some(view) = self.items.get(&item).map(|k| k.view.clone()) else {
+            return false;
+        };
+        let Some(t) = label::builtin_templates()
+            .into_iter()
+            .find(|t| t.name == template)
+        else {
+            return false;
+        };
+        let Some(size) = label::media(&printer.media) else {
+            return false;
+        };
+        let dpi = printer
+            .dpi
+            .and_then(label::Dpi::parse)
+            .unwrap_or(label::Dpi::D203);
+        let options = label::RenderOptions {
+            host: None,
+            lang: self.lang(),
+        };
+        let zpl = label::layout(&t, size, &label::LabelData::item(&view, None), &options)
+            .and_then(|l| label::zpl(&[l], dpi));
+        match zpl {
+            Ok(zpl) => {
+                self.net.send(Request::PrintDirect {
+                    address: printer.address.clone(),
+                    zpl,
+                });
+                true
+            }
+            Err(e) => {
+                let msg = e.message(self.lang());
+                self.refuse(msg);
+                false
+            }
+        }
     }
 
     /// Sends labels to the bench's printer through the server's renderers.

@@ -62,6 +62,12 @@ pub enum Request {
     Print {
         request: PrintRequest,
     },
+    /// Labels rendered on the bench (the server unreachable), sent straight to a ZPL
+    /// printer's raw port.
+    PrintDirect {
+        address: String,
+        zpl: String,
+    },
 }
 
 /// What came back.
@@ -85,6 +91,7 @@ pub enum Reply {
         request: PrintRequest,
         result: NetResult<PrintResult>,
     },
+    PrintedDirect(Result<(), String>),
     /// The sender settled these actions.
     Synced(Vec<Settled>),
     /// The sender could not reach the server; actions wait.
@@ -302,12 +309,43 @@ impl Client {
                 )
                 .await,
             ),
+            Request::PrintDirect { address, zpl } => {
+                Reply::PrintedDirect(send_zpl(&address, zpl.as_bytes()).await)
+            }
             Request::Print { request } => {
                 let result = self.post("/api/v1/labels/print", &request).await;
                 Reply::Printed { request, result }
             }
         }
     }
+}
+
+/// Sends ZPL to a printer's raw port (9100 unless the address names one), three
+/// tries a short pause apart.
+async fn send_zpl(address: &str, bytes: &[u8]) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let address = if address.contains(':') {
+        address.to_owned()
+    } else {
+        format!("{address}:9100")
+    };
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        if attempt > 0 {
+            tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+        }
+        let sent = async {
+            let mut s = tokio::net::TcpStream::connect(&address).await?;
+            s.write_all(bytes).await?;
+            s.shutdown().await
+        };
+        match tokio::time::timeout(Duration::from_secs(3), sent).await {
+            Ok(Ok(())) => return Ok(()),
+            Ok(Err(e)) => last = e.to_string(),
+            Err(_) => last = "timeout".into(),
+        }
+    }
+    Err(format!("{address}: {last}"))
 }
 
 /// Percent-encodes a query value.
