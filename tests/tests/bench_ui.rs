@@ -213,6 +213,9 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
     // Erasure, offline: E records the first pending drive as erased.
     station(&mut h, 3);
     scan(&mut h, &codes[0]);
+    h.state_mut().forms.erasure_passes = 3;
+    h.get_by_label("Purger (sanitize)").click();
+    h.run();
     key(&mut h, Key::E);
     assert_eq!(waiting(h.state()), 1);
     let k = h
@@ -253,6 +256,17 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
     let hist: HistoryView = app
         .get_ok(&format!("/api/v1/items/{}/history", v.id), &t)
         .await;
+    let erased = hist.events.iter().find_map(|e| match &e.payload {
+        filiere_shared::lifecycle::EventPayload::DriveErased { erasure, .. } => Some(erasure),
+        _ => None,
+    });
+    assert!(
+        erased.is_some_and(|e| e.passes == Some(3)
+            && e.level == NistLevel::Purge
+            && e.technique == ErasureTechnique::FirmwareSanitize
+            && e.verified),
+        "{erased:?}"
+    );
     assert_eq!(
         event_types(&hist),
         [

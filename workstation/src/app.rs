@@ -117,6 +117,10 @@ pub struct Forms {
     pub os: String,
     pub erasure_tool: String,
     pub erasure_method: String,
+    pub erasure_passes: u32,
+    pub erasure_verified: bool,
+    pub erasure_level: NistLevel,
+    pub erasure_technique: ErasureTechnique,
     pub destroy_method: String,
     pub nwipe_path: String,
     /// The intake form just opened: the brand field takes the focus.
@@ -136,6 +140,10 @@ impl Default for Forms {
             os: "Emmabuntüs DE5".into(),
             erasure_tool: "nwipe".into(),
             erasure_method: "PRNG Stream".into(),
+            erasure_passes: 1,
+            erasure_verified: true,
+            erasure_level: NistLevel::Clear,
+            erasure_technique: ErasureTechnique::Overwrite,
             destroy_method: "perçage".into(),
             nwipe_path: String::new(),
             focus_brand: false,
@@ -630,13 +638,13 @@ fn erase_command(forms: &Forms, serial: &str, result: ErasureResult) -> Command 
     Command::EraseDrive {
         serial: serial.to_owned(),
         erasure: ErasureData {
-            level: NistLevel::Clear,
-            technique: ErasureTechnique::Overwrite,
+            level: forms.erasure_level,
+            technique: forms.erasure_technique,
             tool: forms.erasure_tool.trim().to_owned(),
             tool_version: None,
             method: Some(forms.erasure_method.trim().to_owned()).filter(|s| !s.is_empty()),
-            passes: Some(1),
-            verified: result == ErasureResult::Erased,
+            passes: Some(forms.erasure_passes),
+            verified: result == ErasureResult::Erased && forms.erasure_verified,
             started_at: now,
             ended_at: now,
             result,
@@ -1404,13 +1412,44 @@ fn station_panel(
                 ui.add(egui::TextEdit::singleline(&mut forms.erasure_method).desired_width(160.0))
                     .labelled_by(l.id);
             });
+            ui.horizontal(|ui| {
+                let l = ui.label(t("Passes", "Passes"));
+                ui.add(egui::DragValue::new(&mut forms.erasure_passes).range(0..=100))
+                    .labelled_by(l.id);
+                ui.checkbox(&mut forms.erasure_verified, t("vérifié", "verified"));
+            });
+            ui.horizontal_wrapped(|ui| {
+                ui.label(t("Niveau NIST :", "NIST level:"));
+                for (level, technique, name) in [
+                    (
+                        NistLevel::Clear,
+                        ErasureTechnique::Overwrite,
+                        t("Effacer (écrasement)", "Clear (overwrite)"),
+                    ),
+                    (
+                        NistLevel::Purge,
+                        ErasureTechnique::FirmwareSanitize,
+                        t("Purger (sanitize)", "Purge (sanitize)"),
+                    ),
+                    (
+                        NistLevel::Purge,
+                        ErasureTechnique::CryptoErase,
+                        t("Purger (crypto)", "Purge (crypto)"),
+                    ),
+                ] {
+                    if ui
+                        .selectable_label(forms.erasure_technique == technique, name)
+                        .clicked()
+                    {
+                        forms.erasure_level = level;
+                        forms.erasure_technique = technique;
+                    }
+                }
+            });
             for d in v.drives.iter().filter(|d| !d.status.is_sanitised()) {
                 ui.label(RichText::new(&d.serial).monospace().strong());
                 ui.horizontal(|ui| {
-                    if ui
-                        .button(t("E — effacé et vérifié", "E — erased, verified"))
-                        .clicked()
-                    {
+                    if ui.button(t("E — effacé", "E — erased")).clicked() {
                         cmds.push(Cmd::Step(
                             id,
                             erase_command(forms, &d.serial, ErasureResult::Erased),
