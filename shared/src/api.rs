@@ -587,6 +587,35 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// The kind of event the command records on its item.
+    pub fn event_type(&self) -> EventType {
+        use Command as C;
+        match self {
+            C::Receive { .. } => EventType::Received,
+            C::Triage { .. } => EventType::Triaged,
+            C::DeclareDrives { .. } => EventType::DrivesDeclared,
+            C::DeclareNoDrive => EventType::NoDriveDeclared,
+            C::EraseDrive { .. } => EventType::DriveErased,
+            C::DestroyDrive { .. } => EventType::DriveDestroyed,
+            C::HarvestPart { .. } => EventType::PartHarvested,
+            C::FinishTeardown => EventType::TeardownDone,
+            C::TestPart { .. } => EventType::PartTested,
+            C::FitPart { .. } => EventType::PartFitted,
+            C::RemovePart { .. } => EventType::PartRemoved,
+            C::QaTest { .. } => EventType::QaTested,
+            C::MarkReady => EventType::MarkedReady,
+            C::Reopen { .. } => EventType::Reopened,
+            C::Move { .. } => EventType::Moved,
+            C::Relabel { .. } => EventType::Relabelled,
+            C::MarkForRecycling => EventType::MarkedForRecycling,
+            C::AddToWeeeBatch { .. } => EventType::WeeeAdded,
+            C::RemoveFromWeeeBatch { .. } => EventType::WeeeRemoved,
+            C::CorrectLast { .. } => EventType::Corrected,
+        }
+    }
+}
+
 request_type! {
     /// Apply one step to one item.
     pub struct EventRequest {

@@ -23,7 +23,7 @@ impl Named for Category {
         use Category::*;
         match self {
             Laptop => ("Portable", "Laptop"),
-            Desktop => ("Tour / unité centrale", "Desktop"),
+            Desktop => ("Unité centrale", "Desktop"),
             AllInOne => ("Tout-en-un", "All-in-one"),
             Monitor => ("Écran", "Monitor"),
             Tablet => ("Tablette", "Tablet"),
@@ -31,7 +31,7 @@ impl Named for Category {
             Server => ("Serveur", "Server"),
             Printer => ("Imprimante", "Printer"),
             OtherDevice => ("Autre appareil", "Other device"),
-            Ram => ("Barrette de mémoire", "Memory module"),
+            Ram => ("Mémoire vive", "RAM"),
             Ssd => ("SSD", "SSD"),
             Hdd => ("Disque dur", "Hard drive"),
             Nvme => ("SSD NVMe", "NVMe SSD"),

@@ -535,6 +535,15 @@ impl TestApp {
         }
     }
 
+    /// Signs the world's technician in at bench A1 by badge (as a bench does).
+    pub async fn bench_session(&self, w: &World) -> SessionResponse {
+        self.post_ok_anon(
+            "/api/v1/auth/badge",
+            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
+        )
+        .await
+    }
+
     /// Allocates `n` codes at a site and returns them.
     pub async fn codes(&self, token: &str, site: SiteId, n: i32) -> Vec<String> {
         let b: LabelBatchView = self

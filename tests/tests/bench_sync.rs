@@ -17,12 +17,7 @@ fn op(v: Value) -> BatchOp {
 async fn two_hundred_dependent_scans_made_while_the_server_is_down_all_arrive_in_order() {
     let mut app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let codes = app.codes(&t, w.site_a1, 40).await;
 
@@ -154,12 +149,7 @@ fn until(lines: &mut std::io::Lines<std::io::BufReader<std::process::ChildStdout
 async fn a_bench_killed_between_journal_and_server_sends_every_action_exactly_once() {
     let mut app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let codes = app.codes(&t, w.site_a1, 20).await;
     let mut ops = Vec::new();

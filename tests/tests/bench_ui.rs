@@ -24,6 +24,26 @@ fn harness(dir: std::path::PathBuf) -> Harness<'static, BenchApp> {
         })
 }
 
+/// A fresh data directory for a bench at site A1, its settings saved.
+fn bench_dir(app: &TestApp, w: &World, station: Station, lang: Lang) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-bench-ui-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    Settings {
+        server: app.base.clone(),
+        bench_token: w.bench_a1_token.clone(),
+        station,
+        printer: None,
+        lang,
+        usb_scanners: false,
+    }
+    .save(&dir)
+    .expect("settings");
+    dir
+}
+
 /// A scanner: the text in one burst, then Enter.
 fn scan(h: &mut Harness<'static, BenchApp>, text: &str) {
     h.event(Event::Text(text.to_owned()));
@@ -96,29 +116,10 @@ async fn item(app: &TestApp, token: &str, code: &str) -> ItemView {
 async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_network_cut() {
     let mut app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let codes = app.codes(&t, w.site_a1, 2).await;
-    let dir = std::env::temp_dir().join(format!(
-        "filiere-bench-ui-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    Settings {
-        server: app.base.clone(),
-        bench_token: w.bench_a1_token.clone(),
-        station: Station::Reception,
-        printer: None,
-        lang: Lang::Fr,
-        usb_scanners: false,
-    }
-    .save(&dir)
-    .expect("settings");
+    let dir = bench_dir(&app, &w, Station::Reception, Lang::Fr);
 
     let mut h = harness(dir.clone());
     h.run();
@@ -326,12 +327,7 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
 async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another_machine() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let codes = app.codes(&t, w.site_a1, 2).await;
     // A donor machine for parts, a machine to repair.
@@ -354,21 +350,7 @@ async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another
     )
     .await;
 
-    let dir = std::env::temp_dir().join(format!(
-        "filiere-bench-ui-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    Settings {
-        server: app.base.clone(),
-        bench_token: w.bench_a1_token.clone(),
-        station: Station::Teardown,
-        printer: None,
-        lang: Lang::Fr,
-        usb_scanners: false,
-    }
-    .save(&dir)
-    .expect("settings");
+    let dir = bench_dir(&app, &w, Station::Teardown, Lang::Fr);
     let mut h = harness(dir.clone());
     scan(&mut h, &w.badge_tech_a1);
     wait(&mut h, "the sign-in and the bench's own codes", |a| {
@@ -461,12 +443,7 @@ async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another
 async fn an_nwipe_log_records_each_drive_by_serial_and_a_failed_drive_is_destroyed() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let codes = app.codes(&t, w.site_a1, 1).await;
     let r: EventResponse = app
@@ -485,21 +462,7 @@ async fn an_nwipe_log_records_each_drive_by_serial_and_a_failed_drive_is_destroy
     )
     .await;
 
-    let dir = std::env::temp_dir().join(format!(
-        "filiere-bench-ui-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    Settings {
-        server: app.base.clone(),
-        bench_token: w.bench_a1_token.clone(),
-        station: Station::Erasure,
-        printer: None,
-        lang: Lang::En,
-        usb_scanners: false,
-    }
-    .save(&dir)
-    .expect("settings");
+    let dir = bench_dir(&app, &w, Station::Erasure, Lang::En);
     let mut h = harness(dir.clone());
     scan(&mut h, &w.badge_tech_a1);
     wait(&mut h, "the sign-in", |a| {
@@ -566,31 +529,12 @@ async fn an_nwipe_log_records_each_drive_by_serial_and_a_failed_drive_is_destroy
 async fn an_item_found_by_serial_number_gets_a_new_label_for_its_lost_one() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let codes = app.codes(&t, w.site_a1, 3).await;
     let laptop = app.laptop(&t, &codes[0], "RELABEL-DRIVE").await;
     let other = app.laptop(&t, &codes[2], "OTHER-DRIVE").await;
-    let dir = std::env::temp_dir().join(format!(
-        "filiere-bench-ui-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    Settings {
-        server: app.base.clone(),
-        bench_token: w.bench_a1_token.clone(),
-        station: Station::Triage,
-        printer: None,
-        lang: Lang::Fr,
-        usb_scanners: false,
-    }
-    .save(&dir)
-    .expect("settings");
+    let dir = bench_dir(&app, &w, Station::Triage, Lang::Fr);
     let mut h = harness(dir.clone());
     scan(&mut h, &w.badge_tech_a1);
     wait(&mut h, "the sign-in", |a| {
@@ -649,12 +593,7 @@ async fn an_item_found_by_serial_number_gets_a_new_label_for_its_lost_one() {
 async fn items_are_scanned_into_the_open_weee_batch_and_a_server_refusal_shows_on_the_item() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     let batch: WeeeBatchView = app
         .post_ok(
@@ -687,21 +626,7 @@ async fn items_are_scanned_into_the_open_weee_batch_and_a_server_refusal_shows_o
         .await;
     }
 
-    let dir = std::env::temp_dir().join(format!(
-        "filiere-bench-ui-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    Settings {
-        server: app.base.clone(),
-        bench_token: w.bench_a1_token.clone(),
-        station: Station::Recycling,
-        printer: None,
-        lang: Lang::Fr,
-        usb_scanners: false,
-    }
-    .save(&dir)
-    .expect("settings");
+    let dir = bench_dir(&app, &w, Station::Recycling, Lang::Fr);
     let mut h = harness(dir.clone());
     scan(&mut h, &w.badge_tech_a1);
     wait(&mut h, "the sign-in and the open batch", |a| {
@@ -772,12 +697,7 @@ async fn offline_the_bench_prints_the_part_label_itself_on_its_zpl_printer() {
     use std::io::Read;
     let mut app = TestApp::spawn().await;
     let w = app.world().await;
-    let bench: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let bench = app.bench_session(&w).await;
     let t = bench.token.clone();
     // A stand-in Zebra on loopback: every job it receives goes to the channel.
     let zebra = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
@@ -810,21 +730,7 @@ async fn offline_the_bench_prints_the_part_label_itself_on_its_zpl_printer() {
     )
     .await;
 
-    let dir = std::env::temp_dir().join(format!(
-        "filiere-bench-ui-{}-{}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    Settings {
-        server: app.base.clone(),
-        bench_token: w.bench_a1_token.clone(),
-        station: Station::Teardown,
-        printer: None,
-        lang: Lang::Fr,
-        usb_scanners: false,
-    }
-    .save(&dir)
-    .expect("settings");
+    let dir = bench_dir(&app, &w, Station::Teardown, Lang::Fr);
     let mut h = harness(dir.clone());
     scan(&mut h, &w.badge_tech_a1);
     wait(&mut h, "the sign-in, the printer and the codes", |a| {

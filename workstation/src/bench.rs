@@ -884,7 +884,7 @@ impl Bench {
             }
         }
         let correctable = match &next {
-            Some(_) => event_type_of(&command).is_some_and(EventType::is_correctable),
+            Some(_) => command.event_type().is_correctable(),
             None => false,
         };
         self.undo = Some(Undoable {
@@ -1034,37 +1034,14 @@ impl Bench {
         let id = ItemId(self.next_local_id);
         self.next_local_id -= 1;
         let now = chrono::Utc::now();
-        let mut view = ItemView {
-            id,
-            code,
-            previous_codes: Vec::new(),
-            kind: category.kind(),
-            category,
-            state: lc.state,
-            version,
-            site,
-            parent: None,
-            origin: None,
-            collection: self.collection,
-            brand: req.brand,
-            model: req.model,
-            serial: req.serial,
-            asset_tag: req.asset_tag,
-            specs: Specs::default(),
-            weight_g,
-            weight_estimated: false,
-            route: None,
-            drives_declared: false,
-            drives: Vec::new(),
-            parts: Vec::new(),
-            qa: None,
-            functional_grade: None,
-            cosmetic_grade: None,
-            weee_batch: None,
-            blockers: Vec::new(),
-            created_at: now,
-            updated_at: now,
-        };
+        let mut view = new_view(id, code, category, site, now);
+        view.version = version;
+        view.collection = self.collection;
+        view.brand = req.brand;
+        view.model = req.model;
+        view.serial = req.serial;
+        view.asset_tag = req.asset_tag;
+        view.weight_g = weight_g;
         apply_lifecycle(&mut view, &lc, self.lang());
         let what = self
             .t("Enregistré et reçu", "Registered and received")
@@ -1156,40 +1133,11 @@ impl Bench {
         let id = ItemId(self.next_local_id);
         self.next_local_id -= 1;
         let now = chrono::Utc::now();
-        let view = ItemView {
-            id,
-            code,
-            previous_codes: Vec::new(),
-            kind: ItemKind::Part,
-            category,
-            state: ItemState::InStock,
-            version: 1,
-            site: d.site,
-            parent: None,
-            origin: Some(device),
-            collection: d.collection,
-            brand: None,
-            model: None,
-            serial: None,
-            asset_tag: None,
-            specs: Specs {
-                part_spec: Some(spec.to_owned()).filter(|s| !s.is_empty()),
-                ..Specs::default()
-            },
-            weight_g: None,
-            weight_estimated: false,
-            route: None,
-            drives_declared: false,
-            drives: Vec::new(),
-            parts: Vec::new(),
-            qa: None,
-            functional_grade: None,
-            cosmetic_grade: None,
-            weee_batch: None,
-            blockers: Vec::new(),
-            created_at: now,
-            updated_at: now,
-        };
+        let mut view = new_view(id, code, category, d.site, now);
+        view.state = ItemState::InStock;
+        view.origin = Some(device);
+        view.collection = d.collection;
+        view.specs.part_spec = Some(spec.to_owned()).filter(|s| !s.is_empty());
         self.items.insert(
             id,
             Known {
@@ -1465,6 +1413,48 @@ pub fn new_key() -> String {
     format!("bench-{:032x}", rand::random::<u128>())
 }
 
+/// The view of an item the bench creates before the server has answered (a local id,
+/// version 1); the caller fills in what it knows.
+fn new_view(
+    id: ItemId,
+    code: LabelCode,
+    category: Category,
+    site: SiteId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ItemView {
+    ItemView {
+        id,
+        code,
+        previous_codes: Vec::new(),
+        kind: category.kind(),
+        category,
+        state: ItemState::Received,
+        version: 1,
+        site,
+        parent: None,
+        origin: None,
+        collection: None,
+        brand: None,
+        model: None,
+        serial: None,
+        asset_tag: None,
+        specs: Specs::default(),
+        weight_g: None,
+        weight_estimated: false,
+        route: None,
+        drives_declared: false,
+        drives: Vec::new(),
+        parts: Vec::new(),
+        qa: None,
+        functional_grade: None,
+        cosmetic_grade: None,
+        weee_batch: None,
+        blockers: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
 /// Copies a predicted lifecycle onto the item's view.
 pub fn apply_lifecycle(view: &mut ItemView, lc: &Lifecycle, lang: Lang) {
     view.state = lc.state;
@@ -1489,32 +1479,6 @@ pub fn apply_lifecycle(view: &mut ItemView, lc: &Lifecycle, lang: Lang) {
     };
 }
 
-fn event_type_of(c: &Command) -> Option<EventType> {
-    use Command as C;
-    Some(match c {
-        C::Receive { .. } => EventType::Received,
-        C::Triage { .. } => EventType::Triaged,
-        C::DeclareDrives { .. } => EventType::DrivesDeclared,
-        C::DeclareNoDrive => EventType::NoDriveDeclared,
-        C::EraseDrive { .. } => EventType::DriveErased,
-        C::DestroyDrive { .. } => EventType::DriveDestroyed,
-        C::HarvestPart { .. } => EventType::PartHarvested,
-        C::FinishTeardown => EventType::TeardownDone,
-        C::TestPart { .. } => EventType::PartTested,
-        C::FitPart { .. } => EventType::PartFitted,
-        C::RemovePart { .. } => EventType::PartRemoved,
-        C::QaTest { .. } => EventType::QaTested,
-        C::MarkReady => EventType::MarkedReady,
-        C::Reopen { .. } => EventType::Reopened,
-        C::Move { .. } => EventType::Moved,
-        C::Relabel { .. } => EventType::Relabelled,
-        C::MarkForRecycling => EventType::MarkedForRecycling,
-        C::AddToWeeeBatch { .. } => EventType::WeeeAdded,
-        C::RemoveFromWeeeBatch { .. } => EventType::WeeeRemoved,
-        C::CorrectLast { .. } => EventType::Corrected,
-    })
-}
-
 /// What an action is called on screen.
 pub fn command_name(c: &Command, lang: Lang) -> String {
     match c {
@@ -1528,10 +1492,9 @@ pub fn command_name(c: &Command, lang: Lang) -> String {
                 result.name(lang)
             )
         }
-        Command::EraseDrive { serial, .. } | Command::DestroyDrive { serial, .. } => format!(
-            "{} ({serial})",
-            event_type_of(c).map(|e| e.name(lang)).unwrap_or_default()
-        ),
+        Command::EraseDrive { serial, .. } | Command::DestroyDrive { serial, .. } => {
+            format!("{} ({serial})", c.event_type().name(lang))
+        }
         Command::HarvestPart { category, code, .. } => format!(
             "{} : {} {}",
             EventType::PartHarvested.name(lang),
@@ -1540,8 +1503,6 @@ pub fn command_name(c: &Command, lang: Lang) -> String {
                 .map(|c| c.hyphenated())
                 .unwrap_or_default()
         ),
-        _ => event_type_of(c)
-            .map(|e| e.name(lang).to_owned())
-            .unwrap_or_default(),
+        _ => c.event_type().name(lang).to_owned(),
     }
 }

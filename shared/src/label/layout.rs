@@ -265,35 +265,8 @@ pub(crate) fn field_text(field: &Field, data: &LabelData, lang: Lang) -> Option<
     }
 }
 
-/// A category's printed name.
+/// A category's printed name (the names shared with the screens).
 pub fn category_name(c: Category, lang: Lang) -> &'static str {
-    use Category::*;
-    let (fr, en) = match c {
-        Laptop => ("Portable", "Laptop"),
-        Desktop => ("Unité centrale", "Desktop"),
-        AllInOne => ("Tout-en-un", "All-in-one"),
-        Monitor => ("Écran", "Monitor"),
-        Tablet => ("Tablette", "Tablet"),
-        Phone => ("Téléphone", "Phone"),
-        Server => ("Serveur", "Server"),
-        Printer => ("Imprimante", "Printer"),
-        OtherDevice => ("Autre appareil", "Other device"),
-        Ram => ("Mémoire vive", "RAM"),
-        Ssd => ("SSD", "SSD"),
-        Hdd => ("Disque dur", "Hard drive"),
-        Nvme => ("SSD NVMe", "NVMe SSD"),
-        Cpu => ("Processeur", "CPU"),
-        Psu => ("Alimentation", "Power supply"),
-        Battery => ("Batterie", "Battery"),
-        Screen => ("Dalle", "Screen panel"),
-        Charger => ("Chargeur", "Charger"),
-        Motherboard => ("Carte mère", "Motherboard"),
-        Gpu => ("Carte graphique", "Graphics card"),
-        Keyboard => ("Clavier", "Keyboard"),
-        OtherPart => ("Autre pièce", "Other part"),
-    };
-    match lang {
-        Lang::Fr => fr,
-        Lang::En => en,
-    }
+    use crate::names::Named;
+    c.name(lang)
 }

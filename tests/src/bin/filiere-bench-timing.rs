@@ -66,12 +66,7 @@ async fn main() {
     let args = Args::parse();
     let app = TestApp::spawn().await;
     let w = app.world().await;
-    let session: SessionResponse = app
-        .post_ok_anon(
-            "/api/v1/auth/badge",
-            &json!({"bench_token": w.bench_a1_token, "badge": w.badge_tech_a1}),
-        )
-        .await;
+    let session = app.bench_session(&w).await;
     let t = session.token.clone();
     let dir = std::env::temp_dir().join(format!("filiere-bench-timing-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
