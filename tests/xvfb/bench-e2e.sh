@@ -44,6 +44,25 @@ start_server() {
     done
     fail "server did not start"
 }
+# The demo's bench printer (a Zebra at 127.0.0.1:9100): a stand-in that keeps the jobs.
+python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9100))
+s.listen()
+with open(sys.argv[1], "ab") as out:
+    while True:
+        c, _ = s.accept()
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            out.write(chunk)
+        out.flush()
+        c.close()
+' "$WORK/printed.zpl" >"$WORK/printer.log" 2>&1 &
+PIDS+=($!)
 (cd "$WORK" && "$BIN/filiere" demo --file "$WORK/demo.sqlite" --no-serve >"$WORK/demo.log" 2>&1) ||
     fail "demo data"
 start_server
@@ -165,4 +184,5 @@ keys F12
 keys alt+6
 scan "$CODE"
 shot qa-english 0.5
-echo "bench-e2e: ok ($CODE: $EVENTS)"
+grep -q "$CODE" "$WORK/printed.zpl" 2>/dev/null || fail "no sale label printed for $CODE"
+echo "bench-e2e: ok ($CODE: $EVENTS; sale label printed)"

@@ -238,17 +238,23 @@ impl Client {
                 .await
                 .map_err(|e| NetError::Unreachable(e.to_string()));
         }
-        if status.is_server_error() {
+        let error = resp.json::<ErrorBody>().await.ok();
+        // A server failure means "try again later"; a printer that does not answer is
+        // the server's answer about the printer, not about the network.
+        let printer = error.as_ref().is_some_and(|e| {
+            matches!(
+                e.code,
+                ErrorCode::PrinterUnreachable | ErrorCode::PrintFailed
+            )
+        });
+        if status.is_server_error() && !printer {
             return Err(NetError::Unreachable(format!("{status}")));
         }
-        let error = resp
-            .json::<ErrorBody>()
-            .await
-            .unwrap_or_else(|e| ErrorBody {
-                code: ErrorCode::Internal,
-                message: format!("{status}: {e}"),
-                details: None,
-            });
+        let error = error.unwrap_or_else(|| ErrorBody {
+            code: ErrorCode::Internal,
+            message: format!("{status}"),
+            details: None,
+        });
         Err(NetError::Refused {
             status: status.as_u16(),
             error,
