@@ -53,7 +53,8 @@ fn log_backend(backend: Backend) {
             .append(true)
             .open(path)
         {
-            let _ = writeln!(f, "{}", backend.name());
+            // One write of the whole line: tests running at once append whole lines.
+            let _ = f.write_all(format!("{}\n", backend.name()).as_bytes());
         }
     }
 }

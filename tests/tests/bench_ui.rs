@@ -434,8 +434,15 @@ async fn a_part_harvested_at_teardown_is_labelled_tested_and_fitted_into_another
     scan(&mut h, &codes[0]);
     scan(&mut h, part_code.as_str());
     key(&mut h, Key::Enter);
-    assert!(flash_error(h.state()).is_some());
-    assert_eq!(waiting(h.state()), 0);
+    assert_eq!(waiting(h.state()), 0, "nothing journaled");
+    assert_eq!(
+        h.state()
+            .bench()
+            .and_then(|b| b.current())
+            .map(|k| (k.view.parent, k.pending)),
+        Some((Some(target.id), 0)),
+        "the part stays where it is"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -166,7 +166,7 @@ pub struct BenchApp {
     hooked: bool,
     started: Instant,
     repaint: Arc<dyn Fn() + Send + Sync>,
-    /// A sound for refusals (the terminal bell, which a bench's speaker plays).
+    /// A sound for refusals (see `sound`); off in tests.
     pub sound: bool,
     /// Events of the USB scanners read directly, when enabled.
     usb: Option<std::sync::mpsc::Receiver<crate::scanner::usb::UsbEvent>>,
@@ -740,8 +740,7 @@ impl eframe::App for BenchApp {
         if let Screen::Bench(b) = &mut self.screen {
             b.poll();
             if std::mem::take(&mut b.beep) && self.sound {
-                // The terminal bell: the bench PC's speaker.
-                eprint!("\x07");
+                crate::sound::play_refusal(&b.dir);
             }
             if let Focus::Intake(code) = b.focus
                 && self.forms.intake_for != Some(code)

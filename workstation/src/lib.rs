@@ -8,6 +8,7 @@ pub mod net;
 pub mod nwipe;
 pub mod scanner;
 pub mod settings;
+pub mod sound;
 pub mod sync;
 
 use filiere_shared::Lang;
