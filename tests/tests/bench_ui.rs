@@ -7,7 +7,7 @@ use egui_kittest::kittest::Queryable;
 use filiere_shared::api::*;
 use filiere_shared::*;
 use filiere_tests::*;
-use filiere_workstation::app::BenchApp;
+use filiere_workstation::app::{BenchApp, DIGITS};
 use filiere_workstation::bench::{Focus, Intake};
 use filiere_workstation::settings::{Settings, Station};
 use serde_json::json;
@@ -61,16 +61,7 @@ fn key(h: &mut Harness<'static, BenchApp>, k: Key) {
 }
 
 fn station(h: &mut Harness<'static, BenchApp>, n: usize) {
-    const KEYS: [Key; 7] = [
-        Key::Num1,
-        Key::Num2,
-        Key::Num3,
-        Key::Num4,
-        Key::Num5,
-        Key::Num6,
-        Key::Num7,
-    ];
-    h.key_press_modifiers(Modifiers::ALT, KEYS[n - 1]);
+    h.key_press_modifiers(Modifiers::ALT, DIGITS[n - 1]);
     h.run();
 }
 

@@ -61,7 +61,8 @@ pub const QA_LINES: [QaCheck; 10] = [
     QaCheck::Charger,
 ];
 
-const DIGITS: [Key; 10] = [
+/// The digit keys 1 to 9 then 0 (stations on Alt, QA lines, triage choices).
+pub const DIGITS: [Key; 10] = [
     Key::Num1,
     Key::Num2,
     Key::Num3,

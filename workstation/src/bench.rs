@@ -642,15 +642,14 @@ impl Bench {
             Station::Reception => self.focus = Focus::Intake(code),
             _ => {
                 let msg = format!(
-                    "{} {} {}",
+                    "{} {}",
                     code.hyphenated(),
                     self.t(
                         "n'est encore sur aucun article (enregistrement : poste Réception).",
                         "is on no item yet (registration: Reception station)."
-                    ),
-                    ""
+                    )
                 );
-                self.refuse(msg.trim_end().to_owned());
+                self.refuse(msg);
             }
         }
     }
