@@ -7,11 +7,22 @@
 //! and only then answers each request. A request that fails rolls back to its savepoint
 //! and leaves the others alone; a failed commit fails them all. Every answer still
 //! follows a durable commit of exactly what it reports.
+//!
+//! Copying the write-ahead log back into the database file (a checkpoint, which
+//! flushes the file to disk) is mostly done by a second thread, woken after commits,
+//! at most every [`CHECKPOINT_EVERY`], while the writer goes on (SQLite's own rule, a
+//! checkpoint every 1,000 pages by the committing connection, would stop the writer
+//! at nearly every batch under load). Such a checkpoint, racing the writer's commits,
+//! never quite completes, and the log would only grow; so every [`COMPLETE_EVERY`]
+//! the writer checkpoints too, between two batches (`RESTART`: it has little left to
+//! copy, then waits for the readers still reading from the log, a fraction of a
+//! millisecond), and the log starts again from its beginning at the next batch.
 
 use crate::db::{DbConnection, apply_pragmas, connect};
 use crate::error::{ApiError, ApiResult};
 use crossbeam_channel::{Receiver, Sender};
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use tokio::sync::oneshot;
 
@@ -79,10 +90,15 @@ impl Writer {
     /// Starts the writer thread on its own connection to `url`.
     pub fn start(url: &str) -> std::io::Result<Writer> {
         let (queue, rx) = crossbeam_channel::unbounded::<Box<dyn Job>>();
-        let url = url.to_owned();
+        let (wake, waked) = crossbeam_channel::bounded::<()>(1);
+        let writer_url = url.to_owned();
         std::thread::Builder::new()
             .name("filiere-writer".into())
-            .spawn(move || run(&url, &rx))?;
+            .spawn(move || run(&writer_url, &rx, &wake))?;
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("filiere-checkpoint".into())
+            .spawn(move || checkpoints(&url, &waked))?;
         Ok(Writer { queue })
     }
 
@@ -102,14 +118,44 @@ impl Writer {
     }
 }
 
+/// Least time between two checkpoints of the checkpoint thread.
+pub const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// Least time between two checkpoints of the writer.
+pub const COMPLETE_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The checkpoint thread: copies the log back into the database file after commits
+/// (`PASSIVE`: it blocks neither the writer nor the readers). It ends with the writer.
+fn checkpoints(url: &str, waked: &Receiver<()>) {
+    let mut conn: Option<DbConnection> = None;
+    while waked.recv().is_ok() {
+        let c = match conn.take().map(Ok).unwrap_or_else(|| open(url)) {
+            Ok(c) => conn.insert(c),
+            Err(e) => {
+                tracing::error!(error = %e, "the checkpoint thread cannot open the database");
+                std::thread::sleep(CHECKPOINT_EVERY);
+                continue;
+            }
+        };
+        if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!(error = %e, "checkpoint failed; tried again after the next commit");
+            conn = None;
+        }
+        std::thread::sleep(CHECKPOINT_EVERY);
+    }
+}
+
 fn open(url: &str) -> Result<DbConnection, String> {
     let mut conn = connect(url).map_err(|e| e.to_string())?;
     apply_pragmas(&mut conn).map_err(|e| e.to_string())?;
+    // Checkpoints are run as the module's documentation says.
+    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+        .map_err(|e| e.to_string())?;
     Ok(conn)
 }
 
-fn run(url: &str, rx: &Receiver<Box<dyn Job>>) {
+fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
     let mut conn: Option<DbConnection> = None;
+    let mut checkpointed = std::time::Instant::now();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -142,6 +188,15 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>) {
             Ok(Ok(())) => {
                 for s in settles {
                     s.settle(Ok(()));
+                }
+                if checkpointed.elapsed() >= COMPLETE_EVERY {
+                    checkpointed = std::time::Instant::now();
+                    if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(RESTART)") {
+                        tracing::warn!(error = %e, "checkpoint failed; tried again later");
+                    }
+                } else {
+                    // Full: one is already due.
+                    let _ = wake.try_send(());
                 }
             }
             Ok(Err(e)) => {

@@ -69,17 +69,26 @@ fn request_key<T: Serialize>(actor: &Actor, key: &str, scope: &str, body: &T) ->
 /// The first answer to this key, if it was used before; a conflict if it was used for
 /// another request.
 fn replayed(conn: &mut DbConnection, key: &Key, actor: &Actor) -> ApiResult<Option<EventResponse>> {
-    let found: Option<(Option<String>, Option<String>)> = item_events::table
+    let found: Option<(i64, Option<String>, Option<String>)> = item_events::table
         .filter(item_events::key_owner.eq(&key.owner))
         .filter(item_events::idempotency_key.eq(&key.key))
-        .select((item_events::request_hash, item_events::response))
+        .select((
+            item_events::id,
+            item_events::request_hash,
+            item_events::response,
+        ))
         .first(conn)
         .optional()?;
     match found {
         None => Ok(None),
-        Some((Some(hash), Some(response))) if hash == key.hash => Ok(Some(
-            serde_json::from_str(&response).map_err(ApiError::internal)?,
-        )),
+        Some((id, Some(hash), Some(response))) if hash == key.hash => {
+            let mut answer: EventResponse =
+                serde_json::from_str(&response).map_err(ApiError::internal)?;
+            // The answer is stored with the event that carries the key, whose id it
+            // could not know before the insert.
+            answer.event.id = EventId(id);
+            Ok(Some(answer))
+        }
         Some(_) => Err(actor.err(ErrorCode::IdempotencyConflict)),
     }
 }
@@ -283,16 +292,16 @@ fn require_unclaimed(conn: &mut DbConnection, actor: &Actor, code: &LabelCode) -
     }
 }
 
-fn insert_event(
-    conn: &mut DbConnection,
+/// The row of a new event (its response, when known, stored with it).
+fn event_row(
     item: i64,
     payload: &EventPayload,
     site: SiteId,
     version: i64,
     stamp: &Stamp,
     key: Option<&Key>,
-) -> ApiResult<EventRow> {
-    let row = NewEventRow {
+) -> ApiResult<NewEventRow> {
+    Ok(NewEventRow {
         item_id: item,
         event_type: payload.event_type().as_str().to_owned(),
         payload: serde_json::to_string(payload).map_err(ApiError::internal)?,
@@ -306,14 +315,13 @@ fn insert_event(
         idempotency_key: key.map(|k| k.key.clone()),
         request_hash: key.map(|k| k.hash.clone()),
         response: None,
-    };
-    let id: i64 = diesel::insert_into(item_events::table)
-        .values(&row)
-        .returning(item_events::id)
-        .get_result(conn)?;
-    // Timestamps are set here, truncated to what both backends store: the row as
-    // written is the row as it would read back.
-    Ok(EventRow {
+    })
+}
+
+/// The row as it reads back once inserted with `id`. Timestamps are set before the
+/// insert, truncated to what both backends store, so the two are the same.
+fn written(id: i64, row: NewEventRow) -> EventRow {
+    EventRow {
         id,
         item_id: row.item_id,
         event_type: row.event_type,
@@ -328,11 +336,32 @@ fn insert_event(
         idempotency_key: row.idempotency_key,
         request_hash: row.request_hash,
         response: row.response,
-    })
+    }
+}
+
+fn insert_event_row(conn: &mut DbConnection, row: NewEventRow) -> ApiResult<EventRow> {
+    let id: i64 = diesel::insert_into(item_events::table)
+        .values(&row)
+        .returning(item_events::id)
+        .get_result(conn)?;
+    Ok(written(id, row))
+}
+
+fn insert_event(
+    conn: &mut DbConnection,
+    item: i64,
+    payload: &EventPayload,
+    site: SiteId,
+    version: i64,
+    stamp: &Stamp,
+    key: Option<&Key>,
+) -> ApiResult<EventRow> {
+    let row = event_row(item, payload, site, version, stamp, key)?;
+    insert_event_row(conn, row)
 }
 
 /// The columns a step changes on its item, all from the item's new lifecycle.
-#[derive(AsChangeset)]
+#[derive(AsChangeset, Clone)]
 #[diesel(table_name = items, treat_none_as_null = true)]
 struct ItemChange {
     state: String,
@@ -641,31 +670,20 @@ fn load_for_write(
     Ok((row, lc))
 }
 
-/// Applies one step to one item.
-pub fn apply(
+/// The steps that change their own item only (the others read or write more rows):
+/// the event and the item's next lifecycle, or `None` for a step of the other kind.
+fn own_step(
     conn: &mut DbConnection,
     actor: &Actor,
     item: ItemId,
     req: &EventRequest,
-) -> ApiResult<EventResponse> {
-    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
-    let key = request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)?;
-    if let Some(previous) = replayed(conn, &key, actor)? {
-        return Ok(previous);
-    }
-    let (row, lc) = load_for_write(conn, actor, item, req.expected_version)?;
-    let stamp = Stamp::new(actor, req.occurred_at);
-    let at = stamp.recorded_at;
-    // Where the step was done: the technician's site, else the item's.
-    let site = actor.site.unwrap_or(lc.site);
+    lc: &Lifecycle,
+) -> ApiResult<Option<(EventPayload, Lifecycle)>> {
     let ctx = Context {
         item: Some(item),
         ..Context::default()
     };
-    // The other item of a two-item step, written after this one.
-    let mut other: Option<ItemRow> = None;
-
-    let (payload, next) = match &req.command {
+    let step = match &req.command {
         Command::Receive { site: to } => {
             let to = to.or(actor.site).unwrap_or(lc.site);
             let region = site_region(conn, to, actor)?;
@@ -730,6 +748,219 @@ pub fn apply(
                 actor,
             )?
         }
+        Command::FinishTeardown => simple(&lc, EventPayload::TeardownDone, &ctx, actor)?,
+        Command::TestPart { result, notes } => {
+            text_opt(actor, "notes", notes, 2000)?;
+            simple(
+                &lc,
+                EventPayload::PartTested {
+                    result: *result,
+                    notes: notes.clone(),
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::QaTest { report } => {
+            validate_qa(actor, report)?;
+            simple(
+                &lc,
+                EventPayload::QaTested {
+                    report: report.clone(),
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::MarkReady => simple(&lc, EventPayload::MarkedReady, &ctx, actor)?,
+        Command::Reopen { reason } => {
+            check(actor, validate::text("reason", reason, 500))?;
+            simple(
+                &lc,
+                EventPayload::Reopened {
+                    reason: reason.clone(),
+                },
+                &ctx,
+                actor,
+            )?
+        }
+        Command::MarkForRecycling => simple(&lc, EventPayload::MarkedForRecycling, &ctx, actor)?,
+        Command::HarvestPart { .. }
+        | Command::FitPart { .. }
+        | Command::RemovePart { .. }
+        | Command::Move { .. }
+        | Command::Relabel { .. }
+        | Command::AddToWeeeBatch { .. }
+        | Command::RemoveFromWeeeBatch { .. }
+        | Command::CorrectLast { .. } => return Ok(None),
+    };
+    Ok(Some(step))
+}
+
+/// A step that changes its own item only, computed from a read of the item: what is
+/// left is [`commit`], the version-checked write.
+pub struct PreparedStep {
+    item: ItemId,
+    expected: i64,
+    payload: EventPayload,
+    stamp: Stamp,
+    change: ItemChange,
+    event: NewEventRow,
+    /// The answer, stored with the event for replays (its event id is the row's).
+    response: EventResponse,
+}
+
+pub enum Prepared {
+    /// The key was used before for this very request: its first answer.
+    Replayed(EventResponse),
+    Step(Box<PreparedStep>),
+    /// A step that reads or writes other rows too (or an item that changed since the
+    /// caller read it): [`apply`] does it whole, in one transaction.
+    Whole,
+}
+
+/// The start of every step: role, key, replay, and the item in scope at the expected
+/// version.
+enum Begun {
+    Replayed(EventResponse),
+    Loaded(Key, Box<ItemRow>, Lifecycle),
+}
+
+fn begin(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+    req: &EventRequest,
+) -> ApiResult<Begun> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    let key = request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)?;
+    if let Some(previous) = replayed(conn, &key, actor)? {
+        return Ok(Begun::Replayed(previous));
+    }
+    let (row, lc) = load_for_write(conn, actor, item, req.expected_version)?;
+    Ok(Begun::Loaded(key, Box::new(row), lc))
+}
+
+/// Everything of an own-item step but its write: the new row, the event and the
+/// answer.
+#[allow(clippy::too_many_arguments)]
+fn prepare_step(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+    req: &EventRequest,
+    key: &Key,
+    row: ItemRow,
+    lc: &Lifecycle,
+    (payload, next): (EventPayload, Lifecycle),
+) -> ApiResult<PreparedStep> {
+    let stamp = Stamp::new(actor, req.occurred_at);
+    // Where the step was done: the technician's site, else the item's.
+    let site = actor.site.unwrap_or(lc.site);
+    let change = ItemChange::new(&next, req.expected_version + 1, stamp.recorded_at)?;
+    let mut event = event_row(item.0, &payload, site, change.version, &stamp, Some(key))?;
+    let item_row = change.clone().applied(row);
+    let placeholder = written(
+        0,
+        event_row(item.0, &payload, site, change.version, &stamp, None)?,
+    );
+    let response = EventResponse {
+        event: super::items::event_view(&placeholder, Some(actor.name.clone()))?,
+        item: full_view(conn, &item_row, actor.lang)?,
+        other: None,
+    };
+    event.response = Some(serde_json::to_string(&response).map_err(ApiError::internal)?);
+    Ok(PreparedStep {
+        item,
+        expected: req.expected_version,
+        payload,
+        stamp,
+        change,
+        event,
+        response,
+    })
+}
+
+/// Prepares a step on a read connection, so that the writer is left with as little
+/// as possible: the steps that change their own item only (the bench's daily work:
+/// reception, triage, erasure, tests, QA, ready…) come back as a [`PreparedStep`].
+/// Refusals are final: they are what the item's state at its expected version says.
+pub fn prepare(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+    req: &EventRequest,
+) -> ApiResult<Prepared> {
+    let (key, row, lc) = match begin(conn, actor, item, req) {
+        Ok(Begun::Replayed(answer)) => return Ok(Prepared::Replayed(answer)),
+        Ok(Begun::Loaded(key, row, lc)) => (key, row, lc),
+        // The item moved on since the caller read it; perhaps by this very request
+        // (a retry racing its first try): the writer tells which.
+        Err(e) if e.code == ErrorCode::VersionConflict => return Ok(Prepared::Whole),
+        Err(e) => return Err(e),
+    };
+    match own_step(conn, actor, item, req, &lc)? {
+        Some(step) => Ok(Prepared::Step(Box::new(prepare_step(
+            conn, actor, item, req, &key, *row, &lc, step,
+        )?))),
+        None => Ok(Prepared::Whole),
+    }
+}
+
+/// Writes a prepared step if its item is still at the version it was prepared from;
+/// `None` when it is not (nothing is written: the caller then runs [`apply`], which
+/// answers with the conflict, or with the first answer when the same request got in
+/// meanwhile). A key used meanwhile fails with `duplicate`, for the same retry.
+pub fn commit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    step: PreparedStep,
+) -> ApiResult<Option<EventResponse>> {
+    let n = diesel::update(
+        items::table
+            .filter(items::id.eq(step.item.0))
+            .filter(items::version.eq(step.expected)),
+    )
+    .set(&step.change)
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(None);
+    }
+    let ev = insert_event_row(conn, step.event)?;
+    project(conn, actor, step.item.0, &ev, &step.payload, &step.stamp)?;
+    let mut response = step.response;
+    response.event.id = EventId(ev.id);
+    Ok(Some(response))
+}
+
+/// Applies one step to one item, whole, in the caller's transaction.
+pub fn apply(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+    req: &EventRequest,
+) -> ApiResult<EventResponse> {
+    let (key, row, lc) = match begin(conn, actor, item, req)? {
+        Begun::Replayed(answer) => return Ok(answer),
+        Begun::Loaded(key, row, lc) => (key, *row, lc),
+    };
+    if let Some(step) = own_step(conn, actor, item, req, &lc)? {
+        let prepared = prepare_step(conn, actor, item, req, &key, row, &lc, step)?;
+        return commit(conn, actor, prepared)?
+            .ok_or_else(|| ApiError::internal("the item changed inside its own transaction"));
+    }
+    let stamp = Stamp::new(actor, req.occurred_at);
+    let at = stamp.recorded_at;
+    // Where the step was done: the technician's site, else the item's.
+    let site = actor.site.unwrap_or(lc.site);
+    let ctx = Context {
+        item: Some(item),
+        ..Context::default()
+    };
+    // The other item of a two-item step, written after this one.
+    let mut other: Option<ItemRow> = None;
+
+    let (payload, next) = match &req.command {
         Command::HarvestPart {
             code,
             category,
@@ -828,19 +1059,6 @@ pub fn apply(
                 actor,
             )?
         }
-        Command::FinishTeardown => simple(&lc, EventPayload::TeardownDone, &ctx, actor)?,
-        Command::TestPart { result, notes } => {
-            text_opt(actor, "notes", notes, 2000)?;
-            simple(
-                &lc,
-                EventPayload::PartTested {
-                    result: *result,
-                    notes: notes.clone(),
-                },
-                &ctx,
-                actor,
-            )?
-        }
         Command::FitPart {
             part,
             part_expected_version,
@@ -868,29 +1086,6 @@ pub fn apply(
             )?;
             other = Some(load_item(conn, *part, actor)?);
             (step.device_event, step.device)
-        }
-        Command::QaTest { report } => {
-            validate_qa(actor, report)?;
-            simple(
-                &lc,
-                EventPayload::QaTested {
-                    report: report.clone(),
-                },
-                &ctx,
-                actor,
-            )?
-        }
-        Command::MarkReady => simple(&lc, EventPayload::MarkedReady, &ctx, actor)?,
-        Command::Reopen { reason } => {
-            check(actor, validate::text("reason", reason, 500))?;
-            simple(
-                &lc,
-                EventPayload::Reopened {
-                    reason: reason.clone(),
-                },
-                &ctx,
-                actor,
-            )?
         }
         Command::Move { site: to } => {
             site_region(conn, *to, actor)?;
@@ -926,7 +1121,6 @@ pub fn apply(
                 .execute(conn)?;
             (p, n)
         }
-        Command::MarkForRecycling => simple(&lc, EventPayload::MarkedForRecycling, &ctx, actor)?,
         Command::AddToWeeeBatch { batch } | Command::RemoveFromWeeeBatch { batch } => {
             let facts = load_weee_facts(conn, actor, *batch)?;
             let p = if matches!(req.command, Command::AddToWeeeBatch { .. }) {
@@ -948,6 +1142,22 @@ pub fn apply(
         Command::CorrectLast { event, reason } => {
             check(actor, validate::text("reason", reason, 500))?;
             correct(conn, actor, item, *event, reason)?
+        }
+        Command::Receive { .. }
+        | Command::Triage { .. }
+        | Command::DeclareDrives { .. }
+        | Command::DeclareNoDrive
+        | Command::EraseDrive { .. }
+        | Command::DestroyDrive { .. }
+        | Command::FinishTeardown
+        | Command::TestPart { .. }
+        | Command::QaTest { .. }
+        | Command::MarkReady
+        | Command::Reopen { .. }
+        | Command::MarkForRecycling => {
+            return Err(ApiError::internal(
+                "an own-item step reached the whole path",
+            ));
         }
     };
 

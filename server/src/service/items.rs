@@ -37,8 +37,13 @@ pub enum Access {
 /// Checks that the caller may see the item; social workers see `ready` devices of
 /// their region only, and only their sale fields.
 pub fn access(conn: &mut DbConnection, row: &ItemRow, actor: &Actor) -> ApiResult<Access> {
+    let region = site_region(conn, SiteId(row.site_id), actor)?;
+    access_in(row, region, actor)
+}
+
+/// [`access`], the item's region being known.
+pub fn access_in(row: &ItemRow, region: RegionId, actor: &Actor) -> ApiResult<Access> {
     let site = SiteId(row.site_id);
-    let region = site_region(conn, site, actor)?;
     if actor.covers_site(site, region) {
         return Ok(Access::Full);
     }
@@ -165,22 +170,23 @@ pub fn get(conn: &mut DbConnection, id: ItemId, actor: &Actor) -> ApiResult<Item
     }
 }
 
-/// The item a label code names (current or replaced label).
+/// The item a label code names (current or replaced label), with its site's region,
+/// in one query.
 pub fn find_by_code(
     conn: &mut DbConnection,
     code: &LabelCode,
-) -> ApiResult<Option<(ItemRow, bool)>> {
-    let claimed: Option<Option<i64>> = label_codes::table
-        .find(code.as_str())
-        .select(label_codes::item_id)
+) -> ApiResult<Option<(ItemRow, bool, RegionId)>> {
+    let found: Option<(ItemRow, i64)> = label_codes::table
+        .inner_join(items::table.on(label_codes::item_id.eq(items::id.nullable())))
+        .inner_join(sites::table.on(sites::id.eq(items::site_id)))
+        .filter(label_codes::code.eq(code.as_str()))
+        .select((items::all_columns, sites::region_id))
         .first(conn)
         .optional()?;
-    let Some(Some(item_id)) = claimed else {
-        return Ok(None);
-    };
-    let row: ItemRow = items::table.find(item_id).first(conn)?;
-    let replaced = row.code != code.as_str();
-    Ok(Some((row, replaced)))
+    Ok(found.map(|(row, region)| {
+        let replaced = row.code != code.as_str();
+        (row, replaced, RegionId(region))
+    }))
 }
 
 /// Resolves anything scanned or typed: a label code or its URL (with AZERTY
@@ -195,8 +201,8 @@ pub fn resolve(conn: &mut DbConnection, input: &str, actor: &Actor) -> ApiResult
             let Scan::Label(code) = parsed.value else {
                 return Err(actor.err(ErrorCode::InvalidCode));
             };
-            if let Some((row, replaced)) = find_by_code(conn, &code)? {
-                return Ok(match access(conn, &row, actor)? {
+            if let Some((row, replaced, region)) = find_by_code(conn, &code)? {
+                return Ok(match access_in(&row, region, actor)? {
                     Access::Full => Resolved::Item {
                         item: Box::new(full_view(conn, &row, actor.lang)?),
                         replaced,

@@ -40,6 +40,11 @@ struct Args {
     /// codes to this file, and serves until interrupted.
     #[arg(long)]
     serve: Option<std::path::PathBuf>,
+    /// Writes each fixed-rate request's scheduled time and latency (µs) to
+    /// `<prefix>-lookup.tsv` and `<prefix>-transition.tsv`, to see when the slow ones
+    /// happened.
+    #[arg(long)]
+    trace: Option<String>,
 }
 
 struct Item {
@@ -53,6 +58,8 @@ struct Stats {
     ok: usize,
     errors: usize,
     latencies_us: Vec<u64>,
+    /// Fixed-rate runs: (scheduled offset, latency) of each answered request, in µs.
+    timeline: Vec<(u64, u64)>,
 }
 
 impl Stats {
@@ -60,6 +67,17 @@ impl Stats {
         self.ok += other.ok;
         self.errors += other.errors;
         self.latencies_us.extend(other.latencies_us);
+        self.timeline.extend(other.timeline);
+    }
+
+    fn write_timeline(&self, path: &str) {
+        let mut out = String::from("scheduled_us\tlatency_us\n");
+        for (at, us) in &self.timeline {
+            out.push_str(&format!("{at}\t{us}\n"));
+        }
+        if let Err(e) = std::fs::write(path, out) {
+            eprintln!("cannot write {path}: {e}");
+        }
     }
 
     fn percentile(&mut self, p: f64) -> f64 {
@@ -188,9 +206,10 @@ async fn open_loop(target: &Arc<Target>, op: Op, rate: u64, seconds: u64) -> Sta
                     std::thread::sleep(scheduled - now);
                 }
                 let target = target.clone();
+                let offset = (scheduled - start).as_micros() as u64;
                 let task = handle.spawn(async move {
                     let r = target.call(op, (i as usize).wrapping_mul(104_729)).await;
-                    (r, scheduled.elapsed().as_micros() as u64)
+                    (r, offset, scheduled.elapsed().as_micros() as u64)
                 });
                 if tx.send(task).is_err() {
                     break;
@@ -201,11 +220,12 @@ async fn open_loop(target: &Arc<Target>, op: Op, rate: u64, seconds: u64) -> Sta
     let mut stats = Stats::default();
     while let Some(task) = rx.recv().await {
         match task.await {
-            Ok((Ok(()), us)) => {
+            Ok((Ok(()), at, us)) => {
                 stats.ok += 1;
                 stats.latencies_us.push(us);
+                stats.timeline.push((at, us));
             }
-            Ok((Err(e), _)) => {
+            Ok((Err(e), _, _)) => {
                 if stats.errors == 0 {
                     eprintln!("error: {e}");
                 }
@@ -365,6 +385,9 @@ async fn main() {
     // Lookups at a fixed rate first, on the freshly seeded data set (as a bench
     // scanning through the day), then the saturation runs.
     let mut s = open_loop(&target, Op::Lookup, args.rate, args.seconds).await;
+    if let Some(prefix) = &args.trace {
+        s.write_timeline(&format!("{prefix}-lookup.tsv"));
+    }
     println!(
         "{}",
         row(
@@ -388,6 +411,9 @@ async fn main() {
         )
     );
     let mut s = open_loop(&target, Op::Transition, args.rate, args.seconds).await;
+    if let Some(prefix) = &args.trace {
+        s.write_timeline(&format!("{prefix}-transition.tsv"));
+    }
     println!(
         "{}",
         row(
