@@ -629,7 +629,7 @@ pub async fn post_event(
         read(&db, move |c| events::prepare(c, &a, id, &b)).await,
     )?;
     let step = match prepared {
-        events::Prepared::Replayed(answer) => return Ok(Json(answer)),
+        events::Prepared::Replayed(answer) => return Ok(Json(*answer)),
         events::Prepared::Step(step) => Some(step),
         events::Prepared::Whole => None,
     };

@@ -16,7 +16,8 @@
 //! never quite completes, and the log would only grow; so every [`COMPLETE_EVERY`]
 //! the writer checkpoints too, between two batches (`RESTART`: it has little left to
 //! copy, then waits for the readers still reading from the log, a fraction of a
-//! millisecond), and the log starts again from its beginning at the next batch.
+//! millisecond, 20 ms at most), and the log starts again from its beginning at the
+//! next batch.
 
 use crate::db::{DbConnection, apply_pragmas, connect};
 use crate::error::{ApiError, ApiResult};
@@ -191,8 +192,17 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 }
                 if checkpointed.elapsed() >= COMPLETE_EVERY {
                     checkpointed = std::time::Instant::now();
-                    if let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(RESTART)") {
+                    // Readers are waited for 20 ms at most (a long report must not
+                    // hold the writes up); the log then starts again next time.
+                    let done = c
+                        .batch_execute("PRAGMA busy_timeout = 20")
+                        .and_then(|()| c.batch_execute("PRAGMA wal_checkpoint(RESTART)"));
+                    if let Err(e) = done {
                         tracing::warn!(error = %e, "checkpoint failed; tried again later");
+                    }
+                    if let Err(e) = c.batch_execute("PRAGMA busy_timeout = 10000") {
+                        tracing::error!(error = %e, "writer connection replaced");
+                        conn = None;
                     }
                 } else {
                     // Full: one is already due.

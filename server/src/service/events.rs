@@ -689,11 +689,11 @@ fn own_step(
             let region = site_region(conn, to, actor)?;
             actor.require_site(to, region)?;
             let p = EventPayload::Received { site: to };
-            let n = lifecycle::apply(&lc, &p, &ctx).map_err(refuse(actor))?;
+            let n = lifecycle::apply(lc, &p, &ctx).map_err(refuse(actor))?;
             (p, n)
         }
         Command::Triage { route } => {
-            simple(&lc, EventPayload::Triaged { route: *route }, &ctx, actor)?
+            simple(lc, EventPayload::Triaged { route: *route }, &ctx, actor)?
         }
         Command::DeclareDrives { drives: d } => {
             if d.is_empty() {
@@ -708,7 +708,7 @@ fn own_step(
             }
             validate_drives(actor, d)?;
             simple(
-                &lc,
+                lc,
                 EventPayload::DrivesDeclared {
                     drives: trim_drives(d),
                 },
@@ -716,11 +716,11 @@ fn own_step(
                 actor,
             )?
         }
-        Command::DeclareNoDrive => simple(&lc, EventPayload::NoDriveDeclared, &ctx, actor)?,
+        Command::DeclareNoDrive => simple(lc, EventPayload::NoDriveDeclared, &ctx, actor)?,
         Command::EraseDrive { serial, erasure } => {
             validate_erasure(actor, serial, erasure)?;
             simple(
-                &lc,
+                lc,
                 EventPayload::DriveErased {
                     serial: serial.trim().to_owned(),
                     erasure: erasure.clone(),
@@ -738,7 +738,7 @@ fn own_step(
             check(actor, validate::text("method", method, 200))?;
             text_opt(actor, "notes", notes, 2000)?;
             simple(
-                &lc,
+                lc,
                 EventPayload::DriveDestroyed {
                     serial: serial.trim().to_owned(),
                     method: method.clone(),
@@ -748,11 +748,11 @@ fn own_step(
                 actor,
             )?
         }
-        Command::FinishTeardown => simple(&lc, EventPayload::TeardownDone, &ctx, actor)?,
+        Command::FinishTeardown => simple(lc, EventPayload::TeardownDone, &ctx, actor)?,
         Command::TestPart { result, notes } => {
             text_opt(actor, "notes", notes, 2000)?;
             simple(
-                &lc,
+                lc,
                 EventPayload::PartTested {
                     result: *result,
                     notes: notes.clone(),
@@ -764,7 +764,7 @@ fn own_step(
         Command::QaTest { report } => {
             validate_qa(actor, report)?;
             simple(
-                &lc,
+                lc,
                 EventPayload::QaTested {
                     report: report.clone(),
                 },
@@ -772,11 +772,11 @@ fn own_step(
                 actor,
             )?
         }
-        Command::MarkReady => simple(&lc, EventPayload::MarkedReady, &ctx, actor)?,
+        Command::MarkReady => simple(lc, EventPayload::MarkedReady, &ctx, actor)?,
         Command::Reopen { reason } => {
             check(actor, validate::text("reason", reason, 500))?;
             simple(
-                &lc,
+                lc,
                 EventPayload::Reopened {
                     reason: reason.clone(),
                 },
@@ -784,7 +784,7 @@ fn own_step(
                 actor,
             )?
         }
-        Command::MarkForRecycling => simple(&lc, EventPayload::MarkedForRecycling, &ctx, actor)?,
+        Command::MarkForRecycling => simple(lc, EventPayload::MarkedForRecycling, &ctx, actor)?,
         Command::HarvestPart { .. }
         | Command::FitPart { .. }
         | Command::RemovePart { .. }
@@ -812,7 +812,7 @@ pub struct PreparedStep {
 
 pub enum Prepared {
     /// The key was used before for this very request: its first answer.
-    Replayed(EventResponse),
+    Replayed(Box<EventResponse>),
     Step(Box<PreparedStep>),
     /// A step that reads or writes other rows too (or an item that changed since the
     /// caller read it): [`apply`] does it whole, in one transaction.
@@ -822,7 +822,7 @@ pub enum Prepared {
 /// The start of every step: role, key, replay, and the item in scope at the expected
 /// version.
 enum Begun {
-    Replayed(EventResponse),
+    Replayed(Box<EventResponse>),
     Loaded(Key, Box<ItemRow>, Lifecycle),
 }
 
@@ -835,7 +835,7 @@ fn begin(
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
     let key = request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)?;
     if let Some(previous) = replayed(conn, &key, actor)? {
-        return Ok(Begun::Replayed(previous));
+        return Ok(Begun::Replayed(Box::new(previous)));
     }
     let (row, lc) = load_for_write(conn, actor, item, req.expected_version)?;
     Ok(Begun::Loaded(key, Box::new(row), lc))
@@ -941,7 +941,7 @@ pub fn apply(
     req: &EventRequest,
 ) -> ApiResult<EventResponse> {
     let (key, row, lc) = match begin(conn, actor, item, req)? {
-        Begun::Replayed(answer) => return Ok(answer),
+        Begun::Replayed(answer) => return Ok(*answer),
         Begun::Loaded(key, row, lc) => (key, *row, lc),
     };
     if let Some(step) = own_step(conn, actor, item, req, &lc)? {
