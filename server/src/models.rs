@@ -323,7 +323,7 @@ pub struct EventRow {
     pub response: Option<String>,
 }
 
-#[derive(Insertable)]
+#[derive(Insertable, Clone)]
 #[diesel(table_name = item_events)]
 pub struct NewEventRow {
     pub item_id: i64,

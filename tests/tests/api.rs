@@ -690,6 +690,37 @@ async fn an_idempotency_key_replays_the_first_answer() {
     assert_eq!((s.as_u16(), code_of(&b)), (422, "drives_already_declared"));
 }
 
+/// Sends every body to `path` at the same time; the answers in the same order.
+async fn at_once(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    bodies: impl Iterator<Item = Value>,
+) -> Vec<(u16, Value)> {
+    let url = format!("{}{path}", app.base);
+    let tasks: Vec<_> = bodies
+        .map(|body| {
+            let (client, url, token) = (app.client.clone(), url.clone(), token.to_owned());
+            tokio::spawn(async move {
+                let r = client
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("send");
+                let s = r.status().as_u16();
+                (s, r.json::<Value>().await.unwrap_or(Value::Null))
+            })
+        })
+        .collect();
+    let mut answers = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answers.push(task.await.expect("task"));
+    }
+    answers
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_clients_race_for_one_transition() {
     let app = TestApp::spawn().await;
@@ -698,31 +729,16 @@ async fn fifty_clients_race_for_one_transition() {
     let codes = app.codes(&t, w.site_a1, 1).await;
     let item = app.laptop(&t, &codes[0], "C1").await;
     let before = app.counts();
-    let path = format!("{}/api/v1/items/{}/events", app.base, item.id);
-    let mut tasks = Vec::new();
-    for i in 0..50 {
-        let client = app.client.clone();
-        let path = path.clone();
-        let t = t.clone();
-        let body = json!({"idempotency_key": format!("race-{i}"), "expected_version": item.version,
-            "command": {"type": "triage", "route": "refurbish"}});
-        tasks.push(tokio::spawn(async move {
-            let r = client
-                .post(path)
-                .bearer_auth(t)
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            let s = r.status().as_u16();
-            let v: Value = r.json().await.unwrap_or(Value::Null);
-            (s, v["code"].as_str().unwrap_or_default().to_owned())
-        }));
-    }
+    let path = format!("/api/v1/items/{}/events", item.id);
+    let bodies = (0..50).map(|i| {
+        json!({"idempotency_key": format!("race-{i}"), "expected_version": item.version,
+            "command": {"type": "triage", "route": "refurbish"}})
+    });
+    let answers = at_once(&app, &path, &t, bodies).await;
     let mut ok = 0;
     let mut conflicts = 0;
-    for task in tasks {
-        let (s, code) = task.await.expect("task");
+    for (s, answer) in answers {
+        let code = code_of(&answer);
         match s {
             200 => ok += 1,
             409 => {
@@ -752,29 +768,13 @@ async fn fifty_copies_of_one_request_at_once_give_one_event() {
     let codes = app.codes(&t, w.site_a1, 1).await;
     let item = app.laptop(&t, &codes[0], "C1").await;
     let before = app.counts();
-    let path = format!("{}/api/v1/items/{}/events", app.base, item.id);
+    let path = format!("/api/v1/items/{}/events", item.id);
     let body = json!({"idempotency_key": "retried", "expected_version": item.version,
         "command": {"type": "triage", "route": "refurbish"}});
-    let mut tasks = Vec::new();
-    for _ in 0..50 {
-        let (client, path, t, body) = (app.client.clone(), path.clone(), t.clone(), body.clone());
-        tasks.push(tokio::spawn(async move {
-            let r = client
-                .post(path)
-                .bearer_auth(t)
-                .json(&body)
-                .send()
-                .await
-                .expect("send");
-            let s = r.status().as_u16();
-            (s, r.json::<Value>().await.unwrap_or(Value::Null))
-        }));
-    }
     let mut answers = Vec::new();
-    for task in tasks {
-        let (s, v) = task.await.expect("task");
-        assert_eq!(s, 200, "{v}");
-        answers.push(v);
+    for (s, answer) in at_once(&app, &path, &t, std::iter::repeat_n(body, 50)).await {
+        assert_eq!(s, 200, "{answer}");
+        answers.push(answer);
     }
     assert!(answers.iter().all(|a| a == &answers[0]), "one answer");
     assert_eq!(answers[0]["item"]["state"], "refurbishing");

@@ -860,12 +860,10 @@ fn prepare_step(
     let change = ItemChange::new(&next, req.expected_version + 1, stamp.recorded_at)?;
     let mut event = event_row(item.0, &payload, site, change.version, &stamp, Some(key))?;
     let item_row = change.clone().applied(row);
-    let placeholder = written(
-        0,
-        event_row(item.0, &payload, site, change.version, &stamp, None)?,
-    );
+    // The event's id is known once it is written: 0 until then.
+    let unwritten = written(0, event.clone());
     let response = EventResponse {
-        event: super::items::event_view(&placeholder, Some(actor.name.clone()))?,
+        event: super::items::event_view(&unwritten, Some(actor.name.clone()))?,
         item: full_view(conn, &item_row, actor.lang)?,
         other: None,
     };
