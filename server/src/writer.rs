@@ -129,8 +129,8 @@ pub const COMPLETE_EVERY: std::time::Duration = std::time::Duration::from_secs(1
 fn checkpoints(url: &str, waked: &Receiver<()>) {
     let mut conn: Option<DbConnection> = None;
     while waked.recv().is_ok() {
-        let c = match conn.take().map(Ok).unwrap_or_else(|| open(url)) {
-            Ok(c) => conn.insert(c),
+        let c = match connection(&mut conn, url) {
+            Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "the checkpoint thread cannot open the database");
                 std::thread::sleep(CHECKPOINT_EVERY);
@@ -142,6 +142,17 @@ fn checkpoints(url: &str, waked: &Receiver<()>) {
             conn = None;
         }
         std::thread::sleep(CHECKPOINT_EVERY);
+    }
+}
+
+/// A thread's connection, opened again when a failure has dropped it.
+fn connection<'a>(
+    conn: &'a mut Option<DbConnection>,
+    url: &str,
+) -> Result<&'a mut DbConnection, String> {
+    match conn {
+        Some(c) => Ok(c),
+        None => Ok(conn.insert(open(url)?)),
     }
 }
 
@@ -165,8 +176,8 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 Err(_) => break,
             }
         }
-        let c = match conn.take().map(Ok).unwrap_or_else(|| open(url)) {
-            Ok(c) => conn.insert(c),
+        let c = match connection(&mut conn, url) {
+            Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "writer cannot open the database");
                 for job in jobs {
