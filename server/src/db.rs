@@ -192,6 +192,53 @@ impl Db {
             }
         }
     }
+
+    /// Like [`Db::write`], for a request that tells whether it failed before writing
+    /// anything or after: on SQLite's writer it then needs no savepoint of its own.
+    pub async fn write_unguarded<T, F>(&self, f: F) -> crate::error::ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, crate::writer::Failed> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write_unguarded(f).await,
+            None => {
+                self.write(move |c| f(c).map_err(crate::writer::Failed::into_error))
+                    .await
+            }
+        }
+    }
+}
+
+impl Db {
+    /// [`Db::write_unguarded`] from a blocking thread, which hands `f` over without
+    /// waiting (SQLite: to the writer thread) or runs it itself (PostgreSQL); the
+    /// answer goes to `reply`.
+    pub fn submit_unguarded<T, F>(
+        &self,
+        f: F,
+        reply: tokio::sync::oneshot::Sender<crate::error::ApiResult<T>>,
+    ) where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, crate::writer::Failed> + Send + 'static,
+    {
+        use crate::error::ApiError;
+        match &self.writer {
+            Some(writer) => writer.submit_unguarded(f, reply),
+            None => {
+                let result = self
+                    .write
+                    .get()
+                    .map_err(ApiError::from)
+                    .and_then(|mut conn| {
+                        conn.transaction::<T, ApiError, _>(|c| {
+                            f(c).map_err(crate::writer::Failed::into_error)
+                        })
+                    });
+                let _ = reply.send(result);
+            }
+        }
+    }
 }
 
 /// Applies the embedded migrations of the connection's backend.
@@ -239,3 +286,55 @@ pub fn row_counts(conn: &mut DbConnection) -> Result<Vec<(String, i64)>, diesel:
         })
         .collect()
 }
+
+/// Runs `$body` with `$c` bound to the connection of the backend in use, for the
+/// queries of the hot paths (a scanned code, a bench's step). Through the
+/// multi-backend connection, diesel writes a query's SQL out again and walks it twice
+/// at every call; on the backend's own connection it finds the prepared statement by
+/// the query's type. The query is still written once, for both backends.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// A write statement whose prepared form the connection keeps, found again by its SQL
+/// text. Diesel prepares every `UPDATE`, and every `INSERT` of optional values, afresh
+/// at each call, because their SQL text can change from one call to the next; keyed
+/// by that text, keeping them is safe. The steps of the bench's daily work go through
+/// here, where preparing them again cost about as much as running them.
+#[derive(Debug, Clone, Copy)]
+pub struct Kept<T>(pub T);
+
+impl<T, DB> diesel::query_builder::QueryFragment<DB> for Kept<T>
+where
+    DB: diesel::backend::Backend,
+    T: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _: &DB) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<T> diesel::query_builder::QueryId for Kept<T> {
+    type QueryId = ();
+    // No type-wide identity: the cache is keyed by the SQL text.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<T: diesel::query_builder::Query> diesel::query_builder::Query for Kept<T> {
+    type SqlType = T::SqlType;
+}
+
+impl<T, C> RunQueryDsl<C> for Kept<T> {}

@@ -621,27 +621,20 @@ pub async fn post_event(
 ) -> ApiResult<Json<EventResponse>> {
     let id = ItemId(id.into_inner());
     let body = std::sync::Arc::new(body.into_inner());
-    // The step is worked out on a read connection; the writer only checks the
-    // item's version and writes (on SQLite, one writer serves every bench).
-    let (a, b) = (actor.clone(), body.clone());
-    let prepared = localise(
-        &actor,
-        read(&db, move |c| events::prepare(c, &a, id, &b)).await,
-    )?;
-    let step = match prepared {
-        events::Prepared::Replayed(answer) => return Ok(Json(*answer)),
-        events::Prepared::Step(step) => Some(step),
-        events::Prepared::Whole => None,
-    };
-    if let Some(step) = step {
-        let a = actor.clone();
-        match write(&db, move |c| events::commit(c, &a, *step)).await {
-            Ok(Some(answer)) => return Ok(Json(answer)),
-            // The item changed, or the key was used, since the read: done whole below.
-            Ok(None) => {}
-            Err(e) if e.code == ErrorCode::Duplicate => {}
-            Err(e) => return Err(e.in_lang(actor.lang)),
-        }
+    // The step is worked out on a read connection, in a blocking thread that hands it
+    // to the writer (on SQLite, one writer serves every bench), which only checks the
+    // item's version and writes. The answer comes from whichever of the two ends it.
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    let (a, b, d) = (actor.clone(), body.clone(), db.clone());
+    actix_web::rt::task::spawn_blocking(move || prepare_then_commit(&d, &a, id, &b, reply));
+    match answer.await {
+        Ok(Ok(Some(answer))) => return Ok(Json(answer)),
+        // The item changed, or the key was used, since the read; or a step that
+        // touches other rows: done whole below.
+        Ok(Ok(None)) => {}
+        Ok(Err(e)) if e.code == ErrorCode::Duplicate => {}
+        Ok(Err(e)) => return Err(e.in_lang(actor.lang)),
+        Err(_) => return Err(ApiError::internal("a step was dropped before its answer")),
     }
     let a = actor.clone();
     localise(
@@ -649,6 +642,33 @@ pub async fn post_event(
         write_idempotent(&db, move |c| events::apply(c, &a, id, &body)).await,
     )
     .map(Json)
+}
+
+/// [`post_event`]'s blocking part: an answer (a replay, a refusal, the written
+/// step's), or `None` for a step to be done whole.
+fn prepare_then_commit(
+    db: &Db,
+    actor: &Actor,
+    id: ItemId,
+    req: &EventRequest,
+    reply: tokio::sync::oneshot::Sender<ApiResult<Option<EventResponse>>>,
+) {
+    let prepared = db
+        .read
+        .get()
+        .map_err(ApiError::from)
+        .and_then(|mut c| events::prepare(&mut c, actor, id, req));
+    let answer = match prepared {
+        Ok(events::Prepared::Step(step)) => {
+            let a = actor.clone();
+            db.submit_unguarded(move |c| events::commit(c, &a, *step), reply);
+            return;
+        }
+        Ok(events::Prepared::Replayed(answer)) => Ok(Some(*answer)),
+        Ok(events::Prepared::Whole) => Ok(None),
+        Err(e) => Err(e),
+    };
+    let _ = reply.send(answer);
 }
 
 fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId> {

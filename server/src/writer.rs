@@ -8,6 +8,11 @@
 //! and leaves the others alone; a failed commit fails them all. Every answer still
 //! follows a durable commit of exactly what it reports.
 //!
+//! A savepoint copies every page its request touches, to be able to undo it. A request
+//! that can only fail before it writes anything ([`Writer::write_unguarded`], the bench's
+//! daily steps) runs without one; should it fail after all once it has written, the
+//! whole batch is rolled back and every request of it fails, as when a commit fails.
+//!
 //! Copying the write-ahead log back into the database file (a checkpoint, which
 //! flushes the file to disk) is mostly done by a second thread, woken after commits,
 //! at most every [`CHECKPOINT_EVERY`], while the writer goes on (SQLite's own rule, a
@@ -32,8 +37,9 @@ pub const MAX_BATCH: usize = 128;
 
 /// A write request waiting for the writer thread.
 trait Job: Send {
-    /// Runs the request in a savepoint; returns what to answer once the batch commits.
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Settle>;
+    /// Runs the request; returns what to answer once the batch commits, and whether
+    /// the request failed after writing (the batch must then be rolled back).
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool);
     /// Answers without running (the database cannot be reached).
     fn abort(self: Box<Self>, error: ApiError);
 }
@@ -43,7 +49,29 @@ trait Settle: Send {
     fn settle(self: Box<Self>, commit: Result<(), &str>);
 }
 
+/// How a request run without a savepoint of its own failed.
+#[derive(Debug)]
+pub enum Failed {
+    /// Before writing anything: it fails alone.
+    Cleanly(ApiError),
+    /// After writing: its batch is rolled back.
+    Midway(ApiError),
+}
+
+impl Failed {
+    pub fn into_error(self) -> ApiError {
+        match self {
+            Failed::Cleanly(e) | Failed::Midway(e) => e,
+        }
+    }
+}
+
 struct WriteJob<T, F> {
+    f: F,
+    reply: oneshot::Sender<ApiResult<T>>,
+}
+
+struct UnguardedJob<T, F> {
     f: F,
     reply: oneshot::Sender<ApiResult<T>>,
 }
@@ -58,11 +86,34 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> Box<dyn Settle> {
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool) {
         let WriteJob { f, reply } = *self;
         // Nested in the batch's transaction, this is a savepoint.
         let result = conn.transaction::<T, ApiError, _>(f);
-        Box::new(Pending { result, reply })
+        (Box::new(Pending { result, reply }), false)
+    }
+
+    fn abort(self: Box<Self>, error: ApiError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+impl<T, F> Job for UnguardedJob<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool) {
+        let UnguardedJob { f, reply } = *self;
+        let (result, midway) = match f(conn) {
+            Ok(t) => (Ok(t), false),
+            Err(Failed::Cleanly(e)) => (Err(e), false),
+            Err(Failed::Midway(e)) => {
+                tracing::error!(error = %e, "a write failed after writing; its batch is rolled back");
+                (Err(e), true)
+            }
+        };
+        (Box::new(Pending { result, reply }), midway)
     }
 
     fn abort(self: Box<Self>, error: ApiError) {
@@ -110,9 +161,42 @@ impl Writer {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
+        self.send(Box::new(WriteJob { f, reply }))?;
+        Self::answer(answer).await
+    }
+
+    /// Runs `f` in the next group commit without a savepoint of its own: `f` tells
+    /// whether it failed before or after writing ([`Failed`]). Answers after the commit.
+    pub async fn write_unguarded<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.send(Box::new(UnguardedJob { f, reply }))?;
+        Self::answer(answer).await
+    }
+
+    /// [`Writer::write_unguarded`] from a thread that does not wait: the answer goes to
+    /// `reply`, so that the request's own thread is woken once, by the writer.
+    pub fn submit_unguarded<T, F>(&self, f: F, reply: oneshot::Sender<ApiResult<T>>)
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
+    {
+        if let Err(e) = self.queue.send(Box::new(UnguardedJob { f, reply })) {
+            e.into_inner()
+                .abort(ApiError::internal("the writer thread has stopped"));
+        }
+    }
+
+    fn send(&self, job: Box<dyn Job>) -> ApiResult<()> {
         self.queue
-            .send(Box::new(WriteJob { f, reply }))
-            .map_err(|_| ApiError::internal("the writer thread has stopped"))?;
+            .send(job)
+            .map_err(|_| ApiError::internal("the writer thread has stopped"))
+    }
+
+    async fn answer<T>(answer: oneshot::Receiver<ApiResult<T>>) -> ApiResult<T> {
         answer
             .await
             .map_err(|_| ApiError::internal("the writer thread dropped a request"))?
@@ -190,8 +274,16 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
         let mut settles: Vec<Box<dyn Settle>> = Vec::with_capacity(jobs.len());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             c.transaction::<(), diesel::result::Error, _>(|tx| {
-                for job in jobs {
-                    settles.push(job.run(tx));
+                let mut jobs = jobs.into_iter();
+                while let Some(job) = jobs.next() {
+                    let (settle, midway) = job.run(tx);
+                    settles.push(settle);
+                    if midway {
+                        for job in jobs {
+                            job.abort(ApiError::internal("batch rolled back before this request"));
+                        }
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
                 }
                 Ok(())
             })

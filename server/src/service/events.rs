@@ -5,13 +5,15 @@
 use super::items::{full_view, lifecycle_of, load_item};
 use super::{check, normalise, site_region};
 use crate::auth::Actor;
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Kept};
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
+use crate::on_backend;
 use crate::schema::{
     collections, drives, erasure_records, item_events, items, label_codes, qa_reports, sites,
     weee_batches,
 };
+use crate::writer::Failed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use filiere_shared::api::*;
@@ -69,7 +71,7 @@ fn request_key<T: Serialize>(actor: &Actor, key: &str, scope: &str, body: &T) ->
 /// The first answer to this key, if it was used before; a conflict if it was used for
 /// another request.
 fn replayed(conn: &mut DbConnection, key: &Key, actor: &Actor) -> ApiResult<Option<EventResponse>> {
-    let found: Option<(i64, Option<String>, Option<String>)> = item_events::table
+    let found: Option<(i64, Option<String>, Option<String>)> = on_backend!(conn, c => item_events::table
         .filter(item_events::key_owner.eq(&key.owner))
         .filter(item_events::idempotency_key.eq(&key.key))
         .select((
@@ -77,8 +79,8 @@ fn replayed(conn: &mut DbConnection, key: &Key, actor: &Actor) -> ApiResult<Opti
             item_events::request_hash,
             item_events::response,
         ))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     match found {
         None => Ok(None),
         Some((id, Some(hash), Some(response))) if hash == key.hash => {
@@ -340,10 +342,12 @@ fn written(id: i64, row: NewEventRow) -> EventRow {
 }
 
 fn insert_event_row(conn: &mut DbConnection, row: NewEventRow) -> ApiResult<EventRow> {
-    let id: i64 = diesel::insert_into(item_events::table)
-        .values(&row)
-        .returning(item_events::id)
-        .get_result(conn)?;
+    let id: i64 = on_backend!(conn, c => Kept(
+        diesel::insert_into(item_events::table)
+            .values(&row)
+            .returning(item_events::id),
+    )
+    .get_result(c))?;
     Ok(written(id, row))
 }
 
@@ -360,46 +364,66 @@ fn insert_event(
     insert_event_row(conn, row)
 }
 
-/// The columns a step changes on its item, all from the item's new lifecycle.
+/// The columns a step writes on its item, from the item's new lifecycle. A column
+/// left at `None` is left as it is: an `UPDATE` that names fewer columns has fewer
+/// indexes and foreign keys to maintain.
 #[derive(AsChangeset, Clone)]
-#[diesel(table_name = items, treat_none_as_null = true)]
+#[diesel(table_name = items)]
 struct ItemChange {
-    state: String,
-    site_id: i64,
-    parent_id: Option<i64>,
-    weee_batch_id: Option<i64>,
-    functional_grade: Option<String>,
-    cosmetic_grade: Option<String>,
+    state: Option<String>,
+    site_id: Option<i64>,
+    parent_id: Option<Option<i64>>,
+    weee_batch_id: Option<Option<i64>>,
+    functional_grade: Option<Option<String>>,
+    cosmetic_grade: Option<Option<String>>,
     lifecycle: String,
     version: i64,
     updated_at: chrono::NaiveDateTime,
 }
 
 impl ItemChange {
+    /// Every column, from the lifecycle.
     fn new(lc: &Lifecycle, version: i64, at: chrono::NaiveDateTime) -> ApiResult<ItemChange> {
         let grade = |g: Option<Grade>| g.map(|g| g.as_str().to_owned());
         Ok(ItemChange {
-            state: lc.state.as_str().to_owned(),
-            site_id: lc.site.0,
-            parent_id: lc.parent.map(|p| p.0),
-            weee_batch_id: lc.weee_batch.map(|b| b.0),
-            functional_grade: grade(lc.qa.and_then(|q| q.functional_grade)),
-            cosmetic_grade: grade(lc.qa.and_then(|q| q.cosmetic_grade)),
+            state: Some(lc.state.as_str().to_owned()),
+            site_id: Some(lc.site.0),
+            parent_id: Some(lc.parent.map(|p| p.0)),
+            weee_batch_id: Some(lc.weee_batch.map(|b| b.0)),
+            functional_grade: Some(grade(lc.qa.and_then(|q| q.functional_grade))),
+            cosmetic_grade: Some(grade(lc.qa.and_then(|q| q.cosmetic_grade))),
             lifecycle: serde_json::to_string(lc).map_err(ApiError::internal)?,
             version,
             updated_at: at,
         })
     }
 
+    /// Leaves out the columns whose value `row` already has (the row the update is
+    /// checked against, by its version).
+    fn against(mut self, row: &ItemRow) -> ItemChange {
+        fn keep<T: PartialEq>(new: &mut Option<T>, old: &T) {
+            if new.as_ref() == Some(old) {
+                *new = None;
+            }
+        }
+        keep(&mut self.state, &row.state);
+        keep(&mut self.site_id, &row.site_id);
+        keep(&mut self.parent_id, &row.parent_id);
+        keep(&mut self.weee_batch_id, &row.weee_batch_id);
+        keep(&mut self.functional_grade, &row.functional_grade);
+        keep(&mut self.cosmetic_grade, &row.cosmetic_grade);
+        self
+    }
+
     /// The row as the update leaves it.
     fn applied(self, row: ItemRow) -> ItemRow {
         ItemRow {
-            state: self.state,
-            site_id: self.site_id,
-            parent_id: self.parent_id,
-            weee_batch_id: self.weee_batch_id,
-            functional_grade: self.functional_grade,
-            cosmetic_grade: self.cosmetic_grade,
+            state: self.state.unwrap_or(row.state),
+            site_id: self.site_id.unwrap_or(row.site_id),
+            parent_id: self.parent_id.unwrap_or(row.parent_id),
+            weee_batch_id: self.weee_batch_id.unwrap_or(row.weee_batch_id),
+            functional_grade: self.functional_grade.unwrap_or(row.functional_grade),
+            cosmetic_grade: self.cosmetic_grade.unwrap_or(row.cosmetic_grade),
             lifecycle: self.lifecycle,
             version: self.version,
             updated_at: self.updated_at,
@@ -418,12 +442,14 @@ fn save_item(
     at: chrono::NaiveDateTime,
 ) -> ApiResult<ItemChange> {
     let change = ItemChange::new(lc, expected + 1, at)?;
-    let n = diesel::update(
-        items::table
-            .filter(items::id.eq(id))
-            .filter(items::version.eq(expected)),
+    let n = Kept(
+        diesel::update(
+            items::table
+                .filter(items::id.eq(id))
+                .filter(items::version.eq(expected)),
+        )
+        .set(&change),
     )
-    .set(&change)
     .execute(conn)?;
     if n != 1 {
         let current: i64 = items::table.find(id).select(items::version).first(conn)?;
@@ -453,20 +479,19 @@ fn insert_drive_rows(
     at: chrono::NaiveDateTime,
 ) -> ApiResult<()> {
     for d in specs {
-        diesel::insert_into(drives::table)
-            .values(NewDriveRow {
-                item_id: item,
-                serial: d.serial.trim().to_owned(),
-                serial_norm: normalise(&d.serial),
-                make: d.make.clone(),
-                model: d.model.clone(),
-                size_gb: d.size_gb.map(|s| s as i32),
-                bus: d.bus.map(|b| b.as_str().to_owned()),
-                media: d.media.map(|m| m.as_str().to_owned()),
-                event_id: event,
-                created_at: at,
-            })
-            .execute(conn)?;
+        Kept(diesel::insert_into(drives::table).values(NewDriveRow {
+            item_id: item,
+            serial: d.serial.trim().to_owned(),
+            serial_norm: normalise(&d.serial),
+            make: d.make.clone(),
+            model: d.model.clone(),
+            size_gb: d.size_gb.map(|s| s as i32),
+            bus: d.bus.map(|b| b.as_str().to_owned()),
+            media: d.media.map(|m| m.as_str().to_owned()),
+            event_id: event,
+            created_at: at,
+        }))
+        .execute(conn)?;
     }
     Ok(())
 }
@@ -651,13 +676,13 @@ fn load_for_write(
     expected: i64,
 ) -> ApiResult<(ItemRow, Lifecycle)> {
     // The item with its site's region, in one query.
-    let (row, region): (ItemRow, i64) = items::table
+    let (row, region): (ItemRow, i64) = on_backend!(conn, c => items::table
         .inner_join(sites::table)
         .filter(items::id.eq(id.0))
         .select((items::all_columns, sites::region_id))
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
+        .first(c)
+        .optional())?
+    .ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
     let site = SiteId(row.site_id);
     let region = RegionId(region);
     if !actor.covers_site(site, region) {
@@ -857,7 +882,7 @@ fn prepare_step(
     let stamp = Stamp::new(actor, req.occurred_at);
     // Where the step was done: the technician's site, else the item's.
     let site = actor.site.unwrap_or(lc.site);
-    let change = ItemChange::new(&next, req.expected_version + 1, stamp.recorded_at)?;
+    let change = ItemChange::new(&next, req.expected_version + 1, stamp.recorded_at)?.against(&row);
     let mut event = event_row(item.0, &payload, site, change.version, &stamp, Some(key))?;
     let item_row = change.clone().applied(row);
     // The event's id is known once it is written: 0 until then.
@@ -906,26 +931,37 @@ pub fn prepare(
 }
 
 /// Writes a prepared step if its item is still at the version it was prepared from;
-/// `None` when it is not (nothing is written: the caller then runs [`apply`], which
-/// answers with the conflict, or with the first answer when the same request got in
-/// meanwhile). A key used meanwhile fails with `duplicate`, for the same retry.
+/// `None` when it is not (nothing is left written: the caller then runs [`apply`],
+/// which answers with the conflict, or with the first answer when the same request got
+/// in meanwhile). A key used meanwhile fails with `duplicate`, for the same retry.
+///
+/// It fails before writing anything or not at all, but for the database itself
+/// failing, so that the writer can run it without a savepoint: the event goes first
+/// (its key's unique index is the one refusal possible), then the version-checked
+/// update of the item, which takes the event back when the item has moved on.
 pub fn commit(
     conn: &mut DbConnection,
     actor: &Actor,
     step: PreparedStep,
-) -> ApiResult<Option<EventResponse>> {
-    let n = diesel::update(
-        items::table
-            .filter(items::id.eq(step.item.0))
-            .filter(items::version.eq(step.expected)),
+) -> Result<Option<EventResponse>, Failed> {
+    let ev = insert_event_row(conn, step.event).map_err(Failed::Cleanly)?;
+    let midway = |e: diesel::result::Error| Failed::Midway(e.into());
+    let n = on_backend!(conn, c => Kept(
+        diesel::update(
+            items::table
+                .filter(items::id.eq(step.item.0))
+                .filter(items::version.eq(step.expected)),
+        )
+        .set(&step.change),
     )
-    .set(&step.change)
-    .execute(conn)?;
+    .execute(c))
+    .map_err(midway)?;
     if n != 1 {
+        on_backend!(conn, c => Kept(diesel::delete(item_events::table.find(ev.id))).execute(c))
+            .map_err(midway)?;
         return Ok(None);
     }
-    let ev = insert_event_row(conn, step.event)?;
-    project(conn, actor, step.item.0, &ev, &step.payload, &step.stamp)?;
+    project(conn, actor, step.item.0, &ev, &step.payload, &step.stamp).map_err(Failed::Midway)?;
     let mut response = step.response;
     response.event.id = EventId(ev.id);
     Ok(Some(response))
@@ -944,7 +980,8 @@ pub fn apply(
     };
     if let Some(step) = own_step(conn, actor, item, req, &lc)? {
         let prepared = prepare_step(conn, actor, item, req, &key, row, &lc, step)?;
-        return commit(conn, actor, prepared)?
+        return commit(conn, actor, prepared)
+            .map_err(Failed::into_error)?
             .ok_or_else(|| ApiError::internal("the item changed inside its own transaction"));
     }
     let stamp = Stamp::new(actor, req.occurred_at);
@@ -1246,8 +1283,8 @@ fn project(
             insert_drive_rows(conn, item, ev.id, drives, stamp.recorded_at)?;
         }
         EventPayload::DriveErased { serial, erasure } => {
-            diesel::insert_into(erasure_records::table)
-                .values(NewErasureRow {
+            Kept(
+                diesel::insert_into(erasure_records::table).values(NewErasureRow {
                     event_id: ev.id,
                     item_id: item,
                     drive_serial: serial.clone(),
@@ -1265,12 +1302,13 @@ fn project(
                     operator_id: stamp.actor,
                     bench_id: stamp.bench,
                     created_at: stamp.recorded_at,
-                })
-                .execute(conn)?;
+                }),
+            )
+            .execute(conn)?;
         }
         EventPayload::QaTested { report } => {
-            diesel::insert_into(qa_reports::table)
-                .values(NewQaReportRow {
+            Kept(
+                diesel::insert_into(qa_reports::table).values(NewQaReportRow {
                     event_id: ev.id,
                     item_id: item,
                     passed: report.passed(),
@@ -1282,8 +1320,9 @@ fn project(
                     tester_id: stamp.actor,
                     bench_id: stamp.bench,
                     created_at: stamp.recorded_at,
-                })
-                .execute(conn)?;
+                }),
+            )
+            .execute(conn)?;
         }
         EventPayload::Corrected { event, .. } => {
             // The projections of the undone step no longer count.

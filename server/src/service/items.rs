@@ -5,6 +5,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::{EventRow, ItemRow, utc};
+use crate::on_backend;
 use crate::schema::{drives, item_events, items, label_batches, label_codes, sites, users};
 use diesel::prelude::*;
 use filiere_shared::api::*;
@@ -70,7 +71,7 @@ pub fn previous_codes(
     // One item (the common case) by equality: PostgreSQL's generic plan for `= ANY($1)`
     // may scan the whole table.
     let rows: Vec<(String, Option<i64>)> = match ids {
-        [id] => base.filter(label_codes::item_id.eq(Some(*id))).load(conn)?,
+        [id] => on_backend!(conn, c => base.filter(label_codes::item_id.eq(Some(*id))).load(c))?,
         _ => base
             .filter(label_codes::item_id.eq_any(ids.iter().map(|i| Some(*i))))
             .load(conn)?,
@@ -176,13 +177,13 @@ pub fn find_by_code(
     conn: &mut DbConnection,
     code: &LabelCode,
 ) -> ApiResult<Option<(ItemRow, bool, RegionId)>> {
-    let found: Option<(ItemRow, i64)> = label_codes::table
+    let found: Option<(ItemRow, i64)> = on_backend!(conn, c => label_codes::table
         .inner_join(items::table.on(label_codes::item_id.eq(items::id.nullable())))
         .inner_join(sites::table.on(sites::id.eq(items::site_id)))
         .filter(label_codes::code.eq(code.as_str()))
         .select((items::all_columns, sites::region_id))
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     Ok(found.map(|(row, region)| {
         let replaced = row.code != code.as_str();
         (row, replaced, RegionId(region))
