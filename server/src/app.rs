@@ -122,6 +122,10 @@ pub fn configure(
             .route("/api/openapi.json", web::get().to(openapi_json))
             .service(
                 web::scope("/api/v1")
+                    // A scan and a bench's step first: the router tries each resource
+                    // in turn, the ones with an `{id}` by a regular expression.
+                    .route("/resolve", web::get().to(resolve))
+                    .service(web::resource("/items/{id}/events").post(post_event))
                     .route("/auth/login", web::post().to(login))
                     .route("/auth/badge", web::post().to(badge_login))
                     .route("/auth/logout", web::post().to(logout))
@@ -168,11 +172,9 @@ pub fn configure(
                             .get(list_templates)
                             .post(create_template),
                     )
-                    .route("/resolve", web::get().to(resolve))
                     .service(web::resource("/items").get(list_items).post(register_item))
                     .service(web::resource("/items/{id}").get(get_item))
                     .service(web::resource("/items/{id}/history").get(item_history))
-                    .service(web::resource("/items/{id}/events").post(post_event))
                     .service(web::resource("/events/batch").post(post_batch))
                     .service(
                         web::resource("/weee-batches")

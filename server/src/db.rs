@@ -193,27 +193,11 @@ impl Db {
         }
     }
 
-    /// Like [`Db::write`], for a request that tells whether it failed before writing
-    /// anything or after: on SQLite's writer it then needs no savepoint of its own.
-    pub async fn write_unguarded<T, F>(&self, f: F) -> crate::error::ApiResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, crate::writer::Failed> + Send + 'static,
-    {
-        match &self.writer {
-            Some(writer) => writer.write_unguarded(f).await,
-            None => {
-                self.write(move |c| f(c).map_err(crate::writer::Failed::into_error))
-                    .await
-            }
-        }
-    }
-}
-
-impl Db {
-    /// [`Db::write_unguarded`] from a blocking thread, which hands `f` over without
-    /// waiting (SQLite: to the writer thread) or runs it itself (PostgreSQL); the
-    /// answer goes to `reply`.
+    /// For a request that tells whether it failed before writing anything or after
+    /// ([`crate::writer::Failed`]), handed over from a blocking thread that does not
+    /// wait: on SQLite the writer runs it without a savepoint of its own; on
+    /// PostgreSQL this thread runs it in its own transaction. The answer goes to
+    /// `reply`.
     pub fn submit_unguarded<T, F>(
         &self,
         f: F,

@@ -9,7 +9,7 @@
 //! follows a durable commit of exactly what it reports.
 //!
 //! A savepoint copies every page its request touches, to be able to undo it. A request
-//! that can only fail before it writes anything ([`Writer::write_unguarded`], the bench's
+//! that can only fail before it writes anything ([`Writer::submit_unguarded`], the bench's
 //! daily steps) runs without one; should it fail after all once it has written, the
 //! whole batch is rolled back and every request of it fails, as when a commit fails.
 //!
@@ -166,19 +166,9 @@ impl Writer {
     }
 
     /// Runs `f` in the next group commit without a savepoint of its own: `f` tells
-    /// whether it failed before or after writing ([`Failed`]). Answers after the commit.
-    pub async fn write_unguarded<T, F>(&self, f: F) -> ApiResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        self.send(Box::new(UnguardedJob { f, reply }))?;
-        Self::answer(answer).await
-    }
-
-    /// [`Writer::write_unguarded`] from a thread that does not wait: the answer goes to
-    /// `reply`, so that the request's own thread is woken once, by the writer.
+    /// whether it failed before or after writing ([`Failed`]). The answer goes to
+    /// `reply` after the commit; the caller does not wait, so that a request handed
+    /// over by a blocking thread wakes its own thread once, from the writer.
     pub fn submit_unguarded<T, F>(&self, f: F, reply: oneshot::Sender<ApiResult<T>>)
     where
         T: Send + 'static,
@@ -330,5 +320,113 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 conn = None;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{apply_pragmas, connect, run_migrations};
+    use diesel::RunQueryDsl;
+
+    fn database() -> (String, DbConnection) {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let path =
+            std::env::temp_dir().join(format!("filiere-writer-{}-{nanos}.db", std::process::id()));
+        let url = path.to_string_lossy().into_owned();
+        let mut conn = connect(&url).expect("database");
+        apply_pragmas(&mut conn).expect("pragmas");
+        run_migrations(&mut conn).expect("migrations");
+        (url, conn)
+    }
+
+    fn region(c: &mut DbConnection, code: &str) -> diesel::QueryResult<usize> {
+        diesel::sql_query(format!(
+            "INSERT INTO regions (name, code, created_at) VALUES ('{code}', '{code}', '2026-01-01 00:00:00')"
+        ))
+        .execute(c)
+    }
+
+    fn region_codes(c: &mut DbConnection) -> Vec<String> {
+        use crate::schema::regions::dsl::*;
+        use diesel::prelude::*;
+        regions.select(code).order(code).load(c).expect("regions")
+    }
+
+    /// Queues `jobs` behind a request that holds the writer for 300 ms, so that they
+    /// make the next batch together.
+    fn one_batch(writer: &Writer, jobs: Vec<Box<dyn Job>>) {
+        let (reply, held) = oneshot::channel::<ApiResult<()>>();
+        writer
+            .send(Box::new(WriteJob {
+                f: |_: &mut DbConnection| -> ApiResult<()> {
+                    std::thread::sleep(std::time::Duration::from_millis(300));
+                    Ok(())
+                },
+                reply,
+            }))
+            .expect("queued");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        for job in jobs {
+            writer.send(job).expect("queued");
+        }
+        held.blocking_recv().expect("answer").expect("held");
+    }
+
+    fn guarded<F>(f: F) -> (Box<dyn Job>, oneshot::Receiver<ApiResult<usize>>)
+    where
+        F: FnOnce(&mut DbConnection) -> ApiResult<usize> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        (Box::new(WriteJob { f, reply }), answer)
+    }
+
+    fn unguarded<F>(f: F) -> (Box<dyn Job>, oneshot::Receiver<ApiResult<usize>>)
+    where
+        F: FnOnce(&mut DbConnection) -> Result<usize, Failed> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        (Box::new(UnguardedJob { f, reply }), answer)
+    }
+
+    #[test]
+    fn a_request_failing_after_writing_rolls_its_whole_batch_back() {
+        let (url, mut conn) = database();
+        let writer = Writer::start(&url).expect("writer");
+        let (before, before_answer) = guarded(|c| Ok(region(c, "before")?));
+        let (midway, midway_answer) = unguarded(|c| {
+            region(c, "midway").map_err(|e| Failed::Cleanly(e.into()))?;
+            Err(Failed::Midway(ApiError::internal("failed after writing")))
+        });
+        let (after, after_answer) = guarded(|c| Ok(region(c, "after")?));
+        one_batch(&writer, vec![before, midway, after]);
+        for answer in [before_answer, midway_answer, after_answer] {
+            let e = answer
+                .blocking_recv()
+                .expect("answer")
+                .expect_err("refused");
+            assert_eq!(e.code, filiere_shared::ErrorCode::Internal);
+        }
+        assert!(
+            region_codes(&mut conn).is_empty(),
+            "nothing of the batch stays"
+        );
+
+        // A request refused before it writes anything fails alone.
+        let (other, other_answer) = guarded(|c| Ok(region(c, "south")?));
+        let (clean, clean_answer) =
+            unguarded(|c| region(c, "south").map_err(|e| Failed::Cleanly(e.into())));
+        one_batch(&writer, vec![other, clean]);
+        assert_eq!(other_answer.blocking_recv().expect("answer").ok(), Some(1));
+        let e = clean_answer
+            .blocking_recv()
+            .expect("answer")
+            .expect_err("refused");
+        assert_eq!(e.code, filiere_shared::ErrorCode::Duplicate);
+        assert_eq!(region_codes(&mut conn), ["south"]);
+        let _ = std::fs::remove_file(&url);
     }
 }
