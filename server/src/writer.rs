@@ -356,20 +356,22 @@ mod tests {
         regions.select(code).order(code).load(c).expect("regions")
     }
 
-    /// Queues `jobs` behind a request that holds the writer for 300 ms, so that they
-    /// make the next batch together.
+    /// Queues `jobs` while a request holds the writer for 300 ms, so that they make the
+    /// next batch together.
     fn one_batch(writer: &Writer, jobs: Vec<Box<dyn Job>>) {
         let (reply, held) = oneshot::channel::<ApiResult<()>>();
+        let (started, running) = std::sync::mpsc::channel();
         writer
             .send(Box::new(WriteJob {
-                f: |_: &mut DbConnection| -> ApiResult<()> {
+                f: move |_: &mut DbConnection| -> ApiResult<()> {
+                    let _ = started.send(());
                     std::thread::sleep(std::time::Duration::from_millis(300));
                     Ok(())
                 },
                 reply,
             }))
             .expect("queued");
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        running.recv().expect("the writer runs the first request");
         for job in jobs {
             writer.send(job).expect("queued");
         }
