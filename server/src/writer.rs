@@ -66,14 +66,23 @@ impl Failed {
     }
 }
 
+/// A request for the writer: `f` tells how it failed ([`Failed`]); a request that
+/// needs its own savepoint comes wrapped by [`in_savepoint`].
 struct WriteJob<T, F> {
     f: F,
     reply: oneshot::Sender<ApiResult<T>>,
 }
 
-struct UnguardedJob<T, F> {
-    f: F,
-    reply: oneshot::Sender<ApiResult<T>>,
+/// Runs `f` in its own savepoint (nested in the batch's transaction): whatever it
+/// fails with, nothing of it stays.
+fn in_savepoint<T, F>(f: F) -> impl FnOnce(&mut DbConnection) -> Result<T, Failed>
+where
+    F: FnOnce(&mut DbConnection) -> ApiResult<T>,
+{
+    move |conn| {
+        conn.transaction::<T, ApiError, _>(f)
+            .map_err(Failed::Cleanly)
+    }
 }
 
 struct Pending<T> {
@@ -84,27 +93,10 @@ struct Pending<T> {
 impl<T, F> Job for WriteJob<T, F>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
-{
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool) {
-        let WriteJob { f, reply } = *self;
-        // Nested in the batch's transaction, this is a savepoint.
-        let result = conn.transaction::<T, ApiError, _>(f);
-        (Box::new(Pending { result, reply }), false)
-    }
-
-    fn abort(self: Box<Self>, error: ApiError) {
-        let _ = self.reply.send(Err(error));
-    }
-}
-
-impl<T, F> Job for UnguardedJob<T, F>
-where
-    T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool) {
-        let UnguardedJob { f, reply } = *self;
+        let WriteJob { f, reply } = *self;
         let (result, midway) = match f(conn) {
             Ok(t) => (Ok(t), false),
             Err(Failed::Cleanly(e)) => (Err(e), false),
@@ -161,7 +153,10 @@ impl Writer {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        self.send(Box::new(WriteJob { f, reply }))?;
+        self.send(Box::new(WriteJob {
+            f: in_savepoint(f),
+            reply,
+        }))?;
         Self::answer(answer).await
     }
 
@@ -174,7 +169,7 @@ impl Writer {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
     {
-        if let Err(e) = self.queue.send(Box::new(UnguardedJob { f, reply })) {
+        if let Err(e) = self.queue.send(Box::new(WriteJob { f, reply })) {
             e.into_inner()
                 .abort(ApiError::internal("the writer thread has stopped"));
         }
@@ -363,7 +358,7 @@ mod tests {
         let (started, running) = std::sync::mpsc::channel();
         writer
             .send(Box::new(WriteJob {
-                f: move |_: &mut DbConnection| -> ApiResult<()> {
+                f: move |_: &mut DbConnection| -> Result<(), Failed> {
                     let _ = started.send(());
                     std::thread::sleep(std::time::Duration::from_millis(300));
                     Ok(())
@@ -383,7 +378,13 @@ mod tests {
         F: FnOnce(&mut DbConnection) -> ApiResult<usize> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        (Box::new(WriteJob { f, reply }), answer)
+        (
+            Box::new(WriteJob {
+                f: in_savepoint(f),
+                reply,
+            }),
+            answer,
+        )
     }
 
     fn unguarded<F>(f: F) -> (Box<dyn Job>, oneshot::Receiver<ApiResult<usize>>)
@@ -391,7 +392,7 @@ mod tests {
         F: FnOnce(&mut DbConnection) -> Result<usize, Failed> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        (Box::new(UnguardedJob { f, reply }), answer)
+        (Box::new(WriteJob { f, reply }), answer)
     }
 
     #[test]
