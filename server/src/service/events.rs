@@ -432,6 +432,25 @@ impl ItemChange {
     }
 }
 
+/// Writes `change` on item `id` if its version is still `expected`: the rows updated
+/// (0 when it has moved on).
+fn update_item(
+    conn: &mut DbConnection,
+    id: i64,
+    expected: i64,
+    change: &ItemChange,
+) -> diesel::QueryResult<usize> {
+    on_backend!(conn, c => Kept(
+        diesel::update(
+            items::table
+                .filter(items::id.eq(id))
+                .filter(items::version.eq(expected)),
+        )
+        .set(change),
+    )
+    .execute(c))
+}
+
 /// Writes the item row from its new lifecycle, if its version is still `expected`.
 fn save_item(
     conn: &mut DbConnection,
@@ -442,15 +461,7 @@ fn save_item(
     at: chrono::NaiveDateTime,
 ) -> ApiResult<ItemChange> {
     let change = ItemChange::new(lc, expected + 1, at)?;
-    let n = Kept(
-        diesel::update(
-            items::table
-                .filter(items::id.eq(id))
-                .filter(items::version.eq(expected)),
-        )
-        .set(&change),
-    )
-    .execute(conn)?;
+    let n = update_item(conn, id, expected, &change)?;
     if n != 1 {
         let current: i64 = items::table.find(id).select(items::version).first(conn)?;
         return Err(ApiError::version_conflict(current).in_lang(actor.lang));
@@ -946,16 +957,7 @@ pub fn commit(
 ) -> Result<Option<EventResponse>, Failed> {
     let ev = insert_event_row(conn, step.event).map_err(Failed::Cleanly)?;
     let midway = |e: diesel::result::Error| Failed::Midway(e.into());
-    let n = on_backend!(conn, c => Kept(
-        diesel::update(
-            items::table
-                .filter(items::id.eq(step.item.0))
-                .filter(items::version.eq(step.expected)),
-        )
-        .set(&step.change),
-    )
-    .execute(c))
-    .map_err(midway)?;
+    let n = update_item(conn, step.item.0, step.expected, &step.change).map_err(midway)?;
     if n != 1 {
         on_backend!(conn, c => Kept(diesel::delete(item_events::table.find(ev.id))).execute(c))
             .map_err(midway)?;
