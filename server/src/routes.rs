@@ -677,7 +677,7 @@ fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId
         ItemRef::Code(s) => {
             let code = events::parse_code(a, s)?;
             items::find_by_code(c, &code)?
-                .map(|(row, _, _)| ItemId(row.id))
+                .map(|(found, _)| ItemId(found.row.id))
                 .ok_or_else(|| a.err(ErrorCode::ItemNotFound))
         }
     }

@@ -838,3 +838,50 @@ async fn an_offline_bench_catches_up_with_an_ordered_batch() {
     assert_eq!(app.counts(), before);
     assert_eq!(again.results[5].ok, r.results[5].ok);
 }
+
+/// PostgreSQL only: the pool lends no connection its server has closed (a restart of
+/// the database server, an administrator ending sessions). A connection is checked
+/// again on checkout once it has gone a second without a check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_closed_by_the_database_server_are_replaced() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn().await;
+    if app.backend != filiere_server::db::Backend::Postgres {
+        eprintln!("PostgreSQL only (TEST_DATABASE_URL): skipped on SQLite");
+        return;
+    }
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let codes = app.codes(t, w.site_a1, 1).await;
+    let item = app.laptop(t, &codes[0], "P1").await;
+    let mut admin = app.conn();
+    #[derive(diesel::QueryableByName)]
+    struct Ended {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let ended: Ended = diesel::sql_query(
+        "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .get_result(&mut admin)
+    .expect("end the server's sessions");
+    assert!(ended.n >= 1, "the server had no session to end");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    for _ in 0..20 {
+        let r: Resolved = app
+            .get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t)
+            .await;
+        assert!(matches!(r, Resolved::Item { .. }), "{r:?}");
+    }
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "p1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    assert_eq!(item.state, ItemState::Refurbishing);
+}

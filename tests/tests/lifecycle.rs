@@ -646,8 +646,10 @@ async fn a_relabelled_item_is_found_by_its_old_code() {
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let t = &w.tech_a1;
-    let codes = app.codes(t, w.site_a1, 2).await;
+    let codes = app.codes(t, w.site_a1, 4).await;
     let item = app.laptop(t, &codes[0], "R1").await;
+    // An item never relabelled has no earlier label.
+    assert!(item.previous_codes.is_empty());
     let item = app
         .step_ok(
             t,
@@ -658,27 +660,52 @@ async fn a_relabelled_item_is_found_by_its_old_code() {
         .await
         .item;
     assert_eq!(item.code.as_str(), codes[1]);
-    assert_eq!(
-        item.previous_codes
-            .iter()
-            .map(|c| c.as_str().to_owned())
-            .collect::<Vec<_>>(),
-        vec![codes[0].clone()]
-    );
-    let r: Resolved = app
-        .get_ok(&format!("/api/v1/resolve?q={}", codes[0]), t)
-        .await;
-    match r {
-        Resolved::Item {
-            item: found,
-            replaced,
-            ..
-        } => {
-            assert_eq!(found.id, item.id);
-            assert!(replaced);
+    let strings = |c: &[LabelCode]| c.iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
+    assert_eq!(strings(&item.previous_codes), vec![codes[0].clone()]);
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "l2",
+            json!({"type": "relabel", "new_code": codes[2]}),
+        )
+        .await
+        .item;
+    // Oldest first.
+    assert_eq!(strings(&item.previous_codes), codes[..2].to_vec());
+    // A step on the item alone answers with its earlier labels too.
+    let item = app
+        .step_ok(
+            t,
+            &item,
+            "l3",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    assert_eq!(item.state, ItemState::Refurbishing);
+    assert_eq!(strings(&item.previous_codes), codes[..2].to_vec());
+    for (scanned, was_replaced) in [(&codes[0], true), (&codes[1], true), (&codes[2], false)] {
+        let r: Resolved = app.get_ok(&format!("/api/v1/resolve?q={scanned}"), t).await;
+        match r {
+            Resolved::Item {
+                item: found,
+                replaced,
+                ..
+            } => {
+                assert_eq!(found.id, item.id);
+                assert_eq!(found.code.as_str(), codes[2]);
+                assert_eq!(strings(&found.previous_codes), codes[..2].to_vec());
+                assert_eq!(replaced, was_replaced, "{scanned}");
+            }
+            other => panic!("{other:?}"),
         }
-        other => panic!("{other:?}"),
     }
+    // A code never claimed is still found as such.
+    let r: Resolved = app
+        .get_ok(&format!("/api/v1/resolve?q={}", codes[3]), t)
+        .await;
+    assert!(matches!(r, Resolved::UnclaimedCode { .. }), "{r:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,8 +10,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::models::*;
 use crate::on_backend;
 use crate::schema::{
-    collections, drives, erasure_records, item_events, items, label_codes, qa_reports, sites,
-    weee_batches,
+    collections, drives, erasure_records, item_events, items, label_codes, qa_reports, weee_batches,
 };
 use crate::writer::Failed;
 use chrono::{DateTime, Utc};
@@ -685,25 +684,19 @@ fn load_for_write(
     actor: &Actor,
     id: ItemId,
     expected: i64,
-) -> ApiResult<(ItemRow, Lifecycle)> {
-    // The item with its site's region, in one query.
-    let (row, region): (ItemRow, i64) = on_backend!(conn, c => items::table
-        .inner_join(sites::table)
-        .filter(items::id.eq(id.0))
-        .select((items::all_columns, sites::region_id))
-        .first(c)
-        .optional())?
-    .ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
-    let site = SiteId(row.site_id);
-    let region = RegionId(region);
-    if !actor.covers_site(site, region) {
+) -> ApiResult<(ItemRow, Lifecycle, Vec<LabelCode>)> {
+    // The item with its site's region and its earlier labels, in one query.
+    let found =
+        super::items::find_by_id(conn, id)?.ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
+    let row = found.row;
+    if !actor.covers_site(SiteId(row.site_id), found.region) {
         return Err(actor.err(ErrorCode::ItemNotFound));
     }
     if row.version != expected {
         return Err(ApiError::version_conflict(row.version).in_lang(actor.lang));
     }
     let lc = lifecycle_of(&row)?;
-    Ok((row, lc))
+    Ok((row, lc, found.earlier))
 }
 
 /// The steps that change their own item only (the others read or write more rows):
@@ -859,7 +852,8 @@ pub enum Prepared {
 /// version.
 enum Begun {
     Replayed(Box<EventResponse>),
-    Loaded(Key, Box<ItemRow>, Lifecycle),
+    /// The key, the item's row, its lifecycle and its earlier labels.
+    Loaded(Key, Box<ItemRow>, Lifecycle, Vec<LabelCode>),
 }
 
 fn begin(
@@ -873,20 +867,20 @@ fn begin(
     if let Some(previous) = replayed(conn, &key, actor)? {
         return Ok(Begun::Replayed(Box::new(previous)));
     }
-    let (row, lc) = load_for_write(conn, actor, item, req.expected_version)?;
-    Ok(Begun::Loaded(key, Box::new(row), lc))
+    let (row, lc, earlier) = load_for_write(conn, actor, item, req.expected_version)?;
+    Ok(Begun::Loaded(key, Box::new(row), lc, earlier))
 }
 
 /// Everything of an own-item step but its write: the new row, the event and the
 /// answer.
 #[allow(clippy::too_many_arguments)]
 fn prepare_step(
-    conn: &mut DbConnection,
     actor: &Actor,
     item: ItemId,
     req: &EventRequest,
     key: &Key,
     row: ItemRow,
+    earlier: Vec<LabelCode>,
     lc: &Lifecycle,
     (payload, next): (EventPayload, Lifecycle),
 ) -> ApiResult<PreparedStep> {
@@ -900,7 +894,8 @@ fn prepare_step(
     let unwritten = written(0, event.clone());
     let response = EventResponse {
         event: super::items::event_view(&unwritten, Some(actor.name.clone()))?,
-        item: full_view(conn, &item_row, actor.lang)?,
+        // An own-item step leaves the labels as they were.
+        item: super::items::view(&item_row, earlier, actor.lang)?,
         other: None,
     };
     event.response = Some(serde_json::to_string(&response).map_err(ApiError::internal)?);
@@ -925,9 +920,9 @@ pub fn prepare(
     item: ItemId,
     req: &EventRequest,
 ) -> ApiResult<Prepared> {
-    let (key, row, lc) = match begin(conn, actor, item, req) {
+    let (key, row, lc, earlier) = match begin(conn, actor, item, req) {
         Ok(Begun::Replayed(answer)) => return Ok(Prepared::Replayed(answer)),
-        Ok(Begun::Loaded(key, row, lc)) => (key, row, lc),
+        Ok(Begun::Loaded(key, row, lc, earlier)) => (key, row, lc, earlier),
         // The item moved on since the caller read it; perhaps by this very request
         // (a retry racing its first try): the writer tells which.
         Err(e) if e.code == ErrorCode::VersionConflict => return Ok(Prepared::Whole),
@@ -935,7 +930,7 @@ pub fn prepare(
     };
     match own_step(conn, actor, item, req, &lc)? {
         Some(step) => Ok(Prepared::Step(Box::new(prepare_step(
-            conn, actor, item, req, &key, *row, &lc, step,
+            actor, item, req, &key, *row, earlier, &lc, step,
         )?))),
         None => Ok(Prepared::Whole),
     }
@@ -976,12 +971,12 @@ pub fn apply(
     item: ItemId,
     req: &EventRequest,
 ) -> ApiResult<EventResponse> {
-    let (key, row, lc) = match begin(conn, actor, item, req)? {
+    let (key, row, lc, earlier) = match begin(conn, actor, item, req)? {
         Begun::Replayed(answer) => return Ok(*answer),
-        Begun::Loaded(key, row, lc) => (key, *row, lc),
+        Begun::Loaded(key, row, lc, earlier) => (key, *row, lc, earlier),
     };
     if let Some(step) = own_step(conn, actor, item, req, &lc)? {
-        let prepared = prepare_step(conn, actor, item, req, &key, row, &lc, step)?;
+        let prepared = prepare_step(actor, item, req, &key, row, earlier, &lc, step)?;
         return commit(conn, actor, prepared)
             .map_err(Failed::into_error)?
             .ok_or_else(|| ApiError::internal("the item changed inside its own transaction"));
@@ -1104,7 +1099,8 @@ pub fn apply(
             part,
             part_expected_version,
         } => {
-            let (part_row, part_lc) = load_for_write(conn, actor, *part, *part_expected_version)?;
+            let (part_row, part_lc, _) =
+                load_for_write(conn, actor, *part, *part_expected_version)?;
             let step = if matches!(req.command, Command::FitPart { .. }) {
                 lifecycle::fit(item, &lc, *part, &part_lc)
             } else {

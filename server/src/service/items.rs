@@ -171,23 +171,85 @@ pub fn get(conn: &mut DbConnection, id: ItemId, actor: &Actor) -> ApiResult<Item
     }
 }
 
-/// The item a label code names (current or replaced label), with its site's region,
-/// in one query.
-pub fn find_by_code(
-    conn: &mut DbConnection,
-    code: &LabelCode,
-) -> ApiResult<Option<(ItemRow, bool, RegionId)>> {
-    let found: Option<(ItemRow, i64)> = on_backend!(conn, c => label_codes::table
+diesel::alias!(label_codes as earlier_labels: EarlierLabels);
+
+/// An item as the hot paths read it in one query: its row, its site's region, and
+/// the labels it wore before its current one (oldest first).
+pub struct Found {
+    pub row: ItemRow,
+    pub region: RegionId,
+    pub earlier: Vec<LabelCode>,
+}
+
+impl Found {
+    /// Folds the rows of a query joined with [`earlier_labels`] (one row per earlier
+    /// label, or one row with none).
+    fn gather(rows: Vec<(ItemRow, i64, Option<String>)>) -> Option<Found> {
+        let mut rows = rows.into_iter();
+        let (row, region, first) = rows.next()?;
+        let earlier = std::iter::once(first)
+            .chain(rows.map(|(_, _, code)| code))
+            .flatten()
+            .filter_map(|c| LabelCode::parse(&c).ok())
+            .collect();
+        Some(Found {
+            row,
+            region: RegionId(region),
+            earlier,
+        })
+    }
+
+    /// The item's full view.
+    pub fn view(self, lang: Lang) -> ApiResult<ItemView> {
+        view(&self.row, self.earlier, lang)
+    }
+}
+
+/// The item a label code names (current or replaced label), with its site's region
+/// and its earlier labels, in one query; `true` when the code is a replaced label.
+pub fn find_by_code(conn: &mut DbConnection, code: &LabelCode) -> ApiResult<Option<(Found, bool)>> {
+    let rows: Vec<(ItemRow, i64, Option<String>)> = on_backend!(conn, c => label_codes::table
         .inner_join(items::table.on(label_codes::item_id.eq(items::id.nullable())))
         .inner_join(sites::table.on(sites::id.eq(items::site_id)))
+        .left_join(
+            earlier_labels.on(earlier_labels
+                .field(label_codes::item_id)
+                .eq(items::id.nullable())
+                .and(earlier_labels.field(label_codes::code).ne(items::code))),
+        )
         .filter(label_codes::code.eq(code.as_str()))
-        .select((items::all_columns, sites::region_id))
-        .first(c)
-        .optional())?;
-    Ok(found.map(|(row, region)| {
-        let replaced = row.code != code.as_str();
-        (row, replaced, RegionId(region))
+        .select((
+            items::all_columns,
+            sites::region_id,
+            earlier_labels.field(label_codes::code).nullable(),
+        ))
+        .order(earlier_labels.field(label_codes::claimed_at).asc())
+        .load(c))?;
+    Ok(Found::gather(rows).map(|found| {
+        let replaced = found.row.code != code.as_str();
+        (found, replaced)
     }))
+}
+
+/// The item of that id, with its site's region and its earlier labels, in one query.
+pub fn find_by_id(conn: &mut DbConnection, id: ItemId) -> ApiResult<Option<Found>> {
+    let rows: Vec<(ItemRow, i64, Option<String>)> = on_backend!(conn, c => items::table
+        .inner_join(sites::table)
+        .left_join(
+            earlier_labels.on(earlier_labels
+                .field(label_codes::item_id)
+                .eq(items::id.nullable())
+                .and(earlier_labels.field(label_codes::code).ne(items::code))),
+        )
+        .filter(items::id.eq(id.0))
+        .select((
+            items::all_columns,
+            sites::region_id,
+            earlier_labels.field(label_codes::code).nullable(),
+        ))
+        .order(earlier_labels.field(label_codes::claimed_at).asc())
+        .load(c))?;
+    Ok(Found::gather(rows))
 }
 
 /// Resolves anything scanned or typed: a label code or its URL (with AZERTY
@@ -202,15 +264,15 @@ pub fn resolve(conn: &mut DbConnection, input: &str, actor: &Actor) -> ApiResult
             let Scan::Label(code) = parsed.value else {
                 return Err(actor.err(ErrorCode::InvalidCode));
             };
-            if let Some((row, replaced, region)) = find_by_code(conn, &code)? {
-                return Ok(match access_in(&row, region, actor)? {
+            if let Some((found, replaced)) = find_by_code(conn, &code)? {
+                return Ok(match access_in(&found.row, found.region, actor)? {
                     Access::Full => Resolved::Item {
-                        item: Box::new(full_view(conn, &row, actor.lang)?),
+                        item: Box::new(found.view(actor.lang)?),
                         replaced,
                         azerty_recovered: parsed.azerty_recovered,
                     },
                     Access::Sale => Resolved::SaleItem {
-                        item: Box::new(sale_view(&row)?),
+                        item: Box::new(sale_view(&found.row)?),
                     },
                 });
             }

@@ -12,6 +12,7 @@
 
 use clap::Parser;
 use filiere_server::auth::Actor;
+use filiere_server::db::Backend;
 use filiere_server::service;
 use filiere_shared::api::*;
 use filiere_shared::*;
@@ -238,10 +239,14 @@ async fn open_loop(target: &Arc<Target>, op: Op, rate: u64, seconds: u64) -> Sta
     stats
 }
 
-/// Fills the database with `n` received laptops at site A1, in one transaction.
+/// Fills the database with `n` received laptops at site A1: blocks of 10,000 codes,
+/// each registered in one transaction, then fresh planner statistics. On PostgreSQL a
+/// block is shared by `SEED_THREADS` connections (each registration is about twenty
+/// round trips); SQLite has one writer.
 fn seed(app: &TestApp, site: SiteId, n: usize) -> Vec<Item> {
     use diesel::prelude::*;
     use filiere_server::schema::users;
+    const SEED_THREADS: usize = 4;
     let mut conn = app.conn();
     let admin: i64 = users::table
         .filter(users::username.eq("admin"))
@@ -259,48 +264,77 @@ fn seed(app: &TestApp, site: SiteId, n: usize) -> Vec<Item> {
         lang: Lang::Fr,
         session: 0,
     };
+    let register = |c: &mut filiere_server::db::DbConnection, i: usize, code: &str| {
+        let r = service::events::register(
+            c,
+            &actor,
+            &serde_json::from_value::<RegisterItem>(json!({
+                "idempotency_key": format!("seed-{i}"),
+                "code": code,
+                "category": if i.is_multiple_of(3) { "desktop" } else { "laptop" },
+                "site": site,
+                "brand": "Lenovo",
+                "model": format!("ThinkPad T{}", 440 + (i % 7) * 10),
+                "serial": format!("PF{i:08}"),
+                "asset_tag": format!("INV-{i:06}"),
+                "weight_g": 1800,
+                "drives": [{"serial": format!("WD{i:08}"), "size_gb": 256}],
+            }))
+            .expect("register request"),
+        )?;
+        Ok::<_, filiere_server::error::ApiError>(Item {
+            id: r.item.id,
+            code: r.item.code.as_str().to_owned(),
+            version: r.item.version,
+        })
+    };
+    let threads = match app.backend {
+        Backend::Postgres => SEED_THREADS,
+        Backend::Sqlite => 1,
+    };
     let mut items = Vec::with_capacity(n);
     while items.len() < n {
         let count = (n - items.len()).min(10_000);
-        // One transaction per block of codes, then fresh planner statistics.
-        conn.transaction::<_, filiere_server::error::ApiError, _>(|c| {
-            let batch = service::labels::allocate(
-                c,
-                &actor,
-                &NewLabelBatch {
-                    site,
-                    count: count as i32,
-                    bench: None,
-                },
-            )?;
-            for code in &batch.codes {
-                let i = items.len();
-                let r = service::events::register(
+        let batch = conn
+            .transaction::<_, filiere_server::error::ApiError, _>(|c| {
+                service::labels::allocate(
                     c,
                     &actor,
-                    &serde_json::from_value::<RegisterItem>(json!({
-                        "idempotency_key": format!("seed-{i}"),
-                        "code": code.as_str(),
-                        "category": if i % 3 == 0 { "desktop" } else { "laptop" },
-                        "site": site,
-                        "brand": "Lenovo",
-                        "model": format!("ThinkPad T{}", 440 + (i % 7) * 10),
-                        "serial": format!("PF{i:08}"),
-                        "asset_tag": format!("INV-{i:06}"),
-                        "weight_g": 1800,
-                        "drives": [{"serial": format!("WD{i:08}"), "size_gb": 256}],
-                    }))
-                    .expect("register request"),
-                )?;
-                items.push(Item {
-                    id: r.item.id,
-                    code: r.item.code.as_str().to_owned(),
-                    version: r.item.version,
-                });
-            }
-            Ok(())
-        })
-        .expect("seed");
+                    &NewLabelBatch {
+                        site,
+                        count: count as i32,
+                        bench: None,
+                    },
+                )
+            })
+            .expect("allocate codes");
+        let codes: Vec<(usize, &str)> = batch
+            .codes
+            .iter()
+            .enumerate()
+            .map(|(k, code)| (items.len() + k, code.as_str()))
+            .collect();
+        let chunk = codes.len().div_ceil(threads);
+        let blocks: Vec<Vec<Item>> = std::thread::scope(|s| {
+            let handles: Vec<_> = codes
+                .chunks(chunk)
+                .map(|part| {
+                    let register = &register;
+                    s.spawn(move || {
+                        let mut c = app.conn();
+                        c.transaction::<_, filiere_server::error::ApiError, _>(|c| {
+                            part.iter().map(|(i, code)| register(c, *i, code)).collect()
+                        })
+                        .expect("seed")
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("seed thread"))
+                .collect()
+        });
+        items.extend(blocks.into_iter().flatten());
         diesel::sql_query("ANALYZE")
             .execute(&mut conn)
             .expect("analyze");

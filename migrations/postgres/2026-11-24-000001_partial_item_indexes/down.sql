@@ -1,0 +1,14 @@
+DROP INDEX items_grade;
+CREATE INDEX items_grade ON items (functional_grade, id);
+DROP INDEX items_collection;
+CREATE INDEX items_collection ON items (collection_id, state);
+DROP INDEX items_parent;
+CREATE INDEX items_parent ON items (parent_id);
+DROP INDEX items_origin;
+CREATE INDEX items_origin ON items (origin_id);
+DROP INDEX items_serial;
+CREATE INDEX items_serial ON items (serial_norm);
+DROP INDEX items_asset_tag;
+CREATE INDEX items_asset_tag ON items (asset_tag_norm);
+DROP INDEX items_weee_batch;
+CREATE INDEX items_weee_batch ON items (weee_batch_id);
