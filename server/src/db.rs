@@ -166,8 +166,9 @@ pub struct Db {
     /// For administration (the CLI); requests write through [`Db::write`].
     pub write: DbPool,
     pub backend: Backend,
-    /// SQLite's group-commit writer (PostgreSQL commits concurrently from the pool).
-    writer: Option<crate::writer::Writer>,
+    /// The group-commit writer: every write on SQLite; on PostgreSQL, whose other
+    /// writes commit concurrently from the pool, the bench's daily steps.
+    writer: crate::writer::Writer,
 }
 
 pub struct PoolSizes {
@@ -198,10 +199,7 @@ impl Db {
             Backend::Sqlite => 1,
             Backend::Postgres => sizes.write,
         };
-        let writer = match backend {
-            Backend::Sqlite => Some(crate::writer::Writer::start(url).map_err(DbError::Writer)?),
-            Backend::Postgres => None,
-        };
+        let writer = crate::writer::Writer::start(url).map_err(DbError::Writer)?;
         Ok(Db {
             read: build(sizes.read)?,
             write: build(write_size)?,
@@ -218,9 +216,9 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> crate::error::ApiResult<T> + Send + 'static,
     {
         use crate::error::ApiError;
-        match &self.writer {
-            Some(writer) => writer.write(f).await,
-            None => {
+        match self.backend {
+            Backend::Sqlite => self.writer.write(f).await,
+            Backend::Postgres => {
                 let pool = self.write.clone();
                 actix_web::web::block(move || {
                     let mut conn = pool.get()?;
@@ -233,9 +231,8 @@ impl Db {
 
     /// For a request that tells whether it failed before writing anything or after
     /// ([`crate::writer::Failed`]), handed over from a blocking thread that does not
-    /// wait: on SQLite the writer runs it without a savepoint of its own; on
-    /// PostgreSQL this thread runs it in its own transaction. The answer goes to
-    /// `reply`.
+    /// wait: the writer runs it in its next group commit, without a savepoint of its
+    /// own. The answer goes to `reply`.
     pub fn submit_unguarded<T, F>(
         &self,
         f: F,
@@ -244,22 +241,7 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, crate::writer::Failed> + Send + 'static,
     {
-        use crate::error::ApiError;
-        match &self.writer {
-            Some(writer) => writer.submit_unguarded(f, reply),
-            None => {
-                let result = self
-                    .write
-                    .get()
-                    .map_err(ApiError::from)
-                    .and_then(|mut conn| {
-                        conn.transaction::<T, ApiError, _>(|c| {
-                            f(c).map_err(crate::writer::Failed::into_error)
-                        })
-                    });
-                let _ = reply.send(result);
-            }
-        }
+        self.writer.submit_unguarded(f, reply);
     }
 }
 

@@ -622,8 +622,8 @@ pub async fn post_event(
     let id = ItemId(id.into_inner());
     let body = std::sync::Arc::new(body.into_inner());
     // The step is worked out on a read connection, in a blocking thread that hands it
-    // to the writer (on SQLite, one writer serves every bench), which only checks the
-    // item's version and writes. The answer comes from whichever of the two ends it.
+    // to the writer, which only checks the item's version and writes, in its next
+    // group commit. The answer comes from whichever of the two ends it.
     let (reply, answer) = tokio::sync::oneshot::channel();
     let (a, b, d) = (actor.clone(), body.clone(), db.clone());
     actix_web::rt::task::spawn_blocking(move || prepare_then_commit(&d, &a, id, &b, reply));

@@ -1,4 +1,4 @@
-//! Group commit for SQLite.
+//! Group commit: for every write on SQLite, for the bench's daily steps on PostgreSQL.
 //!
 //! SQLite has one writer, and with `synchronous = FULL` every commit waits for the disk.
 //! Committing each request on its own caps the server at the disk's flush rate. The
@@ -13,6 +13,15 @@
 //! daily steps) runs without one; should it fail after all once it has written, the
 //! whole batch is rolled back and every request of it fails, as when a commit fails.
 //!
+//! On PostgreSQL the writer takes only such requests ([`Writer::submit_unguarded`]);
+//! the other writes commit concurrently from the pool. Batching them saves each its
+//! own `BEGIN` and `COMMIT`, two round trips of six, and a flush of the log. A failed
+//! statement ends a PostgreSQL transaction, so there any failure rolls the whole batch
+//! back (a step's one expected refusal, its key taken, is made without an error).
+//! A step waits for a row another transaction is changing; a deadlock with one
+//! (two benches working on the same two items at once, one fitting a part) is ended
+//! by PostgreSQL after a second, and fails the batch.
+//!
 //! Copying the write-ahead log back into the database file (a checkpoint, which
 //! flushes the file to disk) is mostly done by a second thread, woken after commits,
 //! at most every [`CHECKPOINT_EVERY`], while the writer goes on (SQLite's own rule, a
@@ -22,9 +31,9 @@
 //! the writer checkpoints too, between two batches (`RESTART`: it has little left to
 //! copy, then waits for the readers still reading from the log, a fraction of a
 //! millisecond, 20 ms at most), and the log starts again from its beginning at the
-//! next batch.
+//! next batch. PostgreSQL checkpoints by itself.
 
-use crate::db::{DbConnection, apply_pragmas, connect};
+use crate::db::{Backend, DbConnection, apply_pragmas, connect};
 use crate::error::{ApiError, ApiResult};
 use crossbeam_channel::{Receiver, Sender};
 use diesel::Connection;
@@ -46,6 +55,8 @@ trait Job: Send {
 
 /// A request's result, held until its batch is committed or rolled back.
 trait Settle: Send {
+    /// Whether the request failed.
+    fn failed(&self) -> bool;
     fn settle(self: Box<Self>, commit: Result<(), &str>);
 }
 
@@ -114,6 +125,10 @@ where
 }
 
 impl<T: Send> Settle for Pending<T> {
+    fn failed(&self) -> bool {
+        self.result.is_err()
+    }
+
     fn settle(self: Box<Self>, commit: Result<(), &str>) {
         let answer = match commit {
             Ok(()) => self.result,
@@ -131,7 +146,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on its own connection to `url`.
+    /// Starts the writer thread on its own connection to `url` (and, on SQLite, the
+    /// checkpoint thread).
     pub fn start(url: &str) -> std::io::Result<Writer> {
         let (queue, rx) = crossbeam_channel::unbounded::<Box<dyn Job>>();
         let (wake, waked) = crossbeam_channel::bounded::<()>(1);
@@ -139,10 +155,12 @@ impl Writer {
         std::thread::Builder::new()
             .name("filiere-writer".into())
             .spawn(move || run(&writer_url, &rx, &wake))?;
-        let url = url.to_owned();
-        std::thread::Builder::new()
-            .name("filiere-checkpoint".into())
-            .spawn(move || checkpoints(&url, &waked))?;
+        if Backend::of_url(url) == Backend::Sqlite {
+            let url = url.to_owned();
+            std::thread::Builder::new()
+                .name("filiere-checkpoint".into())
+                .spawn(move || checkpoints(&url, &waked))?;
+        }
         Ok(Writer { queue })
     }
 
@@ -227,14 +245,17 @@ fn connection<'a>(
 
 fn open(url: &str) -> Result<DbConnection, String> {
     let mut conn = connect(url).map_err(|e| e.to_string())?;
-    apply_pragmas(&mut conn).map_err(|e| e.to_string())?;
-    // Checkpoints are run as the module's documentation says.
-    conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
-        .map_err(|e| e.to_string())?;
+    if let DbConnection::Sqlite(_) = conn {
+        apply_pragmas(&mut conn).map_err(|e| e.to_string())?;
+        // Checkpoints are run as the module's documentation says.
+        conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
+            .map_err(|e| e.to_string())?;
+    }
     Ok(conn)
 }
 
 fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
+    let sqlite = Backend::of_url(url) == Backend::Sqlite;
     let mut conn: Option<DbConnection> = None;
     let mut checkpointed = std::time::Instant::now();
     while let Ok(first) = rx.recv() {
@@ -262,8 +283,10 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 let mut jobs = jobs.into_iter();
                 while let Some(job) = jobs.next() {
                     let (settle, midway) = job.run(tx);
+                    let failed = settle.failed();
                     settles.push(settle);
-                    if midway {
+                    // On PostgreSQL a failed statement has ended the transaction.
+                    if midway || (failed && !sqlite) {
                         for job in jobs {
                             job.abort(ApiError::internal("batch rolled back before this request"));
                         }
@@ -278,7 +301,9 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 for s in settles {
                     s.settle(Ok(()));
                 }
-                if checkpointed.elapsed() >= COMPLETE_EVERY {
+                if !sqlite {
+                    // PostgreSQL checkpoints by itself.
+                } else if checkpointed.elapsed() >= COMPLETE_EVERY {
                     checkpointed = std::time::Instant::now();
                     // Readers are waited for 20 ms at most (a long report must not
                     // hold the writes up); the log then starts again next time.
@@ -431,5 +456,66 @@ mod tests {
         assert_eq!(e.code, filiere_shared::ErrorCode::Duplicate);
         assert_eq!(region_codes(&mut conn), ["south"]);
         let _ = std::fs::remove_file(&url);
+    }
+
+    /// PostgreSQL (`TEST_DATABASE_URL`): a failed statement ends the transaction, so a
+    /// request failing in a batch takes the whole batch back with it, even one that
+    /// failed before writing anything.
+    #[test]
+    fn on_postgresql_any_failure_rolls_the_batch_back() {
+        let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("PostgreSQL only (TEST_DATABASE_URL): skipped");
+            return;
+        };
+        let Some((base, _)) = server.rsplit_once('/') else {
+            panic!("TEST_DATABASE_URL has no database name: {server}");
+        };
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        let name = format!("filiere_writer_{}_{nanos}", std::process::id());
+        let mut admin = connect(&server).expect("server");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create database");
+        let url = format!("{base}/{name}");
+        let mut conn = connect(&url).expect("database");
+        run_migrations(&mut conn).expect("migrations");
+        region(&mut conn, "south").expect("a region");
+        let writer = Writer::start(&url).expect("writer");
+
+        let (north, north_answer) =
+            unguarded(|c| region(c, "north").map_err(|e| Failed::Cleanly(e.into())));
+        let (clean, clean_answer) =
+            unguarded(|c| region(c, "south").map_err(|e| Failed::Cleanly(e.into())));
+        let (west, west_answer) =
+            unguarded(|c| region(c, "west").map_err(|e| Failed::Cleanly(e.into())));
+        one_batch(&writer, vec![north, clean, west]);
+        let codes: Vec<_> = [north_answer, clean_answer, west_answer]
+            .into_iter()
+            .map(|a| a.blocking_recv().expect("answer").map_err(|e| e.code))
+            .collect();
+        use filiere_shared::ErrorCode;
+        assert_eq!(codes, [Err(ErrorCode::Internal); 3]);
+        assert_eq!(
+            region_codes(&mut conn),
+            ["south"],
+            "nothing of the batch stays"
+        );
+
+        // The writer goes on with the next batch.
+        let (east, east_answer) =
+            unguarded(|c| region(c, "east").map_err(|e| Failed::Cleanly(e.into())));
+        let (north, north_answer) =
+            unguarded(|c| region(c, "north").map_err(|e| Failed::Cleanly(e.into())));
+        one_batch(&writer, vec![east, north]);
+        assert_eq!(east_answer.blocking_recv().expect("answer").ok(), Some(1));
+        assert_eq!(north_answer.blocking_recv().expect("answer").ok(), Some(1));
+        assert_eq!(region_codes(&mut conn), ["east", "north", "south"]);
+        drop((writer, conn));
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .expect("drop database");
     }
 }

@@ -350,6 +350,25 @@ fn insert_event_row(conn: &mut DbConnection, row: NewEventRow) -> ApiResult<Even
     Ok(written(id, row))
 }
 
+/// [`insert_event_row`], unless an event with the same key is there already: then
+/// `None`, and nothing is written. No statement of the step fails on the key, so
+/// that a step sharing its transaction with others (the writer's group commit) cannot
+/// spoil it: on PostgreSQL a failed statement ends the whole transaction.
+fn insert_event_unless_keyed(
+    conn: &mut DbConnection,
+    row: NewEventRow,
+) -> diesel::QueryResult<Option<EventRow>> {
+    let id: Option<i64> = on_backend!(conn, c => Kept(
+        diesel::insert_into(item_events::table)
+            .values(&row)
+            .on_conflict_do_nothing()
+            .returning(item_events::id),
+    )
+    .get_result(c)
+    .optional())?;
+    Ok(id.map(|id| written(id, row)))
+}
+
 fn insert_event(
     conn: &mut DbConnection,
     item: i64,
@@ -937,20 +956,24 @@ pub fn prepare(
 }
 
 /// Writes a prepared step if its item is still at the version it was prepared from;
-/// `None` when it is not (nothing is left written: the caller then runs [`apply`],
-/// which answers with the conflict, or with the first answer when the same request got
-/// in meanwhile). A key used meanwhile fails with `duplicate`, for the same retry.
+/// `None` when it is not, or when its key was used meanwhile (nothing is left written:
+/// the caller then runs [`apply`], which answers with the conflict, or with the first
+/// answer when the same request got in meanwhile).
 ///
-/// It fails before writing anything or not at all, but for the database itself
-/// failing, so that the writer can run it without a savepoint: the event goes first
-/// (its key's unique index is the one refusal possible), then the version-checked
-/// update of the item, which takes the event back when the item has moved on.
+/// It fails only when the database itself fails, so that the writer can run it without
+/// a savepoint: the event goes first, unless its key is taken (the one refusal
+/// possible, made without an error), then the version-checked update of the item,
+/// which takes the event back when the item has moved on.
 pub fn commit(
     conn: &mut DbConnection,
     actor: &Actor,
     step: PreparedStep,
 ) -> Result<Option<EventResponse>, Failed> {
-    let ev = insert_event_row(conn, step.event).map_err(Failed::Cleanly)?;
+    let Some(ev) =
+        insert_event_unless_keyed(conn, step.event).map_err(|e| Failed::Cleanly(e.into()))?
+    else {
+        return Ok(None);
+    };
     let midway = |e: diesel::result::Error| Failed::Midway(e.into());
     let n = update_item(conn, step.item.0, step.expected, &step.change).map_err(midway)?;
     if n != 1 {
