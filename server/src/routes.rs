@@ -664,7 +664,6 @@ fn prepare_then_commit(
             db.submit_unguarded(move |c| events::commit(c, &a, *step), reply);
             return;
         }
-        Ok(events::Prepared::Replayed(answer)) => Ok(Some(*answer)),
         Ok(events::Prepared::Whole) => Ok(None),
         Err(e) => Err(e),
     };

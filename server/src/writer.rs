@@ -15,7 +15,7 @@
 //!
 //! On PostgreSQL the writer takes only such requests ([`Writer::submit_unguarded`]);
 //! the other writes commit concurrently from the pool. Batching them saves each its
-//! own `BEGIN` and `COMMIT`, two round trips of six, and a flush of the log. A failed
+//! own `BEGIN` and `COMMIT` (two round trips) and a flush of the log. A failed
 //! statement ends a PostgreSQL transaction, so there any failure rolls the whole batch
 //! back (a step's one expected refusal, its key taken, is made without an error).
 //! A step waits for a row another transaction is changing; a deadlock with one

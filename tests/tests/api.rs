@@ -674,6 +674,20 @@ async fn an_idempotency_key_replays_the_first_answer() {
     assert_eq!((s.as_u16(), code_of(&b)), (409, "idempotency_conflict"));
     assert_eq!(app.counts(), after_first);
 
+    // Still the first answer once the item has moved on, to a site out of the
+    // technician's reach.
+    let moved = json!({"idempotency_key": "move", "expected_version": first["item"]["version"],
+        "command": {"type": "move", "site": w.site_a2}});
+    let (s, moved) = app.post(&path, &w.coord_a, &moved).await;
+    assert_eq!(s, 200, "{moved}");
+    let after_move = app.counts();
+    let (s3, third) = app.post(&path, t, &body).await;
+    assert_eq!(s3, 200, "{third}");
+    assert_eq!(first, third, "the same answer");
+    assert_eq!(app.counts(), after_move, "nothing written");
+    let (s, b) = app.post(&path, t, &other).await;
+    assert_eq!((s.as_u16(), code_of(&b)), (409, "idempotency_conflict"));
+
     // The same for a registration.
     let reg = json!({"idempotency_key": "reg-same", "code": codes[1], "category": "ram"});
     let (s1, a) = app.post("/api/v1/items", t, &reg).await;
@@ -685,7 +699,7 @@ async fn an_idempotency_key_replays_the_first_answer() {
     assert_eq!(a, b);
 
     // Keys belong to their owner: another user's identical key is a new request.
-    let coord_body = json!({"idempotency_key": "same", "expected_version": first["item"]["version"], "command": {"type": "declare_no_drive"}});
+    let coord_body = json!({"idempotency_key": "same", "expected_version": moved["item"]["version"], "command": {"type": "declare_no_drive"}});
     let (s, b) = app.post(&path, &w.coord_a, &coord_body).await;
     assert_eq!((s.as_u16(), code_of(&b)), (422, "drives_already_declared"));
 }

@@ -859,11 +859,10 @@ pub struct PreparedStep {
 }
 
 pub enum Prepared {
-    /// The key was used before for this very request: its first answer.
-    Replayed(Box<EventResponse>),
     Step(Box<PreparedStep>),
-    /// A step that reads or writes other rows too (or an item that changed since the
-    /// caller read it): [`apply`] does it whole, in one transaction.
+    /// A step that reads or writes other rows too, or an item that changed since the
+    /// caller read it or is out of reach: [`apply`] does it whole, in one transaction,
+    /// and answers a retry with its first answer.
     Whole,
 }
 
@@ -881,13 +880,18 @@ fn begin(
     item: ItemId,
     req: &EventRequest,
 ) -> ApiResult<Begun> {
-    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
-    let key = request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)?;
+    let key = step_key(actor, item, req)?;
     if let Some(previous) = replayed(conn, &key, actor)? {
         return Ok(Begun::Replayed(Box::new(previous)));
     }
     let (row, lc, earlier) = load_for_write(conn, actor, item, req.expected_version)?;
     Ok(Begun::Loaded(key, Box::new(row), lc, earlier))
+}
+
+/// Who may take a step, and the step's idempotency key.
+fn step_key(actor: &Actor, item: ItemId, req: &EventRequest) -> ApiResult<Key> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)
 }
 
 /// Everything of an own-item step but its write: the new row, the event and the
@@ -933,23 +937,28 @@ fn prepare_step(
 /// as possible: the steps that change their own item only (the bench's daily work:
 /// reception, triage, erasure, tests, QA, ready…) come back as a [`PreparedStep`].
 /// Refusals are final: they are what the item's state at its expected version says.
+///
+/// The key is not looked up: a retry of a step already written finds its item moved
+/// on (or, moved to another site, out of reach) and goes the whole way, which looks
+/// the key up first and answers with the first answer; a key used meanwhile is found
+/// by the write ([`commit`]).
 pub fn prepare(
     conn: &mut DbConnection,
     actor: &Actor,
     item: ItemId,
     req: &EventRequest,
 ) -> ApiResult<Prepared> {
-    let (key, row, lc, earlier) = match begin(conn, actor, item, req) {
-        Ok(Begun::Replayed(answer)) => return Ok(Prepared::Replayed(answer)),
-        Ok(Begun::Loaded(key, row, lc, earlier)) => (key, row, lc, earlier),
-        // The item moved on since the caller read it; perhaps by this very request
-        // (a retry racing its first try): the writer tells which.
-        Err(e) if e.code == ErrorCode::VersionConflict => return Ok(Prepared::Whole),
+    let key = step_key(actor, item, req)?;
+    let (row, lc, earlier) = match load_for_write(conn, actor, item, req.expected_version) {
+        Ok(loaded) => loaded,
+        Err(e) if matches!(e.code, ErrorCode::VersionConflict | ErrorCode::ItemNotFound) => {
+            return Ok(Prepared::Whole);
+        }
         Err(e) => return Err(e),
     };
     match own_step(conn, actor, item, req, &lc)? {
         Some(step) => Ok(Prepared::Step(Box::new(prepare_step(
-            actor, item, req, &key, *row, earlier, &lc, step,
+            actor, item, req, &key, row, earlier, &lc, step,
         )?))),
         None => Ok(Prepared::Whole),
     }

@@ -104,6 +104,8 @@ struct Target {
     items: Vec<Item>,
     /// Next item for a transition (each is triaged once).
     next: AtomicUsize,
+    /// Items the closed loop leaves for the fixed-rate run after it.
+    reserved: AtomicUsize,
 }
 
 impl Target {
@@ -120,7 +122,8 @@ impl Target {
             }
             Op::Transition => {
                 let i = self.next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = self.items.get(i) else {
+                let usable = self.items.len() - self.reserved.load(Ordering::Relaxed);
+                let Some(item) = self.items[..usable].get(i) else {
                     return Err("out of items".into());
                 };
                 self.client
@@ -401,6 +404,7 @@ async fn main() {
         client,
         items,
         next: AtomicUsize::new(0),
+        reserved: AtomicUsize::new(0),
     });
     // Warm up connections and caches.
     let _ = closed_loop(&target, Op::Lookup, args.clients, 1).await;
@@ -435,7 +439,16 @@ async fn main() {
         "{}",
         row(&format!("lookup, {} clients", args.clients), &mut s, secs)
     );
+    // A fast run would leave no item for the fixed rate: it stops short of them.
+    let fixed = ((args.rate * args.seconds) as usize).min(target.items.len());
+    target.reserved.store(fixed, Ordering::Relaxed);
     let (mut s, secs) = closed_loop(&target, Op::Transition, args.clients, args.seconds).await;
+    target.reserved.store(0, Ordering::Relaxed);
+    // Clients leaving a run that ran out each took one number more.
+    let usable = target.items.len() - fixed;
+    if target.next.load(Ordering::Relaxed) > usable {
+        target.next.store(usable, Ordering::Relaxed);
+    }
     println!(
         "{}",
         row(
