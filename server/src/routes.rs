@@ -632,7 +632,6 @@ pub async fn post_event(
         // The item changed, or the key was used, since the read; or a step that
         // touches other rows: done whole below.
         Ok(Ok(None)) => {}
-        Ok(Err(e)) if e.code == ErrorCode::Duplicate => {}
         Ok(Err(e)) => return Err(e.in_lang(actor.lang)),
         Err(_) => return Err(ApiError::internal("a step was dropped before its answer")),
     }

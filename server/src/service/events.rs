@@ -1009,9 +1009,13 @@ pub fn apply(
     };
     if let Some(step) = own_step(conn, actor, item, req, &lc)? {
         let prepared = prepare_step(actor, item, req, &key, row, earlier, &lc, step)?;
+        // `None`: a transaction running beside this one (on PostgreSQL) got in first,
+        // with this very key or with a step on the item. Refused as `duplicate`,
+        // the request is run again (`routes::write_idempotent`), once that one has committed:
+        // it then answers with the first answer, or with the conflict.
         return commit(conn, actor, prepared)
             .map_err(Failed::into_error)?
-            .ok_or_else(|| ApiError::internal("the item changed inside its own transaction"));
+            .ok_or_else(|| actor.err(ErrorCode::Duplicate));
     }
     let stamp = Stamp::new(actor, req.occurred_at);
     let at = stamp.recorded_at;

@@ -205,24 +205,45 @@ impl Found {
     }
 }
 
+type EarlierField<F> = diesel::query_source::AliasedField<EarlierLabels, F>;
+/// An earlier label's join condition: the item's, not its current one.
+type EarlierOfItem = diesel::dsl::And<
+    diesel::dsl::Eq<EarlierField<label_codes::item_id>, diesel::dsl::Nullable<items::id>>,
+    diesel::dsl::NotEq<EarlierField<label_codes::code>, items::code>,
+>;
+
+/// The labels an item holds but its current one, joined to the item: to be left-joined
+/// to a query on `items`.
+fn earlier_labels_of_item()
+-> diesel::dsl::On<diesel::query_source::Alias<EarlierLabels>, EarlierOfItem> {
+    earlier_labels.on(earlier_labels
+        .field(label_codes::item_id)
+        .eq(items::id.nullable())
+        .and(earlier_labels.field(label_codes::code).ne(items::code)))
+}
+
+/// What [`Found::gather`] reads: the item, its site's region, an earlier label.
+fn found_columns() -> (
+    <items::table as diesel::Table>::AllColumns,
+    sites::region_id,
+    diesel::dsl::Nullable<EarlierField<label_codes::code>>,
+) {
+    (
+        items::all_columns,
+        sites::region_id,
+        earlier_labels.field(label_codes::code).nullable(),
+    )
+}
+
 /// The item a label code names (current or replaced label), with its site's region
 /// and its earlier labels, in one query; `true` when the code is a replaced label.
 pub fn find_by_code(conn: &mut DbConnection, code: &LabelCode) -> ApiResult<Option<(Found, bool)>> {
     let rows: Vec<(ItemRow, i64, Option<String>)> = on_backend!(conn, c => label_codes::table
         .inner_join(items::table.on(label_codes::item_id.eq(items::id.nullable())))
         .inner_join(sites::table.on(sites::id.eq(items::site_id)))
-        .left_join(
-            earlier_labels.on(earlier_labels
-                .field(label_codes::item_id)
-                .eq(items::id.nullable())
-                .and(earlier_labels.field(label_codes::code).ne(items::code))),
-        )
+        .left_join(earlier_labels_of_item())
         .filter(label_codes::code.eq(code.as_str()))
-        .select((
-            items::all_columns,
-            sites::region_id,
-            earlier_labels.field(label_codes::code).nullable(),
-        ))
+        .select(found_columns())
         .order(earlier_labels.field(label_codes::claimed_at).asc())
         .load(c))?;
     Ok(Found::gather(rows).map(|found| {
@@ -235,18 +256,9 @@ pub fn find_by_code(conn: &mut DbConnection, code: &LabelCode) -> ApiResult<Opti
 pub fn find_by_id(conn: &mut DbConnection, id: ItemId) -> ApiResult<Option<Found>> {
     let rows: Vec<(ItemRow, i64, Option<String>)> = on_backend!(conn, c => items::table
         .inner_join(sites::table)
-        .left_join(
-            earlier_labels.on(earlier_labels
-                .field(label_codes::item_id)
-                .eq(items::id.nullable())
-                .and(earlier_labels.field(label_codes::code).ne(items::code))),
-        )
+        .left_join(earlier_labels_of_item())
         .filter(items::id.eq(id.0))
-        .select((
-            items::all_columns,
-            sites::region_id,
-            earlier_labels.field(label_codes::code).nullable(),
-        ))
+        .select(found_columns())
         .order(earlier_labels.field(label_codes::claimed_at).asc())
         .load(c))?;
     Ok(Found::gather(rows))
