@@ -76,10 +76,11 @@ pub struct Manager {
 }
 
 /// How long a PostgreSQL connection is trusted after a successful check before the
-/// pool checks it again on checkout (a round trip, `SELECT 1`). Checking at every
+/// pool checks it again on checkout (a round trip, `SELECT 1`); the writer thread
+/// checks its own connection by the same rule. Checking at every
 /// checkout took a round trip of each request; a connection lost with its server is
 /// now found at most this long after.
-const TRUSTED_FOR: Duration = Duration::from_secs(1);
+pub const TRUSTED_FOR: Duration = Duration::from_secs(1);
 
 /// A connection of the pool: the connection itself, and when it was last checked.
 pub struct Pooled {

@@ -258,6 +258,8 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
     let sqlite = Backend::of_url(url) == Backend::Sqlite;
     let mut conn: Option<DbConnection> = None;
     let mut checkpointed = std::time::Instant::now();
+    // When the connection last committed.
+    let mut used_at = std::time::Instant::now();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -265,6 +267,16 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
+        }
+        // A PostgreSQL connection idle for a while may have been closed by its server
+        // (a restart): checked first, as the pool does, and opened again if so.
+        if !sqlite
+            && used_at.elapsed() >= crate::db::TRUSTED_FOR
+            && let Some(c) = conn.as_mut()
+            && let Err(e) = c.batch_execute("SELECT 1")
+        {
+            tracing::warn!(error = %e, "writer connection lost; opened again");
+            conn = None;
         }
         let c = match connection(&mut conn, url) {
             Ok(c) => c,
@@ -298,6 +310,7 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
         }));
         match outcome {
             Ok(Ok(())) => {
+                used_at = std::time::Instant::now();
                 for s in settles {
                     s.settle(Ok(()));
                 }

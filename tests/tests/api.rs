@@ -853,9 +853,9 @@ async fn an_offline_bench_catches_up_with_an_ordered_batch() {
     assert_eq!(again.results[5].ok, r.results[5].ok);
 }
 
-/// PostgreSQL only: the pool lends no connection its server has closed (a restart of
-/// the database server, an administrator ending sessions). A connection is checked
-/// again on checkout once it has gone a second without a check.
+/// PostgreSQL only: neither the pool nor the writer thread uses a connection its server
+/// has closed (a restart of the database server, an administrator ending sessions). A
+/// connection is checked again before use once it has gone a second without a check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_closed_by_the_database_server_are_replaced() {
     use diesel::RunQueryDsl;
@@ -866,8 +866,20 @@ async fn connections_closed_by_the_database_server_are_replaced() {
     }
     let w = app.world().await;
     let t = &w.tech_a1;
-    let codes = app.codes(t, w.site_a1, 1).await;
-    let item = app.laptop(t, &codes[0], "P1").await;
+    let codes = app.codes(t, w.site_a1, 2).await;
+    let first = app.laptop(t, &codes[0], "P1").await;
+    let item = app.laptop(t, &codes[1], "P2").await;
+    // A step, so that the writer thread has its connection open too.
+    let first = app
+        .step_ok(
+            t,
+            &first,
+            "p0",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    assert_eq!(first.state, ItemState::Refurbishing);
     let mut admin = app.conn();
     #[derive(diesel::QueryableByName)]
     struct Ended {
