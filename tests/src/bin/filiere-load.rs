@@ -378,8 +378,10 @@ async fn main() {
     if let Some(codes_file) = &args.serve {
         let codes: Vec<&str> = items.iter().map(|i| i.code.as_str()).collect();
         std::fs::write(codes_file, codes.join("\n") + "\n").expect("write codes");
-        let first = items.first().map(|i| i.id.0).unwrap_or(0);
-        let last = items.last().map(|i| i.id.0).unwrap_or(0);
+        // The ids run without a gap from the first to the last, but PostgreSQL's
+        // seeding connections took them in turns: not in the list's order.
+        let first = items.iter().map(|i| i.id.0).min().unwrap_or(0);
+        let last = items.iter().map(|i| i.id.0).max().unwrap_or(0);
         let version = items.first().map(|i| i.version).unwrap_or(0);
         assert!(
             items.iter().all(|i| i.version == version),
