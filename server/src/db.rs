@@ -82,6 +82,21 @@ pub struct Manager {
 /// now found at most this long after.
 pub const TRUSTED_FOR: Duration = Duration::from_secs(1);
 
+/// Checks a PostgreSQL connection (`SELECT 1`) when it was last known to work more
+/// than [`TRUSTED_FOR`] ago, and then counts it as known to work now. An SQLite
+/// connection, a file handle, is not checked.
+pub fn check_if_stale(
+    conn: &mut DbConnection,
+    good_at: &mut Instant,
+) -> Result<(), diesel::result::Error> {
+    if matches!(conn, DbConnection::Sqlite(_)) || good_at.elapsed() < TRUSTED_FOR {
+        return Ok(());
+    }
+    conn.batch_execute("SELECT 1")?;
+    *good_at = Instant::now();
+    Ok(())
+}
+
 /// A connection of the pool: the connection itself, and when it was last checked.
 pub struct Pooled {
     conn: DbConnection,
@@ -114,15 +129,8 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, pooled: &mut Pooled) -> Result<(), Self::Error> {
-        if pooled.checked_at.elapsed() < TRUSTED_FOR {
-            return Ok(());
-        }
-        pooled
-            .conn
-            .batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)?;
-        pooled.checked_at = Instant::now();
-        Ok(())
+        check_if_stale(&mut pooled.conn, &mut pooled.checked_at)
+            .map_err(diesel::r2d2::Error::QueryError)
     }
 
     /// A connection given back inside a transaction, or whose transaction failed to

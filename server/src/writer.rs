@@ -46,17 +46,24 @@ pub const MAX_BATCH: usize = 128;
 
 /// A write request waiting for the writer thread.
 trait Job: Send {
-    /// Runs the request; returns what to answer once the batch commits, and whether
-    /// the request failed after writing (the batch must then be rolled back).
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool);
+    /// Runs the request; returns what to answer once the batch commits, and how it ran.
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, Ran);
     /// Answers without running (the database cannot be reached).
     fn abort(self: Box<Self>, error: ApiError);
 }
 
+/// How a request ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ran {
+    Done,
+    /// It failed before writing anything ([`Failed::Cleanly`]).
+    FailedCleanly,
+    /// It failed after writing ([`Failed::Midway`]): the batch must be rolled back.
+    FailedMidway,
+}
+
 /// A request's result, held until its batch is committed or rolled back.
 trait Settle: Send {
-    /// Whether the request failed.
-    fn failed(&self) -> bool;
     fn settle(self: Box<Self>, commit: Result<(), &str>);
 }
 
@@ -106,17 +113,17 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, bool) {
+    fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, Ran) {
         let WriteJob { f, reply } = *self;
-        let (result, midway) = match f(conn) {
-            Ok(t) => (Ok(t), false),
-            Err(Failed::Cleanly(e)) => (Err(e), false),
+        let (result, ran) = match f(conn) {
+            Ok(t) => (Ok(t), Ran::Done),
+            Err(Failed::Cleanly(e)) => (Err(e), Ran::FailedCleanly),
             Err(Failed::Midway(e)) => {
                 tracing::error!(error = %e, "a write failed after writing; its batch is rolled back");
-                (Err(e), true)
+                (Err(e), Ran::FailedMidway)
             }
         };
-        (Box::new(Pending { result, reply }), midway)
+        (Box::new(Pending { result, reply }), ran)
     }
 
     fn abort(self: Box<Self>, error: ApiError) {
@@ -125,10 +132,6 @@ where
 }
 
 impl<T: Send> Settle for Pending<T> {
-    fn failed(&self) -> bool {
-        self.result.is_err()
-    }
-
     fn settle(self: Box<Self>, commit: Result<(), &str>) {
         let answer = match commit {
             Ok(()) => self.result,
@@ -258,7 +261,7 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
     let sqlite = Backend::of_url(url) == Backend::Sqlite;
     let mut conn: Option<DbConnection> = None;
     let mut checkpointed = std::time::Instant::now();
-    // When the connection last committed.
+    // When the connection was last known to work.
     let mut used_at = std::time::Instant::now();
     while let Ok(first) = rx.recv() {
         let mut jobs = vec![first];
@@ -268,12 +271,10 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
                 Err(_) => break,
             }
         }
-        // A PostgreSQL connection idle for a while may have been closed by its server
-        // (a restart): checked first, as the pool does, and opened again if so.
-        if !sqlite
-            && used_at.elapsed() >= crate::db::TRUSTED_FOR
-            && let Some(c) = conn.as_mut()
-            && let Err(e) = c.batch_execute("SELECT 1")
+        // A connection idle for a while may have been closed by its server (a restart
+        // of PostgreSQL): checked first, as the pool does, and opened again if so.
+        if let Some(c) = conn.as_mut()
+            && let Err(e) = crate::db::check_if_stale(c, &mut used_at)
         {
             tracing::warn!(error = %e, "writer connection lost; opened again");
             conn = None;
@@ -294,11 +295,15 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
             c.transaction::<(), diesel::result::Error, _>(|tx| {
                 let mut jobs = jobs.into_iter();
                 while let Some(job) = jobs.next() {
-                    let (settle, midway) = job.run(tx);
-                    let failed = settle.failed();
+                    let (settle, ran) = job.run(tx);
                     settles.push(settle);
-                    // On PostgreSQL a failed statement has ended the transaction.
-                    if midway || (failed && !sqlite) {
+                    let roll_back = match ran {
+                        Ran::Done => false,
+                        // On PostgreSQL a failed statement has ended the transaction.
+                        Ran::FailedCleanly => !sqlite,
+                        Ran::FailedMidway => true,
+                    };
+                    if roll_back {
                         for job in jobs {
                             job.abort(ApiError::internal("batch rolled back before this request"));
                         }
@@ -425,6 +430,11 @@ mod tests {
         )
     }
 
+    /// An unguarded request that adds a region, refused cleanly if its code is taken.
+    fn new_region(code: &'static str) -> (Box<dyn Job>, oneshot::Receiver<ApiResult<usize>>) {
+        unguarded(move |c| region(c, code).map_err(|e| Failed::Cleanly(e.into())))
+    }
+
     fn unguarded<F>(f: F) -> (Box<dyn Job>, oneshot::Receiver<ApiResult<usize>>)
     where
         F: FnOnce(&mut DbConnection) -> Result<usize, Failed> + Send + 'static,
@@ -458,8 +468,7 @@ mod tests {
 
         // A request refused before it writes anything fails alone.
         let (other, other_answer) = guarded(|c| Ok(region(c, "south")?));
-        let (clean, clean_answer) =
-            unguarded(|c| region(c, "south").map_err(|e| Failed::Cleanly(e.into())));
+        let (clean, clean_answer) = new_region("south");
         one_batch(&writer, vec![other, clean]);
         assert_eq!(other_answer.blocking_recv().expect("answer").ok(), Some(1));
         let e = clean_answer
@@ -498,12 +507,9 @@ mod tests {
         region(&mut conn, "south").expect("a region");
         let writer = Writer::start(&url).expect("writer");
 
-        let (north, north_answer) =
-            unguarded(|c| region(c, "north").map_err(|e| Failed::Cleanly(e.into())));
-        let (clean, clean_answer) =
-            unguarded(|c| region(c, "south").map_err(|e| Failed::Cleanly(e.into())));
-        let (west, west_answer) =
-            unguarded(|c| region(c, "west").map_err(|e| Failed::Cleanly(e.into())));
+        let (north, north_answer) = new_region("north");
+        let (clean, clean_answer) = new_region("south");
+        let (west, west_answer) = new_region("west");
         one_batch(&writer, vec![north, clean, west]);
         let codes: Vec<_> = [north_answer, clean_answer, west_answer]
             .into_iter()
@@ -518,10 +524,8 @@ mod tests {
         );
 
         // The writer goes on with the next batch.
-        let (east, east_answer) =
-            unguarded(|c| region(c, "east").map_err(|e| Failed::Cleanly(e.into())));
-        let (north, north_answer) =
-            unguarded(|c| region(c, "north").map_err(|e| Failed::Cleanly(e.into())));
+        let (east, east_answer) = new_region("east");
+        let (north, north_answer) = new_region("north");
         one_batch(&writer, vec![east, north]);
         assert_eq!(east_answer.blocking_recv().expect("answer").ok(), Some(1));
         assert_eq!(north_answer.blocking_recv().expect("answer").ok(), Some(1));

@@ -340,18 +340,13 @@ fn written(id: i64, row: NewEventRow) -> EventRow {
     }
 }
 
+/// Writes an event; refused as `duplicate` when its key is taken.
 fn insert_event_row(conn: &mut DbConnection, row: NewEventRow) -> ApiResult<EventRow> {
-    let id: i64 = on_backend!(conn, c => Kept(
-        diesel::insert_into(item_events::table)
-            .values(&row)
-            .returning(item_events::id),
-    )
-    .get_result(c))?;
-    Ok(written(id, row))
+    insert_event_unless_keyed(conn, row)?.ok_or_else(|| ApiError::new(ErrorCode::Duplicate))
 }
 
-/// [`insert_event_row`], unless an event with the same key is there already: then
-/// `None`, and nothing is written. No statement of the step fails on the key, so
+/// Writes an event, unless an event with the same key is there already: then `None`,
+/// and nothing is written. No statement of the step fails on the key, so
 /// that a step sharing its transaction with others (the writer's group commit) cannot
 /// spoil it: on PostgreSQL a failed statement ends the whole transaction.
 fn insert_event_unless_keyed(
