@@ -238,19 +238,19 @@ impl Db {
         }
     }
 
-    /// For a request that tells whether it failed before writing anything or after
-    /// ([`crate::writer::Failed`]), handed over from a blocking thread that does not
-    /// wait: the writer runs it in its next group commit, without a savepoint of its
-    /// own. The answer goes to `reply`.
-    pub fn submit_unguarded<T, F>(
+    /// Writes a step prepared on a read connection, handed over from a blocking thread
+    /// that does not wait: the writer writes it in its next group commit, with the
+    /// steps queued next to it. The answer goes to `reply` (`None`: the step is to be
+    /// done whole).
+    pub fn submit_step(
         &self,
-        f: F,
-        reply: tokio::sync::oneshot::Sender<crate::error::ApiResult<T>>,
-    ) where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, crate::writer::Failed> + Send + 'static,
-    {
-        self.writer.submit_unguarded(f, reply);
+        actor: crate::auth::Actor,
+        step: crate::service::events::PreparedStep,
+        reply: tokio::sync::oneshot::Sender<
+            crate::error::ApiResult<Option<filiere_shared::api::EventResponse>>,
+        >,
+    ) {
+        self.writer.submit_step(actor, step, reply);
     }
 }
 

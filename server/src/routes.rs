@@ -659,8 +659,7 @@ fn prepare_then_commit(
         .and_then(|mut c| events::prepare(&mut c, actor, id, req));
     let answer = match prepared {
         Ok(events::Prepared::Step(step)) => {
-            let a = actor.clone();
-            db.submit_unguarded(move |c| events::commit(c, &a, *step), reply);
+            db.submit_step(actor.clone(), *step, reply);
             return;
         }
         Ok(events::Prepared::Whole) => Ok(None),

@@ -8,19 +8,20 @@
 //! and leaves the others alone; a failed commit fails them all. Every answer still
 //! follows a durable commit of exactly what it reports.
 //!
-//! A savepoint copies every page its request touches, to be able to undo it. A request
-//! that can only fail before it writes anything ([`Writer::submit_unguarded`], the bench's
-//! daily steps) runs without one; should it fail after all once it has written, the
-//! whole batch is rolled back and every request of it fails, as when a commit fails.
+//! A savepoint copies every page its request touches, to be able to undo it. The
+//! bench's daily steps, prepared on a read connection ([`Writer::submit_step`]), run
+//! without one: their one expected refusal (the item moved on, or the key was used) is
+//! made without writing anything; should one fail after all, the whole batch is
+//! rolled back and every request of it fails, as when a commit fails.
 //!
-//! On PostgreSQL the writer takes only such requests ([`Writer::submit_unguarded`]);
-//! the other writes commit concurrently from the pool. Batching them saves each its
-//! own `BEGIN` and `COMMIT` (two round trips) and a flush of the log. A failed
-//! statement ends a PostgreSQL transaction, so there any failure rolls the whole batch
-//! back (a step's one expected refusal, its key taken, is made without an error).
-//! A step waits for a row another transaction is changing; a deadlock with one
-//! (two benches working on the same two items at once, one fitting a part) is ended
-//! by PostgreSQL after a second, and fails the batch.
+//! On PostgreSQL the writer takes only such steps; the other writes commit
+//! concurrently from the pool. Batching them saves each its own `BEGIN` and `COMMIT`
+//! (two round trips) and a flush of the log, and the steps queued next to each other
+//! are written by one statement ([`events::commit_together`]), not two round trips
+//! each. A failed statement ends a PostgreSQL transaction, so there any failure rolls
+//! the whole batch back. A step waits for a row another transaction is changing; a
+//! deadlock with one (two benches working on the same two items at once, one fitting
+//! a part) is ended by PostgreSQL after a second, and fails the batch.
 //!
 //! Copying the write-ahead log back into the database file (a checkpoint, which
 //! flushes the file to disk) is mostly done by a second thread, woken after commits,
@@ -33,11 +34,14 @@
 //! millisecond, 20 ms at most), and the log starts again from its beginning at the
 //! next batch. PostgreSQL checkpoints by itself.
 
+use crate::auth::Actor;
 use crate::db::{Backend, DbConnection, apply_pragmas, connect};
 use crate::error::{ApiError, ApiResult};
+use crate::service::events::{self, PreparedStep};
 use crossbeam_channel::{Receiver, Sender};
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
+use filiere_shared::api::EventResponse;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use tokio::sync::oneshot;
 
@@ -50,6 +54,56 @@ trait Job: Send {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, Ran);
     /// Answers without running (the database cannot be reached).
     fn abort(self: Box<Self>, error: ApiError);
+}
+
+/// What the writer's queue carries.
+enum Request {
+    Job(Box<dyn Job>),
+    /// A prepared step, written together with the steps queued next to it.
+    Step(Box<StepJob>),
+}
+
+impl Request {
+    fn abort(self, error: ApiError) {
+        match self {
+            Request::Job(job) => job.abort(error),
+            Request::Step(step) => {
+                let _ = step.reply.send(Err(error));
+            }
+        }
+    }
+}
+
+struct StepJob {
+    actor: Actor,
+    step: PreparedStep,
+    reply: oneshot::Sender<ApiResult<Option<EventResponse>>>,
+}
+
+/// Writes steps queued next to each other ([`events::commit_together`]), without a
+/// savepoint: should they fail, some may be written, and the batch is rolled back.
+fn run_steps(conn: &mut DbConnection, steps: Vec<StepJob>) -> (Vec<Box<dyn Settle>>, Ran) {
+    let mut replies = Vec::with_capacity(steps.len());
+    let mut work = Vec::with_capacity(steps.len());
+    for s in steps {
+        replies.push(s.reply);
+        work.push((s.actor, s.step));
+    }
+    let (result, ran) = ran(events::commit_together(conn, work).map_err(Failed::Midway));
+    let answers: Vec<ApiResult<Option<EventResponse>>> = match result {
+        Ok(answers) => answers.into_iter().map(Ok).collect(),
+        // Answered with the batch's failure, once it is rolled back.
+        Err(_) => replies
+            .iter()
+            .map(|_| Err(ApiError::internal("steps failed while being written")))
+            .collect(),
+    };
+    let settles = replies
+        .into_iter()
+        .zip(answers)
+        .map(|(reply, result)| Box::new(Pending { result, reply }) as Box<dyn Settle>)
+        .collect();
+    (settles, ran)
 }
 
 /// How a request ran.
@@ -67,25 +121,30 @@ trait Settle: Send {
     fn settle(self: Box<Self>, commit: Result<(), &str>);
 }
 
-/// How a request run without a savepoint of its own failed.
+/// How a request failed.
 #[derive(Debug)]
-pub enum Failed {
-    /// Before writing anything: it fails alone.
+enum Failed {
+    /// Before writing anything (or rolled back to its savepoint): it fails alone.
     Cleanly(ApiError),
     /// After writing: its batch is rolled back.
     Midway(ApiError),
 }
 
-impl Failed {
-    pub fn into_error(self) -> ApiError {
-        match self {
-            Failed::Cleanly(e) | Failed::Midway(e) => e,
+/// A request's result, and how it ran.
+fn ran<T>(result: Result<T, Failed>) -> (ApiResult<T>, Ran) {
+    match result {
+        Ok(t) => (Ok(t), Ran::Done),
+        Err(Failed::Cleanly(e)) => (Err(e), Ran::FailedCleanly),
+        Err(Failed::Midway(e)) => {
+            tracing::error!(error = %e, "a write failed after writing; its batch is rolled back");
+            (Err(e), Ran::FailedMidway)
         }
     }
 }
 
-/// A request for the writer: `f` tells how it failed ([`Failed`]); a request that
-/// needs its own savepoint comes wrapped by [`in_savepoint`].
+/// A request for the writer: `f` tells how it failed ([`Failed`]). The server's
+/// requests come wrapped by [`in_savepoint`] ([`Writer::write`]); steps are written by
+/// [`run_steps`].
 struct WriteJob<T, F> {
     f: F,
     reply: oneshot::Sender<ApiResult<T>>,
@@ -115,14 +174,7 @@ where
 {
     fn run(self: Box<Self>, conn: &mut DbConnection) -> (Box<dyn Settle>, Ran) {
         let WriteJob { f, reply } = *self;
-        let (result, ran) = match f(conn) {
-            Ok(t) => (Ok(t), Ran::Done),
-            Err(Failed::Cleanly(e)) => (Err(e), Ran::FailedCleanly),
-            Err(Failed::Midway(e)) => {
-                tracing::error!(error = %e, "a write failed after writing; its batch is rolled back");
-                (Err(e), Ran::FailedMidway)
-            }
-        };
+        let (result, ran) = ran(f(conn));
         (Box::new(Pending { result, reply }), ran)
     }
 
@@ -145,14 +197,14 @@ impl<T: Send> Settle for Pending<T> {
 /// Handle to the writer thread; cloning it shares the thread.
 #[derive(Clone)]
 pub struct Writer {
-    queue: Sender<Box<dyn Job>>,
+    queue: Sender<Request>,
 }
 
 impl Writer {
     /// Starts the writer thread on its own connection to `url` (and, on SQLite, the
     /// checkpoint thread).
     pub fn start(url: &str) -> std::io::Result<Writer> {
-        let (queue, rx) = crossbeam_channel::unbounded::<Box<dyn Job>>();
+        let (queue, rx) = crossbeam_channel::unbounded::<Request>();
         let (wake, waked) = crossbeam_channel::bounded::<()>(1);
         let writer_url = url.to_owned();
         std::thread::Builder::new()
@@ -181,16 +233,18 @@ impl Writer {
         Self::answer(answer).await
     }
 
-    /// Runs `f` in the next group commit without a savepoint of its own: `f` tells
-    /// whether it failed before or after writing ([`Failed`]). The answer goes to
-    /// `reply` after the commit; the caller does not wait, so that a request handed
-    /// over by a blocking thread wakes its own thread once, from the writer.
-    pub fn submit_unguarded<T, F>(&self, f: F, reply: oneshot::Sender<ApiResult<T>>)
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, Failed> + Send + 'static,
-    {
-        if let Err(e) = self.queue.send(Box::new(WriteJob { f, reply })) {
+    /// Writes a prepared step in the next group commit, without a savepoint of its
+    /// own ([`events::commit`]). The answer goes to `reply` after the commit (`None`:
+    /// the step is to be done whole); the caller does not wait, so that a request
+    /// handed over by a blocking thread wakes its own thread once, from the writer.
+    pub fn submit_step(
+        &self,
+        actor: Actor,
+        step: PreparedStep,
+        reply: oneshot::Sender<ApiResult<Option<EventResponse>>>,
+    ) {
+        let step = Box::new(StepJob { actor, step, reply });
+        if let Err(e) = self.queue.send(Request::Step(step)) {
             e.into_inner()
                 .abort(ApiError::internal("the writer thread has stopped"));
         }
@@ -198,7 +252,7 @@ impl Writer {
 
     fn send(&self, job: Box<dyn Job>) -> ApiResult<()> {
         self.queue
-            .send(job)
+            .send(Request::Job(job))
             .map_err(|_| ApiError::internal("the writer thread has stopped"))
     }
 
@@ -257,7 +311,7 @@ fn open(url: &str) -> Result<DbConnection, String> {
     Ok(conn)
 }
 
-fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
+fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
     let sqlite = Backend::of_url(url) == Backend::Sqlite;
     let mut conn: Option<DbConnection> = None;
     let mut checkpointed = std::time::Instant::now();
@@ -293,10 +347,26 @@ fn run(url: &str, rx: &Receiver<Box<dyn Job>>, wake: &Sender<()>) {
         let mut settles: Vec<Box<dyn Settle>> = Vec::with_capacity(jobs.len());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             c.transaction::<(), diesel::result::Error, _>(|tx| {
-                let mut jobs = jobs.into_iter();
+                let mut jobs = jobs.into_iter().peekable();
                 while let Some(job) = jobs.next() {
-                    let (settle, ran) = job.run(tx);
-                    settles.push(settle);
+                    let ran = match job {
+                        Request::Job(job) => {
+                            let (settle, ran) = job.run(tx);
+                            settles.push(settle);
+                            ran
+                        }
+                        Request::Step(first) => {
+                            let mut steps = vec![*first];
+                            while let Some(Request::Step(_)) = jobs.peek() {
+                                if let Some(Request::Step(next)) = jobs.next() {
+                                    steps.push(*next);
+                                }
+                            }
+                            let (group, ran) = run_steps(tx, steps);
+                            settles.extend(group);
+                            ran
+                        }
+                    };
                     let roll_back = match ran {
                         Ran::Done => false,
                         // On PostgreSQL a failed statement has ended the transaction.

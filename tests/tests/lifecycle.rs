@@ -833,3 +833,119 @@ async fn genealogy(app: &TestApp, token: &str, id: ItemId) -> Vec<(GenealogyRela
         .await;
     h.genealogy.iter().map(|g| (g.relation, g.other)).collect()
 }
+
+/// Steps the writer commits together (on PostgreSQL, one statement for all of them)
+/// are each answered as if written alone: the n-th step on an item sees the ones
+/// before it, a step whose item moved on or whose key was taken is left to be done
+/// whole (`None`) with nothing of it written, and a step's projection (here an
+/// erasure record) is written with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn steps_written_together_are_each_answered_as_if_alone() {
+    use filiere_server::service::events::{self, Prepared};
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let codes = app.codes(t, w.site_a1, 5).await;
+    let mut items = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        items.push(app.laptop(t, code, &format!("TG{i}")).await);
+    }
+    let triage = json!({"type": "triage", "route": "refurbish"});
+    // Item 1 triaged through the API, with the key item 4's step will try again.
+    let item1 = app
+        .step_ok(t, &items[1], "taken", triage.clone())
+        .await
+        .item;
+
+    let mut conn = app.conn();
+    let actor = filiere_server::auth::actor_for_user(&mut conn, "tech_a1")
+        .expect("actor")
+        .expect("tech_a1");
+    let prepare = |conn: &mut filiere_server::db::DbConnection,
+                   item: &ItemView,
+                   key: &str,
+                   command: &Value| {
+        let req: EventRequest = serde_json::from_value(json!({
+            "idempotency_key": key,
+            "expected_version": item.version,
+            "command": command,
+        }))
+        .expect("request");
+        match events::prepare(conn, &actor, item.id, &req).expect("prepared") {
+            Prepared::Step(step) => (actor.clone(), *step),
+            Prepared::Whole => panic!("{key}: not a step on its own item"),
+        }
+    };
+    let steps = vec![
+        prepare(&mut conn, &items[0], "a", &triage),
+        prepare(&mut conn, &item1, "b", &erase("TG1")),
+        prepare(&mut conn, &items[2], "c", &triage),
+        // Another request at the same version of item 2: the first one wins.
+        prepare(&mut conn, &items[2], "c-again", &triage),
+        prepare(&mut conn, &items[3], "d", &triage),
+        prepare(&mut conn, &items[4], "taken", &triage),
+    ];
+    // Item 3 moves on after its step was prepared.
+    let item3 = app
+        .step_ok(t, &items[3], "d-first", triage.clone())
+        .await
+        .item;
+    let before = app.counts();
+
+    let answers = {
+        use diesel::Connection;
+        conn.transaction::<_, filiere_server::error::ApiError, _>(|c| {
+            events::commit_together(c, steps)
+        })
+        .expect("written")
+    };
+    let written: Vec<bool> = answers.iter().map(Option::is_some).collect();
+    assert_eq!(written, [true, true, true, false, false, false]);
+    let ids: Vec<i64> = answers.iter().flatten().map(|a| a.event.id.0).collect();
+    assert!(
+        ids.windows(2).all(|p| p[0] < p[1]),
+        "in the steps' order: {ids:?}"
+    );
+    for answer in answers.iter().flatten() {
+        let stored: ItemView = app
+            .get_ok(&format!("/api/v1/items/{}", answer.item.id), t)
+            .await;
+        assert_eq!(answer.item, stored, "the answer is the stored item");
+        let history: HistoryView = app
+            .get_ok(&format!("/api/v1/items/{}/history", answer.item.id), t)
+            .await;
+        let last = history.events.last().expect("an event");
+        assert_eq!(last.id, answer.event.id);
+        assert_eq!(last.version, stored.version);
+    }
+    let a = answers[0].as_ref().expect("a");
+    assert_eq!(
+        (a.item.state, a.item.version),
+        (ItemState::Refurbishing, items[0].version + 1)
+    );
+    let b = answers[1].as_ref().expect("b");
+    assert_eq!(b.item.drives[0].status, DriveStatus::Erased);
+
+    let after = app.counts();
+    let grown: Vec<(String, i64)> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| a.1 != b.1)
+        .map(|(b, a)| (a.0.clone(), a.1 - b.1))
+        .collect();
+    assert_eq!(
+        grown,
+        [
+            ("item_events".to_owned(), 3),
+            ("erasure_records".to_owned(), 1)
+        ],
+        "only the three steps written, and the erasure's record"
+    );
+    // Item 3 kept its own step only; item 4, whose key was taken, none.
+    let stored3: ItemView = app.get_ok(&format!("/api/v1/items/{}", item3.id), t).await;
+    assert_eq!(stored3, item3);
+    let stored4: ItemView = app
+        .get_ok(&format!("/api/v1/items/{}", items[4].id), t)
+        .await;
+    assert_eq!(stored4, items[4]);
+}

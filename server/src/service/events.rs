@@ -12,7 +12,6 @@ use crate::on_backend;
 use crate::schema::{
     collections, drives, erasure_records, item_events, items, label_codes, qa_reports, weee_batches,
 };
-use crate::writer::Failed;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use filiere_shared::api::*;
@@ -848,6 +847,8 @@ pub struct PreparedStep {
     payload: EventPayload,
     stamp: Stamp,
     change: ItemChange,
+    /// The item's row as the step leaves it.
+    after: ItemRow,
     event: NewEventRow,
     /// The answer, stored with the event for replays (its event id is the row's).
     response: EventResponse,
@@ -923,6 +924,7 @@ fn prepare_step(
         payload,
         stamp,
         change,
+        after: item_row,
         event,
         response,
     })
@@ -964,31 +966,194 @@ pub fn prepare(
 /// the caller then runs [`apply`], which answers with the conflict, or with the first
 /// answer when the same request got in meanwhile).
 ///
-/// It fails only when the database itself fails, so that the writer can run it without
-/// a savepoint: the event goes first, unless its key is taken (the one refusal
-/// possible, made without an error), then the version-checked update of the item,
-/// which takes the event back when the item has moved on.
+/// Its one expected refusal is made without an error, so that it can share a
+/// transaction with other requests (the writer's group commit; on PostgreSQL a failed
+/// statement ends the transaction): the event goes first, unless its key is taken,
+/// then the version-checked update of the item, which takes the event back when the
+/// item has moved on.
 pub fn commit(
     conn: &mut DbConnection,
     actor: &Actor,
     step: PreparedStep,
-) -> Result<Option<EventResponse>, Failed> {
-    let Some(ev) =
-        insert_event_unless_keyed(conn, step.event).map_err(|e| Failed::Cleanly(e.into()))?
-    else {
+) -> ApiResult<Option<EventResponse>> {
+    let Some(ev) = insert_event_unless_keyed(conn, step.event)? else {
         return Ok(None);
     };
-    let midway = |e: diesel::result::Error| Failed::Midway(e.into());
-    let n = update_item(conn, step.item.0, step.expected, &step.change).map_err(midway)?;
+    let n = update_item(conn, step.item.0, step.expected, &step.change)?;
     if n != 1 {
-        on_backend!(conn, c => Kept(diesel::delete(item_events::table.find(ev.id))).execute(c))
-            .map_err(midway)?;
+        on_backend!(conn, c => Kept(diesel::delete(item_events::table.find(ev.id))).execute(c))?;
         return Ok(None);
     }
-    project(conn, actor, step.item.0, &ev, &step.payload, &step.stamp).map_err(Failed::Midway)?;
+    project(conn, actor, step.item.0, &ev, &step.payload, &step.stamp)?;
     let mut response = step.response;
     response.event.id = EventId(ev.id);
     Ok(Some(response))
+}
+
+/// Writes prepared steps that the writer commits together, each as [`commit`] would:
+/// the answers in the steps' order, `None` for a step to be done whole. An error
+/// leaves some of them written: the caller's transaction must be rolled back.
+///
+/// On PostgreSQL the steps' events and item updates are written by one statement for
+/// all of them ([`STEPS_TOGETHER`]) instead of two round trips for each; the n-th
+/// step on an item goes in the n-th such statement, so that each sees the ones
+/// before. On SQLite, where a statement costs no round trip, they are written one by
+/// one.
+pub fn commit_together(
+    conn: &mut DbConnection,
+    steps: Vec<(Actor, PreparedStep)>,
+) -> ApiResult<Vec<Option<EventResponse>>> {
+    if let DbConnection::Sqlite(_) = conn {
+        return steps
+            .into_iter()
+            .map(|(actor, step)| commit(conn, &actor, step))
+            .collect();
+    }
+    let mut answers: Vec<Option<EventResponse>> = steps.iter().map(|_| None).collect();
+    let mut rounds: Vec<Vec<usize>> = Vec::new();
+    let mut on_item: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+    for (i, (_, step)) in steps.iter().enumerate() {
+        let round = on_item.entry(step.item.0).or_insert(0);
+        if rounds.len() <= *round {
+            rounds.push(Vec::new());
+        }
+        rounds[*round].push(i);
+        *round += 1;
+    }
+    let mut steps: Vec<Option<(Actor, PreparedStep)>> = steps.into_iter().map(Some).collect();
+    for round in rounds {
+        let round: Vec<(usize, Actor, PreparedStep)> = round
+            .into_iter()
+            .filter_map(|i| steps[i].take().map(|(actor, step)| (i, actor, step)))
+            .collect();
+        let rows = write_steps_together(conn, &round)?;
+        let mut taken_back = Vec::new();
+        for (i, actor, step) in round {
+            // No row: its key was taken.
+            let Some(w) = rows.iter().find(|w| w.item_id == step.item.0) else {
+                continue;
+            };
+            if !w.updated {
+                // The item moved on.
+                taken_back.push(w.event_id);
+                continue;
+            }
+            let ev = written(w.event_id, step.event);
+            project(conn, &actor, step.item.0, &ev, &step.payload, &step.stamp)?;
+            let mut response = step.response;
+            response.event.id = EventId(w.event_id);
+            answers[i] = Some(response);
+        }
+        if !taken_back.is_empty() {
+            on_backend!(conn, c => diesel::delete(
+                item_events::table.filter(item_events::id.eq_any(&taken_back))
+            )
+            .execute(c))?;
+        }
+    }
+    Ok(answers)
+}
+
+/// PostgreSQL: the events of steps on distinct items, each unless its key is taken,
+/// and the version-checked update of each item whose event was written; one row per
+/// event written, telling whether its item was updated. The step's arrays are bound
+/// whole (`unnest`), so that the statement's text, prepared once, is the same for any
+/// number of steps. An item's update sets every column a step may change: PostgreSQL
+/// maintains the indexes, and checks the foreign keys, of the columns whose value
+/// changes only.
+const STEPS_TOGETHER: &str = "\
+WITH v AS (
+    SELECT * FROM unnest(
+        $1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
+        $7::bigint[], $8::timestamp[], $9::timestamp[], $10::bigint[], $11::text[],
+        $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[],
+        $18::bigint[], $19::text[], $20::text[], $21::text[], $22::timestamp[]
+    ) WITH ORDINALITY AS v(item_id, expected, event_type, payload, actor_id, bench_id,
+        site_id, occurred_at, recorded_at, version, key_owner, idempotency_key,
+        request_hash, response, state, item_site_id, parent_id, weee_batch_id,
+        functional_grade, cosmetic_grade, lifecycle, updated_at, n)
+), ev AS (
+    INSERT INTO item_events (item_id, event_type, payload, actor_id, bench_id, site_id,
+        occurred_at, recorded_at, version, key_owner, idempotency_key, request_hash,
+        response)
+    SELECT item_id, event_type, payload, actor_id, bench_id, site_id, occurred_at,
+        recorded_at, version, key_owner, idempotency_key, request_hash, response
+    FROM v ORDER BY n
+    ON CONFLICT DO NOTHING
+    RETURNING id, item_id
+), up AS (
+    UPDATE items AS i SET state = v.state, site_id = v.item_site_id,
+        parent_id = v.parent_id, weee_batch_id = v.weee_batch_id,
+        functional_grade = v.functional_grade, cosmetic_grade = v.cosmetic_grade,
+        lifecycle = v.lifecycle, version = v.version, updated_at = v.updated_at
+    FROM v JOIN ev ON ev.item_id = v.item_id
+    WHERE i.id = v.item_id AND i.version = v.expected
+    RETURNING i.id
+)
+SELECT ev.id AS event_id, ev.item_id, up.id IS NOT NULL AS updated
+FROM ev LEFT JOIN up ON up.id = ev.item_id";
+
+#[derive(QueryableByName)]
+struct WrittenTogether {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    event_id: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    item_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    updated: bool,
+}
+
+fn write_steps_together(
+    conn: &mut DbConnection,
+    steps: &[(usize, Actor, PreparedStep)],
+) -> diesel::QueryResult<Vec<WrittenTogether>> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+    let DbConnection::Pg(pg) = conn else {
+        return Err(diesel::result::Error::QueryBuilderError(
+            "steps are written together on PostgreSQL only".into(),
+        ));
+    };
+    let col = |f: &dyn Fn(&PreparedStep) -> i64| -> Vec<i64> {
+        steps.iter().map(|(_, _, s)| f(s)).collect()
+    };
+    let opt = |f: &dyn Fn(&PreparedStep) -> Option<i64>| -> Vec<Option<i64>> {
+        steps.iter().map(|(_, _, s)| f(s)).collect()
+    };
+    let text = |f: &dyn Fn(&PreparedStep) -> &str| -> Vec<String> {
+        steps.iter().map(|(_, _, s)| f(s).to_owned()).collect()
+    };
+    let opt_text = |f: &dyn Fn(&PreparedStep) -> Option<&String>| -> Vec<Option<String>> {
+        steps.iter().map(|(_, _, s)| f(s).cloned()).collect()
+    };
+    let time = |f: &dyn Fn(&PreparedStep) -> chrono::NaiveDateTime| -> Vec<chrono::NaiveDateTime> {
+        steps.iter().map(|(_, _, s)| f(s)).collect()
+    };
+    Kept(
+        diesel::sql_query(STEPS_TOGETHER)
+            .bind::<Array<BigInt>, _>(col(&|s| s.item.0))
+            .bind::<Array<BigInt>, _>(col(&|s| s.expected))
+            .bind::<Array<Text>, _>(text(&|s| &s.event.event_type))
+            .bind::<Array<Text>, _>(text(&|s| &s.event.payload))
+            .bind::<Array<Nullable<BigInt>>, _>(opt(&|s| s.event.actor_id))
+            .bind::<Array<Nullable<BigInt>>, _>(opt(&|s| s.event.bench_id))
+            .bind::<Array<BigInt>, _>(col(&|s| s.event.site_id))
+            .bind::<Array<Timestamp>, _>(time(&|s| s.event.occurred_at))
+            .bind::<Array<Timestamp>, _>(time(&|s| s.event.recorded_at))
+            .bind::<Array<BigInt>, _>(col(&|s| s.event.version))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.event.key_owner.as_ref()))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.event.idempotency_key.as_ref()))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.event.request_hash.as_ref()))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.event.response.as_ref()))
+            .bind::<Array<Text>, _>(text(&|s| &s.after.state))
+            .bind::<Array<BigInt>, _>(col(&|s| s.after.site_id))
+            .bind::<Array<Nullable<BigInt>>, _>(opt(&|s| s.after.parent_id))
+            .bind::<Array<Nullable<BigInt>>, _>(opt(&|s| s.after.weee_batch_id))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.after.functional_grade.as_ref()))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.after.cosmetic_grade.as_ref()))
+            .bind::<Array<Text>, _>(text(&|s| &s.after.lifecycle))
+            .bind::<Array<Timestamp>, _>(time(&|s| s.after.updated_at)),
+    )
+    .load(pg)
 }
 
 /// Applies one step to one item, whole, in the caller's transaction.
@@ -1008,9 +1173,7 @@ pub fn apply(
         // with this very key or with a step on the item. Refused as `duplicate`,
         // the request is run again (`routes::write_idempotent`), once that one has committed:
         // it then answers with the first answer, or with the conflict.
-        return commit(conn, actor, prepared)
-            .map_err(Failed::into_error)?
-            .ok_or_else(|| actor.err(ErrorCode::Duplicate));
+        return commit(conn, actor, prepared)?.ok_or_else(|| actor.err(ErrorCode::Duplicate));
     }
     let stamp = Stamp::new(actor, req.occurred_at);
     let at = stamp.recorded_at;
