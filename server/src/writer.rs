@@ -233,10 +233,11 @@ impl Writer {
         Self::answer(answer).await
     }
 
-    /// Writes a prepared step in the next group commit, without a savepoint of its
-    /// own ([`events::commit`]). The answer goes to `reply` after the commit (`None`:
-    /// the step is to be done whole); the caller does not wait, so that a request
-    /// handed over by a blocking thread wakes its own thread once, from the writer.
+    /// Writes a prepared step in the next group commit, with the steps queued next to
+    /// it and without a savepoint ([`events::commit_together`]). The answer goes to
+    /// `reply` after the commit (`None`: the step is to be done whole); the caller does
+    /// not wait, so that a request handed over by a blocking thread wakes its own
+    /// thread once, from the writer.
     pub fn submit_step(
         &self,
         actor: Actor,

@@ -995,7 +995,7 @@ pub fn commit(
 /// leaves some of them written: the caller's transaction must be rolled back.
 ///
 /// On PostgreSQL the steps' events and item updates are written by one statement for
-/// all of them ([`STEPS_TOGETHER`]) instead of two round trips for each; the n-th
+/// all of them (`STEPS_TOGETHER`) instead of two round trips for each; the n-th
 /// step on an item goes in the n-th such statement, so that each sees the ones
 /// before. On SQLite, where a statement costs no round trip, they are written one by
 /// one.
@@ -1058,9 +1058,10 @@ pub fn commit_together(
 /// and the version-checked update of each item whose event was written; one row per
 /// event written, telling whether its item was updated. The step's arrays are bound
 /// whole (`unnest`), so that the statement's text, prepared once, is the same for any
-/// number of steps. An item's update sets every column a step may change: PostgreSQL
-/// maintains the indexes, and checks the foreign keys, of the columns whose value
-/// changes only.
+/// number of steps. An item's update sets every column a step may change: a column
+/// set to the value it has costs PostgreSQL nothing more, which rewrites the indexes
+/// and checks the foreign keys from the values that change, not from the columns
+/// named.
 const STEPS_TOGETHER: &str = "\
 WITH v AS (
     SELECT * FROM unnest(
