@@ -12,7 +12,8 @@
 //! bench's daily steps, prepared on a read connection ([`Writer::submit_step`]), run
 //! without one: their one expected refusal (the item moved on, or the key was used) is
 //! made without writing anything; should one fail after all, the whole batch is
-//! rolled back and every request of it fails, as when a commit fails.
+//! rolled back and every request of it fails, as when a commit fails. A step whose
+//! batch does not commit is done whole instead, on its own ([`events::apply`]).
 //!
 //! On PostgreSQL the writer takes only such steps; the other writes commit
 //! concurrently from the pool. Batching them saves each its own `BEGIN` and `COMMIT`
@@ -21,7 +22,8 @@
 //! each. A failed statement ends a PostgreSQL transaction, so there any failure rolls
 //! the whole batch back. A step waits for a row another transaction is changing; a
 //! deadlock with one (two benches working on the same two items at once, one fitting
-//! a part) is ended by PostgreSQL after a second, and fails the batch.
+//! a part) is ended by PostgreSQL after a second, and rolls the batch back: its steps
+//! are then done whole.
 //!
 //! Copying the write-ahead log back into the database file (a checkpoint, which
 //! flushes the file to disk) is mostly done by a second thread, woken after commits,
@@ -68,7 +70,9 @@ impl Request {
         match self {
             Request::Job(job) => job.abort(error),
             Request::Step(step) => {
-                let _ = step.reply.send(Err(error));
+                tracing::warn!(error = %error, "a step left to be done whole");
+                // Nothing of it is written: it is done whole instead.
+                let _ = step.reply.send(Ok(None));
             }
         }
     }
@@ -92,18 +96,32 @@ fn run_steps(conn: &mut DbConnection, steps: Vec<StepJob>) -> (Vec<Box<dyn Settl
     let (result, ran) = ran(events::commit_together(conn, work).map_err(Failed::Midway));
     let answers: Vec<ApiResult<Option<EventResponse>>> = match result {
         Ok(answers) => answers.into_iter().map(Ok).collect(),
-        // Answered with the batch's failure, once it is rolled back.
-        Err(_) => replies
-            .iter()
-            .map(|_| Err(ApiError::internal("steps failed while being written")))
-            .collect(),
+        // Settled once the batch is rolled back (`PendingStep`).
+        Err(_) => replies.iter().map(|_| Ok(None)).collect(),
     };
     let settles = replies
         .into_iter()
         .zip(answers)
-        .map(|(reply, result)| Box::new(Pending { result, reply }) as Box<dyn Settle>)
+        .map(|(reply, result)| Box::new(PendingStep(Pending { result, reply })) as Box<dyn Settle>)
         .collect();
     (settles, ran)
+}
+
+/// A step's result. Should its batch not commit (a deadlock with another transaction
+/// ended it, the connection failed…), the step is answered `None`: done whole, on its
+/// own, which answers a step written after all (its commit's outcome unknown) with
+/// the first answer.
+struct PendingStep(Pending<Option<EventResponse>>);
+
+impl Settle for PendingStep {
+    fn settle(self: Box<Self>, commit: Result<(), &str>) {
+        let Pending { result, reply } = self.0;
+        let answer = match commit {
+            Ok(()) => result,
+            Err(_) => Ok(None),
+        };
+        let _ = reply.send(answer);
+    }
 }
 
 /// How a request ran.

@@ -911,3 +911,126 @@ async fn connections_closed_by_the_database_server_are_replaced() {
         .item;
     assert_eq!(item.state, ItemState::Refurbishing);
 }
+
+/// PostgreSQL: a batch of the writer that another transaction deadlocks with is
+/// ended by PostgreSQL; its steps are then done whole, each on its own, and answered
+/// as if nothing had happened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_step_whose_batch_is_ended_by_a_deadlock_is_done_whole() {
+    use diesel::RunQueryDsl;
+    use diesel::connection::SimpleConnection;
+    let app = TestApp::spawn().await;
+    if app.backend != filiere_server::db::Backend::Postgres {
+        eprintln!("PostgreSQL only (TEST_DATABASE_URL): skipped on SQLite");
+        return;
+    }
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let codes = app.codes(t, w.site_a1, 1).await;
+    let item = app.laptop(t, &codes[0], "DL1").await;
+    let history: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", item.id), t)
+        .await;
+    let owner: String = {
+        #[derive(diesel::QueryableByName)]
+        struct Owner {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            key_owner: String,
+        }
+        let mut c = app.conn();
+        let o: Owner = diesel::sql_query("SELECT key_owner FROM item_events WHERE id = $1")
+            .bind::<diesel::sql_types::BigInt, _>(history.events[0].id.0)
+            .get_result(&mut c)
+            .expect("the registration's key owner");
+        o.key_owner
+    };
+
+    // Another transaction holds the item's row.
+    let mut other = app.conn();
+    other
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM items WHERE id = {} FOR UPDATE",
+            item.id
+        ))
+        .expect("lock the item");
+    // The step: its event is written, its item's update waits for the row.
+    let (base, client, token, id, version) = (
+        app.base.clone(),
+        app.client.clone(),
+        t.clone(),
+        item.id,
+        item.version,
+    );
+    let step = tokio::spawn(async move {
+        let r = client
+            .post(format!("{base}/api/v1/items/{id}/events"))
+            .bearer_auth(token)
+            .json(
+                &json!({"idempotency_key": "dl", "expected_version": version,
+                          "command": {"type": "triage", "route": "refurbish"}}),
+            )
+            .send()
+            .await
+            .expect("answer");
+        (r.status(), r.json::<Value>().await.expect("json"))
+    });
+    let mut watch = app.conn();
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut waited = 0;
+    loop {
+        let w: Waiting = diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut watch)
+        .expect("activity");
+        if w.n > 0 {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 500, "the step never waited for the row");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The other transaction now writes an event with the step's key: it waits for the
+    // writer's batch, which waits for it. PostgreSQL ends the batch, whose wait began
+    // first (a second later); the other transaction's insert then goes through.
+    let owner2 = owner.clone();
+    let inserted = tokio::task::spawn_blocking(move || {
+        let r = diesel::sql_query(format!(
+            "INSERT INTO item_events (item_id, event_type, payload, site_id, occurred_at, \
+             recorded_at, version, key_owner, idempotency_key) \
+             SELECT id, 'triaged', '{{}}', site_id, now(), now(), version, '{owner2}', 'dl' \
+             FROM items WHERE id = {id}"
+        ))
+        .execute(&mut other);
+        let _ = other.batch_execute("ROLLBACK");
+        r
+    })
+    .await
+    .expect("the other transaction");
+    assert_eq!(
+        inserted.ok(),
+        Some(1),
+        "the batch, not the other, was ended"
+    );
+    let (status, body) = step.await.expect("the step");
+    assert_eq!(status, 200, "{body}");
+    let r: EventResponse = serde_json::from_value(body).expect("an event response");
+    assert_eq!(r.item.state, ItemState::Refurbishing);
+    let stored: ItemView = app.get_ok(&format!("/api/v1/items/{}", item.id), t).await;
+    assert_eq!(r.item, stored);
+    let history: HistoryView = app
+        .get_ok(&format!("/api/v1/items/{}/history", item.id), t)
+        .await;
+    assert_eq!(
+        event_types(&history)
+            .iter()
+            .filter(|e| **e == "triaged")
+            .count(),
+        1
+    );
+}
