@@ -153,6 +153,17 @@ impl TestApp {
         .await
     }
 
+    /// Starts a server on a fresh PostgreSQL database; `None`, with a note, when the
+    /// suite runs on SQLite (no `TEST_DATABASE_URL`).
+    pub async fn spawn_postgres() -> Option<TestApp> {
+        let app = TestApp::spawn().await;
+        if app.backend != Backend::Postgres {
+            eprintln!("PostgreSQL only (TEST_DATABASE_URL): skipped on SQLite");
+            return None;
+        }
+        Some(app)
+    }
+
     /// Starts a server on a fresh database with the given label settings.
     pub async fn spawn_with(labels: filiere_server::printing::LabelSettings) -> TestApp {
         let (url, store) = match std::env::var("TEST_DATABASE_URL") {
@@ -236,6 +247,20 @@ impl TestApp {
     /// A direct connection to the test database, for row counts and set-up.
     pub fn conn(&self) -> db::DbConnection {
         db::connect(&self.url).expect("connect")
+    }
+
+    /// The one number `sql` answers, in a column named `n`.
+    pub fn number(conn: &mut db::DbConnection, sql: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let r: N = diesel::sql_query(sql)
+            .get_result(conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        r.n
     }
 
     /// Row count of every table.

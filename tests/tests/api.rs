@@ -858,12 +858,9 @@ async fn an_offline_bench_catches_up_with_an_ordered_batch() {
 /// connection is checked again before use once it has gone a second without a check.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connections_closed_by_the_database_server_are_replaced() {
-    use diesel::RunQueryDsl;
-    let app = TestApp::spawn().await;
-    if app.backend != filiere_server::db::Backend::Postgres {
-        eprintln!("PostgreSQL only (TEST_DATABASE_URL): skipped on SQLite");
+    let Some(app) = TestApp::spawn_postgres().await else {
         return;
-    }
+    };
     let w = app.world().await;
     let t = &w.tech_a1;
     let codes = app.codes(t, w.site_a1, 2).await;
@@ -880,19 +877,12 @@ async fn connections_closed_by_the_database_server_are_replaced() {
         .await
         .item;
     assert_eq!(first.state, ItemState::Refurbishing);
-    let mut admin = app.conn();
-    #[derive(diesel::QueryableByName)]
-    struct Ended {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let ended: Ended = diesel::sql_query(
+    let ended = TestApp::number(
+        &mut app.conn(),
         "SELECT COUNT(pg_terminate_backend(pid)) AS n FROM pg_stat_activity \
          WHERE datname = current_database() AND pid <> pg_backend_pid()",
-    )
-    .get_result(&mut admin)
-    .expect("end the server's sessions");
-    assert!(ended.n >= 1, "the server had no session to end");
+    );
+    assert!(ended >= 1, "the server had no session to end");
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     for _ in 0..20 {
         let r: Resolved = app
@@ -919,11 +909,9 @@ async fn connections_closed_by_the_database_server_are_replaced() {
 async fn a_step_whose_batch_is_ended_by_a_deadlock_is_done_whole() {
     use diesel::RunQueryDsl;
     use diesel::connection::SimpleConnection;
-    let app = TestApp::spawn().await;
-    if app.backend != filiere_server::db::Backend::Postgres {
-        eprintln!("PostgreSQL only (TEST_DATABASE_URL): skipped on SQLite");
+    let Some(app) = TestApp::spawn_postgres().await else {
         return;
-    }
+    };
     let w = app.world().await;
     let t = &w.tech_a1;
     let codes = app.codes(t, w.site_a1, 1).await;
@@ -975,20 +963,14 @@ async fn a_step_whose_batch_is_ended_by_a_deadlock_is_done_whole() {
         (r.status(), r.json::<Value>().await.expect("json"))
     });
     let mut watch = app.conn();
-    #[derive(diesel::QueryableByName)]
-    struct Waiting {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let mut waited = 0;
     loop {
-        let w: Waiting = diesel::sql_query(
+        let waiting = TestApp::number(
+            &mut watch,
             "SELECT COUNT(*) AS n FROM pg_stat_activity \
              WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .get_result(&mut watch)
-        .expect("activity");
-        if w.n > 0 {
+        );
+        if waiting > 0 {
             break;
         }
         waited += 1;
