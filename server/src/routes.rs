@@ -629,8 +629,8 @@ pub async fn post_event(
     actix_web::rt::task::spawn_blocking(move || prepare_then_commit(&d, &a, id, &b, reply));
     match answer.await {
         Ok(Ok(Some(answer))) => return Ok(Json(answer)),
-        // The item changed, or the key was used, since the read; or a step that
-        // touches other rows: done whole below.
+        // The item changed, or the key was used, since the read; a step that touches
+        // other rows; or the writer's batch did not commit: done whole below.
         Ok(Ok(None)) => {}
         Ok(Err(e)) => return Err(e.in_lang(actor.lang)),
         Err(_) => return Err(ApiError::internal("a step was dropped before its answer")),

@@ -376,10 +376,10 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
                         }
                         Request::Step(first) => {
                             let mut steps = vec![*first];
-                            while let Some(Request::Step(_)) = jobs.peek() {
-                                if let Some(Request::Step(next)) = jobs.next() {
-                                    steps.push(*next);
-                                }
+                            while let Some(Request::Step(next)) =
+                                jobs.next_if(|r| matches!(r, Request::Step(_)))
+                            {
+                                steps.push(*next);
                             }
                             let (group, ran) = run_steps(tx, steps);
                             settles.extend(group);

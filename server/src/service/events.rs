@@ -341,26 +341,27 @@ fn written(id: i64, row: NewEventRow) -> EventRow {
 
 /// Writes an event; refused as `duplicate` when its key is taken.
 fn insert_event_row(conn: &mut DbConnection, row: NewEventRow) -> ApiResult<EventRow> {
-    insert_event_unless_keyed(conn, row)?.ok_or_else(|| ApiError::new(ErrorCode::Duplicate))
+    let id = insert_event_unless_keyed(conn, &row)?
+        .ok_or_else(|| ApiError::new(ErrorCode::Duplicate))?;
+    Ok(written(id, row))
 }
 
-/// Writes an event, unless an event with the same key is there already: then `None`,
-/// and nothing is written. No statement of the step fails on the key, so
+/// Writes an event and gives its id, unless an event with the same key is there
+/// already: then `None`, and nothing is written. No statement of the step fails on the key, so
 /// that a step sharing its transaction with others (the writer's group commit) cannot
 /// spoil it: on PostgreSQL a failed statement ends the whole transaction.
 fn insert_event_unless_keyed(
     conn: &mut DbConnection,
-    row: NewEventRow,
-) -> diesel::QueryResult<Option<EventRow>> {
-    let id: Option<i64> = on_backend!(conn, c => Kept(
+    row: &NewEventRow,
+) -> diesel::QueryResult<Option<i64>> {
+    on_backend!(conn, c => Kept(
         diesel::insert_into(item_events::table)
-            .values(&row)
+            .values(row)
             .on_conflict_do_nothing()
             .returning(item_events::id),
     )
     .get_result(c)
-    .optional())?;
-    Ok(id.map(|id| written(id, row)))
+    .optional())
 }
 
 fn insert_event(
@@ -854,6 +855,23 @@ pub struct PreparedStep {
     response: EventResponse,
 }
 
+impl PreparedStep {
+    /// Once its event is written with `event_id` (and its item updated): the step's
+    /// own rows (drives, erasure record, QA report), and its answer naming the event.
+    fn once_written(
+        self,
+        conn: &mut DbConnection,
+        actor: &Actor,
+        event_id: i64,
+    ) -> ApiResult<EventResponse> {
+        let ev = written(event_id, self.event);
+        project(conn, actor, self.item.0, &ev, &self.payload, &self.stamp)?;
+        let mut response = self.response;
+        response.event.id = EventId(event_id);
+        Ok(response)
+    }
+}
+
 pub enum Prepared {
     Step(Box<PreparedStep>),
     /// A step that reads or writes other rows too, or an item that changed since the
@@ -976,18 +994,15 @@ pub fn commit(
     actor: &Actor,
     step: PreparedStep,
 ) -> ApiResult<Option<EventResponse>> {
-    let Some(ev) = insert_event_unless_keyed(conn, step.event)? else {
+    let Some(id) = insert_event_unless_keyed(conn, &step.event)? else {
         return Ok(None);
     };
     let n = update_item(conn, step.item.0, step.expected, &step.change)?;
     if n != 1 {
-        on_backend!(conn, c => Kept(diesel::delete(item_events::table.find(ev.id))).execute(c))?;
+        on_backend!(conn, c => Kept(diesel::delete(item_events::table.find(id))).execute(c))?;
         return Ok(None);
     }
-    project(conn, actor, step.item.0, &ev, &step.payload, &step.stamp)?;
-    let mut response = step.response;
-    response.event.id = EventId(ev.id);
-    Ok(Some(response))
+    step.once_written(conn, actor, id).map(Some)
 }
 
 /// Writes prepared steps that the writer commits together, each as [`commit`] would:
@@ -1038,11 +1053,7 @@ pub fn commit_together(
                 taken_back.push(w.event_id);
                 continue;
             }
-            let ev = written(w.event_id, step.event);
-            project(conn, &actor, step.item.0, &ev, &step.payload, &step.stamp)?;
-            let mut response = step.response;
-            response.event.id = EventId(w.event_id);
-            answers[i] = Some(response);
+            answers[i] = Some(step.once_written(conn, &actor, w.event_id)?);
         }
         if !taken_back.is_empty() {
             on_backend!(conn, c => diesel::delete(
