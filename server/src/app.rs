@@ -4,15 +4,12 @@ use crate::auth::request_lang;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::routes::*;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::{HttpRequest, HttpResponse, web};
 use filiere_shared::ErrorCode;
 use serde_json::json;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-
-/// Largest accepted JSON body: an imported erasure report fits, a flood does not.
-pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,7 +21,7 @@ pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
         license(name = "AGPL-3.0-or-later")
     ),
     paths(
-        health, login, badge_login, logout, me,
+        health, openapi_json, login, badge_login, logout, me,
         list_regions, create_region, list_sites, create_site,
         list_organisations, create_organisation, list_users, create_user, update_user,
         list_benches, create_bench, revoke_bench,
@@ -35,7 +32,7 @@ pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
         list_weee, open_weee, get_weee, close_weee, hand_over_weee,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &StandardResponses)
 )]
 pub struct ApiDoc;
 
@@ -52,41 +49,97 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-async fn openapi_json() -> HttpResponse {
-    HttpResponse::Ok().json(ApiDoc::openapi())
+/// The refusals any operation of a kind can meet, declared on each: 400, 414 and 431
+/// on all (a request the HTTP layer cannot read), 401 and 403 on the
+/// secured ones, 400, 413 and 415 where a JSON body is read, 400 where a query is
+/// read, 404 where the path, the body or the query names a record, 503 wherever the
+/// database is asked.
+struct StandardResponses;
+
+impl utoipa::Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                let mut add = |status: &str, why: &str| {
+                    op.responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| error_response(why));
+                };
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let reads_query = op.parameters.iter().flatten().any(|p| {
+                    matches!(p, utoipa::openapi::RefOr::T(p) if p.parameter_in == ParameterIn::Query)
+                });
+                if secured {
+                    add("401", "Not logged in, or the session has ended");
+                    add("403", "The caller's role or scope does not allow it");
+                }
+                if op.request_body.is_some() {
+                    add(
+                        "400",
+                        "The body is not valid JSON or breaks a rule of its schema",
+                    );
+                    add("413", "The body is too large");
+                    add("415", "The body is not `application/json`");
+                }
+                if reads_query {
+                    add("400", "A query parameter is not valid");
+                }
+                if path.contains('{') || op.request_body.is_some() || reads_query {
+                    add(
+                        "404",
+                        "A record named by the path, the body or the query does not exist, or the caller may not see it",
+                    );
+                }
+                // Refused by the HTTP layer before the operation is known.
+                add("400", "The request is not well-formed HTTP");
+                add("414", "The request target is too long");
+                add("431", "The request head is too large");
+                if path != "/api/openapi.json" {
+                    add("503", "The database cannot be reached; try again");
+                }
+            }
+        }
+    }
+}
+
+fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+        .into()
+}
+
+/// The document, worked out once.
+pub fn openapi() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(ApiDoc::openapi)
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system",
+    responses((status = 200, description = "The OpenAPI document of this API", content_type = "application/json", body = Object)))]
+pub async fn openapi_json() -> HttpResponse {
+    HttpResponse::Ok().json(openapi())
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
     Err(ApiError::new(ErrorCode::NotFound).in_lang(request_lang(&req)))
-}
-
-fn json_error(err: JsonPayloadError, req: &HttpRequest) -> actix_web::Error {
-    let lang = request_lang(req);
-    let e = match &err {
-        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
-            ApiError::new(ErrorCode::PayloadTooLarge)
-        }
-        JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType),
-        JsonPayloadError::Deserialize(de) => {
-            let msg = de.to_string();
-            let code = if msg.contains("unknown field") || msg.contains("unknown variant") {
-                ErrorCode::UnknownField
-            } else if de.is_syntax() || de.is_eof() {
-                ErrorCode::InvalidJson
-            } else {
-                ErrorCode::InvalidInput
-            };
-            let code = if msg.contains("unknown variant") {
-                ErrorCode::InvalidInput
-            } else {
-                code
-            };
-            ApiError::new(code)
-                .with_details(json!({"line": de.line(), "column": de.column(), "reason": msg}))
-        }
-        _ => ApiError::new(ErrorCode::InvalidJson),
-    };
-    e.in_lang(lang).into()
 }
 
 fn query_error(err: QueryPayloadError, req: &HttpRequest) -> actix_web::Error {
@@ -103,6 +156,77 @@ fn path_error(err: PathError, req: &HttpRequest) -> actix_web::Error {
         .into()
 }
 
+/// Every route: its path, then each method with its handler, the scan and the bench's
+/// step first (the router tries each resource in turn, the ones with an `{id}` by a
+/// regular expression). One table serves the router, the `Allow` header of a method a
+/// path does not take, and the test that holds the OpenAPI document to the routes.
+macro_rules! route_table {
+    ($($path:literal => [$($method:ident $handler:path),+ $(,)?]),+ $(,)?) => {
+        /// Each path with the methods it answers (in lower case).
+        pub const ROUTES: &[(&str, &[&str])] = &[$(($path, &[$(stringify!($method)),+])),+];
+
+        fn register_routes(cfg: &mut web::ServiceConfig) {
+            $(
+                let allow = [$(stringify!($method)),+].map(str::to_ascii_uppercase).join(", ");
+                cfg.service(
+                    web::resource($path)
+                        $(.route(web::$method().to($handler)))+
+                        .default_service(web::to(move |req: HttpRequest| {
+                            method_not_allowed(req, allow.clone())
+                        })),
+                );
+            )+
+        }
+    };
+}
+
+route_table! {
+    "/api/v1/resolve" => [get resolve],
+    "/api/v1/items/{id}/events" => [post post_event],
+    "/health" => [get health],
+    "/api/openapi.json" => [get openapi_json],
+    "/api/v1/auth/login" => [post login],
+    "/api/v1/auth/badge" => [post badge_login],
+    "/api/v1/auth/logout" => [post logout],
+    "/api/v1/me" => [get me],
+    "/api/v1/regions" => [get list_regions, post create_region],
+    "/api/v1/sites" => [get list_sites, post create_site],
+    "/api/v1/organisations" => [get list_organisations, post create_organisation],
+    "/api/v1/users" => [get list_users, post create_user],
+    "/api/v1/users/{id}" => [patch update_user],
+    "/api/v1/benches" => [get list_benches, post create_bench],
+    "/api/v1/benches/{id}" => [delete revoke_bench],
+    "/api/v1/collections" => [get list_collections, post create_collection],
+    "/api/v1/collections/{id}" => [get get_collection],
+    "/api/v1/label-batches" => [get list_labels, post allocate_labels],
+    "/api/v1/labels/render" => [post render_labels],
+    "/api/v1/labels/print" => [post print_labels],
+    "/api/v1/printers" => [get list_printers, post create_printer],
+    "/api/v1/label-templates" => [get list_templates, post create_template],
+    "/api/v1/items" => [get list_items, post register_item],
+    "/api/v1/items/{id}" => [get get_item],
+    "/api/v1/items/{id}/history" => [get item_history],
+    "/api/v1/events/batch" => [post post_batch],
+    "/api/v1/weee-batches" => [get list_weee, post open_weee],
+    "/api/v1/weee-batches/{id}" => [get get_weee],
+    "/api/v1/weee-batches/{id}/close" => [post close_weee],
+    "/api/v1/weee-batches/{id}/handover" => [post hand_over_weee],
+}
+
+/// A method the path does not take: 405, the methods it does take, the usual body.
+async fn method_not_allowed(req: HttpRequest, allow: String) -> HttpResponse {
+    use actix_web::ResponseError;
+    let mut response = ApiError::new(ErrorCode::MethodNotAllowed)
+        .in_lang(request_lang(&req))
+        .error_response();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    response
+}
+
 /// Registers every route; used by `serve` and by the tests.
 pub fn configure(
     db: Db,
@@ -111,80 +235,9 @@ pub fn configure(
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(db))
             .app_data(web::Data::new(labels))
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(JSON_LIMIT)
-                    .error_handler(json_error),
-            )
             .app_data(web::QueryConfig::default().error_handler(query_error))
-            .app_data(web::PathConfig::default().error_handler(path_error))
-            .route("/health", web::get().to(health))
-            .route("/api/openapi.json", web::get().to(openapi_json))
-            .service(
-                web::scope("/api/v1")
-                    // A scan and a bench's step first: the router tries each resource
-                    // in turn, the ones with an `{id}` by a regular expression.
-                    .route("/resolve", web::get().to(resolve))
-                    .service(web::resource("/items/{id}/events").post(post_event))
-                    .route("/auth/login", web::post().to(login))
-                    .route("/auth/badge", web::post().to(badge_login))
-                    .route("/auth/logout", web::post().to(logout))
-                    .route("/me", web::get().to(me))
-                    .service(
-                        web::resource("/regions")
-                            .get(list_regions)
-                            .post(create_region),
-                    )
-                    .service(web::resource("/sites").get(list_sites).post(create_site))
-                    .service(
-                        web::resource("/organisations")
-                            .get(list_organisations)
-                            .post(create_organisation),
-                    )
-                    .service(web::resource("/users").get(list_users).post(create_user))
-                    .service(web::resource("/users/{id}").patch(update_user))
-                    .service(
-                        web::resource("/benches")
-                            .get(list_benches)
-                            .post(create_bench),
-                    )
-                    .service(web::resource("/benches/{id}").delete(revoke_bench))
-                    .service(
-                        web::resource("/collections")
-                            .get(list_collections)
-                            .post(create_collection),
-                    )
-                    .service(web::resource("/collections/{id}").get(get_collection))
-                    .service(
-                        web::resource("/label-batches")
-                            .get(list_labels)
-                            .post(allocate_labels),
-                    )
-                    .route("/labels/render", web::post().to(render_labels))
-                    .route("/labels/print", web::post().to(print_labels))
-                    .service(
-                        web::resource("/printers")
-                            .get(list_printers)
-                            .post(create_printer),
-                    )
-                    .service(
-                        web::resource("/label-templates")
-                            .get(list_templates)
-                            .post(create_template),
-                    )
-                    .service(web::resource("/items").get(list_items).post(register_item))
-                    .service(web::resource("/items/{id}").get(get_item))
-                    .service(web::resource("/items/{id}/history").get(item_history))
-                    .service(web::resource("/events/batch").post(post_batch))
-                    .service(
-                        web::resource("/weee-batches")
-                            .get(list_weee)
-                            .post(open_weee),
-                    )
-                    .service(web::resource("/weee-batches/{id}").get(get_weee))
-                    .service(web::resource("/weee-batches/{id}/close").post(close_weee))
-                    .service(web::resource("/weee-batches/{id}/handover").post(hand_over_weee)),
-            )
-            .default_service(web::to(not_found));
+            .app_data(web::PathConfig::default().error_handler(path_error));
+        register_routes(cfg);
+        cfg.default_service(web::to(not_found));
     }
 }

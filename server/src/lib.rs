@@ -4,9 +4,11 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod connection;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod extract;
 pub mod models;
 pub mod printing;
 pub mod routes;
@@ -15,7 +17,7 @@ pub mod service;
 pub mod writer;
 
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
-use actix_web::{App, HttpServer, middleware};
+use actix_web::{App, middleware};
 use std::net::TcpListener;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 
@@ -51,23 +53,46 @@ impl RootSpanBuilder for RequestSpan {
     }
 }
 
-/// Starts the HTTP server on an already bound listener (port 0 in tests).
+/// Starts the HTTP server on an already bound listener (port 0 in tests). Each
+/// connection is [`connection::Guarded`], so that a request actix-http refuses before
+/// the application sees it is still answered with a JSON body.
 pub fn run(
     listener: TcpListener,
     db: db::Db,
     labels: printing::LabelSettings,
     workers: usize,
 ) -> std::io::Result<Server> {
+    use actix_service::ServiceFactoryExt;
     let sessions = actix_web::web::Data::new(auth::SessionCache::default());
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(sessions.clone())
-            .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
-            .wrap(middleware::Compress::default())
-            .configure(app::configure(db.clone(), labels.clone()))
-    })
-    .workers(workers.max(1))
-    .listen(listener)?
-    .run();
+    let local = listener.local_addr()?;
+    let server = Server::build()
+        .workers(workers.max(1))
+        .listen("filiere", listener, move || {
+            let app = App::new()
+                .app_data(sessions.clone())
+                .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
+                .wrap(middleware::Compress::default())
+                .configure(app::configure(db.clone(), labels.clone()));
+            let app = actix_service::map_config(app, |()| actix_web::dev::AppConfig::default());
+            let http = actix_http::HttpService::build()
+                .keep_alive(actix_http::KeepAlive::Timeout(
+                    std::time::Duration::from_secs(5),
+                ))
+                .client_request_timeout(std::time::Duration::from_secs(5))
+                .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                .local_addr(local)
+                .finish(app);
+            actix_service::fn_service(|io: actix_web::rt::net::TcpStream| async move {
+                let _ = io.set_nodelay(true);
+                let peer = io.peer_addr().ok();
+                Ok::<_, actix_http::error::DispatchError>((
+                    connection::Guarded::new(io),
+                    actix_http::Protocol::Http1,
+                    peer,
+                ))
+            })
+            .and_then(http)
+        })?
+        .run();
     Ok(server)
 }

@@ -4,6 +4,7 @@
 use crate::auth::{self, Actor, request_lang};
 use crate::db::{Db, DbConnection};
 use crate::error::{ApiError, ApiResult};
+use crate::extract::JsonBody;
 use crate::printing::LabelSettings;
 use crate::service::{admin, collections, events, items, labels, weee};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -79,7 +80,7 @@ pub async fn health(db: Data<Db>) -> ApiResult<Json<Health>> {
 pub async fn login(
     req: HttpRequest,
     db: Data<Db>,
-    body: Json<LoginRequest>,
+    body: JsonBody<LoginRequest>,
 ) -> ApiResult<Json<SessionResponse>> {
     let lang = request_lang(&req);
     let body = body.into_inner();
@@ -93,7 +94,7 @@ pub async fn login(
 pub async fn badge_login(
     req: HttpRequest,
     db: Data<Db>,
-    body: Json<BadgeLoginRequest>,
+    body: JsonBody<BadgeLoginRequest>,
 ) -> ApiResult<Json<SessionResponse>> {
     let lang = request_lang(&req);
     let body = body.into_inner();
@@ -144,7 +145,7 @@ macro_rules! create_handler {
     ($name:ident, $path:literal, $tag:literal, $req:ty, $view:ty, $f:expr) => {
         #[utoipa::path(post, path = $path, tag = $tag, security(("bearer" = [])), request_body = $req,
             responses((status = 201, body = $view), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
-        pub async fn $name(actor: Actor, db: Data<Db>, body: Json<$req>) -> ApiResult<HttpResponse> {
+        pub async fn $name(actor: Actor, db: Data<Db>, body: JsonBody<$req>) -> ApiResult<HttpResponse> {
             let a = actor.clone();
             let body = body.into_inner();
             let v: $view = localise(&actor, write(&db, move |c| ($f)(c, &a, &body)).await)?;
@@ -275,7 +276,7 @@ pub async fn update_user(
     db: Data<Db>,
     sessions: Data<auth::SessionCache>,
     id: Path<i64>,
-    body: Json<UpdateUser>,
+    body: JsonBody<UpdateUser>,
 ) -> ApiResult<Json<UserView>> {
     let a = actor.clone();
     let (id, body) = (UserId(id.into_inner()), body.into_inner());
@@ -330,6 +331,7 @@ pub async fn get_collection(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SiteFilter {
     pub site: Option<i64>,
 }
@@ -359,7 +361,7 @@ pub async fn render_labels(
     actor: Actor,
     db: Data<Db>,
     settings: Data<LabelSettings>,
-    body: Json<LabelRequest>,
+    body: JsonBody<LabelRequest>,
 ) -> ApiResult<HttpResponse> {
     let a = actor.clone();
     let req = body.into_inner();
@@ -410,7 +412,7 @@ pub async fn print_labels(
     actor: Actor,
     db: Data<Db>,
     settings: Data<LabelSettings>,
-    body: Json<PrintRequest>,
+    body: JsonBody<PrintRequest>,
 ) -> ApiResult<Json<PrintResult>> {
     let a = actor.clone();
     let req = body.into_inner();
@@ -510,7 +512,7 @@ pub async fn create_template(
     actor: Actor,
     db: Data<Db>,
     settings: Data<LabelSettings>,
-    body: Json<NewLabelTemplate>,
+    body: JsonBody<NewLabelTemplate>,
 ) -> ApiResult<HttpResponse> {
     let a = actor.clone();
     let body = body.into_inner();
@@ -529,6 +531,7 @@ pub async fn create_template(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ResolveQuery {
     /// Whatever was scanned or typed: a code, a label URL, a serial, an asset tag.
     pub q: String,
@@ -553,32 +556,24 @@ pub async fn resolve(
 
 #[utoipa::path(get, path = "/api/v1/items", tag = "items", security(("bearer" = [])),
     params(ItemQuery),
-    responses((status = 200, body = ItemPage, description = "For social workers: a SaleItemPage"), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = ItemListing, description = "Full items; for a social worker, the sale fields only")))]
 pub async fn list_items(
     actor: Actor,
     db: Data<Db>,
     q: Query<ItemQuery>,
-) -> ApiResult<HttpResponse> {
+) -> ApiResult<Json<ItemListing>> {
     let a = actor.clone();
     let q = q.into_inner();
-    let page = localise(&actor, read(&db, move |c| items::list(c, &q, &a)).await)?;
-    Ok(match page {
-        items::Page::Items(p) => HttpResponse::Ok().json(p),
-        items::Page::Sale(p) => HttpResponse::Ok().json(p),
-    })
+    localise(&actor, read(&db, move |c| items::list(c, &q, &a)).await).map(Json)
 }
 
 #[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items", security(("bearer" = [])),
     params(("id" = i64, Path)),
-    responses((status = 200, body = ItemView, description = "For social workers: a SaleItemView"), (status = 404, body = ErrorBody)))]
-pub async fn get_item(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<HttpResponse> {
+    responses((status = 200, body = ItemDetail, description = "The item; for a social worker, the sale fields only")))]
+pub async fn get_item(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<ItemDetail>> {
     let a = actor.clone();
     let id = ItemId(id.into_inner());
-    let r = localise(&actor, read(&db, move |c| items::get(c, id, &a)).await)?;
-    Ok(match r {
-        items::ItemOrSale::Item(v) => HttpResponse::Ok().json(v),
-        items::ItemOrSale::Sale(v) => HttpResponse::Ok().json(v),
-    })
+    localise(&actor, read(&db, move |c| items::get(c, id, &a)).await).map(Json)
 }
 
 #[utoipa::path(get, path = "/api/v1/items/{id}/history", tag = "items", security(("bearer" = [])),
@@ -599,7 +594,7 @@ pub async fn item_history(
 pub async fn register_item(
     actor: Actor,
     db: Data<Db>,
-    body: Json<RegisterItem>,
+    body: JsonBody<RegisterItem>,
 ) -> ApiResult<HttpResponse> {
     let a = actor.clone();
     let body = body.into_inner();
@@ -617,7 +612,7 @@ pub async fn post_event(
     actor: Actor,
     db: Data<Db>,
     id: Path<i64>,
-    body: Json<EventRequest>,
+    body: JsonBody<EventRequest>,
 ) -> ApiResult<Json<EventResponse>> {
     let id = ItemId(id.into_inner());
     let body = std::sync::Arc::new(body.into_inner());
@@ -685,7 +680,7 @@ fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId
 pub async fn post_batch(
     actor: Actor,
     db: Data<Db>,
-    body: Json<BatchRequest>,
+    body: JsonBody<BatchRequest>,
 ) -> ApiResult<Json<BatchResponse>> {
     let ops = body.into_inner().ops;
     if ops.len() > 1000 {
@@ -765,7 +760,7 @@ pub async fn close_weee(
     actor: Actor,
     db: Data<Db>,
     id: Path<i64>,
-    body: Json<CloseWeeeBatch>,
+    body: JsonBody<CloseWeeeBatch>,
 ) -> ApiResult<Json<WeeeBatchView>> {
     let a = actor.clone();
     let (id, body) = (WeeeBatchId(id.into_inner()), body.into_inner());
@@ -783,7 +778,7 @@ pub async fn hand_over_weee(
     actor: Actor,
     db: Data<Db>,
     id: Path<i64>,
-    body: Json<HandOverWeeeBatch>,
+    body: JsonBody<HandOverWeeeBatch>,
 ) -> ApiResult<Json<WeeeBatchView>> {
     let a = actor.clone();
     let (id, body) = (WeeeBatchId(id.into_inner()), body.into_inner());

@@ -788,6 +788,62 @@ api_type! {
     }
 }
 
+/// `GET /api/v1/items`: full items, or for a social worker the sale fields only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ItemListing {
+    Full(ItemPage),
+    Sale(SaleItemPage),
+}
+
+/// `GET /api/v1/items/{id}`: the item, or for a social worker the sale fields only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ItemDetail {
+    Full(Box<ItemView>),
+    Sale(Box<SaleItemView>),
+}
+
+/// Either of two schemas: `anyOf`, since an empty page is both.
+#[cfg(feature = "openapi")]
+macro_rules! any_of_schema {
+    ($name:ident: $a:ident | $b:ident) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                use utoipa::openapi::schema::{AnyOfBuilder, Ref};
+                AnyOfBuilder::new()
+                    .item(Ref::from_schema_name(stringify!($a)))
+                    .item(Ref::from_schema_name(stringify!($b)))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn schemas(
+                schemas: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                use utoipa::PartialSchema;
+                for (name, schema) in [
+                    (stringify!($a), $a::schema()),
+                    (stringify!($b), $b::schema()),
+                ] {
+                    schemas.push((name.to_owned(), schema));
+                }
+                <$a as utoipa::ToSchema>::schemas(schemas);
+                <$b as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}
+
+#[cfg(feature = "openapi")]
+any_of_schema!(ItemListing: ItemPage | SaleItemPage);
+#[cfg(feature = "openapi")]
+any_of_schema!(ItemDetail: ItemView | SaleItemView);
+
 /// How two items are related in a genealogy entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -835,6 +891,7 @@ pub enum Resolved {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct ItemQuery {
     pub state: Option<ItemState>,
     pub site: Option<SiteId>,

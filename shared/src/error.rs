@@ -64,7 +64,6 @@ macro_rules! error_codes {
     ($($(#[$m:meta])* $variant:ident = $s:literal, $status:literal, $fr:literal, $en:literal;)*) => {
         /// Every error Filière answers, with its HTTP status.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $($(#[$m])* #[serde(rename = $s)] $variant),*
         }
@@ -101,6 +100,9 @@ error_codes! {
     CodeCheckFailed = "code_check_failed", 400, "Code mal lu ou mal saisi : le caractère de contrôle ne correspond pas.", "Code misread or mistyped: the check character does not match.";
     UnsupportedMediaType = "unsupported_media_type", 415, "Le corps de la requête doit être du JSON (Content-Type: application/json).", "The request body must be JSON (Content-Type: application/json).";
     PayloadTooLarge = "payload_too_large", 413, "La requête est trop volumineuse.", "The request is too large.";
+    MalformedRequest = "malformed_request", 400, "La requête HTTP est mal formée.", "The HTTP request is malformed.";
+    UriTooLong = "uri_too_long", 414, "L'adresse demandée est trop longue.", "The requested address is too long.";
+    RequestHeadTooLarge = "request_head_too_large", 431, "L'en-tête de la requête est trop volumineux.", "The request head is too large.";
     // --- authentication: 401
     Unauthenticated = "unauthenticated", 401, "Connexion requise.", "You must log in.";
     InvalidCredentials = "invalid_credentials", 401, "Identifiant ou mot de passe incorrect.", "Wrong username or password.";
@@ -170,6 +172,21 @@ error_codes! {
     PrintFailed = "print_failed", 502, "L'impression a échoué : vérifiez l'imprimante puis réessayez.", "Printing failed: check the printer, then try again.";
     Unavailable = "unavailable", 503, "Service momentanément indisponible, réessayez.", "Service temporarily unavailable, try again.";
 }
+
+/// Documented by hand: the derive would name the variants, not the codes sent.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some("A stable error code; its meaning never changes."))
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ErrorCode {}
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

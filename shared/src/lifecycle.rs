@@ -650,6 +650,23 @@ fn drive_work_states(kind: ItemKind) -> &'static [ItemState] {
     }
 }
 
+/// Drives are declared where they are worked on, and also at the donor's: a pickup
+/// team notes them from the donor's list, and the donors' asset lists carry serials.
+fn drive_declaring_states(kind: ItemKind) -> &'static [ItemState] {
+    use ItemState::*;
+    match kind {
+        ItemKind::Device => &[
+            Collected,
+            Received,
+            Refurbishing,
+            Harvesting,
+            ToRecycle,
+            Returned,
+        ],
+        ItemKind::Part => &[Collected, InStock, TestedGood, Faulty, ToRecycle],
+    }
+}
+
 fn require_sanitised(item: &Lifecycle) -> Result<(), Refusal> {
     // A device, or a drive part registered without its serial: what it holds is unknown.
     if !item.drives_declared && (item.kind == ItemKind::Device || item.is_drive()) {
@@ -931,7 +948,7 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
             Ok(())
         }
         P::DrivesDeclared { drives } => {
-            require_state(ev, item, drive_work_states(item.kind))?;
+            require_state(ev, item, drive_declaring_states(item.kind))?;
             if item.kind == ItemKind::Part {
                 if !item.category.is_drive() || drives.len() != 1 {
                     return Err(wrong_kind(ev, item));
@@ -953,7 +970,7 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
         }
         P::NoDriveDeclared => {
             require_kind(ev, item, ItemKind::Device)?;
-            require_state(ev, item, drive_work_states(item.kind))?;
+            require_state(ev, item, drive_declaring_states(item.kind))?;
             if item.drives_declared || !item.drives.is_empty() {
                 return Err(Refusal::DrivesAlreadyDeclared);
             }

@@ -15,6 +15,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub mod raster;
+pub mod schema;
 
 pub const PASSWORD: &str = "correct-horse-battery";
 
@@ -275,7 +276,9 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        let mut rb = self.client.request(method, format!("{}{path}", self.base));
+        let mut rb = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base));
         if let Some(t) = token {
             rb = rb.bearer_auth(t);
         }
@@ -284,12 +287,22 @@ impl TestApp {
         }
         let resp = rb.send().await.expect("request");
         let status = resp.status();
+        let json = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
         let text = resp.text().await.expect("body");
         let value = if text.is_empty() {
             Value::Null
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
+        schema::check_answer(
+            method.as_str(),
+            path,
+            status.as_u16(),
+            json.then_some(&value),
+        );
         (status, value)
     }
 
@@ -311,6 +324,11 @@ impl TestApp {
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body").to_vec();
+        let json = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+        let value = json.then(|| serde_json::from_slice(&bytes).unwrap_or(Value::Null));
+        schema::check_answer("POST", path, status.as_u16(), value.as_ref());
         (status, headers, bytes)
     }
 

@@ -949,3 +949,91 @@ async fn steps_written_together_are_each_answered_as_if_alone() {
         .await;
     assert_eq!(stored4, items[4]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_whose_drives_are_erased_may_leave_for_recycling_with_them() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let codes = app.codes(t, w.site_a1, 2).await;
+    let batch: WeeeBatchView = app
+        .post_ok(
+            "/api/v1/weee-batches",
+            t,
+            &json!({"site": w.site_a1, "recycler": w.recycler}),
+        )
+        .await;
+    let add = json!({"type": "add_to_weee_batch", "batch": batch.id});
+    let mut left = Vec::new();
+    for (code, serial) in codes.iter().zip(["E1", "E2"]) {
+        let item = app.laptop(t, code, serial).await;
+        let item = app
+            .step_ok(
+                t,
+                &item,
+                &format!("t-{serial}"),
+                json!({"type": "triage", "route": "recycle"}),
+            )
+            .await
+            .item;
+        left.push(item);
+    }
+    // The drive still inside is neither erased nor destroyed: refused.
+    let (s, b) = app.step(t, &left[0], "add-E1", add.clone()).await;
+    assert_eq!((s.as_u16(), code_of(&b)), (422, "drives_not_erased"));
+    // Erased, and still inside: the machine leaves with it.
+    let erased = app.step_ok(t, &left[1], "erase-E2", erase("E2")).await.item;
+    let added = app.step_ok(t, &erased, "add-E2", add).await.item;
+    assert_eq!(added.weee_batch, Some(batch.id));
+    assert_eq!(added.drives.len(), 1, "the drive stays in the machine");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drives_are_declared_at_the_donor_s() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let c = &w.coord_a;
+    let codes = app.codes(c, w.site_a1, 2).await;
+    let collection: CollectionView = app
+        .post_ok(
+            "/api/v1/collections",
+            c,
+            &json!({"donor": w.donor_private, "site": w.site_a1, "pickup_date": "2026-11-20",
+                "declared_count": 2, "legal_status": "reuse"}),
+        )
+        .await;
+    // Registered at the donor's with its drive, from the donor's asset list.
+    let r: EventResponse = app
+        .post_ok(
+            "/api/v1/items",
+            c,
+            &json!({"idempotency_key": "donor-1", "code": codes[0], "category": "laptop",
+                "collection": collection.id, "at_workshop": false, "asset_tag": "INV-0042",
+                "drives": [{"serial": "DON-1", "size_gb": 256, "bus": "nvme", "media": "ssd"}]}),
+        )
+        .await;
+    let laptop = r.item;
+    assert_eq!(laptop.state, ItemState::Collected);
+    assert!(laptop.drives_declared);
+    assert_eq!(laptop.drives[0].serial, "DON-1");
+    // Or with none, for a screen.
+    let r: EventResponse = app
+        .post_ok(
+            "/api/v1/items",
+            c,
+            &json!({"idempotency_key": "donor-2", "code": codes[1], "category": "monitor",
+                "collection": collection.id, "at_workshop": false, "no_drive": true}),
+        )
+        .await;
+    assert_eq!(
+        (r.item.state, r.item.drives_declared),
+        (ItemState::Collected, true)
+    );
+    // At the workshop, the laptop is received with its drive already known.
+    let received = app
+        .step_ok(&w.tech_a1, &laptop, "recv", json!({"type": "receive"}))
+        .await
+        .item;
+    assert_eq!(received.state, ItemState::Received);
+    assert!(received.drives_declared);
+}

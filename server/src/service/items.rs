@@ -156,18 +156,13 @@ pub fn full_view(conn: &mut DbConnection, row: &ItemRow, lang: Lang) -> ApiResul
     view(row, prev.remove(&row.id).unwrap_or_default(), lang)
 }
 
-pub enum ItemOrSale {
-    Item(Box<ItemView>),
-    Sale(Box<SaleItemView>),
-}
-
-pub fn get(conn: &mut DbConnection, id: ItemId, actor: &Actor) -> ApiResult<ItemOrSale> {
+pub fn get(conn: &mut DbConnection, id: ItemId, actor: &Actor) -> ApiResult<ItemDetail> {
     let row = load_item(conn, id, actor)?;
     match access(conn, &row, actor)? {
-        Access::Full => Ok(ItemOrSale::Item(Box::new(full_view(
+        Access::Full => Ok(ItemDetail::Full(Box::new(full_view(
             conn, &row, actor.lang,
         )?))),
-        Access::Sale => Ok(ItemOrSale::Sale(Box::new(sale_view(&row)?))),
+        Access::Sale => Ok(ItemDetail::Sale(Box::new(sale_view(&row)?))),
     }
 }
 
@@ -382,13 +377,8 @@ fn search_identifiers(
     Ok(out)
 }
 
-pub enum Page {
-    Items(ItemPage),
-    Sale(SaleItemPage),
-}
-
 /// Items with filters and keyset pagination, within the caller's scope.
-pub fn list(conn: &mut DbConnection, q: &ItemQuery, actor: &Actor) -> ApiResult<Page> {
+pub fn list(conn: &mut DbConnection, q: &ItemQuery, actor: &Actor) -> ApiResult<ItemListing> {
     let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::new(ErrorCode::InvalidQuery)
@@ -462,7 +452,7 @@ pub fn list(conn: &mut DbConnection, q: &ItemQuery, actor: &Actor) -> ApiResult<
     };
     if actor.role == Role::SocialWorker {
         let items = rows.iter().map(sale_view).collect::<ApiResult<Vec<_>>>()?;
-        return Ok(Page::Sale(SaleItemPage { items, next_cursor }));
+        return Ok(ItemListing::Sale(SaleItemPage { items, next_cursor }));
     }
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut prev = previous_codes(conn, &ids)?;
@@ -470,7 +460,7 @@ pub fn list(conn: &mut DbConnection, q: &ItemQuery, actor: &Actor) -> ApiResult<
         .iter()
         .map(|r| view(r, prev.remove(&r.id).unwrap_or_default(), actor.lang))
         .collect::<ApiResult<Vec<_>>>()?;
-    Ok(Page::Items(ItemPage { items, next_cursor }))
+    Ok(ItemListing::Full(ItemPage { items, next_cursor }))
 }
 
 pub fn event_view(row: &EventRow, actor_name: Option<String>) -> ApiResult<EventView> {

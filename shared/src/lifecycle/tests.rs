@@ -158,6 +158,15 @@ fn table() -> Vec<Row> {
     let prt = ItemKind::Part;
     let drive_work_dev: &'static [ItemState] =
         &[Received, Refurbishing, Harvesting, ToRecycle, Returned];
+    // Declared at the donor's too, from the pickup team's notes or the donor's list.
+    let drive_declaring_dev: &'static [ItemState] = &[
+        Collected,
+        Received,
+        Refurbishing,
+        Harvesting,
+        ToRecycle,
+        Returned,
+    ];
     vec![
         Row {
             name: "receive device",
@@ -219,7 +228,7 @@ fn table() -> Vec<Row> {
             item: device,
             counterpart: None,
             batch: false,
-            allowed: drive_work_dev,
+            allowed: drive_declaring_dev,
         },
         Row {
             name: "declare no drive",
@@ -232,7 +241,7 @@ fn table() -> Vec<Row> {
             },
             counterpart: None,
             batch: false,
-            allowed: drive_work_dev,
+            allowed: drive_declaring_dev,
         },
         Row {
             name: "erase device drive",
