@@ -89,6 +89,10 @@ impl utoipa::Modify for StandardResponses {
                     );
                     add("413", "The body is too large");
                     add("415", "The body is not `application/json`");
+                    add(
+                        "422",
+                        "A value of the right shape refused by a rule: a check symbol, a combination of fields, the state of a record",
+                    );
                 }
                 if reads_query {
                     add("400", "A query parameter is not valid");
@@ -126,9 +130,205 @@ fn error_response(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::
 }
 
 /// The document, worked out once.
-pub fn openapi() -> &'static utoipa::openapi::OpenApi {
-    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+pub fn openapi() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        merge_flattened(&mut doc);
+        close_variants(&mut doc);
+        name_tagged_variants(&mut doc);
+        describe_responses(&mut doc);
+        doc
+    })
+}
+
+/// Every answer has a description (OpenAPI requires one): the routes describe the
+/// unusual ones, the status says the rest.
+fn describe_responses(doc: &mut serde_json::Value) {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for item in paths.values_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for op in item.values_mut() {
+            let Some(responses) = op["responses"].as_object_mut() else {
+                continue;
+            };
+            for (status, response) in responses.iter_mut() {
+                let missing = response["description"].as_str().is_none_or(str::is_empty);
+                if missing {
+                    let text = match status.as_str() {
+                        "200" => "OK",
+                        "201" => "Created",
+                        "204" => "Done; nothing to answer",
+                        "400" => "The request breaks its schema",
+                        "401" => "Not logged in, or the session has ended",
+                        "403" => "The caller's role or scope does not allow it",
+                        "404" => "Not found, or out of the caller's scope",
+                        "409" => "A conflict: a version moved on, a key or a record already taken",
+                        "422" => "Refused by a rule, with its stable code",
+                        "502" => "The printer did not take the job",
+                        "503" => "The database cannot be reached; try again",
+                        _ => "See the error code",
+                    };
+                    response["description"] = serde_json::Value::from(text);
+                }
+            }
+        }
+    }
+}
+
+/// An internally tagged enum (`#[serde(tag = "type")]`) is documented by utoipa as a
+/// `oneOf` of inline objects. Each variant becomes a schema of its own, named after
+/// the enum and its tag (`CommandEraseDrive`), and the `oneOf` gets the tag as its
+/// `discriminator`: generated clients get one class per variant, and generators pick
+/// the variant from the tag instead of trying each.
+fn name_tagged_variants(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value, json};
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let mut added = Map::new();
+    for (name, schema) in schemas.iter_mut() {
+        let Some(variants) = schema["oneOf"].as_array() else {
+            continue;
+        };
+        // The tag: a property every variant requires, each with its one value.
+        let tag_of = |v: &Value, tag: &str| -> Option<String> {
+            let values = v["properties"][tag]["enum"].as_array()?;
+            let required = v["required"].as_array()?.iter().any(|r| r == tag);
+            match (values.as_slice(), required) {
+                ([Value::String(s)], true) => Some(s.clone()),
+                _ => None,
+            }
+        };
+        let Some(tag) = ["type", "op", "kind"]
+            .into_iter()
+            .find(|t| variants.iter().all(|v| tag_of(v, t).is_some()))
+        else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        let mut mapping = Map::new();
+        for v in variants {
+            let value = tag_of(v, tag).unwrap_or_default();
+            let camel: String = value
+                .split('_')
+                .map(|w| {
+                    let mut c = w.chars();
+                    c.next()
+                        .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                        .unwrap_or_default()
+                })
+                .collect();
+            let variant = format!("{name}{camel}");
+            let reference = format!("#/components/schemas/{variant}");
+            added.insert(variant, v.clone());
+            refs.push(json!({ "$ref": reference }));
+            mapping.insert(value, Value::String(reference));
+        }
+        schema["oneOf"] = Value::Array(refs);
+        schema["discriminator"] = json!({ "propertyName": tag, "mapping": mapping });
+    }
+    schemas.extend(added);
+}
+
+/// The objects of a `oneOf` are the variants of a Rust enum: each has exactly the
+/// fields it lists (serde refuses others: a tag with `deny_unknown_fields`, or a
+/// single-key object for an externally tagged enum), so each is closed.
+fn close_variants(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    match doc {
+        Value::Object(map) => {
+            if let Some(Value::Array(variants)) = map.get_mut("oneOf") {
+                for v in variants.iter_mut() {
+                    if let Value::Object(o) = v
+                        && o.get("type").and_then(Value::as_str) == Some("object")
+                        && o.contains_key("properties")
+                        && !o.contains_key("additionalProperties")
+                    {
+                        o.insert("additionalProperties".into(), Value::Bool(false));
+                    }
+                }
+            }
+            map.values_mut().for_each(close_variants);
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_variants),
+        _ => {}
+    }
+}
+
+/// A struct flattened into another (`#[serde(flatten)]`, an internally tagged newtype)
+/// is documented by utoipa as `allOf` of its schema and the other fields. Since each
+/// part refuses unknown fields, no object could satisfy all of them at once: each such
+/// `allOf` becomes the one object it stands for, with every part's properties and
+/// required fields, closed if any part is.
+fn merge_flattened(doc: &mut serde_json::Value) {
+    use serde_json::{Map, Value};
+    let schemas = doc["components"]["schemas"].clone();
+    fn part<'a>(v: &'a Value, schemas: &'a Value) -> &'a Value {
+        match v["$ref"]
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            Some(name) => &schemas[name],
+            None => v,
+        }
+    }
+    fn walk(v: &mut Value, schemas: &Value) {
+        match v {
+            Value::Object(map) => {
+                let merged = map
+                    .get("allOf")
+                    .and_then(Value::as_array)
+                    .and_then(|parts| {
+                        let parts: Vec<&Value> = parts.iter().map(|p| part(p, schemas)).collect();
+                        if !parts
+                            .iter()
+                            .all(|p| p["type"] == "object" && p.get("allOf").is_none())
+                        {
+                            return None;
+                        }
+                        let mut properties = Map::new();
+                        let mut required: Vec<Value> = Vec::new();
+                        let mut closed = false;
+                        for p in parts {
+                            if let Some(props) = p["properties"].as_object() {
+                                properties.extend(props.clone());
+                            }
+                            for r in p["required"].as_array().into_iter().flatten() {
+                                if !required.contains(r) {
+                                    required.push(r.clone());
+                                }
+                            }
+                            closed |= p["additionalProperties"] == Value::Bool(false);
+                        }
+                        let mut object = Map::new();
+                        object.insert("type".into(), "object".into());
+                        if let Some(d) = map.get("description") {
+                            object.insert("description".into(), d.clone());
+                        }
+                        object.insert("required".into(), Value::Array(required));
+                        object.insert("properties".into(), Value::Object(properties));
+                        if closed {
+                            object.insert("additionalProperties".into(), Value::Bool(false));
+                        }
+                        Some(object)
+                    });
+                if let Some(object) = merged {
+                    *map = object;
+                }
+                for child in map.values_mut() {
+                    walk(child, schemas);
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|c| walk(c, schemas)),
+            _ => {}
+        }
+    }
+    walk(doc, &schemas);
 }
 
 /// This document.

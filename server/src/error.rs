@@ -64,6 +64,15 @@ impl ApiError {
             .in_lang(lang)
     }
 
+    /// A value of the right shape refused by a rule the schema cannot state (a check
+    /// key, a combination of fields): 422, where a value the schema refuses is 400.
+    pub fn rule(err: FieldError, lang: Lang) -> Self {
+        ApiError::new(ErrorCode::InvalidValue)
+            .with_message(err.message(lang))
+            .with_details(json!({"field": err.field}))
+            .in_lang(lang)
+    }
+
     pub fn refusal(r: &Refusal, lang: Lang) -> Self {
         let mut e = ApiError::new(r.code())
             .with_message(r.message(lang))

@@ -65,33 +65,42 @@ fn is_json(req: &HttpRequest) -> bool {
 /// Reads `T` from JSON; a whole number written as a decimal (`1.0`) is read as the
 /// whole number.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    match serde_json::from_slice::<T>(bytes) {
-        Ok(t) => Ok(t),
-        Err(e) if e.to_string().contains("floating point") => {
-            let mut value: Value = serde_json::from_slice(bytes).map_err(|e| refusal(&e))?;
-            whole_numbers(&mut value);
-            serde_json::from_value(value).map_err(|e| refusal(&e))
-        }
-        Err(e) => Err(refusal(&e)),
+    let first = match serde_json::from_slice::<T>(bytes) {
+        Ok(t) => return Ok(t),
+        Err(e) => e,
+    };
+    // A number written with a point or an exponent may be a whole number: read again
+    // with those turned into integers, and answer the first error if that fails too.
+    if first.is_data()
+        && bytes.iter().any(|b| matches!(b, b'.' | b'e' | b'E'))
+        && let Ok(mut value) = serde_json::from_slice::<Value>(bytes)
+        && whole_numbers(&mut value)
+        && let Ok(t) = serde_json::from_value(value)
+    {
+        return Ok(t);
     }
+    Err(refusal(&first))
 }
 
 /// Turns every number with no fractional part, within the range where a double is
-/// exact, into an integer.
-fn whole_numbers(value: &mut Value) {
+/// exact, into an integer; whether any was.
+fn whole_numbers(value: &mut Value) -> bool {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     match value {
-        Value::Number(n) if !n.is_i64() && !n.is_u64() => {
-            if let Some(f) = n.as_f64()
-                && f.fract() == 0.0
-                && f.abs() <= EXACT
-            {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => {
                 *value = Value::from(f as i64);
+                true
             }
-        }
-        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
-        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
-        _ => {}
+            _ => false,
+        },
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |any, v| whole_numbers(v) | any),
+        Value::Object(fields) => fields
+            .values_mut()
+            .fold(false, |any, v| whole_numbers(v) | any),
+        _ => false,
     }
 }
 
@@ -139,5 +148,16 @@ mod tests {
         assert_eq!(e.code, ErrorCode::UnknownField);
         let e = parse::<T>(br#"{"n": 1"#).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidJson);
+        // Also where serde says only that no variant matched.
+        #[derive(Debug, serde::Deserialize, PartialEq)]
+        #[serde(untagged)]
+        enum U {
+            Id(i64),
+            Name(String),
+        }
+        assert_eq!(
+            parse::<Vec<U>>(b"[8859.0, \"x\"]").unwrap(),
+            vec![U::Id(8859), U::Name("x".into())]
+        );
     }
 }

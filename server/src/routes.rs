@@ -533,7 +533,13 @@ pub async fn create_template(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ResolveQuery {
-    /// Whatever was scanned or typed: a code, a label URL, a serial, an asset tag.
+    /// Whatever was scanned or typed: a code, a label URL, a serial, an asset tag
+    /// (200 characters at most, not only blanks).
+    #[param(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
+    )]
     pub q: String,
 }
 
@@ -589,7 +595,11 @@ pub async fn item_history(
     localise(&actor, read(&db, move |c| items::history(c, id, &a)).await).map(Json)
 }
 
-#[utoipa::path(post, path = "/api/v1/items", tag = "items", security(("bearer" = [])), request_body = RegisterItem,
+#[utoipa::path(post, path = "/api/v1/items", tag = "items", security(("bearer" = [])),
+    request_body(content = RegisterItem, example = json!({
+        "idempotency_key": "bench-3:000041", "code": "7K3M-9QX8", "category": "laptop",
+        "brand": "Lenovo", "model": "ThinkPad T480", "serial": "PF1ABCDE", "weight_g": 1600,
+        "drives": [{"serial": "S3Z9NB0K123456", "size_gb": 256, "bus": "sata", "media": "ssd"}]})),
     responses((status = 201, body = EventResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register_item(
     actor: Actor,
@@ -605,7 +615,10 @@ pub async fn register_item(
     Ok(HttpResponse::Created().json(r))
 }
 
-#[utoipa::path(post, path = "/api/v1/items/{id}/events", tag = "items", security(("bearer" = [])), request_body = EventRequest,
+#[utoipa::path(post, path = "/api/v1/items/{id}/events", tag = "items", security(("bearer" = [])),
+    request_body(content = EventRequest, example = json!({
+        "idempotency_key": "bench-3:000042", "expected_version": 3,
+        "command": {"type": "triage", "route": "refurbish"}})),
     params(("id" = i64, Path)),
     responses((status = 200, body = EventResponse), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn post_event(
@@ -675,7 +688,10 @@ fn resolve_ref(c: &mut DbConnection, a: &Actor, r: &ItemRef) -> ApiResult<ItemId
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/events/batch", tag = "items", security(("bearer" = [])), request_body = BatchRequest,
+#[utoipa::path(post, path = "/api/v1/events/batch", tag = "items", security(("bearer" = [])),
+    request_body(content = BatchRequest, example = json!({"ops": [
+        {"op": "event", "item": "7K3M-9QX8", "idempotency_key": "bench-3:000043",
+            "expected_version": 4, "command": {"type": "declare_no_drive"}}]})),
     responses((status = 200, body = BatchResponse, description = "One result per op, in order"), (status = 400, body = ErrorBody)))]
 pub async fn post_batch(
     actor: Actor,
@@ -685,6 +701,19 @@ pub async fn post_batch(
     let ops = body.into_inner().ops;
     if ops.len() > 1000 {
         return Err(actor.err(ErrorCode::PayloadTooLarge));
+    }
+    // An op that breaks its schema refuses the whole batch, before anything is applied,
+    // as a single request would be; the refusals of rules and states come op by op.
+    for (index, op) in ops.iter().enumerate() {
+        let checked = match op {
+            BatchOp::Register(r) => events::check_registration(&actor, r),
+            BatchOp::Event { request, .. } => events::check_event(&actor, request),
+        };
+        if let Err(mut e) = checked {
+            let mut details = e.details.take().unwrap_or_else(|| serde_json::json!({}));
+            details["index"] = serde_json::json!(index);
+            return Err(e.with_details(details));
+        }
     }
     // One durable commit for the whole batch: each op in its own savepoint, so that a
     // refused op leaves the others applied (a bench catching up sends thousands).

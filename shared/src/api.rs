@@ -75,20 +75,25 @@ api_type! {
 
 request_type! {
     pub struct NewRegion {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub name: String,
         /// Short code, such as `ARA` or `IDF`.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub code: String,
     }
 
     pub struct NewSite {
         pub region: RegionId,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub name: String,
         pub kind: SiteKind,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub address: Option<String>,
     }
 
     pub struct NewOrganisation {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub name: String,
         pub kind: OrgKind,
         #[serde(default)]
@@ -107,7 +112,9 @@ request_type! {
     }
 
     pub struct NewUser {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub username: String,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub display_name: String,
         pub role: Role,
         /// At least 10 characters; technicians who only use a badge may have none.
@@ -139,11 +146,13 @@ request_type! {
         #[serde(default)]
         pub badge: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub display_name: Option<String>,
     }
 
     pub struct NewBench {
         pub site: SiteId,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub name: String,
     }
 }
@@ -198,19 +207,24 @@ request_type! {
         pub site: SiteId,
         pub pickup_date: NaiveDate,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub pickup_address: Option<String>,
         /// How many items the donor's list declares.
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
         pub declared_count: i32,
         /// Total weight declared or weighed at pickup, in grams.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000000))]
         pub declared_weight_g: Option<i64>,
         pub legal_status: LegalStatus,
         /// Required for waste: `16 02 14`, `20 01 36`, `16 02 13*`…
         #[serde(default)]
         pub waste_code: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub reference: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub notes: Option<String>,
     }
 }
@@ -248,6 +262,7 @@ request_type! {
     pub struct NewLabelBatch {
         pub site: SiteId,
         /// 1 to 10,000 codes.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10000))]
         pub count: i32,
         /// A bench's own block, to label parts while offline.
         #[serde(default)]
@@ -272,7 +287,6 @@ api_type! {
 /// Which labels to render or print.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub enum LabelSource {
     /// Every code of a label batch.
     Batch(LabelBatchId),
@@ -282,6 +296,74 @@ pub enum LabelSource {
     Items(Vec<ItemId>),
     /// One registered item.
     Item(ItemId),
+}
+
+/// Documented by hand: each way of naming labels is an object with exactly one key.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for LabelSource {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{
+            AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Ref, Type,
+        };
+        use utoipa::openapi::{RefOr, schema::Schema};
+        let one = |key: &str, what: &str, schema: RefOr<Schema>| {
+            ObjectBuilder::new()
+                .description(Some(what))
+                .property(key, schema)
+                .required(key)
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+        };
+        let many = crate::label::MAX_LABELS;
+        let ids = |name: &str| {
+            ArrayBuilder::new()
+                .items(Ref::from_schema_name(name))
+                .min_items(Some(1))
+                .max_items(Some(many))
+                .build()
+        };
+        let codes = ArrayBuilder::new()
+            .items(ObjectBuilder::new().schema_type(Type::String))
+            .min_items(Some(1))
+            .max_items(Some(many))
+            .build();
+        OneOfBuilder::new()
+            .description(Some("Which labels to render or print."))
+            .item(one(
+                "batch",
+                "Every code of a label batch.",
+                Ref::from_schema_name("LabelBatchId").into(),
+            ))
+            .item(one(
+                "codes",
+                "Codes as scanned or typed (bare, hyphenated or label URLs).",
+                codes.into(),
+            ))
+            .item(one(
+                "items",
+                "Registered items (their current code).",
+                ids("ItemId").into(),
+            ))
+            .item(one(
+                "item",
+                "One registered item.",
+                Ref::from_schema_name("ItemId").into(),
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl ToSchema for LabelSource {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("LabelBatchId".into(), LabelBatchId::schema()));
+        schemas.push(("ItemId".into(), ItemId::schema()));
+    }
 }
 
 /// Output format of rendered labels.
@@ -329,11 +411,11 @@ request_type! {
         pub template: String,
         pub format: LabelFormat,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, example = "L7160"))]
         pub sheet: Option<crate::label::SheetKind>,
         /// First free position on the first sheet (1 = top left), to reuse a partly
         /// used sheet.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 65))] // label::MAX_START_SLOT
         pub start_slot: Option<u32>,
         #[serde(default)]
         pub media: Option<String>,
@@ -355,6 +437,7 @@ request_type! {
         #[serde(default = "default_template")]
         pub template: String,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 65))] // label::MAX_START_SLOT
         pub start_slot: Option<u32>,
         #[serde(default)]
         pub lang: Option<Lang>,
@@ -365,9 +448,11 @@ request_type! {
         /// A bench's own printer; none for the site's shared printers.
         #[serde(default)]
         pub bench: Option<BenchId>,
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub name: String,
         pub kind: PrinterKind,
         /// `host:port` (port 9100 when omitted) for ZPL; the queue name for CUPS.
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub address: String,
         /// ZPL: 203 or 300.
         #[serde(default)]
@@ -379,7 +464,6 @@ request_type! {
 
     pub struct NewLabelTemplate {
         pub site: SiteId,
-        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         pub template: crate::label::Template,
     }
 }
@@ -405,7 +489,6 @@ api_type! {
         pub name: String,
         /// None for the built-in templates, which every site has.
         pub site: Option<SiteId>,
-        #[cfg_attr(feature = "openapi", schema(value_type = Object))]
         pub template: crate::label::Template,
     }
 
@@ -431,27 +514,48 @@ api_type! {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Specs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub cpu: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 4096))]
     pub ram_gb: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub storage_gb: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub storage_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 120))]
     pub screen_inches: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub gpu: Option<String>,
     /// A part's key figure, such as "8 GB DDR4" or "65 W".
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub part_spec: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1970, maximum = 2100))]
     pub year: Option<u16>,
 }
 
 request_type! {
     /// Register an item by claiming an unclaimed label code.
     pub struct RegisterItem {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[!-~]+(?!\n)$"))]
         pub idempotency_key: String,
         pub code: String,
         pub category: Category,
@@ -466,24 +570,30 @@ request_type! {
         #[serde(default = "yes")]
         pub at_workshop: bool,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub brand: Option<String>,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub model: Option<String>,
         /// Manufacturer serial number.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub serial: Option<String>,
         /// The donor's asset tag.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub asset_tag: Option<String>,
         #[serde(default)]
         pub specs: Specs,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500000))]
         pub weight_g: Option<i64>,
         /// `true` when the weight is estimated from the category, not weighed.
         #[serde(default)]
         pub weight_estimated: bool,
         /// Drives found at intake, with their serials.
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_items = 64))]
         pub drives: Vec<DriveSpec>,
         /// The device has no drive at all.
         #[serde(default)]
@@ -512,19 +622,48 @@ pub enum Command {
         route: Route,
     },
     DeclareDrives {
+        #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 64))]
         drives: Vec<DriveSpec>,
     },
     DeclareNoDrive,
     EraseDrive {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                min_length = 1,
+                max_length = 100,
+                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+            )
+        )]
         serial: String,
         #[serde(flatten)]
         erasure: ErasureData,
     },
     DestroyDrive {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                min_length = 1,
+                max_length = 100,
+                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+            )
+        )]
         serial: String,
         /// Shredding, crushing, degaussing, drilling…
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                min_length = 1,
+                max_length = 200,
+                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+            )
+        )]
         method: String,
         #[serde(default)]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+        )]
         notes: Option<String>,
     },
     /// Take a part out of a device and label it with an unclaimed code.
@@ -532,14 +671,27 @@ pub enum Command {
         code: String,
         category: Category,
         #[serde(default)]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+        )]
         brand: Option<String>,
         #[serde(default)]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+        )]
         model: Option<String>,
         #[serde(default)]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+        )]
         serial: Option<String>,
         #[serde(default)]
         specs: Specs,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 500000))]
         weight_g: Option<i64>,
         /// For a drive: the serial it was declared with on the device.
         #[serde(default)]
@@ -549,6 +701,10 @@ pub enum Command {
     TestPart {
         result: PartTestResult,
         #[serde(default)]
+        #[cfg_attr(
+            feature = "openapi",
+            schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+        )]
         notes: Option<String>,
     },
     FitPart {
@@ -565,6 +721,14 @@ pub enum Command {
     },
     MarkReady,
     Reopen {
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                min_length = 1,
+                max_length = 500,
+                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+            )
+        )]
         reason: String,
     },
     Move {
@@ -583,6 +747,14 @@ pub enum Command {
     /// Undo the item's last step by a compensating event.
     CorrectLast {
         event: EventId,
+        #[cfg_attr(
+            feature = "openapi",
+            schema(
+                min_length = 1,
+                max_length = 500,
+                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+            )
+        )]
         reason: String,
     },
 }
@@ -619,6 +791,7 @@ impl Command {
 request_type! {
     /// Apply one step to one item.
     pub struct EventRequest {
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[!-~]+(?!\n)$"))]
         pub idempotency_key: String,
         /// The item's version as the client last saw it.
         pub expected_version: i64,
@@ -653,7 +826,8 @@ pub enum BatchOp {
 
 request_type! {
     pub struct BatchRequest {
-        /// Applied in order; a refusal does not stop the ones after it.
+        /// Applied in order; a refusal does not stop the ones after it. 1,000 at most.
+        #[cfg_attr(feature = "openapi", schema(max_items = 1000))]
         pub ops: Vec<BatchOp>,
     }
 }
@@ -904,6 +1078,7 @@ pub struct ItemQuery {
     /// Return items with an id greater than this (keyset pagination).
     pub after: Option<ItemId>,
     /// 1 to 500; 50 by default.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub limit: Option<i64>,
 }
 
@@ -914,16 +1089,19 @@ request_type! {
         pub site: SiteId,
         pub recycler: OrgId,
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub notes: Option<String>,
     }
 
     pub struct CloseWeeeBatch {
         /// Weighed at closing, in grams.
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100000000))]
         pub weight_g: i64,
     }
 
     pub struct HandOverWeeeBatch {
         /// The waste-tracking form's reference (BSD on Trackdéchets).
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
         pub waste_form_ref: String,
         #[serde(default)]
         pub handed_over_at: Option<DateTime<Utc>>,

@@ -96,8 +96,6 @@ error_codes! {
     UnknownField = "unknown_field", 400, "La requête contient un champ inconnu.", "The request contains an unknown field.";
     InvalidInput = "invalid_input", 400, "Donnée invalide.", "Invalid input.";
     InvalidQuery = "invalid_query", 400, "Paramètres de recherche invalides.", "Invalid query parameters.";
-    InvalidCode = "invalid_code", 400, "Ce n'est pas un code d'étiquette Filière.", "This is not a Filière label code.";
-    CodeCheckFailed = "code_check_failed", 400, "Code mal lu ou mal saisi : le caractère de contrôle ne correspond pas.", "Code misread or mistyped: the check character does not match.";
     UnsupportedMediaType = "unsupported_media_type", 415, "Le corps de la requête doit être du JSON (Content-Type: application/json).", "The request body must be JSON (Content-Type: application/json).";
     PayloadTooLarge = "payload_too_large", 413, "La requête est trop volumineuse.", "The request is too large.";
     MalformedRequest = "malformed_request", 400, "La requête HTTP est mal formée.", "The HTTP request is malformed.";
@@ -133,6 +131,10 @@ error_codes! {
     IdempotencyConflict = "idempotency_conflict", 409, "Cette clé d'idempotence a déjà servi pour une autre requête.", "This idempotency key was already used for another request.";
     CodeAlreadyClaimed = "code_already_claimed", 409, "Cette étiquette est déjà attribuée à un objet.", "This label is already attached to an item.";
     Duplicate = "duplicate", 409, "Cet enregistrement existe déjà.", "This record already exists.";
+    // --- well-formed, but refused by a rule the schema cannot state: 422
+    InvalidValue = "invalid_value", 422, "Valeur refusée.", "Value refused.";
+    InvalidCode = "invalid_code", 422, "Ce n'est pas un code d'étiquette Filière.", "This is not a Filière label code.";
+    CodeCheckFailed = "code_check_failed", 422, "Code mal lu ou mal saisi : le caractère de contrôle ne correspond pas.", "Code misread or mistyped: the check character does not match.";
     // --- refused by the lifecycle rules: 422
     InvalidTransition = "invalid_transition", 422, "Cette étape n'est pas possible dans l'état actuel de l'objet.", "This step is not possible in the item's current state.";
     WrongItemKind = "wrong_item_kind", 422, "Cette étape ne s'applique pas à ce type d'objet.", "This step does not apply to this kind of item.";

@@ -20,12 +20,29 @@ use serde_json::json;
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DriveSpec {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub serial: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub make: Option<String>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub model: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
     pub size_gb: Option<u32>,
     #[serde(default)]
     pub bus: Option<DriveBus>,
@@ -116,13 +133,30 @@ pub struct ErasureData {
     pub level: NistLevel,
     pub technique: ErasureTechnique,
     /// nwipe, Blancco, hdparm, nvme-cli…
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 100,
+            pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub tool: String,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub tool_version: Option<String>,
     /// Wipe method as the tool names it (DoD short, PRNG stream, sanitize crypto…).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub method: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
     pub passes: Option<u32>,
     pub verified: bool,
     pub started_at: DateTime<Utc>,
@@ -130,6 +164,10 @@ pub struct ErasureData {
     pub result: ErasureResult,
     /// The tool's own report, as imported (kept as text).
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 1000000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub report: Option<String>,
 }
 
@@ -141,6 +179,10 @@ pub struct QaLine {
     pub check: QaCheck,
     pub outcome: QaOutcome,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub note: Option<String>,
 }
 
@@ -149,15 +191,24 @@ pub struct QaLine {
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QaData {
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 50))]
     pub checks: Vec<QaLine>,
     /// Emmabuntüs, Linux Mint, Debian…
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub os_installed: Option<String>,
     #[serde(default)]
     pub functional_grade: Option<Grade>,
     #[serde(default)]
     pub cosmetic_grade: Option<Grade>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
+    )]
     pub notes: Option<String>,
 }
 

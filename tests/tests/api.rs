@@ -487,9 +487,9 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
     wrong_check.push(if last == '0' { '1' } else { '0' });
     let reg = |code: &str| json!({"idempotency_key": format!("bad-{code}"), "code": code, "category": "laptop"});
     let cases: Vec<(&str, Value, u16, &str)> = vec![
-        ("/api/v1/items", reg("HELLO"), 400, "invalid_code"),
-        ("/api/v1/items", reg("OOOO-OOOO"), 400, "invalid_code"),
-        ("/api/v1/items", reg(&wrong_check), 400, "code_check_failed"),
+        ("/api/v1/items", reg("HELLO"), 422, "invalid_code"),
+        ("/api/v1/items", reg("OOOO-OOOO"), 422, "invalid_code"),
+        ("/api/v1/items", reg(&wrong_check), 422, "code_check_failed"),
         ("/api/v1/items", reg("7MT00047"), 404, "code_unknown"),
         (
             "/api/v1/items",

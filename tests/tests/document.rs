@@ -263,3 +263,63 @@ fn a_request_head_too_long_gets_a_json_refusal_and_the_next_request_succeeds() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_with_an_op_that_breaks_its_schema_is_refused_whole() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let codes = app.codes(t, w.site_a1, 2).await;
+    let before = app.counts();
+    let op = |code: &str, key: &str, weight: i64| {
+        json!({"op": "register", "idempotency_key": key, "code": code, "category": "laptop",
+            "weight_g": weight})
+    };
+    let (s, b) = app
+        .post(
+            "/api/v1/events/batch",
+            t,
+            &json!({"ops": [op(&codes[0], "b-1", 1500), op(&codes[1], "b-2", -5)]}),
+        )
+        .await;
+    assert_eq!((s.as_u16(), code_of(&b)), (400, "invalid_input"), "{b}");
+    assert_eq!(
+        (
+            b["details"]["index"].as_u64(),
+            b["details"]["field"].as_str()
+        ),
+        (Some(1), Some("weight_g"))
+    );
+    assert_eq!(app.counts(), before, "nothing applied");
+    // A refusal by a rule is the op's own: the others go through.
+    let (s, b) = app
+        .post(
+            "/api/v1/events/batch",
+            t,
+            &json!({"ops": [op(&codes[0], "b-1", 1500), op("HELLO", "b-3", 1500)]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["results"][0]["status"], 200);
+    assert_eq!(
+        (
+            b["results"][1]["status"].as_u64(),
+            b["results"][1]["error"]["code"].as_str()
+        ),
+        (Some(422), Some("invalid_code"))
+    );
+}
+
+#[test]
+fn documented_bounds_are_the_server_s() {
+    let doc = document();
+    let s = &doc["components"]["schemas"];
+    assert_eq!(
+        s["LabelRequest"]["properties"]["start_slot"]["maximum"],
+        filiere_shared::label::MAX_START_SLOT
+    );
+    assert_eq!(
+        s["LabelSource"]["oneOf"][1]["properties"]["codes"]["maxItems"],
+        filiere_shared::label::MAX_LABELS
+    );
+}

@@ -654,18 +654,18 @@ async fn bad_label_requests_are_refused_and_write_nothing() {
         ),
         (
             json!({"source": {"codes": [wrong_check]}, "format": "pdf"}),
-            400,
+            422,
             "code_check_failed",
         ),
         (
             json!({"source": {"codes": ["hello"]}, "format": "pdf"}),
-            400,
+            422,
             "invalid_code",
         ),
         (
             json!({"source": {"codes": codes}, "format": "svg"}),
-            400,
-            "invalid_input",
+            422,
+            "invalid_value",
         ),
         (
             json!({"source": {"codes": codes}, "format": "pdf", "template": "part"}),
@@ -674,8 +674,8 @@ async fn bad_label_requests_are_refused_and_write_nothing() {
         ),
         (
             json!({"source": {"codes": codes}, "format": "pdf", "start_slot": 22}),
-            400,
-            "invalid_input",
+            422,
+            "invalid_value",
         ),
         (
             json!({"source": {"codes": codes}, "format": "pdf", "start_slot": 0}),
@@ -684,18 +684,18 @@ async fn bad_label_requests_are_refused_and_write_nothing() {
         ),
         (
             json!({"source": {"codes": codes}, "format": "zpl", "dpi": 250}),
-            400,
-            "invalid_input",
+            422,
+            "invalid_value",
         ),
         (
             json!({"source": {"codes": codes}, "format": "zpl", "media": "10x10"}),
-            400,
-            "invalid_input",
+            422,
+            "invalid_value",
         ),
         (
             json!({"source": {"codes": codes}, "format": "png", "dpi": 5000}),
-            400,
-            "invalid_input",
+            422,
+            "invalid_value",
         ),
         (
             json!({"source": {"codes": codes}, "format": "tiff"}),

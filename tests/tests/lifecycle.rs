@@ -773,7 +773,7 @@ async fn collections_count_declared_against_received() {
             "pickup_date": "2026-11-20", "declared_count": 1, "legal_status": "waste"}),
         )
         .await;
-    assert_eq!((s.as_u16(), code_of(&b)), (400, "invalid_input"));
+    assert_eq!((s.as_u16(), code_of(&b)), (422, "invalid_value"));
     assert_eq!(b["details"]["field"], "waste_code");
     let (s, _) = app
         .post("/api/v1/collections", &w.coord_a, &json!({"donor": w.donor_private, "site": w.site_a1,

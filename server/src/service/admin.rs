@@ -1,6 +1,6 @@
 //! Administration: regions, sites, organisations, users, benches. Admin only.
 
-use super::{check, parse_stored};
+use super::{check, check_rule, parse_stored};
 use crate::auth::{Actor, hash_password, hash_secret, new_token};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -138,7 +138,7 @@ pub fn create_organisation(
     admin(actor)?;
     check(actor, validate::text("name", &o.name, 200))?;
     if let Some(s) = &o.siret {
-        check(actor, validate::siret("siret", s))?;
+        check_rule(actor, validate::siret("siret", s))?;
     }
     for (f, v, m) in [
         ("address", &o.address, 300),
@@ -203,7 +203,7 @@ pub fn list_users(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<UserV
 fn badge_hash(actor: Option<&Actor>, badge: &str) -> ApiResult<String> {
     let lang = actor.map(|a| a.lang).unwrap_or_default();
     let b = BadgeCode::parse(badge).map_err(|_| {
-        ApiError::field(
+        ApiError::rule(
             FieldError::new(
                 "badge",
                 "badge invalide (attendu : FB suivi d'un code à 8 caractères)",
@@ -253,7 +253,7 @@ pub fn create_user(
         ));
     }
     field(validate::text("display_name", &u.display_name, 100))?;
-    let scope_error = |fr: &str, en: &str| ApiError::field(FieldError::new("role", fr, en), lang);
+    let scope_error = |fr: &str, en: &str| ApiError::rule(FieldError::new("role", fr, en), lang);
     let (site, region, org) = match u.role {
         Role::Technician => {
             let s = u

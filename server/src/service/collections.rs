@@ -1,7 +1,7 @@
 //! Collections: lots picked up at a donor's, with declared vs received counts and
 //! weights.
 
-use super::{check, parse_stored, site_region};
+use super::{check, check_rule, parse_stored, site_region};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -96,11 +96,11 @@ pub fn create(
     }
     let waste_code = match (c.legal_status, &c.waste_code) {
         (LegalStatus::Waste, Some(w)) => {
-            check(actor, validate::waste_code("waste_code", w))?;
+            check_rule(actor, validate::waste_code("waste_code", w))?;
             Some(w.trim().to_owned())
         }
         (LegalStatus::Waste, None) => {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 FieldError::new(
                     "waste_code",
                     "un lot de déchets a un code déchet (16 02 14, 20 01 36…)",
@@ -110,7 +110,7 @@ pub fn create(
             ));
         }
         (LegalStatus::Reuse, Some(_)) => {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 FieldError::new(
                     "waste_code",
                     "un lot pour réemploi n'est pas un déchet : pas de code déchet",

@@ -52,8 +52,9 @@ struct Key {
     hash: String,
 }
 
+/// The stored key of a request whose bounds were checked ([`check_registration`],
+/// [`check_event`]): the caller's own, with the hash of what it asked.
 fn request_key<T: Serialize>(actor: &Actor, key: &str, scope: &str, body: &T) -> ApiResult<Key> {
-    check(actor, validate::idempotency_key(key))?;
     let json = serde_json::to_vec(body).map_err(ApiError::internal)?;
     let mut h = Sha256::new();
     h.update(scope.as_bytes());
@@ -179,8 +180,13 @@ fn validate_erasure(actor: &Actor, serial: &str, e: &ErasureData) -> ApiResult<(
     if let Some(p) = e.passes {
         check(actor, validate::range("passes", p.into(), 0, 100))?;
     }
+    Ok(())
+}
+
+/// An erasure cannot end before it starts (a rule: 422).
+fn check_erasure_times(actor: &Actor, e: &ErasureData) -> ApiResult<()> {
     if e.ended_at < e.started_at {
-        return Err(ApiError::field(
+        return Err(ApiError::rule(
             validate::FieldError::new(
                 "ended_at",
                 "la fin précède le début",
@@ -203,10 +209,20 @@ fn validate_qa(actor: &Actor, r: &QaData) -> ApiResult<()> {
             actor.lang,
         ));
     }
+    for l in &r.checks {
+        text_opt(actor, "checks.note", &l.note, 500)?;
+    }
+    text_opt(actor, "os_installed", &r.os_installed, 100)?;
+    text_opt(actor, "notes", &r.notes, 2000)?;
+    Ok(())
+}
+
+/// Each line of the checklist once (a rule: 422).
+fn check_qa_lines(actor: &Actor, r: &QaData) -> ApiResult<()> {
     let mut seen = Vec::new();
     for l in &r.checks {
         if seen.contains(&l.check) {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 validate::FieldError::new(
                     "checks",
                     format!("« {} » figure deux fois", l.check),
@@ -216,11 +232,91 @@ fn validate_qa(actor: &Actor, r: &QaData) -> ApiResult<()> {
             ));
         }
         seen.push(l.check);
-        text_opt(actor, "checks.note", &l.note, 500)?;
     }
-    text_opt(actor, "os_installed", &r.os_installed, 100)?;
-    text_opt(actor, "notes", &r.notes, 2000)?;
     Ok(())
+}
+
+/// The bounds of a registration that its schema states (400 when broken): checked
+/// before anything else, and for every op of a batch before any is applied.
+pub fn check_registration(actor: &Actor, req: &RegisterItem) -> ApiResult<()> {
+    check(actor, validate::idempotency_key(&req.idempotency_key))?;
+    for (field, v, max) in [
+        ("brand", &req.brand, 100),
+        ("model", &req.model, 200),
+        ("serial", &req.serial, 100),
+        ("asset_tag", &req.asset_tag, 100),
+    ] {
+        text_opt(actor, field, v, max)?;
+    }
+    validate_specs(actor, &req.specs)?;
+    validate_weight(actor, req.weight_g)?;
+    validate_drives(actor, &req.drives)
+}
+
+/// The bounds of a step that its schema states (400 when broken), as
+/// [`check_registration`].
+pub fn check_event(actor: &Actor, req: &EventRequest) -> ApiResult<()> {
+    check(actor, validate::idempotency_key(&req.idempotency_key))?;
+    match &req.command {
+        Command::DeclareDrives { drives } => {
+            if drives.is_empty() {
+                return Err(ApiError::field(
+                    validate::FieldError::new(
+                        "drives",
+                        "au moins un disque (sinon « aucun disque »)",
+                        "at least one drive (or \"no drive\")",
+                    ),
+                    actor.lang,
+                ));
+            }
+            validate_drives(actor, drives)
+        }
+        Command::EraseDrive { serial, erasure } => validate_erasure(actor, serial, erasure),
+        Command::DestroyDrive {
+            serial,
+            method,
+            notes,
+        } => {
+            check(actor, validate::text("serial", serial, 100))?;
+            check(actor, validate::text("method", method, 200))?;
+            text_opt(actor, "notes", notes, 2000)
+        }
+        Command::HarvestPart {
+            brand,
+            model,
+            serial,
+            specs,
+            weight_g,
+            ..
+        } => {
+            for (field, v, max) in [
+                ("brand", brand, 100),
+                ("model", model, 200),
+                ("serial", serial, 100),
+            ] {
+                text_opt(actor, field, v, max)?;
+            }
+            validate_specs(actor, specs)?;
+            validate_weight(actor, *weight_g)
+        }
+        Command::TestPart { notes, .. } => text_opt(actor, "notes", notes, 2000),
+        Command::QaTest { report } => validate_qa(actor, report),
+        Command::Reopen { reason } | Command::CorrectLast { reason, .. } => {
+            check(actor, validate::text("reason", reason, 500))
+        }
+        Command::Receive { .. }
+        | Command::Triage { .. }
+        | Command::DeclareNoDrive
+        | Command::FinishTeardown
+        | Command::FitPart { .. }
+        | Command::RemovePart { .. }
+        | Command::MarkReady
+        | Command::Move { .. }
+        | Command::Relabel { .. }
+        | Command::MarkForRecycling
+        | Command::AddToWeeeBatch { .. }
+        | Command::RemoveFromWeeeBatch { .. } => Ok(()),
+    }
 }
 
 /// Parses a label code sent by a client; a clear error when it is not one.
@@ -546,24 +642,14 @@ pub fn register(
     req: &RegisterItem,
 ) -> ApiResult<EventResponse> {
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    check_registration(actor, req)?;
     let key = request_key(actor, &req.idempotency_key, "register", req)?;
     if let Some(previous) = replayed(conn, &key, actor)? {
         return Ok(previous);
     }
     let code = parse_code(actor, &req.code)?;
-    for (field, v, max) in [
-        ("brand", &req.brand, 100),
-        ("model", &req.model, 200),
-        ("serial", &req.serial, 100),
-        ("asset_tag", &req.asset_tag, 100),
-    ] {
-        text_opt(actor, field, v, max)?;
-    }
-    validate_specs(actor, &req.specs)?;
-    validate_weight(actor, req.weight_g)?;
-    validate_drives(actor, &req.drives)?;
     if req.no_drive && !req.drives.is_empty() {
-        return Err(ApiError::field(
+        return Err(ApiError::rule(
             validate::FieldError::new(
                 "no_drive",
                 "« aucun disque » et une liste de disques s'excluent",
@@ -578,7 +664,7 @@ pub fn register(
         (None, Some(c), _) => SiteId(collection_site(conn, actor, c)?),
         (None, None, Some(s)) => s,
         (None, None, None) => {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 validate::FieldError::new("site", "site requis", "site required"),
                 actor.lang,
             ));
@@ -738,30 +824,17 @@ fn own_step(
         Command::Triage { route } => {
             simple(lc, EventPayload::Triaged { route: *route }, &ctx, actor)?
         }
-        Command::DeclareDrives { drives: d } => {
-            if d.is_empty() {
-                return Err(ApiError::field(
-                    validate::FieldError::new(
-                        "drives",
-                        "au moins un disque (sinon « aucun disque »)",
-                        "at least one drive (or \"no drive\")",
-                    ),
-                    actor.lang,
-                ));
-            }
-            validate_drives(actor, d)?;
-            simple(
-                lc,
-                EventPayload::DrivesDeclared {
-                    drives: trim_drives(d),
-                },
-                &ctx,
-                actor,
-            )?
-        }
+        Command::DeclareDrives { drives: d } => simple(
+            lc,
+            EventPayload::DrivesDeclared {
+                drives: trim_drives(d),
+            },
+            &ctx,
+            actor,
+        )?,
         Command::DeclareNoDrive => simple(lc, EventPayload::NoDriveDeclared, &ctx, actor)?,
         Command::EraseDrive { serial, erasure } => {
-            validate_erasure(actor, serial, erasure)?;
+            check_erasure_times(actor, erasure)?;
             simple(
                 lc,
                 EventPayload::DriveErased {
@@ -776,36 +849,28 @@ fn own_step(
             serial,
             method,
             notes,
-        } => {
-            check(actor, validate::text("serial", serial, 100))?;
-            check(actor, validate::text("method", method, 200))?;
-            text_opt(actor, "notes", notes, 2000)?;
-            simple(
-                lc,
-                EventPayload::DriveDestroyed {
-                    serial: serial.trim().to_owned(),
-                    method: method.clone(),
-                    notes: notes.clone(),
-                },
-                &ctx,
-                actor,
-            )?
-        }
+        } => simple(
+            lc,
+            EventPayload::DriveDestroyed {
+                serial: serial.trim().to_owned(),
+                method: method.clone(),
+                notes: notes.clone(),
+            },
+            &ctx,
+            actor,
+        )?,
         Command::FinishTeardown => simple(lc, EventPayload::TeardownDone, &ctx, actor)?,
-        Command::TestPart { result, notes } => {
-            text_opt(actor, "notes", notes, 2000)?;
-            simple(
-                lc,
-                EventPayload::PartTested {
-                    result: *result,
-                    notes: notes.clone(),
-                },
-                &ctx,
-                actor,
-            )?
-        }
+        Command::TestPart { result, notes } => simple(
+            lc,
+            EventPayload::PartTested {
+                result: *result,
+                notes: notes.clone(),
+            },
+            &ctx,
+            actor,
+        )?,
         Command::QaTest { report } => {
-            validate_qa(actor, report)?;
+            check_qa_lines(actor, report)?;
             simple(
                 lc,
                 EventPayload::QaTested {
@@ -816,17 +881,14 @@ fn own_step(
             )?
         }
         Command::MarkReady => simple(lc, EventPayload::MarkedReady, &ctx, actor)?,
-        Command::Reopen { reason } => {
-            check(actor, validate::text("reason", reason, 500))?;
-            simple(
-                lc,
-                EventPayload::Reopened {
-                    reason: reason.clone(),
-                },
-                &ctx,
-                actor,
-            )?
-        }
+        Command::Reopen { reason } => simple(
+            lc,
+            EventPayload::Reopened {
+                reason: reason.clone(),
+            },
+            &ctx,
+            actor,
+        )?,
         Command::MarkForRecycling => simple(lc, EventPayload::MarkedForRecycling, &ctx, actor)?,
         Command::HarvestPart { .. }
         | Command::FitPart { .. }
@@ -904,6 +966,7 @@ fn begin(
 
 /// Who may take a step, and the step's idempotency key.
 fn step_key(actor: &Actor, item: ItemId, req: &EventRequest) -> ApiResult<Key> {
+    check_event(actor, req)?;
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
     request_key(actor, &req.idempotency_key, &format!("item:{item}"), req)
 }
@@ -1210,15 +1273,6 @@ pub fn apply(
             drive_serial,
         } => {
             let code = parse_code(actor, code)?;
-            for (field, v, max) in [
-                ("brand", brand, 100),
-                ("model", model, 200),
-                ("serial", serial, 100),
-            ] {
-                text_opt(actor, field, v, max)?;
-            }
-            validate_specs(actor, specs)?;
-            validate_weight(actor, *weight_g)?;
             let drive_serial = drive_serial.as_ref().map(|s| s.trim().to_owned());
             // Check the device's side first, with a placeholder for the new part.
             let probe = EventPayload::PartHarvested {
@@ -1378,10 +1432,7 @@ pub fn apply(
             .map_err(refuse(actor))?;
             (p, n)
         }
-        Command::CorrectLast { event, reason } => {
-            check(actor, validate::text("reason", reason, 500))?;
-            correct(conn, actor, item, *event, reason)?
-        }
+        Command::CorrectLast { event, reason } => correct(conn, actor, item, *event, reason)?,
         Command::Receive { .. }
         | Command::Triage { .. }
         | Command::DeclareDrives { .. }

@@ -263,7 +263,7 @@ pub fn find_by_id(conn: &mut DbConnection, id: ItemId) -> ApiResult<Option<Found
 /// recovery), else a manufacturer serial, a donor asset tag or a drive serial.
 pub fn resolve(conn: &mut DbConnection, input: &str, actor: &Actor) -> ApiResult<Resolved> {
     let trimmed = input.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > 200 {
+    if trimmed.is_empty() || input.chars().count() > 200 {
         return Err(actor.err(ErrorCode::InvalidQuery));
     }
     match code::parse_scan(trimmed) {

@@ -196,7 +196,7 @@ pub fn label_error(e: &LabelError, lang: Lang) -> ApiError {
         LabelError::FieldsDoNotFit { .. } => ErrorCode::LabelDoesNotFit,
         LabelError::InvalidTemplate(_) => ErrorCode::InvalidTemplate,
         LabelError::Count(_) | LabelError::StartSlot { .. } | LabelError::QrEncoding(_) => {
-            ErrorCode::InvalidInput
+            ErrorCode::InvalidValue
         }
         LabelError::Output(cause) => return ApiError::internal(cause),
     };
@@ -421,8 +421,9 @@ impl Rendered {
     }
 }
 
+/// A combination of options the labels cannot take (422).
 fn bad(actor: &Actor, field: &str, fr: &str, en: &str) -> ApiError {
-    ApiError::field(validate::FieldError::new(field, fr, en), actor.lang)
+    ApiError::rule(validate::FieldError::new(field, fr, en), actor.lang)
 }
 
 /// Renders labels (read only: counting prints is [`record_prints`]).
@@ -448,7 +449,17 @@ pub fn render(
     };
     let sheet = req.sheet.unwrap_or(SheetKind::L7160).sheet();
     let start_slot = req.start_slot.unwrap_or(1) as usize;
-    if req.format == LabelFormat::Pdf && (start_slot == 0 || start_slot > sheet.slots()) {
+    if !(1..=label::MAX_START_SLOT).contains(&start_slot) {
+        return Err(ApiError::field(
+            validate::FieldError::new(
+                "start_slot",
+                format!("doit être entre 1 et {}", label::MAX_START_SLOT),
+                format!("must be between 1 and {}", label::MAX_START_SLOT),
+            ),
+            actor.lang,
+        ));
+    }
+    if req.format == LabelFormat::Pdf && start_slot > sheet.slots() {
         return Err(bad(
             actor,
             "start_slot",

@@ -41,6 +41,11 @@ pub fn check(actor: &Actor, result: Result<(), FieldError>) -> ApiResult<()> {
     result.map_err(|e| ApiError::field(e, actor.lang))
 }
 
+/// [`check`] for a rule the schema cannot state (a check key, a code list): 422.
+pub fn check_rule(actor: &Actor, result: Result<(), FieldError>) -> ApiResult<()> {
+    result.map_err(|e| ApiError::rule(e, actor.lang))
+}
+
 /// Upper-case, alphanumeric only: how serials and asset tags are matched.
 pub fn normalise(s: &str) -> String {
     s.chars()

@@ -37,6 +37,9 @@ pub const MIN_QUIET_MODULES: u32 = 4;
 /// Most labels rendered by one request.
 pub const MAX_LABELS: usize = 10_000;
 
+/// The most labels a sheet has (L7651): the highest `start_slot` any sheet can take.
+pub const MAX_START_SLOT: usize = 65;
+
 /// Why a label cannot be produced as asked; each names what to change.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LabelError {

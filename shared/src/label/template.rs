@@ -42,10 +42,12 @@ pub struct QrSpec {
     pub ecc: Ecc,
     /// Blank modules around the symbol; at least 4.
     #[serde(default = "default_quiet")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 4, maximum = 10))]
     pub quiet_modules: u32,
     /// Side of the QR block (symbol and quiet zone), in mm; by default the label's
     /// height within its margins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 5, maximum = 200))]
     pub size_mm: Option<f64>,
 }
 
@@ -73,7 +75,7 @@ pub enum Field {
     Grades,
     /// The date the drives were erased.
     ErasureDate,
-    /// A fixed text, such as the association's name.
+    /// A fixed text, such as the association's name (1 to 60 characters).
     Text(String),
 }
 
@@ -91,6 +93,7 @@ impl Field {
 pub struct FieldSpec {
     pub field: Field,
     /// Character height (em), in mm.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1.2, maximum = 15))]
     pub size_mm: f64,
     #[serde(default)]
     pub bold: bool,
@@ -102,10 +105,14 @@ pub struct FieldSpec {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Template {
     /// Lower-case name, `a-z`, digits and `-`: how requests choose it.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[a-z0-9-]{1,40}(?!\n)$"))]
     pub name: String,
     /// Blank band along every edge (printer and die-cut tolerance), in mm.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10))]
     pub margin_mm: f64,
     pub qr: QrSpec,
+    /// 1 to 12 lines, one of them the code.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 12))]
     pub fields: Vec<FieldSpec>,
 }
 
