@@ -15,6 +15,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// The message for the client; `None` takes the code's general message.
     pub message: Option<String>,
+    /// A message written in both languages before the caller's is known (French,
+    /// English): the one of the language set last is answered.
+    pub messages: Option<Box<(String, String)>>,
     pub details: Option<Value>,
     /// The hidden cause of a 5xx, for the log.
     pub cause: Option<String>,
@@ -28,6 +31,7 @@ impl ApiError {
         ApiError {
             code,
             message: None,
+            messages: None,
             details: None,
             cause: None,
             lang: Lang::Fr,
@@ -36,6 +40,11 @@ impl ApiError {
 
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
         self.message = Some(message.into());
+        self
+    }
+
+    pub fn with_bilingual_message(mut self, fr: String, en: String) -> Self {
+        self.messages = Some(Box::new((fr, en)));
         self
     }
 
@@ -88,10 +97,11 @@ impl ApiError {
     pub fn body(&self) -> ErrorBody {
         ErrorBody {
             code: self.code,
-            message: self
-                .message
-                .clone()
-                .unwrap_or_else(|| self.code.message(self.lang).to_owned()),
+            message: match (&self.message, &self.messages) {
+                (Some(m), _) => m.clone(),
+                (None, Some(both)) => self.lang.pick(&both.0, &both.1).to_owned(),
+                (None, None) => self.code.message(self.lang).to_owned(),
+            },
             details: self.details.clone(),
         }
     }

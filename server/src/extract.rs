@@ -13,18 +13,30 @@ use std::pin::Pin;
 pub const JSON_LIMIT: usize = 2 * 1024 * 1024;
 
 /// A JSON request body: `application/json` (or a `+json` type), at most
-/// [`JSON_LIMIT`] bytes, unknown fields refused by the types themselves. A whole
+/// [`JSON_LIMIT`] bytes, read by its type and held to its schema in the OpenAPI
+/// document, so that the server refuses exactly what the document refuses. A whole
 /// number may be written `1.0`, as JSON Schema counts it an integer.
+///
+/// A body that cannot be read does not fail the extraction: its refusal is kept until
+/// the handler reads the body with [`JsonBody::read`], which answers it in the
+/// caller's language (known only once the caller is), after the authentication.
 #[derive(Debug)]
-pub struct JsonBody<T>(pub T);
+pub struct JsonBody<T>(Result<T, ApiError>);
 
 impl<T> JsonBody<T> {
-    pub fn into_inner(self) -> T {
+    /// The body, or its refusal in the caller's language.
+    pub fn read(self, actor: &crate::auth::Actor) -> Result<T, ApiError> {
+        self.0.map_err(|e| e.in_lang(actor.lang))
+    }
+
+    /// The body of a route without a caller (logging in), or its refusal in the
+    /// request's language (`Accept-Language`).
+    pub fn read_anonymous(self) -> Result<T, ApiError> {
         self.0
     }
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + utoipa::ToSchema + 'static> FromRequest for JsonBody<T> {
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
@@ -33,16 +45,21 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         let is_json = is_json(req);
         let payload = web::Payload::from_request(req, payload);
         Box::pin(async move {
-            let fail = |e: ApiError| -> actix_web::Error { e.in_lang(lang).into() };
-            if !is_json {
-                return Err(fail(ApiError::new(ErrorCode::UnsupportedMediaType)));
-            }
-            let bytes = match payload.await?.to_bytes_limited(JSON_LIMIT).await {
-                Ok(Ok(bytes)) => bytes,
-                Ok(Err(_)) => return Err(fail(ApiError::new(ErrorCode::InvalidJson))),
-                Err(_) => return Err(fail(ApiError::new(ErrorCode::PayloadTooLarge))),
+            let body = async {
+                if !is_json {
+                    return Err(ApiError::new(ErrorCode::UnsupportedMediaType));
+                }
+                let payload = payload
+                    .await
+                    .map_err(|_| ApiError::new(ErrorCode::InvalidJson))?;
+                let bytes = match payload.to_bytes_limited(JSON_LIMIT).await {
+                    Ok(Ok(bytes)) => bytes,
+                    Ok(Err(_)) => return Err(ApiError::new(ErrorCode::InvalidJson)),
+                    Err(_) => return Err(ApiError::new(ErrorCode::PayloadTooLarge)),
+                };
+                parse(&bytes)
             };
-            parse(&bytes).map(JsonBody).map_err(fail)
+            Ok(JsonBody(body.await.map_err(|e| e.in_lang(lang))))
         })
     }
 }
@@ -62,24 +79,123 @@ fn is_json(req: &HttpRequest) -> bool {
             .is_some_and(|(_, sub)| sub.to_ascii_lowercase().ends_with("+json"))
 }
 
-/// Reads `T` from JSON; a whole number written as a decimal (`1.0`) is read as the
-/// whole number.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let first = match serde_json::from_slice::<T>(bytes) {
-        Ok(t) => return Ok(t),
-        Err(e) => e,
-    };
-    // A number written with a point or an exponent may be a whole number: read again
-    // with those turned into integers, and answer the first error if that fails too.
-    if first.is_data()
-        && bytes.iter().any(|b| matches!(b, b'.' | b'e' | b'E'))
-        && let Ok(mut value) = serde_json::from_slice::<Value>(bytes)
-        && whole_numbers(&mut value)
-        && let Ok(t) = serde_json::from_value(value)
-    {
-        return Ok(t);
+/// Reads `T` from JSON and holds it to its schema; a whole number written as a decimal
+/// (`1.0`) is read as the whole number. Serde's own refusal comes first (it names the
+/// field and the place); the schema refuses what serde lets through: a bound, a
+/// pattern, an object written as an array.
+pub fn parse<T: DeserializeOwned + utoipa::ToSchema>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| refusal(&e))?;
+    whole_numbers(&mut value);
+    let typed = T::deserialize(&value).map_err(|e| refusal(&e))?;
+    match schema_of(&T::name()).and_then(|v| v.iter_errors(&value).next().map(|e| breach(&e))) {
+        Some(e) => Err(e),
+        None => Ok(typed),
     }
-    Err(refusal(&first))
+}
+
+/// The validator of a schema of the document, built once.
+fn schema_of(name: &str) -> Option<std::sync::Arc<jsonschema::Validator>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, OnceLock, RwLock};
+    static VALIDATORS: OnceLock<RwLock<HashMap<String, Option<Arc<jsonschema::Validator>>>>> =
+        OnceLock::new();
+    let cache = VALIDATORS.get_or_init(Default::default);
+    if let Some(v) = cache.read().ok()?.get(name) {
+        return v.clone();
+    }
+    let doc = crate::app::openapi();
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "$ref": format!("#/components/schemas/{name}"),
+    });
+    let built = match jsonschema::options().build(&root) {
+        Ok(v) => Some(Arc::new(v)),
+        Err(e) => {
+            tracing::error!(schema = name, error = %e, "a request schema does not compile");
+            None
+        }
+    };
+    cache.write().ok()?.insert(name.to_owned(), built.clone());
+    built
+}
+
+/// What a schema rule asks, in French and English.
+fn rule_broken(kind: &jsonschema::error::ValidationErrorKind) -> (String, String) {
+    use jsonschema::error::ValidationErrorKind as K;
+    let pair = |fr: String, en: String| (fr, en);
+    match kind {
+        K::Minimum { limit } => pair(
+            format!("doit valoir au moins {limit}"),
+            format!("must be at least {limit}"),
+        ),
+        K::Maximum { limit } => pair(
+            format!("doit valoir au plus {limit}"),
+            format!("must be at most {limit}"),
+        ),
+        K::MinLength { limit } => pair(
+            format!("{limit} caractère(s) au moins"),
+            format!("at least {limit} character(s)"),
+        ),
+        K::MaxLength { limit } => pair(
+            format!("{limit} caractères au plus"),
+            format!("at most {limit} characters"),
+        ),
+        K::MinItems { limit } => pair(
+            format!("{limit} élément(s) au moins"),
+            format!("at least {limit} item(s)"),
+        ),
+        K::MaxItems { limit } => pair(
+            format!("{limit} éléments au plus"),
+            format!("at most {limit} items"),
+        ),
+        K::Pattern { .. } => pair(
+            "vide, ou contient des caractères refusés".into(),
+            "empty, or holds characters that are refused".into(),
+        ),
+        K::Required { property } => pair(
+            format!("il manque {property}"),
+            format!("{property} is missing"),
+        ),
+        K::AdditionalProperties { unexpected } => pair(
+            format!("champ inconnu : {}", unexpected.join(", ")),
+            format!("unknown field: {}", unexpected.join(", ")),
+        ),
+        K::Type { .. } | K::Enum { .. } | K::Constant { .. } => pair(
+            "valeur d'un autre type attendue".into(),
+            "a value of another type is expected".into(),
+        ),
+        _ => pair(
+            "ne correspond à aucune forme permise".into(),
+            "matches none of the allowed forms".into(),
+        ),
+    }
+}
+
+/// The refusal of a value that breaks its schema: the field, in the dotted form of the
+/// other field errors, and the rule it breaks.
+fn breach(e: &jsonschema::ValidationError<'_>) -> ApiError {
+    let path = e.instance_path().to_string();
+    let field = path.trim_start_matches('/').replace('/', ".");
+    let unknown = matches!(
+        e.kind(),
+        jsonschema::error::ValidationErrorKind::AdditionalProperties { .. }
+    );
+    let code = if unknown {
+        ErrorCode::UnknownField
+    } else {
+        ErrorCode::InvalidInput
+    };
+    let place = if field.is_empty() {
+        "body".to_owned()
+    } else {
+        field.clone()
+    };
+    let (fr, en) = rule_broken(e.kind());
+    let (fr, en) = (format!("{place} : {fr}"), format!("{place}: {en}"));
+    ApiError::new(code)
+        .with_bilingual_message(fr, en)
+        .with_details(json!({"field": field, "reason": e.to_string()}))
 }
 
 /// Turns every number with no fractional part, within the range where a double is
@@ -121,7 +237,7 @@ fn refusal(e: &serde_json::Error) -> ApiError {
 mod tests {
     use super::*;
 
-    #[derive(Debug, serde::Deserialize, PartialEq)]
+    #[derive(Debug, serde::Deserialize, PartialEq, utoipa::ToSchema)]
     #[serde(deny_unknown_fields)]
     struct T {
         n: i64,
@@ -149,7 +265,7 @@ mod tests {
         let e = parse::<T>(br#"{"n": 1"#).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidJson);
         // Also where serde says only that no variant matched.
-        #[derive(Debug, serde::Deserialize, PartialEq)]
+        #[derive(Debug, serde::Deserialize, PartialEq, utoipa::ToSchema)]
         #[serde(untagged)]
         enum U {
             Id(i64),
@@ -159,5 +275,28 @@ mod tests {
             parse::<Vec<U>>(b"[8859.0, \"x\"]").unwrap(),
             vec![U::Id(8859), U::Name("x".into())]
         );
+    }
+
+    #[test]
+    fn what_serde_lets_through_the_schema_refuses() {
+        use filiere_shared::api::RegisterItem;
+        let body = |specs: &str| {
+            format!(
+                r#"{{"idempotency_key": "k", "code": "7K3M9QX8", "category": "laptop", "specs": {specs}}}"#
+            )
+        };
+        assert!(parse::<RegisterItem>(body(r#"{"ram_gb": 8}"#).as_bytes()).is_ok());
+        // An object written as an array, which serde reads field by field.
+        let e = parse::<RegisterItem>(body("[null, 8]").as_bytes()).unwrap_err();
+        assert_eq!(
+            (e.code, &e.details.unwrap()["field"]),
+            (ErrorCode::InvalidInput, &json!("specs"))
+        );
+        // A bound.
+        let e = parse::<RegisterItem>(body(r#"{"ram_gb": 99999}"#).as_bytes()).unwrap_err();
+        assert_eq!(e.details.unwrap()["field"], "specs.ram_gb");
+        // Serde's own words first.
+        let e = parse::<RegisterItem>(body(r#"{"colour": "red"}"#).as_bytes()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnknownField);
     }
 }

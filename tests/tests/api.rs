@@ -637,7 +637,7 @@ async fn bad_input_gets_a_clear_error_and_writes_nothing() {
         b["message"]
             .as_str()
             .unwrap_or_default()
-            .contains("must be between"),
+            .contains("must be at least 1"),
         "{b}"
     );
     let r = app

@@ -236,9 +236,10 @@ fn check_qa_lines(actor: &Actor, r: &QaData) -> ApiResult<()> {
     Ok(())
 }
 
-/// The bounds of a registration that its schema states (400 when broken): checked
-/// before anything else, and for every op of a batch before any is applied.
-pub fn check_registration(actor: &Actor, req: &RegisterItem) -> ApiResult<()> {
+/// The bounds of a registration that its schema states (400 when broken), checked
+/// before anything else (the HTTP layer holds bodies to the schema already; the
+/// command line and direct callers come through here).
+fn check_registration(actor: &Actor, req: &RegisterItem) -> ApiResult<()> {
     check(actor, validate::idempotency_key(&req.idempotency_key))?;
     for (field, v, max) in [
         ("brand", &req.brand, 100),
@@ -255,7 +256,7 @@ pub fn check_registration(actor: &Actor, req: &RegisterItem) -> ApiResult<()> {
 
 /// The bounds of a step that its schema states (400 when broken), as
 /// [`check_registration`].
-pub fn check_event(actor: &Actor, req: &EventRequest) -> ApiResult<()> {
+fn check_event(actor: &Actor, req: &EventRequest) -> ApiResult<()> {
     check(actor, validate::idempotency_key(&req.idempotency_key))?;
     match &req.command {
         Command::DeclareDrives { drives } => {

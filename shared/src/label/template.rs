@@ -42,7 +42,6 @@ pub struct QrSpec {
     pub ecc: Ecc,
     /// Blank modules around the symbol; at least 4.
     #[serde(default = "default_quiet")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 4, maximum = 10))]
     pub quiet_modules: u32,
     /// Side of the QR block (symbol and quiet zone), in mm; by default the label's
     /// height within its margins.
