@@ -6,13 +6,13 @@
 #   tests/schemathesis/run.sh [MAX_EXAMPLES]    (default 15; CI's short run)
 #
 # Needs `cargo build --workspace` done and schemathesis on the PATH (or in
-# $SCHEMATHESIS, or in the virtual environment .venv-schemathesis that .ci/run makes).
+# $SCHEMATHESIS, or in the virtual environment .venv-api-tools that .ci/run makes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 examples="${1:-15}"
 st="${SCHEMATHESIS:-}"
 if [ -z "$st" ]; then
-    if [ -x .venv-schemathesis/bin/schemathesis ]; then st=.venv-schemathesis/bin/schemathesis
+    if [ -x .venv-api-tools/bin/schemathesis ]; then st=.venv-api-tools/bin/schemathesis
     else st=schemathesis; fi
 fi
 . tests/support/demo-server.sh
@@ -25,7 +25,7 @@ for user in tom claire sophie; do
         --checks all \
         --max-examples "$examples" \
         --seed 20261126 \
-        --workers 2 \
+        --workers 1 \
         --request-timeout 10 \
         --suppress-health-check all \
         --exclude-path /api/v1/auth/logout \
