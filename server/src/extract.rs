@@ -103,7 +103,7 @@ fn schema_of(name: &str) -> Option<std::sync::Arc<jsonschema::Validator>> {
     if let Some(v) = cache.read().ok()?.get(name) {
         return v.clone();
     }
-    let doc = crate::app::openapi();
+    let doc = crate::openapi::openapi();
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "components": doc["components"],

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod models;
+pub mod openapi;
 pub mod printing;
 pub mod routes;
 pub mod schema;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 /// The document as the server serves it.
 pub fn document() -> &'static Value {
     static DOC: OnceLock<Value> = OnceLock::new();
-    DOC.get_or_init(|| filiere_server::app::openapi().clone())
+    DOC.get_or_init(|| filiere_server::openapi::openapi().clone())
 }
 
 /// The document's path template that `path` (without its query) falls under.
