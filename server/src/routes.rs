@@ -712,10 +712,7 @@ pub async fn post_batch(
         use diesel::Connection;
         let mut results = Vec::with_capacity(ops.len());
         for (index, op) in ops.iter().enumerate() {
-            let key = match op {
-                BatchOp::Register(r) => r.idempotency_key.clone(),
-                BatchOp::Event { request, .. } => request.idempotency_key.clone(),
-            };
+            let key = op.idempotency_key().to_owned();
             let run = |c: &mut DbConnection| {
                 c.transaction::<_, ApiError, _>(|c| match op {
                     BatchOp::Register(r) => events::register(c, &a, r),

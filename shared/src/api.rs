@@ -832,6 +832,26 @@ request_type! {
     }
 }
 
+impl BatchOp {
+    /// The client's key of the op.
+    pub fn idempotency_key(&self) -> &str {
+        match self {
+            BatchOp::Register(r) => &r.idempotency_key,
+            BatchOp::Event { request, .. } => &request.idempotency_key,
+        }
+    }
+}
+
+impl BatchRequest {
+    /// The op a refusal of the whole batch names: an op that breaks its schema refuses
+    /// the batch (400), its field named from the batch (`ops.3`, `ops.3.weight_g`).
+    pub fn refused_op(error: &crate::error::ErrorBody) -> Option<usize> {
+        let field = error.details.as_ref()?.get("field")?.as_str()?;
+        let rest = field.strip_prefix("ops.")?;
+        rest.split('.').next()?.parse().ok()
+    }
+}
+
 api_type! {
     pub struct BatchResponse {
         pub results: Vec<BatchResult>,

@@ -226,3 +226,51 @@ async fn a_bench_killed_between_journal_and_server_sends_every_action_exactly_on
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_action_that_breaks_its_schema_is_refused_alone_and_the_others_arrive() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench = app.bench_session(&w).await;
+    let t = bench.token.clone();
+    let codes = app.codes(&t, w.site_a1, 3).await;
+    let dir = std::env::temp_dir().join(format!(
+        "filiere-sync-schema-{}-{}",
+        std::process::id(),
+        rand::random::<u32>()
+    ));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut journal = Journal::open(dir.join("journal.jsonl")).expect("journal");
+    for (i, c) in codes.iter().enumerate() {
+        // The second machine's model, pasted from a spreadsheet, is far too long.
+        let model = if i == 1 {
+            "X".repeat(300)
+        } else {
+            "Latitude 5490".to_owned()
+        };
+        journal
+            .append(op(
+                json!({"op": "register", "idempotency_key": format!("{c}-reg"), "code": c,
+                "category": "laptop", "model": model, "no_drive": true}),
+            ))
+            .expect("append");
+    }
+    let sender = Sender::new(&app.base, &t);
+    tokio::time::timeout(Duration::from_secs(30), sender.drain(&mut journal))
+        .await
+        .expect("not stuck on the refused action")
+        .expect("sent");
+    assert_eq!(journal.waiting(), 0);
+    let refused: Vec<_> = journal.refused().collect();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    let (entry, error) = refused[0];
+    assert_eq!(entry.op.idempotency_key(), format!("{}-reg", codes[1]));
+    assert_eq!(error.code, ErrorCode::InvalidInput, "{error:?}");
+    for (i, c) in codes.iter().enumerate() {
+        let (status, found) = app.get(&format!("/api/v1/resolve?q={c}"), &t).await;
+        assert_eq!(status, 200);
+        let kind = if i == 1 { "unclaimed_code" } else { "item" };
+        assert_eq!(found["kind"], kind, "{c}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

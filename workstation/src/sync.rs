@@ -5,7 +5,7 @@
 //! resent key with its first answer, so nothing is applied twice.
 
 use crate::journal::{Entry, Journal, JournalError, Outcome};
-use filiere_shared::api::{BatchRequest, BatchResponse, EventResponse};
+use filiere_shared::api::{BatchRequest, BatchResponse, BatchResult, EventResponse};
 use filiere_shared::error::ErrorBody;
 use std::time::Duration;
 
@@ -72,12 +72,27 @@ impl Sender {
             return Err(SyncError::SignedOut(resp.text().await.unwrap_or_default()));
         }
         if !status.is_success() {
-            // A refusal of the whole batch (5xx, or a bad request the server could not
-            // read): kept, retried; a real refusal comes per action.
-            return Err(SyncError::Unreachable(format!(
-                "{status}: {}",
-                resp.text().await.unwrap_or_default()
-            )));
+            let text = resp.text().await.unwrap_or_default();
+            // An action that breaks its schema refuses the whole batch, naming it: that
+            // one is refused (and shown on its item), the others are sent again.
+            if status.as_u16() == 400
+                && let Ok(error) = serde_json::from_str::<ErrorBody>(&text)
+                && let Some(index) = BatchRequest::refused_op(&error)
+                && let Some(entry) = entries.get(index)
+            {
+                return Ok(BatchResponse {
+                    results: vec![BatchResult {
+                        index,
+                        idempotency_key: entry.op.idempotency_key().to_owned(),
+                        status: 400,
+                        ok: None,
+                        error: Some(error),
+                    }],
+                });
+            }
+            // Any other refusal of the whole batch (5xx, or a request the server could
+            // not read): kept, retried; a real refusal comes per action.
+            return Err(SyncError::Unreachable(format!("{status}: {text}")));
         }
         resp.json()
             .await
