@@ -89,14 +89,24 @@ impl Guarded {
     }
 }
 
-/// Where in `buf` actix-http's own refusal starts, and its status.
+/// Where in `buf` actix-http's own refusal starts, and its status. It is the last
+/// thing written on a connection, a head without a body: only the end of a buffer
+/// that ends a head is searched, so that a large answer costs nothing.
 fn find_refusal(buf: &[u8]) -> Option<(usize, u16)> {
+    if !buf.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let from = buf.len().saturating_sub(REFUSAL_HEAD_MAX);
     REFUSALS.iter().find_map(|(head, status)| {
-        buf.windows(head.len())
+        buf[from..]
+            .windows(head.len())
             .position(|w| w == *head)
-            .map(|at| (at, *status))
+            .map(|at| (from + at, *status))
     })
 }
+
+/// The longest head actix-http writes for a refusal (status line and its few headers).
+const REFUSAL_HEAD_MAX: usize = 512;
 
 /// The answer that replaces actix-http's refusal: status, JSON body, and the
 /// connection closed.

@@ -136,8 +136,29 @@ pub fn openapi() -> &'static serde_json::Value {
         close_variants(&mut doc);
         name_tagged_variants(&mut doc);
         describe_responses(&mut doc);
+        expand_patterns(&mut doc);
         doc
     })
+}
+
+/// The patterns the request types name by marker (`"$text"`), stated in full from
+/// their one home ([`filiere_shared::validate::PATTERNS`]).
+fn expand_patterns(doc: &mut serde_json::Value) {
+    use serde_json::Value;
+    match doc {
+        Value::Object(map) => {
+            if let Some(Value::String(p)) = map.get_mut("pattern")
+                && let Some((_, full)) = filiere_shared::validate::PATTERNS
+                    .iter()
+                    .find(|(marker, _)| marker == p)
+            {
+                *p = (*full).to_owned();
+            }
+            map.values_mut().for_each(expand_patterns);
+        }
+        Value::Array(items) => items.iter_mut().for_each(expand_patterns),
+        _ => {}
+    }
 }
 
 /// Every answer has a description (OpenAPI requires one): the routes describe the

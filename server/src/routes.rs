@@ -536,11 +536,7 @@ pub async fn create_template(
 pub struct ResolveQuery {
     /// Whatever was scanned or typed: a code, a label URL, a serial, an asset tag
     /// (200 characters at most, not only blanks).
-    #[param(
-        min_length = 1,
-        max_length = 200,
-        pattern = r"[^\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]"
-    )]
+    #[param(min_length = 1, max_length = 200, pattern = "$not-blank")]
     pub q: String,
 }
 

@@ -75,25 +75,25 @@ api_type! {
 
 request_type! {
     pub struct NewRegion {
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub name: String,
         /// Short code, such as `ARA` or `IDF`.
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 10, pattern = "$required-text"))]
         pub code: String,
     }
 
     pub struct NewSite {
         pub region: RegionId,
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub name: String,
         pub kind: SiteKind,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
         pub address: Option<String>,
     }
 
     pub struct NewOrganisation {
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = "$required-text"))]
         pub name: String,
         pub kind: OrgKind,
         #[serde(default)]
@@ -112,9 +112,9 @@ request_type! {
     }
 
     pub struct NewUser {
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50, pattern = "$required-text"))]
         pub username: String,
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub display_name: String,
         pub role: Role,
         /// At least 10 characters; technicians who only use a badge may have none.
@@ -146,13 +146,13 @@ request_type! {
         #[serde(default)]
         pub badge: Option<String>,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub display_name: Option<String>,
     }
 
     pub struct NewBench {
         pub site: SiteId,
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub name: String,
     }
 }
@@ -207,7 +207,7 @@ request_type! {
         pub site: SiteId,
         pub pickup_date: NaiveDate,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
         pub pickup_address: Option<String>,
         /// How many items the donor's list declares.
         #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
@@ -221,10 +221,10 @@ request_type! {
         #[serde(default)]
         pub waste_code: Option<String>,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
         pub reference: Option<String>,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "$text"))]
         pub notes: Option<String>,
     }
 }
@@ -448,11 +448,11 @@ request_type! {
         /// A bench's own printer; none for the site's shared printers.
         #[serde(default)]
         pub bench: Option<BenchId>,
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub name: String,
         pub kind: PrinterKind,
         /// `host:port` (port 9100 when omitted) for ZPL; the queue name for CUPS.
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = "$required-text"))]
         pub address: String,
         /// ZPL: 203 or 300.
         #[serde(default)]
@@ -514,10 +514,7 @@ api_type! {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Specs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub cpu: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 4096))]
@@ -526,26 +523,17 @@ pub struct Specs {
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1000000))]
     pub storage_gb: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 50, pattern = "$text"))]
     pub storage_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 120))]
     pub screen_inches: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub gpu: Option<String>,
     /// A part's key figure, such as "8 GB DDR4" or "65 W".
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub part_spec: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1970, maximum = 2100))]
@@ -555,7 +543,7 @@ pub struct Specs {
 request_type! {
     /// Register an item by claiming an unclaimed label code.
     pub struct RegisterItem {
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[!-~]+(?!\n)$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$key"))]
         pub idempotency_key: String,
         pub code: String,
         pub category: Category,
@@ -570,18 +558,18 @@ request_type! {
         #[serde(default = "yes")]
         pub at_workshop: bool,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
         pub brand: Option<String>,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = "$text"))]
         pub model: Option<String>,
         /// Manufacturer serial number.
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
         pub serial: Option<String>,
         /// The donor's asset tag.
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
         pub asset_tag: Option<String>,
         #[serde(default)]
         pub specs: Specs,
@@ -629,11 +617,7 @@ pub enum Command {
     EraseDrive {
         #[cfg_attr(
             feature = "openapi",
-            schema(
-                min_length = 1,
-                max_length = 100,
-                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-            )
+            schema(min_length = 1, max_length = 100, pattern = "$required-text")
         )]
         serial: String,
         #[serde(flatten)]
@@ -642,28 +626,17 @@ pub enum Command {
     DestroyDrive {
         #[cfg_attr(
             feature = "openapi",
-            schema(
-                min_length = 1,
-                max_length = 100,
-                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-            )
+            schema(min_length = 1, max_length = 100, pattern = "$required-text")
         )]
         serial: String,
         /// Shredding, crushing, degaussing, drilling…
         #[cfg_attr(
             feature = "openapi",
-            schema(
-                min_length = 1,
-                max_length = 200,
-                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-            )
+            schema(min_length = 1, max_length = 200, pattern = "$required-text")
         )]
         method: String,
         #[serde(default)]
-        #[cfg_attr(
-            feature = "openapi",
-            schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-        )]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "$text"))]
         notes: Option<String>,
     },
     /// Take a part out of a device and label it with an unclaimed code.
@@ -671,22 +644,13 @@ pub enum Command {
         code: String,
         category: Category,
         #[serde(default)]
-        #[cfg_attr(
-            feature = "openapi",
-            schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-        )]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
         brand: Option<String>,
         #[serde(default)]
-        #[cfg_attr(
-            feature = "openapi",
-            schema(max_length = 200, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-        )]
+        #[cfg_attr(feature = "openapi", schema(max_length = 200, pattern = "$text"))]
         model: Option<String>,
         #[serde(default)]
-        #[cfg_attr(
-            feature = "openapi",
-            schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-        )]
+        #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
         serial: Option<String>,
         #[serde(default)]
         specs: Specs,
@@ -701,10 +665,7 @@ pub enum Command {
     TestPart {
         result: PartTestResult,
         #[serde(default)]
-        #[cfg_attr(
-            feature = "openapi",
-            schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-        )]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "$text"))]
         notes: Option<String>,
     },
     FitPart {
@@ -723,11 +684,7 @@ pub enum Command {
     Reopen {
         #[cfg_attr(
             feature = "openapi",
-            schema(
-                min_length = 1,
-                max_length = 500,
-                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-            )
+            schema(min_length = 1, max_length = 500, pattern = "$required-text")
         )]
         reason: String,
     },
@@ -749,11 +706,7 @@ pub enum Command {
         event: EventId,
         #[cfg_attr(
             feature = "openapi",
-            schema(
-                min_length = 1,
-                max_length = 500,
-                pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-            )
+            schema(min_length = 1, max_length = 500, pattern = "$required-text")
         )]
         reason: String,
     },
@@ -791,7 +744,7 @@ impl Command {
 request_type! {
     /// Apply one step to one item.
     pub struct EventRequest {
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[!-~]+(?!\n)$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$key"))]
         pub idempotency_key: String,
         /// The item's version as the client last saw it.
         pub expected_version: i64,
@@ -1109,7 +1062,7 @@ request_type! {
         pub site: SiteId,
         pub recycler: OrgId,
         #[serde(default)]
-        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "$text"))]
         pub notes: Option<String>,
     }
 
@@ -1121,7 +1074,7 @@ request_type! {
 
     pub struct HandOverWeeeBatch {
         /// The waste-tracking form's reference (BSD on Trackdéchets).
-        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"))]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub waste_form_ref: String,
         #[serde(default)]
         pub handed_over_at: Option<DateTime<Utc>>,

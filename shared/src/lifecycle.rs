@@ -22,24 +22,14 @@ use serde_json::json;
 pub struct DriveSpec {
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 100,
-            pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 100, pattern = "$required-text")
     )]
     pub serial: String,
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub make: Option<String>,
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub model: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000000))]
@@ -135,25 +125,15 @@ pub struct ErasureData {
     /// nwipe, Blancco, hdparm, nvme-cli…
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 100,
-            pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 100, pattern = "$required-text")
     )]
     pub tool: String,
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 50, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 50, pattern = "$text"))]
     pub tool_version: Option<String>,
     /// Wipe method as the tool names it (DoD short, PRNG stream, sanitize crypto…).
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub method: Option<String>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100))]
@@ -164,10 +144,7 @@ pub struct ErasureData {
     pub result: ErasureResult,
     /// The tool's own report, as imported (kept as text).
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 1000000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1000000, pattern = "$text"))]
     pub report: Option<String>,
 }
 
@@ -179,10 +156,7 @@ pub struct QaLine {
     pub check: QaCheck,
     pub outcome: QaOutcome,
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 500, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500, pattern = "$text"))]
     pub note: Option<String>,
 }
 
@@ -195,20 +169,14 @@ pub struct QaData {
     pub checks: Vec<QaLine>,
     /// Emmabuntüs, Linux Mint, Debian…
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 100, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100, pattern = "$text"))]
     pub os_installed: Option<String>,
     #[serde(default)]
     pub functional_grade: Option<Grade>,
     #[serde(default)]
     pub cosmetic_grade: Option<Grade>,
     #[serde(default)]
-    #[cfg_attr(
-        feature = "openapi",
-        schema(max_length = 2000, pattern = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "$text"))]
     pub notes: Option<String>,
 }
 

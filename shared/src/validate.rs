@@ -31,6 +31,28 @@ impl FieldError {
 
 pub type Check = Result<(), FieldError>;
 
+/// The rules below as JSON Schema patterns, for the API document (ECMA-262 regular
+/// expressions, read alike by Python's `re` and Rust's `fancy-regex`). The request types
+/// name them by marker (`pattern = "$text"`); the document states them in full.
+/// A pattern that must not match a trailing line feed ends with `(?!\n)$`, since
+/// Python's `$` also matches before one.
+pub const PATTERNS: &[(&str, &str)] = &[
+    ("$text", TEXT_PATTERN),
+    ("$required-text", REQUIRED_TEXT_PATTERN),
+    ("$key", KEY_PATTERN),
+    ("$not-blank", NOT_BLANK_PATTERN),
+];
+
+/// [`opt_text`]: no control character but line feeds and tabs.
+pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
+/// [`text`]: as [`TEXT_PATTERN`], and not only blanks.
+pub const REQUIRED_TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B-\x1F\x7F-\x9F]*$";
+/// [`idempotency_key`]: visible ASCII only.
+pub const KEY_PATTERN: &str = r"^[!-~]+(?!\n)$";
+/// Something that is not blank (Rust's `char::is_whitespace`), whatever else it holds.
+pub const NOT_BLANK_PATTERN: &str =
+    r"[^\t-\r \x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]";
+
 /// A required text: trimmed, not empty, at most `max` characters, no control characters.
 pub fn text(field: &str, value: &str, max: usize) -> Check {
     let t = value.trim();

@@ -318,3 +318,54 @@ fn documented_bounds_are_the_server_s() {
         filiere_shared::label::MAX_LABELS
     );
 }
+
+#[test]
+fn the_documented_patterns_say_what_the_server_checks() {
+    use filiere_shared::validate::{self, KEY_PATTERN, REQUIRED_TEXT_PATTERN, TEXT_PATTERN};
+    let matches = |pattern: &str, s: &str| {
+        jsonschema::validator_for(&json!({"type": "string", "pattern": pattern}))
+            .expect("a pattern that compiles")
+            .is_valid(&json!(s))
+    };
+    let samples = [
+        "ThinkPad T480",
+        "",
+        " ",
+        "\t\n",
+        "a\nb",
+        "tab\there",
+        "cr\r",
+        "nul\u{0}",
+        "\u{7f}",
+        "\u{85}",
+        "\u{a0}",
+        "\u{a0}x",
+        "\u{1680}",
+        "\u{2007}\u{3000}",
+        "\u{feff}",
+        "é",
+        "x\n",
+        "Emmabuntüs 5",
+    ];
+    for s in samples {
+        assert_eq!(
+            matches(TEXT_PATTERN, s),
+            validate::opt_text("f", Some(s), 1000).is_ok(),
+            "text {s:?}"
+        );
+        assert_eq!(
+            matches(REQUIRED_TEXT_PATTERN, s),
+            validate::text("f", s, 1000).is_ok(),
+            "required text {s:?}"
+        );
+    }
+    for key in ["bench-3:000042", "", "with space", "é", "k\n", "~!", "a\tb"] {
+        assert_eq!(
+            matches(KEY_PATTERN, key),
+            validate::idempotency_key(key).is_ok(),
+            "key {key:?}"
+        );
+    }
+    // Every marker is stated in full in the document.
+    assert!(!document().to_string().contains("\"pattern\":\"$"));
+}
