@@ -2,11 +2,13 @@
 //!
 //! actix-http refuses some requests before the application sees them: a request
 //! target longer than the `http` crate takes (65,534 bytes) or a line it cannot parse
-//! (400), a request head over its 128 KiB buffer (431). It answers those with an empty
+//! (400), a request head over its 128 KiB buffer (431), a head that does not arrive
+//! within 5 seconds (408). It answers those with an empty
 //! body, then drops the connection with the rest of the request unread, so that the
 //! client, still sending, meets a reset instead of the answer. [`Guarded`] wraps the
 //! connection: it puts the usual JSON error body (`uri_too_long`,
-//! `request_head_too_large`, `malformed_request`) and `Connection: close` in place of
+//! `request_head_too_large`, `malformed_request`, `request_timeout`) and
+//! `Connection: close` in place of
 //! that empty answer, and once the connection is dropped it finishes sending the
 //! answer, then reads and discards what the client still sends (for a few seconds at
 //! most) before closing, so that the client reads the answer and opens a new
@@ -31,8 +33,12 @@ const LONGEST_TARGET: usize = u16::MAX as usize - 1;
 /// The answers actix-http writes for a request it could not parse: nothing the
 /// application answers looks like them, since every error of the application has a
 /// JSON body.
-const REFUSALS: [(&[u8], u16); 2] = [
+const REFUSALS: [(&[u8], u16); 3] = [
     (b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n", 400),
+    (
+        b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n",
+        408,
+    ),
     (
         b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n",
         431,
@@ -116,6 +122,7 @@ pub fn refusal_answer(status: u16, longest_line: usize) -> Vec<u8> {
             ErrorCode::RequestHeadTooLarge,
             "Request Header Fields Too Large",
         ),
+        408 => (ErrorCode::RequestTimeout, "Request Timeout"),
         _ if longest_line > LONGEST_TARGET => (ErrorCode::UriTooLong, "URI Too Long"),
         _ => (ErrorCode::MalformedRequest, "Bad Request"),
     };

@@ -47,7 +47,7 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The refusals any operation of a kind can meet, declared on each: 400, 414 and 431
+/// The refusals any operation of a kind can meet, declared on each: 400, 408, 414 and 431
 /// on all (a request the HTTP layer cannot read), 401 and 403 on the
 /// secured ones, 400, 413 and 415 where a JSON body is read, 400 where a query is
 /// read, 404 where the path, the body or the query names a record, 503 wherever the
@@ -103,6 +103,7 @@ impl utoipa::Modify for StandardResponses {
                 }
                 // Refused by the HTTP layer before the operation is known.
                 add("400", "The request is not well-formed HTTP");
+                add("408", "The request head did not arrive within 5 seconds");
                 add("414", "The request target is too long");
                 add("431", "The request head is too large");
                 if path != "/api/openapi.json" {

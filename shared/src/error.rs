@@ -100,6 +100,7 @@ error_codes! {
     PayloadTooLarge = "payload_too_large", 413, "La requête est trop volumineuse.", "The request is too large.";
     MalformedRequest = "malformed_request", 400, "La requête HTTP est mal formée.", "The HTTP request is malformed.";
     UriTooLong = "uri_too_long", 414, "L'adresse demandée est trop longue.", "The requested address is too long.";
+    RequestTimeout = "request_timeout", 408, "La requête n'est pas arrivée à temps.", "The request did not arrive in time.";
     RequestHeadTooLarge = "request_head_too_large", 431, "L'en-tête de la requête est trop volumineux.", "The request head is too large.";
     // --- authentication: 401
     Unauthenticated = "unauthenticated", 401, "Connexion requise.", "You must log in.";

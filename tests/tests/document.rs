@@ -369,3 +369,26 @@ fn the_documented_patterns_say_what_the_server_checks() {
     // Every marker is stated in full in the document.
     assert!(!document().to_string().contains("\"pattern\":\"$"));
 }
+
+#[test]
+fn a_request_head_that_does_not_arrive_in_time_gets_a_json_refusal() {
+    use std::io::{Read, Write};
+    let rt = actix_web::rt::System::new();
+    let app = rt.block_on(TestApp::spawn());
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .expect("timeout");
+    // Half a head, then nothing: the server gives up after 5 seconds.
+    s.write_all(b"GET /api/v1/me HTTP/1.1\r\nhost: x\r\n")
+        .expect("send");
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer)
+        .expect("read to the end, no reset");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(text.contains("\r\nconnection: close\r\n"), "{text}");
+    let body: Value =
+        serde_json::from_str(text.split_once("\r\n\r\n").expect("a body").1).expect("JSON");
+    assert_eq!(code_of(&body), "request_timeout");
+}
