@@ -392,3 +392,26 @@ fn a_request_head_that_does_not_arrive_in_time_gets_a_json_refusal() {
         serde_json::from_str(text.split_once("\r\n\r\n").expect("a body").1).expect("JSON");
     assert_eq!(code_of(&body), "request_timeout");
 }
+
+#[test]
+fn every_request_body_schema_compiles() {
+    // The server holds bodies to these schemas; one that did not compile would hold
+    // nothing (and the server says so in its log).
+    let doc = document();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for m in METHODS {
+            let schema = &item[m]["requestBody"]["content"]["application/json"]["schema"];
+            if schema.is_null() {
+                continue;
+            }
+            let root = json!({
+                "$schema": "https://json-schema.org/draft/2020-12/schema",
+                "components": doc["components"],
+                "allOf": [schema],
+            });
+            if let Err(e) = jsonschema::validator_for(&root) {
+                panic!("{m} {path}: {e}");
+            }
+        }
+    }
+}
