@@ -103,13 +103,8 @@ fn schema_of(name: &str) -> Option<std::sync::Arc<jsonschema::Validator>> {
     if let Some(v) = cache.read().ok()?.get(name) {
         return v.clone();
     }
-    let doc = crate::openapi::openapi();
-    let root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "components": doc["components"],
-        "$ref": format!("#/components/schemas/{name}"),
-    });
-    let built = match jsonschema::options().build(&root) {
+    let schema = json!({"$ref": format!("#/components/schemas/{name}")});
+    let built = match crate::openapi::validator(&schema, false) {
         Ok(v) => Some(Arc::new(v)),
         Err(e) => {
             tracing::error!(schema = name, error = %e, "a request schema does not compile");

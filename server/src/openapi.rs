@@ -142,6 +142,22 @@ pub fn openapi() -> &'static serde_json::Value {
     })
 }
 
+/// A validator of `schema` inside the document, so that its `#/components/schemas/…`
+/// references resolve; `formats` also checks the `format` of strings (dates…).
+pub fn validator(
+    schema: &serde_json::Value,
+    formats: bool,
+) -> Result<jsonschema::Validator, jsonschema::ValidationError<'static>> {
+    let root = serde_json::json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": openapi()["components"],
+        "allOf": [schema],
+    });
+    jsonschema::options()
+        .should_validate_formats(formats)
+        .build(&root)
+}
+
 /// The patterns the request types name by marker (`"$text"`), stated in full from
 /// their one home ([`filiere_shared::validate::PATTERNS`]).
 fn expand_patterns(doc: &mut serde_json::Value) {

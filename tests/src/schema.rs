@@ -41,17 +41,8 @@ fn validator(schema: &Value) -> Validator {
     if let Some(v) = cache.lock().expect("cache").get(&key) {
         return v.clone();
     }
-    // The schema inside a root that holds the document's components, so that its
-    // `#/components/schemas/…` references resolve.
-    let root = json!({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "components": document()["components"],
-        "allOf": [schema],
-    });
     let v = Arc::new(
-        jsonschema::options()
-            .should_validate_formats(true)
-            .build(&root)
+        filiere_server::openapi::validator(schema, true)
             .unwrap_or_else(|e| panic!("schema {schema} does not compile: {e}")),
     );
     cache.lock().expect("cache").insert(key, v.clone());
