@@ -63,7 +63,9 @@ route_table! {
     "/api/v1/auth/logout" => [post logout],
     "/api/v1/me" => [get me],
     "/api/v1/regions" => [get list_regions, post create_region],
+    "/api/v1/regions/{id}" => [patch update_region],
     "/api/v1/sites" => [get list_sites, post create_site],
+    "/api/v1/sites/{id}" => [patch update_site],
     "/api/v1/organisations" => [get list_organisations, post create_organisation],
     "/api/v1/users" => [get list_users, post create_user],
     "/api/v1/users/{id}" => [patch update_user],
@@ -84,6 +86,29 @@ route_table! {
     "/api/v1/weee-batches/{id}" => [get get_weee],
     "/api/v1/weee-batches/{id}/close" => [post close_weee],
     "/api/v1/weee-batches/{id}/handover" => [post hand_over_weee],
+    "/api/v1/proof-types" => [get list_proof_types],
+    "/api/v1/training-topics" => [get list_topics],
+    "/api/v1/beneficiaries" => [get list_beneficiaries, post create_beneficiary],
+    "/api/v1/beneficiaries/{id}" => [get get_beneficiary, patch update_beneficiary],
+    "/api/v1/beneficiaries/{id}/export" => [get export_beneficiary],
+    "/api/v1/beneficiaries/{id}/erase" => [post erase_beneficiary],
+    "/api/v1/beneficiary-counts" => [get beneficiary_counts],
+    "/api/v1/catalogue" => [get search_catalogue],
+    "/api/v1/catalogue/{id}" => [get catalogue_device],
+    "/api/v1/reservations" => [get list_reservations, post create_reservation],
+    "/api/v1/reservations/{id}" => [get get_reservation],
+    "/api/v1/reservations/{id}/cancel" => [post cancel_reservation],
+    "/api/v1/reservations/{id}/training-refusal" => [post refuse_training],
+    "/api/v1/reservations/{id}/voucher.pdf" => [get reservation_voucher],
+    "/api/v1/training-sessions" => [get list_sessions, post create_session],
+    "/api/v1/training-sessions/{id}" => [get get_session],
+    "/api/v1/training-sessions/{id}/attendance" => [post record_attendance],
+    "/api/v1/training-sessions/{id}/attendance-sheet.pdf" => [get attendance_sheet],
+    "/api/v1/bookings" => [post create_booking],
+    "/api/v1/bookings/{id}" => [delete cancel_booking],
+    "/api/v1/needs" => [get list_needs, post create_need],
+    "/api/v1/needs/{id}" => [delete close_need],
+    "/api/v1/need-counts" => [get need_counts],
 }
 
 /// A method the path does not take: 405, the methods it does take, the usual body.
@@ -104,10 +129,12 @@ async fn method_not_allowed(req: HttpRequest, allow: String) -> HttpResponse {
 pub fn configure(
     db: Db,
     labels: crate::printing::LabelSettings,
+    settings: crate::config::WebSettings,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(db))
             .app_data(web::Data::new(labels))
+            .app_data(web::Data::new(settings))
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error));
         register_routes(cfg);

@@ -339,17 +339,73 @@ fn open_session(
 /// same time.
 static DUMMY_HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
-/// Password login.
+/// Failed logins for one account, within [`FAILURE_WINDOW`], after which it gets one
+/// try per [`RETRY_AFTER`].
+pub const ACCOUNT_FAILURES: i64 = 5;
+/// The same, for one client address.
+pub const ADDRESS_FAILURES: i64 = 20;
+pub const FAILURE_WINDOW: chrono::Duration = chrono::Duration::minutes(15);
+pub const RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The counter of an account: by the name as typed (trimmed, lower case), whether or
+/// not such an account exists, so that the throttle tells nothing about it.
+fn account_scope(username: &str) -> String {
+    format!("user:{}", username.trim().to_lowercase())
+}
+
+fn address_scope(addr: std::net::IpAddr) -> String {
+    format!("ip:{addr}")
+}
+
+/// Whether `scope` failed `limit` times within the window and the last failure is
+/// less than [`RETRY_AFTER`] ago.
+fn throttled(conn: &mut crate::db::DbConnection, scope: &str, limit: i64) -> ApiResult<bool> {
+    use crate::schema::login_failures;
+    let t = now();
+    let (count, last): (i64, Option<chrono::NaiveDateTime>) = login_failures::table
+        .filter(login_failures::scope.eq(scope))
+        .filter(login_failures::failed_at.gt(t - FAILURE_WINDOW))
+        .select((diesel::dsl::count_star(), diesel::dsl::max(login_failures::failed_at)))
+        .first(conn)?;
+    Ok(count >= limit && last.is_some_and(|l| t - l < RETRY_AFTER))
+}
+
+fn record_failure(conn: &mut crate::db::DbConnection, scope: String) -> ApiResult<()> {
+    use crate::schema::login_failures;
+    diesel::insert_into(login_failures::table)
+        .values((
+            login_failures::scope.eq(scope),
+            login_failures::failed_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Password login, throttled per account and per client address (counters in the
+/// database, shared by every server process). The outer error is a fault; the inner
+/// one a refusal, to be answered once the failure it recorded is committed. The
+/// refusal never tells whether the username exists.
 pub fn login(
     conn: &mut crate::db::DbConnection,
     req: &filiere_shared::api::LoginRequest,
     lang: Lang,
-) -> ApiResult<filiere_shared::api::SessionResponse> {
+    client: Option<std::net::IpAddr>,
+) -> ApiResult<Result<(filiere_shared::api::SessionResponse, crate::models::UserRow), ApiError>> {
+    let account = account_scope(&req.username);
+    let address = client.map(address_scope);
+    let too_many = || ApiError::new(ErrorCode::TooManyAttempts).in_lang(lang);
+    if throttled(conn, &account, ACCOUNT_FAILURES)? {
+        return Ok(Err(too_many()));
+    }
+    if let Some(a) = &address
+        && throttled(conn, a, ADDRESS_FAILURES)?
+    {
+        return Ok(Err(too_many()));
+    }
     let user: Option<crate::models::UserRow> = users::table
         .filter(users::username.eq(req.username.trim()))
         .first(conn)
         .optional()?;
-    let refused = || ApiError::new(ErrorCode::InvalidCredentials).in_lang(lang);
     let hash = user
         .as_ref()
         .filter(|u| u.active)
@@ -365,15 +421,50 @@ pub fn login(
     };
     let user = match (ok, user) {
         (true, Some(u)) => u,
-        _ => return Err(refused()),
+        _ => {
+            record_failure(conn, account)?;
+            if let Some(a) = address {
+                record_failure(conn, a)?;
+            }
+            return Ok(Err(ApiError::new(ErrorCode::InvalidCredentials).in_lang(lang)));
+        }
     };
+    {
+        use crate::schema::login_failures;
+        diesel::delete(login_failures::table.filter(login_failures::scope.eq(&account)))
+            .execute(conn)?;
+    }
     let (token, expires) = open_session(conn, &user, None)?;
-    Ok(filiere_shared::api::SessionResponse {
-        token,
-        expires_at: expires.and_utc(),
-        user: crate::service::admin::user_view(&user)?,
-        bench: None,
-    })
+    Ok(Ok((
+        filiere_shared::api::SessionResponse {
+            token,
+            expires_at: expires.and_utc(),
+            user: crate::service::admin::user_view(&user)?,
+            bench: None,
+        },
+        user,
+    )))
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted reverse proxy,
+/// the last address in `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_address(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted.contains(a))
+        .or(Some(peer))
 }
 
 /// Badge login at a bench: the bench token proves the workstation, the badge the person.

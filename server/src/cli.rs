@@ -420,8 +420,9 @@ fn serve(settings: &Settings, db: Db) -> Result<(), String> {
     tracing::info!(%addr, backend = db.backend.name(), "Filière listening");
     let workers = settings.workers();
     let labels = settings.labels();
+    let web = settings.web()?;
     actix_web::rt::System::new()
-        .block_on(async move { crate::run(listener, db, labels, workers)?.await })
+        .block_on(async move { crate::run_with(listener, db, labels, web, workers)?.await })
         .map_err(|e| e.to_string())
 }
 

@@ -26,6 +26,14 @@ pub struct Settings {
     pub lp_command: String,
     /// Connection attempts to a network label printer before reporting it unreachable.
     pub print_attempts: u32,
+    /// The association's time zone: the web pages and documents show times in it.
+    pub timezone: String,
+    /// One computer per household within this many years (a social worker may
+    /// override it, saying why).
+    pub household_years: u32,
+    /// Reverse proxies whose `X-Forwarded-For` tells the client's address (for the
+    /// login throttle); requests from anywhere else are taken at their own address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -40,7 +48,31 @@ impl Default for Settings {
             log_format: "pretty".into(),
             lp_command: "lp".into(),
             print_attempts: 3,
+            timezone: "Europe/Paris".into(),
+            household_years: filiere_shared::social::DEFAULT_HOUSEHOLD_YEARS,
+            trusted_proxies: Vec::new(),
         }
+    }
+}
+
+/// What the web pages and the social side's operations need to know of the settings.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    pub rules: crate::service::reservations::Rules,
+    pub clock: crate::clock::Clock,
+    /// The host of label and voucher URLs.
+    pub public_host: Option<String>,
+    /// Reverse proxies trusted for `X-Forwarded-For`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl WebSettings {
+    /// Cookies are `Secure` when the public host is served over HTTPS (label URLs
+    /// always say HTTPS; a host written `http://…` is a local trial).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_host
+            .as_deref()
+            .is_some_and(|h| !h.trim().to_ascii_lowercase().starts_with("http://"))
     }
 }
 
@@ -61,6 +93,19 @@ impl Settings {
             attempts: self.print_attempts,
             ..crate::printing::LabelSettings::default()
         }
+    }
+
+    pub fn web(&self) -> Result<WebSettings, String> {
+        let clock = crate::clock::Clock::parse_zone(&self.timezone)
+            .ok_or_else(|| format!("fuseau horaire inconnu : {}", self.timezone))?;
+        Ok(WebSettings {
+            rules: crate::service::reservations::Rules {
+                household_years: self.household_years,
+            },
+            clock,
+            public_host: self.public_host.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+        })
     }
 
     pub fn workers(&self) -> usize {

@@ -58,6 +58,8 @@ struct FxSite {
     name: String,
     kind: SiteKind,
     address: Option<String>,
+    #[serde(default)]
+    opening_hours: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -217,6 +219,7 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
                 name: s.name.clone(),
                 kind: s.kind,
                 address: s.address.clone(),
+                opening_hours: s.opening_hours.clone(),
             },
         )?;
         sites.push((s.key.clone(), v));

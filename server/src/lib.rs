@@ -3,10 +3,12 @@
 pub mod app;
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod connection;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod models;
@@ -15,6 +17,7 @@ pub mod printing;
 pub mod routes;
 pub mod schema;
 pub mod service;
+pub mod sweeps;
 pub mod writer;
 
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
@@ -63,7 +66,24 @@ pub fn run(
     labels: printing::LabelSettings,
     workers: usize,
 ) -> std::io::Result<Server> {
+    let web = config::WebSettings {
+        public_host: labels.public_host.clone(),
+        ..config::WebSettings::default()
+    };
+    run_with(listener, db, labels, web, workers)
+}
+
+/// [`run`] with the web pages' settings; also starts this process's sweeps (expired
+/// holds, old login failures), every minute.
+pub fn run_with(
+    listener: TcpListener,
+    db: db::Db,
+    labels: printing::LabelSettings,
+    web: config::WebSettings,
+    workers: usize,
+) -> std::io::Result<Server> {
     use actix_service::ServiceFactoryExt;
+    sweeps::start(db.clone());
     let sessions = actix_web::web::Data::new(auth::SessionCache::default());
     let local = listener.local_addr()?;
     let server = Server::build()
@@ -73,7 +93,7 @@ pub fn run(
                 .app_data(sessions.clone())
                 .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
                 .wrap(middleware::Compress::default())
-                .configure(app::configure(db.clone(), labels.clone()));
+                .configure(app::configure(db.clone(), labels.clone(), web.clone()));
             let app = actix_service::map_config(app, |()| actix_web::dev::AppConfig::default());
             let http = actix_http::HttpService::build()
                 .keep_alive(actix_http::KeepAlive::Timeout(

@@ -26,6 +26,7 @@ pub struct RegionRow {
     pub name: String,
     pub code: String,
     pub created_at: NaiveDateTime,
+    pub hold_days: i32,
 }
 
 #[derive(Insertable)]
@@ -44,6 +45,7 @@ pub struct SiteRow {
     pub kind: String,
     pub address: Option<String>,
     pub created_at: NaiveDateTime,
+    pub opening_hours: Option<String>,
 }
 
 #[derive(Insertable)]
@@ -54,6 +56,7 @@ pub struct NewSiteRow<'a> {
     pub kind: &'a str,
     pub address: Option<&'a str>,
     pub created_at: NaiveDateTime,
+    pub opening_hours: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -420,5 +423,180 @@ pub struct NewPrinterRow {
     pub dpi: Option<i32>,
     pub media: String,
     pub active: bool,
+    pub created_at: NaiveDateTime,
+}
+
+// ---------------------------------------------------------------- social side
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = beneficiaries)]
+pub struct BeneficiaryRow {
+    pub id: i64,
+    pub organisation_id: i64,
+    pub social_worker_id: i64,
+    pub reference: String,
+    pub household_size: Option<i32>,
+    pub proof_type: Option<String>,
+    pub proof_date: Option<chrono::NaiveDate>,
+    pub consent_at: Option<NaiveDateTime>,
+    pub consent_text: Option<String>,
+    pub contact: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub erased_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = beneficiaries)]
+pub struct NewBeneficiaryRow {
+    pub organisation_id: i64,
+    pub social_worker_id: i64,
+    pub reference: String,
+    pub household_size: Option<i32>,
+    pub proof_type: Option<String>,
+    pub proof_date: Option<chrono::NaiveDate>,
+    pub consent_at: Option<NaiveDateTime>,
+    pub consent_text: Option<String>,
+    pub contact: Option<String>,
+    pub notes: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = catalogue)]
+pub struct CatalogueRow {
+    pub item_id: i64,
+    pub region_id: i64,
+    pub site_id: i64,
+    pub category: String,
+    pub screen_tenths: Option<i32>,
+    pub ram_gb: Option<i32>,
+    pub storage_type: Option<String>,
+    pub storage_gb: Option<i32>,
+    pub functional_grade: Option<String>,
+    pub cosmetic_grade: Option<String>,
+    pub ready_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = training_sessions)]
+pub struct TrainingSessionRow {
+    pub id: i64,
+    pub region_id: i64,
+    pub venue_id: i64,
+    pub trainer: String,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub capacity: i32,
+    pub topics: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = training_sessions)]
+pub struct NewTrainingSessionRow {
+    pub region_id: i64,
+    pub venue_id: i64,
+    pub trainer: String,
+    pub starts_at: NaiveDateTime,
+    pub duration_minutes: i32,
+    pub capacity: i32,
+    pub topics: String,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = reservations)]
+pub struct ReservationRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub beneficiary_id: i64,
+    pub organisation_id: i64,
+    pub social_worker_id: i64,
+    pub region_id: i64,
+    pub site_id: i64,
+    pub category: String,
+    pub status: String,
+    pub hold_until: NaiveDateTime,
+    pub pickup_at: NaiveDateTime,
+    pub override_reason: Option<String>,
+    pub training_refused: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub ended_at: Option<NaiveDateTime>,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = reservations)]
+pub struct NewReservationRow {
+    pub item_id: i64,
+    pub beneficiary_id: i64,
+    pub organisation_id: i64,
+    pub social_worker_id: i64,
+    pub region_id: i64,
+    pub site_id: i64,
+    pub category: String,
+    pub status: String,
+    pub hold_until: NaiveDateTime,
+    pub pickup_at: NaiveDateTime,
+    pub override_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = training_bookings)]
+pub struct BookingRow {
+    pub id: i64,
+    pub session_id: i64,
+    pub beneficiary_id: i64,
+    pub organisation_id: i64,
+    pub reservation_id: Option<i64>,
+    pub status: String,
+    pub attendance: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = training_bookings)]
+pub struct NewBookingRow {
+    pub session_id: i64,
+    pub beneficiary_id: i64,
+    pub organisation_id: i64,
+    pub reservation_id: Option<i64>,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = needs)]
+pub struct NeedRow {
+    pub id: i64,
+    pub beneficiary_id: i64,
+    pub organisation_id: i64,
+    pub region_id: i64,
+    pub category: String,
+    pub min_screen_tenths: Option<i32>,
+    pub min_ram_gb: Option<i32>,
+    pub storage_type: Option<String>,
+    pub min_storage_gb: Option<i32>,
+    pub created_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = needs)]
+pub struct NewNeedRow {
+    pub beneficiary_id: i64,
+    pub organisation_id: i64,
+    pub region_id: i64,
+    pub category: String,
+    pub min_screen_tenths: Option<i32>,
+    pub min_ram_gb: Option<i32>,
+    pub storage_type: Option<String>,
+    pub min_storage_gb: Option<i32>,
     pub created_at: NaiveDateTime,
 }

@@ -14,6 +14,9 @@ use filiere_shared::*;
 use serde::Deserialize;
 use web::{Data, Json, Path, Query};
 
+mod social;
+pub use social::*;
+
 /// Runs `f` on a read connection, off the async workers.
 pub async fn read<T, F>(db: &Data<Db>, f: F) -> ApiResult<T>
 where
@@ -75,18 +78,22 @@ pub async fn health(db: Data<Db>) -> ApiResult<Json<Health>> {
 
 // ---------------------------------------------------------------- auth
 
+/// Password login. After 5 failures for one account within 15 minutes, or 20 from
+/// one address, one try a minute (`too_many_attempts`, 429).
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = SessionResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     req: HttpRequest,
     db: Data<Db>,
+    settings: Data<crate::config::WebSettings>,
     body: JsonBody<LoginRequest>,
 ) -> ApiResult<Json<SessionResponse>> {
     let lang = request_lang(&req);
     let body = body.read_anonymous()?;
-    write(&db, move |c| auth::login(c, &body, lang))
-        .await
-        .map(Json)
+    let client = auth::client_address(&req, &settings.trusted_proxies);
+    write(&db, move |c| auth::login(c, &body, lang, client))
+        .await?
+        .map(|(session, _)| Json(session))
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/badge", tag = "auth", request_body = BadgeLoginRequest,

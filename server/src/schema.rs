@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         code -> Text,
         created_at -> Timestamp,
+        hold_days -> Integer,
     }
 }
 
@@ -18,6 +19,7 @@ diesel::table! {
         kind -> Text,
         address -> Nullable<Text>,
         created_at -> Timestamp,
+        opening_hours -> Nullable<Text>,
     }
 }
 
@@ -306,6 +308,147 @@ diesel::joinable!(qa_reports -> items (item_id));
 diesel::joinable!(qa_reports -> users (tester_id));
 diesel::joinable!(qa_reports -> benches (bench_id));
 
+diesel::table! {
+    proof_types (key) {
+        key -> Text,
+        label_fr -> Text,
+        label_en -> Text,
+        valid_days -> Integer,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    training_topics (key) {
+        key -> Text,
+        label_fr -> Text,
+        label_en -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    beneficiaries (id) {
+        id -> BigInt,
+        organisation_id -> BigInt,
+        social_worker_id -> BigInt,
+        reference -> Text,
+        household_size -> Nullable<Integer>,
+        proof_type -> Nullable<Text>,
+        proof_date -> Nullable<Date>,
+        consent_at -> Nullable<Timestamp>,
+        consent_text -> Nullable<Text>,
+        contact -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    catalogue (item_id) {
+        item_id -> BigInt,
+        region_id -> BigInt,
+        site_id -> BigInt,
+        category -> Text,
+        screen_tenths -> Nullable<Integer>,
+        ram_gb -> Nullable<Integer>,
+        storage_type -> Nullable<Text>,
+        storage_gb -> Nullable<Integer>,
+        functional_grade -> Nullable<Text>,
+        cosmetic_grade -> Nullable<Text>,
+        ready_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    training_sessions (id) {
+        id -> BigInt,
+        region_id -> BigInt,
+        venue_id -> BigInt,
+        trainer -> Text,
+        starts_at -> Timestamp,
+        duration_minutes -> Integer,
+        capacity -> Integer,
+        topics -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reservations (id) {
+        id -> BigInt,
+        item_id -> BigInt,
+        beneficiary_id -> BigInt,
+        organisation_id -> BigInt,
+        social_worker_id -> BigInt,
+        region_id -> BigInt,
+        site_id -> BigInt,
+        category -> Text,
+        status -> Text,
+        hold_until -> Timestamp,
+        pickup_at -> Timestamp,
+        override_reason -> Nullable<Text>,
+        training_refused -> Nullable<Text>,
+        created_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    training_bookings (id) {
+        id -> BigInt,
+        session_id -> BigInt,
+        beneficiary_id -> BigInt,
+        organisation_id -> BigInt,
+        reservation_id -> Nullable<BigInt>,
+        status -> Text,
+        attendance -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    needs (id) {
+        id -> BigInt,
+        beneficiary_id -> BigInt,
+        organisation_id -> BigInt,
+        region_id -> BigInt,
+        category -> Text,
+        min_screen_tenths -> Nullable<Integer>,
+        min_ram_gb -> Nullable<Integer>,
+        storage_type -> Nullable<Text>,
+        min_storage_gb -> Nullable<Integer>,
+        created_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        scope -> Text,
+        failed_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(beneficiaries -> organisations (organisation_id));
+diesel::joinable!(beneficiaries -> users (social_worker_id));
+diesel::joinable!(catalogue -> items (item_id));
+diesel::joinable!(catalogue -> sites (site_id));
+diesel::joinable!(catalogue -> regions (region_id));
+diesel::joinable!(training_sessions -> organisations (venue_id));
+diesel::joinable!(reservations -> items (item_id));
+diesel::joinable!(reservations -> beneficiaries (beneficiary_id));
+diesel::joinable!(reservations -> sites (site_id));
+diesel::joinable!(training_bookings -> training_sessions (session_id));
+diesel::joinable!(training_bookings -> beneficiaries (beneficiary_id));
+diesel::joinable!(training_bookings -> reservations (reservation_id));
+diesel::joinable!(needs -> beneficiaries (beneficiary_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     sites,
@@ -324,4 +467,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     drives,
     erasure_records,
     qa_reports,
+    proof_types,
+    training_topics,
+    beneficiaries,
+    catalogue,
+    training_sessions,
+    reservations,
+    training_bookings,
+    needs,
+    login_failures,
 );

@@ -90,6 +90,10 @@ request_type! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
         pub address: Option<String>,
+        /// Shown to social workers and on pickup vouchers ("Mon–Fri 9:00–17:00").
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
+        pub opening_hours: Option<String>,
     }
 
     pub struct NewOrganisation {
@@ -162,6 +166,8 @@ api_type! {
         pub id: RegionId,
         pub name: String,
         pub code: String,
+        /// How many days a reservation holds a device.
+        pub hold_days: u32,
     }
 
     pub struct SiteView {
@@ -170,6 +176,7 @@ api_type! {
         pub name: String,
         pub kind: SiteKind,
         pub address: Option<String>,
+        pub opening_hours: Option<String>,
     }
 
     pub struct OrganisationView {
@@ -886,6 +893,9 @@ api_type! {
         pub functional_grade: Option<Grade>,
         pub cosmetic_grade: Option<Grade>,
         pub weee_batch: Option<WeeeBatchId>,
+        /// A reserved device's hold: the beneficiary's reference and until when.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub hold: Option<crate::lifecycle::Hold>,
         /// For a refurbishing device: what keeps it from `ready`.
         pub blockers: Vec<Blocker>,
         pub created_at: DateTime<Utc>,
@@ -1125,6 +1135,7 @@ impl ItemView {
             qa: self.qa,
             route: self.route,
             weee_batch: self.weee_batch,
+            hold: self.hold.clone(),
         }
     }
 }

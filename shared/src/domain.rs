@@ -298,6 +298,50 @@ str_enum!(
 );
 
 str_enum!(
+    /// Where a reservation stands.
+    ReservationStatus: "reservation status" {
+        /// The device is held until the hold expires.
+        Active = "active",
+        Cancelled = "cancelled",
+        /// The hold ran out before the pickup.
+        Expired = "expired",
+        /// The device was handed over.
+        Fulfilled = "fulfilled",
+    }
+);
+
+str_enum!(
+    /// A booking in a training session: a seat, or a place on the waiting list.
+    BookingStatus: "booking status" {
+        Booked = "booked",
+        Waiting = "waiting",
+        Cancelled = "cancelled",
+    }
+);
+
+str_enum!(
+    /// Recorded after a training session.
+    Attendance: "attendance" {
+        Attended = "attended",
+        NoShow = "no_show",
+    }
+);
+
+str_enum!(
+    /// How the catalogue is sorted.
+    CatalogueSort: "catalogue sort" {
+        /// Most recently ready first.
+        Recent = "recent",
+        /// Most memory first.
+        Ram = "ram",
+        /// Largest screen first.
+        Screen = "screen",
+        /// Largest storage first.
+        Storage = "storage",
+    }
+);
+
+str_enum!(
     /// The kind of an item event, as stored in the `event_type` column.
     EventType: "event type" {
         Registered = "registered",
@@ -323,6 +367,9 @@ str_enum!(
         WeeeAdded = "weee_added",
         WeeeRemoved = "weee_removed",
         Recycled = "recycled",
+        Reserved = "reserved",
+        ReservationCancelled = "reservation_cancelled",
+        ReservationExpired = "reservation_expired",
         Corrected = "corrected",
     }
 );

@@ -110,6 +110,7 @@ error_codes! {
     // --- authorisation: 403
     Forbidden = "forbidden", 403, "Votre rôle ne permet pas cette action.", "Your role does not allow this action.";
     OutOfScope = "out_of_scope", 403, "Ceci est hors de votre périmètre (site, région ou organisation).", "This is outside your scope (site, region or organisation).";
+    CsrfRejected = "csrf_rejected", 403, "Le formulaire a expiré ou ne vient pas de Filière : rechargez la page puis recommencez.", "The form has expired or did not come from Filière: reload the page and try again.";
     BadgeWrongSite = "badge_wrong_site", 403, "Ce badge n'appartient pas à un technicien de ce site.", "This badge does not belong to a technician of this site.";
     // --- not found: 404
     NotFound = "not_found", 404, "Ressource introuvable.", "Resource not found.";
@@ -126,11 +127,20 @@ error_codes! {
     LabelBatchNotFound = "label_batch_not_found", 404, "Lot d'étiquettes introuvable.", "Label batch not found.";
     TemplateNotFound = "template_not_found", 404, "Modèle d'étiquette inconnu (intégrés : intake, part, sale).", "Unknown label template (built in: intake, part, sale).";
     PrinterNotFound = "printer_not_found", 404, "Imprimante introuvable ou désactivée.", "Printer not found or disabled.";
+    BeneficiaryNotFound = "beneficiary_not_found", 404, "Bénéficiaire introuvable.", "Beneficiary not found.";
+    ReservationNotFound = "reservation_not_found", 404, "Réservation introuvable.", "Reservation not found.";
+    TrainingSessionNotFound = "training_session_not_found", 404, "Session de formation introuvable.", "Training session not found.";
+    BookingNotFound = "booking_not_found", 404, "Inscription introuvable.", "Booking not found.";
+    NeedNotFound = "need_not_found", 404, "Besoin introuvable.", "Need not found.";
     MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
     // --- conflicts: 409
     VersionConflict = "version_conflict", 409, "L'objet a changé entre-temps : rechargez-le puis recommencez.", "The item changed in the meantime: reload it and try again.";
     IdempotencyConflict = "idempotency_conflict", 409, "Cette clé d'idempotence a déjà servi pour une autre requête.", "This idempotency key was already used for another request.";
     CodeAlreadyClaimed = "code_already_claimed", 409, "Cette étiquette est déjà attribuée à un objet.", "This label is already attached to an item.";
+    AlreadyReserved = "already_reserved", 409, "Ce PC vient d'être réservé pour quelqu'un d'autre : choisissez-en un autre.", "This PC has just been reserved for someone else: choose another one.";
+    NotAvailable = "not_available", 409, "Ce PC n'est pas disponible à la réservation.", "This PC is not available for reservation.";
+    ReferenceTaken = "reference_taken", 409, "Cette référence est déjà utilisée dans votre organisation.", "This reference is already used in your organisation.";
+    AlreadyBooked = "already_booked", 409, "Ce bénéficiaire est déjà inscrit à cette session.", "This beneficiary is already booked on this session.";
     Duplicate = "duplicate", 409, "Cet enregistrement existe déjà.", "This record already exists.";
     // --- well-formed, but refused by a rule the schema cannot state: 422
     InvalidValue = "invalid_value", 422, "Valeur refusée.", "Value refused.";
@@ -169,6 +179,17 @@ error_codes! {
     InvalidTemplate = "invalid_template", 422, "Modèle d'étiquette invalide.", "Invalid label template.";
     LabelNeedsItem = "label_needs_item", 422, "Ce modèle imprime les informations d'un objet : ce code n'est attribué à aucun objet.", "This template prints an item's details: this code is not attached to any item.";
     InvalidRecipient = "invalid_recipient", 422, "Cette organisation ne convient pas pour ce rôle.", "This organisation does not fit this role.";
+    // --- refused by the rules of reservations and training: 422
+    ProofLapsed = "proof_lapsed", 422, "Le justificatif d'éligibilité du bénéficiaire n'est plus valable : mettez-le à jour.", "The beneficiary's eligibility proof has lapsed: update it.";
+    HouseholdLimit = "household_limit", 422, "Ce foyer a déjà reçu ou réservé un ordinateur dans la période autorisée. Pour passer outre, indiquez pourquoi.", "This household already received or reserved a computer within the allowed period. To override, say why.";
+    ReservationNotActive = "reservation_not_active", 422, "Cette réservation n'est plus en cours.", "This reservation is no longer active.";
+    PickupOutsideHold = "pickup_outside_hold", 422, "Le créneau de retrait doit tomber entre maintenant et la fin de la réservation.", "The pickup slot must fall between now and the end of the hold.";
+    SessionPast = "session_past", 422, "Cette session de formation a déjà eu lieu.", "This training session has already taken place.";
+    SessionNotPast = "session_not_past", 422, "La présence se note après le début de la session.", "Attendance is recorded once the session has started.";
+    BeneficiaryErased = "beneficiary_erased", 422, "Les données de ce bénéficiaire ont été effacées.", "This beneficiary's data has been erased.";
+    ConsentRequired = "consent_required", 422, "Le consentement du bénéficiaire est nécessaire.", "The beneficiary's consent is required.";
+    // --- too many tries: 429
+    TooManyAttempts = "too_many_attempts", 429, "Trop de tentatives de connexion : patientez une minute avant de réessayer.", "Too many login attempts: wait a minute before trying again.";
     // --- server side
     Internal = "internal", 500, "Erreur interne du serveur. L'incident est journalisé.", "Internal server error. The incident has been logged.";
     PrinterUnreachable = "printer_unreachable", 502, "L'imprimante ne répond pas : rien n'a été imprimé ni compté. Vérifiez qu'elle est allumée et branchée, puis réessayez.", "The printer does not answer: nothing was printed or counted. Check that it is on and connected, then try again.";

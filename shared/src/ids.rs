@@ -46,4 +46,13 @@ id_type!(
     /// A label printer of a site or a bench.
     PrinterId,
     LabelTemplateId,
+    /// A household referred by a social organisation, known by a pseudonymous reference.
+    BeneficiaryId,
+    /// A device held for a beneficiary.
+    ReservationId,
+    TrainingSessionId,
+    /// A seat (or a place on the waiting list) in a training session.
+    BookingId,
+    /// A beneficiary's recorded need, when no device fits yet.
+    NeedId,
 );

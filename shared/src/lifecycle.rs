@@ -80,6 +80,20 @@ pub struct Lifecycle {
     pub qa: Option<QaSummary>,
     pub route: Option<Route>,
     pub weee_batch: Option<WeeeBatchId>,
+    /// The hold on a reserved device: for whom (the pseudonymous reference only) and
+    /// until when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold: Option<Hold>,
+}
+
+/// A reservation's hold as the rules and the bench see it: never an identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Hold {
+    pub reservation: ReservationId,
+    /// The beneficiary's pseudonymous reference.
+    pub reference: String,
+    pub until: DateTime<Utc>,
 }
 
 impl Lifecycle {
@@ -308,6 +322,17 @@ pub enum EventPayload {
         #[serde(default)]
         with_parent: bool,
     },
+    /// Held for a beneficiary (a `ready` device only).
+    Reserved {
+        reservation: ReservationId,
+        reference: String,
+        until: DateTime<Utc>,
+    },
+    /// The hold ended before the sale: cancelled by a person, or expired.
+    ReservationEnded {
+        reservation: ReservationId,
+        expired: bool,
+    },
     /// Compensates the item's last effective event.
     Corrected {
         event: EventId,
@@ -342,6 +367,9 @@ impl EventPayload {
             P::WeeeAdded { .. } => EventType::WeeeAdded,
             P::WeeeRemoved { .. } => EventType::WeeeRemoved,
             P::Recycled { .. } => EventType::Recycled,
+            P::Reserved { .. } => EventType::Reserved,
+            P::ReservationEnded { expired: false, .. } => EventType::ReservationCancelled,
+            P::ReservationEnded { expired: true, .. } => EventType::ReservationExpired,
             P::Corrected { .. } => EventType::Corrected,
         }
     }
@@ -447,6 +475,8 @@ pub enum Refusal {
     NotInWeeeBatch { batch: WeeeBatchId },
     #[error("already in WEEE batch {batch}")]
     AlreadyInWeeeBatch { batch: WeeeBatchId },
+    #[error("already reserved")]
+    AlreadyReserved,
     #[error("nothing to correct")]
     NothingToCorrect,
     #[error("{event} cannot be corrected by undoing it")]
@@ -484,6 +514,7 @@ impl Refusal {
             R::WeeeBatchOtherSite { .. } => ErrorCode::WeeeBatchOtherSite,
             R::NotInWeeeBatch { .. } => ErrorCode::NotInWeeeBatch,
             R::AlreadyInWeeeBatch { .. } => ErrorCode::AlreadyInWeeeBatch,
+            R::AlreadyReserved => ErrorCode::AlreadyReserved,
             R::NothingToCorrect => ErrorCode::NothingToCorrect,
             R::CorrectionNotPossible { .. } => ErrorCode::CorrectionNotPossible,
             R::CorrectionTargetMismatch { .. } => ErrorCode::CorrectionTargetMismatch,
@@ -574,6 +605,7 @@ impl Refusal {
             | R::QaFailed
             | R::PartAlreadyFitted
             | R::PartNotInDevice
+            | R::AlreadyReserved
             | R::NothingToCorrect => return None,
         })
     }
@@ -626,6 +658,7 @@ pub fn register(payload: &EventPayload) -> Result<Lifecycle, Refusal> {
         qa: None,
         route: None,
         weee_batch: None,
+        hold: None,
     })
 }
 
@@ -1128,6 +1161,20 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
                 require_state(ev, item, &[ToRecycle])
             }
         }
+        P::Reserved { .. } => {
+            require_kind(ev, item, ItemKind::Device)?;
+            if item.state == Reserved {
+                return Err(Refusal::AlreadyReserved);
+            }
+            require_state(ev, item, &[Ready])
+        }
+        P::ReservationEnded { reservation, .. } => {
+            require_state(ev, item, &[Reserved])?;
+            match &item.hold {
+                Some(h) if h.reservation == *reservation => Ok(()),
+                _ => Err(wrong_state(ev, item)),
+            }
+        }
     }
 }
 
@@ -1250,6 +1297,22 @@ pub fn evolve(item: &Lifecycle, event: &EventPayload) -> Lifecycle {
         P::WeeeAdded { batch } => next.weee_batch = Some(*batch),
         P::WeeeRemoved { .. } => next.weee_batch = None,
         P::Recycled { .. } => next.state = Recycled,
+        P::Reserved {
+            reservation,
+            reference,
+            until,
+        } => {
+            next.state = Reserved;
+            next.hold = Some(Hold {
+                reservation: *reservation,
+                reference: reference.clone(),
+                until: *until,
+            });
+        }
+        P::ReservationEnded { .. } => {
+            next.state = Ready;
+            next.hold = None;
+        }
     }
     next
 }

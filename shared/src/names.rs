@@ -182,6 +182,9 @@ impl Named for EventType {
             WeeeAdded => ("Ajouté au lot DEEE", "Added to WEEE batch"),
             WeeeRemoved => ("Retiré du lot DEEE", "Removed from WEEE batch"),
             Recycled => ("Recyclé", "Recycled"),
+            Reserved => ("Réservé", "Reserved"),
+            ReservationCancelled => ("Réservation annulée", "Reservation cancelled"),
+            ReservationExpired => ("Réservation expirée", "Reservation expired"),
             Corrected => ("Annulé (correction)", "Corrected"),
         }
     }

@@ -1262,6 +1262,19 @@ fn item_card(ui: &mut egui::Ui, bench: &Bench, k: &Known, lang: Lang) {
             .color(state_colour)
             .strong(),
     );
+    if let Some(h) = &v.hold {
+        let until = h.until.with_timezone(&chrono::Local).format("%d/%m/%Y %H:%M");
+        ui.label(
+            RichText::new(format!(
+                "{} {} — {} {until}",
+                t("Réservé pour", "Reserved for"),
+                h.reference,
+                t("jusqu'au", "until"),
+            ))
+            .size(22.0)
+            .color(WARN),
+        );
+    }
     if let Some(s) = &v.serial {
         ui.label(format!("{} {s}", t("N° de série", "Serial")));
     }

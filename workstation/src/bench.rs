@@ -1448,6 +1448,7 @@ fn new_view(
         functional_grade: None,
         cosmetic_grade: None,
         weee_batch: None,
+        hold: None,
         blockers: Vec::new(),
         created_at: now,
         updated_at: now,
@@ -1465,6 +1466,7 @@ pub fn apply_lifecycle(view: &mut ItemView, lc: &Lifecycle, lang: Lang) {
     view.parts = lc.parts.clone();
     view.qa = lc.qa;
     view.weee_batch = lc.weee_batch;
+    view.hold = lc.hold.clone();
     view.blockers = if lc.state == ItemState::Refurbishing {
         lc.blockers_for_ready()
             .iter()

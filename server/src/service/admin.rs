@@ -29,6 +29,7 @@ pub fn region_view(r: RegionRow) -> RegionView {
         id: RegionId(r.id),
         name: r.name,
         code: r.code,
+        hold_days: u32::try_from(r.hold_days).unwrap_or(filiere_shared::social::DEFAULT_HOLD_DAYS),
     }
 }
 
@@ -65,6 +66,7 @@ pub fn site_view(s: SiteRow) -> ApiResult<SiteView> {
         name: s.name,
         kind: parse_stored(&s.kind)?,
         address: s.address,
+        opening_hours: s.opening_hours,
     })
 }
 
@@ -81,6 +83,10 @@ pub fn create_site(conn: &mut DbConnection, actor: &Actor, s: &NewSite) -> ApiRe
         actor,
         validate::opt_text("address", s.address.as_deref(), 300),
     )?;
+    check(
+        actor,
+        validate::opt_text("opening_hours", s.opening_hours.as_deref(), 300),
+    )?;
     let exists: Option<i64> = regions::table
         .find(s.region.0)
         .select(regions::id)
@@ -96,10 +102,65 @@ pub fn create_site(conn: &mut DbConnection, actor: &Actor, s: &NewSite) -> ApiRe
             kind: s.kind.as_str(),
             address: s.address.as_deref(),
             created_at: now(),
+            opening_hours: s.opening_hours.as_deref(),
         })
         .returning(sites::id)
         .get_result(conn)?;
     site_view(sites::table.find(id).first(conn)?)
+}
+
+/// Sets a site's address and opening hours (admins).
+pub fn update_site(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    site: SiteId,
+    u: &filiere_shared::social::UpdateSite,
+) -> ApiResult<SiteView> {
+    admin(actor)?;
+    check(actor, validate::opt_text("address", u.address.as_deref(), 300))?;
+    check(
+        actor,
+        validate::opt_text("opening_hours", u.opening_hours.as_deref(), 300),
+    )?;
+    let blank_to_none = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let n = diesel::update(sites::table.find(site.0))
+        .set((
+            sites::address.eq(blank_to_none(&u.address)),
+            sites::opening_hours.eq(blank_to_none(&u.opening_hours)),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(actor.err(ErrorCode::SiteNotFound));
+    }
+    site_view(sites::table.find(site.0).first(conn)?)
+}
+
+/// Sets how long a reservation holds a device in a region (its coordinator, admins).
+pub fn update_region(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    region: RegionId,
+    u: &filiere_shared::social::UpdateRegion,
+) -> ApiResult<RegionView> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    check(actor, validate::range("hold_days", u.hold_days.into(), 1, 60))?;
+    let row: RegionRow = regions::table
+        .find(region.0)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::RegionNotFound))?;
+    if actor.role == Role::Coordinator && actor.region != Some(region) {
+        return Err(actor.out_of_scope());
+    }
+    diesel::update(regions::table.find(row.id))
+        .set(regions::hold_days.eq(u.hold_days as i32))
+        .execute(conn)?;
+    Ok(region_view(regions::table.find(row.id).first(conn)?))
 }
 
 pub fn org_view(o: OrganisationRow) -> ApiResult<OrganisationView> {

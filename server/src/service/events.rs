@@ -928,7 +928,8 @@ impl PreparedStep {
         event_id: i64,
     ) -> ApiResult<EventResponse> {
         let ev = written(event_id, self.event);
-        project(conn, actor, self.item.0, &ev, &self.payload, &self.stamp)?;
+        let _ = actor;
+        project(conn, self.item.0, &ev, &self.payload, &self.stamp)?;
         let mut response = self.response;
         response.event.id = EventId(event_id);
         Ok(response)
@@ -1462,7 +1463,7 @@ pub fn apply(
         &stamp,
         Some(&key),
     )?;
-    project(conn, actor, item.0, &ev, &payload, &stamp)?;
+    project(conn, item.0, &ev, &payload, &stamp)?;
     // The update above is the only change to the item's row, but for a new label.
     let item_row = match req.command {
         Command::Relabel { .. } => load_item(conn, item, actor)?,
@@ -1527,13 +1528,14 @@ fn correct(
 /// Keeps the query tables (drives, erasure records, QA reports) in step with an event.
 fn project(
     conn: &mut DbConnection,
-    actor: &Actor,
     item: i64,
     ev: &EventRow,
     payload: &EventPayload,
     stamp: &Stamp,
 ) -> ApiResult<()> {
-    let _ = actor;
+    if touches_catalogue(payload) {
+        super::catalogue::sync(conn, item, stamp.recorded_at)?;
+    }
     match payload {
         EventPayload::DrivesDeclared { drives } => {
             insert_drive_rows(conn, item, ev.id, drives, stamp.recorded_at)?;
@@ -1593,4 +1595,59 @@ fn project(
         _ => {}
     }
     Ok(())
+}
+
+/// Steps after which a device may have entered or left `ready`, or changed site.
+fn touches_catalogue(payload: &EventPayload) -> bool {
+    matches!(
+        payload,
+        EventPayload::MarkedReady
+            | EventPayload::Reopened { .. }
+            | EventPayload::Moved { .. }
+            | EventPayload::Corrected { .. }
+            | EventPayload::Reserved { .. }
+            | EventPayload::ReservationEnded { .. }
+    )
+}
+
+/// A step the server takes on an item of its own accord or for a social worker (a
+/// reservation's hold, its end): checked by the lifecycle rules like any other, and
+/// written only if the item is still at the version `row` was read at. `None` when it
+/// has moved on (another request, or another server process, got there first):
+/// nothing is written. `actor` is absent for the server's own sweeps.
+pub fn system_step(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    row: &ItemRow,
+    payload: EventPayload,
+    lang: Lang,
+) -> ApiResult<Option<ItemRow>> {
+    let lc = lifecycle_of(row)?;
+    let ctx = Context {
+        item: Some(ItemId(row.id)),
+        ..Context::default()
+    };
+    let next = lifecycle::apply(&lc, &payload, &ctx).map_err(|r| ApiError::refusal(&r, lang))?;
+    let at = now();
+    let stamp = Stamp {
+        actor: actor.map(|a| a.user.0),
+        bench: None,
+        occurred_at: at,
+        recorded_at: at,
+    };
+    let change = ItemChange::new(&next, row.version + 1, at)?.against(row);
+    if update_item(conn, row.id, row.version, &change)? != 1 {
+        return Ok(None);
+    }
+    let ev = insert_event(
+        conn,
+        row.id,
+        &payload,
+        SiteId(row.site_id),
+        change.version,
+        &stamp,
+        None,
+    )?;
+    project(conn, row.id, &ev, &payload, &stamp)?;
+    Ok(Some(change.applied(row.clone())))
 }

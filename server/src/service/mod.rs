@@ -2,10 +2,16 @@
 //! caller, checks role and scope, and reads or writes.
 
 pub mod admin;
+pub mod beneficiaries;
+pub mod catalogue;
 pub mod collections;
+pub mod documents;
 pub mod events;
 pub mod items;
 pub mod labels;
+pub mod needs;
+pub mod reservations;
+pub mod training;
 pub mod weee;
 
 use crate::auth::Actor;

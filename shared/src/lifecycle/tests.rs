@@ -95,6 +95,11 @@ fn device(state: ItemState) -> Lifecycle {
             _ => None,
         },
         weee_batch: None,
+        hold: (state == ItemState::Reserved).then(|| Hold {
+            reservation: ReservationId(1),
+            reference: "B-TEST".into(),
+            until: chrono::DateTime::UNIX_EPOCH,
+        }),
     }
 }
 
@@ -120,6 +125,7 @@ fn part(state: ItemState, is_drive: bool) -> Lifecycle {
         qa: None,
         route: None,
         weee_batch: None,
+        hold: None,
     }
 }
 
@@ -524,6 +530,56 @@ fn table() -> Vec<Row> {
             counterpart: None,
             batch: true,
             allowed: &[Fitted],
+        },
+        Row {
+            name: "reserve",
+            kind: dev,
+            event: EventPayload::Reserved {
+                reservation: ReservationId(2),
+                reference: "B-OTHER".into(),
+                until: DateTime::UNIX_EPOCH,
+            },
+            item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[Ready],
+        },
+        Row {
+            name: "cancel the reservation",
+            kind: dev,
+            event: EventPayload::ReservationEnded {
+                reservation: ReservationId(1),
+                expired: false,
+            },
+            item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[Reserved],
+        },
+        Row {
+            name: "end another reservation",
+            kind: dev,
+            event: EventPayload::ReservationEnded {
+                reservation: ReservationId(3),
+                expired: true,
+            },
+            item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[],
+        },
+        Row {
+            name: "reserve a part",
+            kind: prt,
+            event: EventPayload::Reserved {
+                reservation: ReservationId(2),
+                reference: "B-OTHER".into(),
+                until: DateTime::UNIX_EPOCH,
+            },
+            item: |s| part(s, false),
+            counterpart: None,
+            batch: false,
+            allowed: &[],
         },
     ]
 }

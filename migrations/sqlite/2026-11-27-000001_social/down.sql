@@ -1,0 +1,11 @@
+DROP TABLE login_failures;
+DROP TABLE needs;
+DROP TABLE training_bookings;
+DROP TABLE reservations;
+DROP TABLE training_sessions;
+DROP TABLE catalogue;
+DROP TABLE beneficiaries;
+DROP TABLE training_topics;
+DROP TABLE proof_types;
+ALTER TABLE regions DROP COLUMN hold_days;
+ALTER TABLE sites DROP COLUMN opening_hours;

@@ -1,0 +1,242 @@
+//! PDF documents people print or show on a phone: pickup vouchers, attendance sheets.
+//! A4 pages drawn with printpdf's standard Helvetica (nothing embedded), QR codes as
+//! vectors.
+
+pub mod attendance;
+pub mod voucher;
+
+use printpdf::{
+    BuiltinFont, Color, Greyscale, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rect, TextItem,
+};
+
+const PAGE_W: f64 = 210.0;
+const PAGE_H: f64 = 297.0;
+const MARGIN: f64 = 18.0;
+
+fn pt(mm: f64) -> Pt {
+    Mm(mm as f32).into()
+}
+
+/// A document being written top to bottom, page after page.
+pub struct Doc {
+    pages: Vec<PdfPage>,
+    ops: Vec<Op>,
+    /// Distance of the next line's top from the page's top, in mm.
+    y: f64,
+}
+
+impl Default for Doc {
+    fn default() -> Self {
+        Doc::new()
+    }
+}
+
+impl Doc {
+    pub fn new() -> Doc {
+        Doc {
+            pages: Vec::new(),
+            ops: vec![Op::SetFillColor {
+                col: Color::Greyscale(Greyscale::new(0.0, None)),
+            }],
+            y: MARGIN,
+        }
+    }
+
+    fn room(&mut self, height: f64) {
+        if self.y + height > PAGE_H - MARGIN {
+            self.new_page();
+        }
+    }
+
+    pub fn new_page(&mut self) {
+        let ops = std::mem::replace(
+            &mut self.ops,
+            vec![Op::SetFillColor {
+                col: Color::Greyscale(Greyscale::new(0.0, None)),
+            }],
+        );
+        self.pages
+            .push(PdfPage::new(Mm(PAGE_W as f32), Mm(PAGE_H as f32), ops));
+        self.y = MARGIN;
+    }
+
+    fn text_at(&mut self, x: f64, baseline: f64, size_mm: f64, bold: bool, text: &str) {
+        let font = if bold {
+            BuiltinFont::HelveticaBold
+        } else {
+            BuiltinFont::Helvetica
+        };
+        self.ops.push(Op::StartTextSection);
+        self.ops.push(Op::SetFont {
+            font: PdfFontHandle::Builtin(font),
+            size: pt(size_mm),
+        });
+        self.ops.push(Op::SetTextCursor {
+            pos: Point {
+                x: pt(x),
+                y: pt(PAGE_H - baseline),
+            },
+        });
+        self.ops.push(Op::ShowText {
+            items: vec![TextItem::Text(text.to_owned())],
+        });
+        self.ops.push(Op::EndTextSection);
+    }
+
+    /// A paragraph, wrapped to the text width; `size_mm` is the character height.
+    pub fn text(&mut self, size_mm: f64, bold: bool, text: &str) {
+        self.text_in(MARGIN, PAGE_W - 2.0 * MARGIN, size_mm, bold, text);
+    }
+
+    /// A paragraph in a column starting at `x`, `width` wide.
+    pub fn text_in(&mut self, x: f64, width: f64, size_mm: f64, bold: bool, text: &str) {
+        // Helvetica's average advance is about half its height.
+        let per_line = ((width / (size_mm * 0.52)) as usize).max(10);
+        for line in wrap(text, per_line) {
+            self.room(size_mm * 1.35);
+            self.y += size_mm;
+            let baseline = self.y;
+            self.text_at(x, baseline, size_mm, bold, &line);
+            self.y += size_mm * 0.35;
+        }
+    }
+
+    /// A label and its value on one line (the value wrapped beside the label).
+    pub fn field(&mut self, label: &str, value: &str) {
+        let size = 4.2;
+        self.room(size * 1.4);
+        let top = self.y;
+        self.text_in(MARGIN, 55.0, size, true, label);
+        let after_label = self.y;
+        self.y = top;
+        self.text_in(MARGIN + 58.0, PAGE_W - 2.0 * MARGIN - 58.0, size, false, value);
+        self.y = self.y.max(after_label) + 1.2;
+    }
+
+    pub fn gap(&mut self, mm: f64) {
+        self.y += mm;
+    }
+
+    /// A horizontal rule across the text width.
+    pub fn rule(&mut self) {
+        self.room(3.0);
+        self.y += 1.5;
+        self.rect(MARGIN, self.y, PAGE_W - 2.0 * MARGIN, 0.3);
+        self.y += 1.5;
+    }
+
+    fn rect(&mut self, x: f64, top: f64, w: f64, h: f64) {
+        self.ops.push(Op::DrawRectangle {
+            rectangle: Rect {
+                x: pt(x),
+                y: pt(PAGE_H - top - h),
+                width: pt(w),
+                height: pt(h),
+                mode: Some(PaintMode::Fill),
+                winding_order: None,
+            },
+        });
+    }
+
+    /// A QR code of `content`, `size` mm wide (quiet zone included), at the right
+    /// margin from the current line; the text goes on beside it.
+    pub fn qr_right(&mut self, content: &str, size: f64) -> Result<(), qrcode::types::QrError> {
+        let code = qrcode::QrCode::with_error_correction_level(content.as_bytes(), qrcode::EcLevel::Q)?;
+        let n = code.width();
+        let colors = code.to_colors();
+        let quiet = 4.0;
+        let module = size / (n as f64 + 2.0 * quiet);
+        let x0 = PAGE_W - MARGIN - size + quiet * module;
+        let y0 = self.y + quiet * module;
+        for row in 0..n {
+            let mut col = 0;
+            while col < n {
+                if colors[row * n + col] == qrcode::Color::Dark {
+                    let start = col;
+                    while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                        col += 1;
+                    }
+                    self.rect(
+                        x0 + start as f64 * module,
+                        y0 + row as f64 * module,
+                        (col - start) as f64 * module,
+                        module,
+                    );
+                } else {
+                    col += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A table: a header row and rows, columns `widths` mm wide.
+    pub fn table(&mut self, widths: &[f64], header: &[&str], rows: &[Vec<String>]) {
+        let size = 3.8;
+        let row_h = size * 2.0;
+        let draw_row = |doc: &mut Doc, cells: &[String], bold: bool| {
+            doc.room(row_h + 1.0);
+            let mut x = MARGIN;
+            let baseline = doc.y + size * 1.3;
+            for (w, cell) in widths.iter().zip(cells) {
+                let max = ((w / (size * 0.52)) as usize).max(3);
+                let shown: String = if cell.chars().count() > max {
+                    cell.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
+                } else {
+                    cell.clone()
+                };
+                doc.text_at(x + 1.0, baseline, size, bold, &shown);
+                x += w;
+            }
+            doc.y += row_h;
+            doc.rect(MARGIN, doc.y, widths.iter().sum(), 0.2);
+        };
+        let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+        draw_row(self, &header, true);
+        for r in rows {
+            draw_row(self, r, false);
+        }
+    }
+
+    pub fn finish(mut self, title: &str) -> Vec<u8> {
+        if self.ops.len() > 1 || self.pages.is_empty() {
+            self.new_page();
+        }
+        let mut doc = PdfDocument::new(title);
+        doc.with_pages(self.pages);
+        let mut warnings = Vec::new();
+        doc.save(&PdfSaveOptions::default(), &mut warnings)
+    }
+}
+
+/// Greedy word wrap to at most `width` characters a line.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    for para in text.split('\n') {
+        let mut line = String::new();
+        for word in para.split_whitespace() {
+            let len = line.chars().count();
+            if len > 0 && len + 1 + word.chars().count() > width {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wrap_keeps_words_whole() {
+        assert_eq!(
+            super::wrap("un deux trois quatre", 9),
+            vec!["un deux", "trois", "quatre"]
+        );
+    }
+}

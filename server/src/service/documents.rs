@@ -1,0 +1,63 @@
+//! The documents of the social side, from the same reads as their JSON views.
+
+use super::reservations;
+use crate::auth::Actor;
+use crate::clock::Clock;
+use crate::db::DbConnection;
+use crate::documents::{attendance, voucher};
+use crate::error::{ApiError, ApiResult};
+use crate::schema::organisations;
+use diesel::prelude::*;
+use filiere_shared::*;
+
+/// The pickup voucher of a reservation (its organisation's social workers, the
+/// region's coordinator).
+pub fn voucher_pdf(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ReservationId,
+    public_host: Option<&str>,
+    clock: Clock,
+) -> ApiResult<Vec<u8>> {
+    let r = reservations::get(conn, actor, id)?;
+    let organisation: String = organisations::table
+        .find(r.organisation.0)
+        .select(organisations::name)
+        .first(conn)?;
+    let training = match &r.booking {
+        Some(b) if b.status == BookingStatus::Booked => Some(format!(
+            "{} — {}",
+            clock.long(b.session_starts_at, actor.lang),
+            b.venue_name
+        )),
+        Some(b) => Some(format!(
+            "{} — {} ({} {})",
+            clock.long(b.session_starts_at, actor.lang),
+            b.venue_name,
+            actor.lang.pick("liste d'attente, rang", "waiting list, place"),
+            b.waiting_position.unwrap_or(0)
+        )),
+        None => None,
+    };
+    voucher::render(&voucher::Voucher {
+        reservation: &r,
+        organisation: &organisation,
+        training,
+        public_host,
+        lang: actor.lang,
+        clock,
+    })
+    .map_err(ApiError::internal)
+}
+
+/// A session's attendance sheet (the region's coordinator, admins).
+pub fn attendance_pdf(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TrainingSessionId,
+    clock: Clock,
+) -> ApiResult<Vec<u8>> {
+    actor.require(&[Role::Coordinator, Role::Admin])?;
+    let detail = super::training::get(conn, actor, id)?;
+    Ok(attendance::render(&detail, actor.lang, clock))
+}

@@ -1,0 +1,71 @@
+//! Work each server process does on its own, every minute: releasing reservations
+//! whose hold has run out, forgetting old failed logins. Several processes sharing
+//! one PostgreSQL database all run it; each hold is released by one conditional update
+//! (see [`crate::service::reservations::end`]), so never twice.
+
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::schema::login_failures;
+use crate::service::reservations;
+use diesel::prelude::*;
+use filiere_shared::Lang;
+use std::time::Duration;
+
+/// How often each process sweeps.
+pub const EVERY: Duration = Duration::from_secs(60);
+
+/// Holds released in one sweep at most (the next sweep takes the rest).
+const BATCH: i64 = 500;
+
+/// Starts the sweeps on the current actix runtime.
+pub fn start(db: Db) {
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(EVERY);
+        loop {
+            tick.tick().await;
+            match expire_holds(&db).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(released = n, "expired holds released"),
+                Err(e) => tracing::warn!(error = %e.code, "hold sweep failed"),
+            }
+            if let Err(e) = forget_old_failures(&db).await {
+                tracing::warn!(error = %e.code, "login failure sweep failed");
+            }
+        }
+    });
+}
+
+/// Releases every reservation whose hold has run out: the device goes back to
+/// `ready`, its training seat to the waiting list. Returns how many this process
+/// released (a hold another process released first is not counted).
+pub async fn expire_holds(db: &Db) -> ApiResult<usize> {
+    let due = {
+        let db = db.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.read.get()?;
+            reservations::due(&mut conn, BATCH)
+        })
+        .await??
+    };
+    let mut released = 0;
+    for id in due {
+        let done = db
+            .write(move |c| reservations::end(c, None, id, true, None, Lang::Fr))
+            .await?;
+        if done.is_some() {
+            released += 1;
+        }
+    }
+    Ok(released)
+}
+
+/// Failed logins older than a day count for nothing any more.
+async fn forget_old_failures(db: &Db) -> ApiResult<()> {
+    let before = crate::models::now() - chrono::Duration::days(1);
+    db.write(move |c| {
+        diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(before)))
+            .execute(c)?;
+        Ok(())
+    })
+    .await
+}
