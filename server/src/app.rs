@@ -138,6 +138,7 @@ pub fn configure(
             .app_data(web::QueryConfig::default().error_handler(query_error))
             .app_data(web::PathConfig::default().error_handler(path_error));
         register_routes(cfg);
+        crate::web::configure(cfg);
         cfg.default_service(web::to(not_found));
     }
 }

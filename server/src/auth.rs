@@ -281,34 +281,47 @@ pub fn actor_for_user(
     }))
 }
 
+/// The signed-in caller of a session token (a bearer token or the web pages'
+/// cookie), through the cache; `None` when the session is unknown, ended or revoked.
+pub fn session_actor(
+    req: &HttpRequest,
+    token: String,
+) -> impl Future<Output = ApiResult<Option<Actor>>> + use<> {
+    let db = req.app_data::<web::Data<Db>>().cloned();
+    let cache = req.app_data::<web::Data<SessionCache>>().cloned();
+    async move {
+        let hash = hash_secret(&token);
+        if let Some(actor) = cache.as_ref().and_then(|c| c.get(&hash)) {
+            return Ok(Some(actor));
+        }
+        let db = db.ok_or_else(|| ApiError::internal("no database in app data"))?;
+        let key = hash.clone();
+        let found = web::block(move || {
+            let mut conn = db.read.get()?;
+            load_session(&mut conn, &key)
+        })
+        .await??;
+        Ok(found.map(|(actor, expires)| {
+            if let Some(c) = cache {
+                c.put(hash, actor.clone(), expires);
+            }
+            actor
+        }))
+    }
+}
+
 impl FromRequest for Actor {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Actor, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let lang = request_lang(req);
-        let token = bearer_token(req);
-        let db = req.app_data::<web::Data<Db>>().cloned();
-        let cache = req.app_data::<web::Data<SessionCache>>().cloned();
-        Box::pin(async move {
-            let unauthenticated = || ApiError::new(ErrorCode::Unauthenticated).in_lang(lang);
-            let hash = hash_secret(&token.ok_or_else(unauthenticated)?);
-            if let Some(actor) = cache.as_ref().and_then(|c| c.get(&hash)) {
-                return Ok(actor);
-            }
-            let db = db.ok_or_else(|| ApiError::internal("no database in app data"))?;
-            let key = hash.clone();
-            let found = web::block(move || {
-                let mut conn = db.read.get()?;
-                load_session(&mut conn, &key)
-            })
-            .await??;
-            let (actor, expires) = found.ok_or_else(unauthenticated)?;
-            if let Some(c) = cache {
-                c.put(hash, actor.clone(), expires);
-            }
-            Ok(actor)
-        })
+        let unauthenticated = move || ApiError::new(ErrorCode::Unauthenticated).in_lang(lang);
+        let Some(token) = bearer_token(req) else {
+            return Box::pin(async move { Err(unauthenticated()) });
+        };
+        let found = session_actor(req, token);
+        Box::pin(async move { found.await?.ok_or_else(unauthenticated) })
     }
 }
 
@@ -508,6 +521,14 @@ pub fn badge_login(
         user: crate::service::admin::user_view(&user)?,
         bench: Some(crate::service::admin::bench_view(&bench)),
     })
+}
+
+/// Sets the caller's own language (the pages' language switch).
+pub fn set_language(conn: &mut crate::db::DbConnection, actor: &Actor, lang: Lang) -> ApiResult<()> {
+    diesel::update(users::table.find(actor.user.0))
+        .set(users::language.eq(lang.as_str()))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn logout(conn: &mut crate::db::DbConnection, actor: &Actor) -> ApiResult<()> {

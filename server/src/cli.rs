@@ -446,16 +446,23 @@ fn demo(
         crate::demo::load(&mut conn, &crate::demo::fixtures_dir()).map_err(|e| e.to_string())?
     };
     out!(
-        "Base de démonstration {} remplie en {:.1} s : {} objets, {} événements.",
+        "Base de démonstration {} remplie en {:.1} s : {} objets, {} événements, {} bénéficiaires, {} réservations, {} sessions de formation.",
         file.display(),
         started.elapsed().as_secs_f64(),
         summary.items,
-        summary.events
+        summary.events,
+        summary.beneficiaries,
+        summary.reservations,
+        summary.sessions
     );
     if no_serve {
         return Ok(());
     }
     out!("\nFilière écoute sur http://{}", settings.bind);
+    out!(
+        "  Pages    http://{}/   (travail social : sophie ; coordination : claire)",
+        settings.bind
+    );
     out!(
         "  API      http://{}/api/v1   (OpenAPI : http://{}/api/openapi.json)",
         settings.bind,

@@ -190,6 +190,47 @@ impl Named for EventType {
     }
 }
 
+impl Named for ReservationStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ReservationStatus::Active => ("En cours", "Active"),
+            ReservationStatus::Cancelled => ("Annulée", "Cancelled"),
+            ReservationStatus::Expired => ("Expirée", "Expired"),
+            ReservationStatus::Fulfilled => ("Remise au bénéficiaire", "Handed over"),
+        }
+    }
+}
+
+impl Named for BookingStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            BookingStatus::Booked => ("Place réservée", "Seat booked"),
+            BookingStatus::Waiting => ("Liste d'attente", "Waiting list"),
+            BookingStatus::Cancelled => ("Annulée", "Cancelled"),
+        }
+    }
+}
+
+impl Named for Attendance {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Attendance::Attended => ("Présent·e", "Attended"),
+            Attendance::NoShow => ("Absent·e", "No-show"),
+        }
+    }
+}
+
+impl Named for CatalogueSort {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            CatalogueSort::Recent => ("Les plus récents", "Newest first"),
+            CatalogueSort::Ram => ("Mémoire (RAM)", "Memory (RAM)"),
+            CatalogueSort::Screen => ("Taille d'écran", "Screen size"),
+            CatalogueSort::Storage => ("Stockage", "Storage"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +248,10 @@ mod tests {
         all(Route::ALL);
         all(QaCheck::ALL);
         all(EventType::ALL);
+        all(ReservationStatus::ALL);
+        all(BookingStatus::ALL);
+        all(Attendance::ALL);
+        all(CatalogueSort::ALL);
         assert_eq!(ItemState::Ready.name(Lang::Fr), "Prêt");
         assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
     }

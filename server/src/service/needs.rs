@@ -4,7 +4,8 @@
 
 use super::beneficiaries::{load_own, own_org};
 use super::catalogue::{fitting, ready_counts, tenths};
-use super::{check_rule, parse_stored};
+use super::{check, check_rule, parse_stored};
+use filiere_shared::validate;
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
@@ -53,6 +54,15 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, n: &NewNeed) -> ApiResult<
     let org = own_org(actor)?;
     let region = actor.region.ok_or_else(|| actor.out_of_scope())?;
     let spec = n.spec();
+    if let Some(s) = spec.min_screen_inches {
+        check(actor, validate::range("min_screen_inches", tenths(s).into(), 70, 400))?;
+    }
+    if let Some(r) = spec.min_ram_gb {
+        check(actor, validate::range("min_ram_gb", r.into(), 1, 256))?;
+    }
+    if let Some(g) = spec.min_storage_gb {
+        check(actor, validate::range("min_storage_gb", g.into(), 1, 100_000))?;
+    }
     check_rule(actor, spec.check())?;
     let b = load_own(conn, actor, n.beneficiary)?;
     if b.erased_at.is_some() {

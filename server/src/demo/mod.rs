@@ -2,6 +2,8 @@
 //! items taken through the real operations (the same code as the API), so that every
 //! history is one the rules accept.
 
+mod social;
+
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -114,6 +116,9 @@ struct FxModel {
 pub struct Summary {
     pub items: usize,
     pub events: usize,
+    pub beneficiaries: usize,
+    pub reservations: usize,
+    pub sessions: usize,
     pub logins: Vec<(String, String)>,
     pub benches: Vec<(String, String)>,
 }
@@ -256,6 +261,7 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
     };
     let mut logins = vec![(admin_user.username.clone(), "administrateur".to_owned())];
     let mut technicians: HashMap<String, Actor> = HashMap::new();
+    let mut social_workers: HashMap<String, Actor> = HashMap::new();
     let mut coordinators: HashMap<RegionId, Actor> = HashMap::new();
     for u in fx.users.iter().filter(|u| u.role != Role::Admin) {
         let site_v = u.site.as_deref().map(site).transpose()?;
@@ -295,7 +301,10 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
                     coordinators.insert(r, actor);
                 }
             }
-            _ => {}
+            Role::SocialWorker => {
+                social_workers.insert(u.username.clone(), actor);
+            }
+            Role::Admin => {}
         }
     }
     let mut benches = Vec::new();
@@ -367,9 +376,18 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
             fx.items_per_site,
         )?;
     }
+    let venues: HashMap<String, OrgId> = orgs
+        .iter()
+        .filter(|(_, o)| o.kind == OrgKind::TrainingVenue)
+        .map(|(k, o)| (k.clone(), o.id))
+        .collect();
+    let social = social::load(conn, &social_workers, &coordinators, &venues)?;
     Ok(Summary {
         items: generator.items,
         events: generator.events,
+        beneficiaries: social.beneficiaries,
+        reservations: social.reservations,
+        sessions: social.sessions,
         logins,
         benches,
     })

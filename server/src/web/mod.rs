@@ -1,0 +1,411 @@
+//! The web pages: server-rendered HTML (askama templates in `server/templates/`), French
+//! first, English per user, every form working without JavaScript (post, then
+//! redirect). Pages sign in with the API's accounts and sessions (a cookie instead of
+//! a bearer token), carry a CSRF token on every form, and call the same service
+//! functions as the JSON routes.
+
+pub mod account;
+pub mod coordinator;
+pub mod social;
+pub mod staff;
+
+use crate::auth::{Actor, session_actor};
+use crate::error::ApiError;
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use filiere_shared::{ErrorCode, Lang, Role};
+use sha2::{Digest, Sha256};
+
+/// The session cookie of the pages.
+pub const SESSION_COOKIE: &str = "filiere_session";
+/// Before login: the token the login form must send back (double submit).
+pub const LOGIN_CSRF_COOKIE: &str = "filiere_login_csrf";
+/// Before login: the language chosen on the login page.
+pub const LANG_COOKIE: &str = "filiere_lang";
+
+pub const STYLE: &str = include_str!("../../static/style.css");
+
+/// Every page route; registered by [`configure`].
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/style.css", web::get().to(style))
+        .route("/", web::get().to(account::home))
+        .route("/login", web::get().to(account::login_page))
+        .route("/login", web::post().to(account::login_submit))
+        .route("/logout", web::post().to(account::logout))
+        .route("/language", web::post().to(account::language))
+        .route("/lookup", web::get().to(staff::lookup))
+        .route("/i/{code}", web::get().to(staff::item_by_code))
+        .route("/I/{code}", web::get().to(staff::item_by_code))
+        .route("/r/{id}", web::get().to(social::reservations::by_voucher))
+        .route("/R/{id}", web::get().to(social::reservations::by_voucher))
+        .route("/catalogue", web::get().to(social::catalogue::list))
+        .route("/catalogue/{id}", web::get().to(social::catalogue::device))
+        .route("/beneficiaries", web::get().to(social::beneficiaries::list))
+        .route("/beneficiaries", web::post().to(social::beneficiaries::create))
+        .route("/beneficiaries/new", web::get().to(social::beneficiaries::new_form))
+        .route("/beneficiaries/{id}", web::get().to(social::beneficiaries::show))
+        .route("/beneficiaries/{id}", web::post().to(social::beneficiaries::update))
+        .route("/beneficiaries/{id}/erase", web::post().to(social::beneficiaries::erase))
+        .route("/beneficiaries/{id}/export", web::get().to(social::beneficiaries::export))
+        .route("/needs", web::post().to(social::beneficiaries::add_need))
+        .route("/needs/{id}/close", web::post().to(social::beneficiaries::close_need))
+        .route("/reservations", web::post().to(social::reservations::create))
+        .route("/reservations/{id}", web::get().to(social::reservations::show))
+        .route("/reservations/{id}/cancel", web::post().to(social::reservations::cancel))
+        .route("/reservations/{id}/training-refusal", web::post().to(social::reservations::refuse_training))
+        .route("/reservations/{id}/voucher.pdf", web::get().to(social::reservations::voucher))
+        .route("/training", web::get().to(social::training::list))
+        .route("/training", web::post().to(coordinator::create_session))
+        .route("/training/{id}", web::get().to(social::training::show))
+        .route("/training/{id}/attendance", web::post().to(coordinator::attendance))
+        .route("/training/{id}/attendance-sheet.pdf", web::get().to(coordinator::attendance_sheet))
+        .route("/bookings", web::post().to(social::training::book))
+        .route("/bookings/{id}/cancel", web::post().to(social::training::cancel_booking));
+}
+
+async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(STYLE)
+}
+
+/// A signed-in person on the pages.
+#[derive(Clone)]
+pub struct Visitor {
+    pub actor: Actor,
+    token: String,
+}
+
+impl Visitor {
+    /// The CSRF token of the session: derived from the session's secret, so that
+    /// only pages served to this session can carry it.
+    pub fn csrf(&self) -> String {
+        csrf_of(&self.token)
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.actor.lang
+    }
+}
+
+fn csrf_of(token: &str) -> String {
+    hex::encode(&Sha256::digest(format!("filiere-csrf:{token}").as_bytes())[..16])
+}
+
+/// The signed-in visitor of a request, if any.
+pub async fn visitor(req: &HttpRequest) -> Result<Option<Visitor>, ApiError> {
+    let Some(token) = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(None);
+    };
+    if token.is_empty() || token.len() > 200 {
+        return Ok(None);
+    }
+    let actor = session_actor(req, token.clone()).await?;
+    Ok(actor.map(|actor| Visitor { actor, token }))
+}
+
+/// The language of a page for someone not signed in: the login page's choice, else
+/// the browser's.
+pub fn guest_lang(req: &HttpRequest) -> Lang {
+    req.cookie(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .unwrap_or_else(|| crate::auth::request_lang(req))
+}
+
+/// Where a page that needs a signed-in visitor sends everyone else: the login page,
+/// which comes back here afterwards.
+pub fn to_login(req: &HttpRequest) -> HttpResponse {
+    let here = match req.uri().query() {
+        Some(q) => format!("{}?{q}", req.path()),
+        None => req.path().to_owned(),
+    };
+    see_other(&format!("/login?next={}", encode(&here)))
+}
+
+/// Post, then redirect: 303 to `to`.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Only a path of this site may follow a login (never another host).
+pub fn safe_next(next: &str) -> &str {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+        next
+    } else {
+        "/"
+    }
+}
+
+/// A form's fields, as sent (`application/x-www-form-urlencoded`).
+pub struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    pub fn parse(body: &[u8]) -> Fields {
+        Fields(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    /// The field's value, trimmed; empty when absent.
+    pub fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+
+    /// The field's value, or `None` when absent or blank.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        Some(self.get(name)).filter(|v| !v.is_empty()).map(str::to_owned)
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .collect()
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+/// The common part of every page: language, who is signed in, navigation, the CSRF
+/// token of the forms, a message to show.
+pub struct Chrome {
+    pub lang: Lang,
+    pub title: String,
+    pub user: Option<String>,
+    pub csrf: String,
+    pub nav: Vec<(String, &'static str, bool)>,
+    pub notice: Option<String>,
+    pub problem: Option<Problem>,
+}
+
+/// An error shown on a page: its stable code and its message.
+pub struct Problem {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&ApiError> for Problem {
+    fn from(e: &ApiError) -> Problem {
+        let body = e.body();
+        Problem {
+            code: body.code.as_str().to_owned(),
+            message: body.message,
+        }
+    }
+}
+
+impl Chrome {
+    pub fn for_visitor(v: &Visitor, title: &str, here: &'static str) -> Chrome {
+        let lang = v.lang();
+        let t = |fr: &'static str, en: &'static str| lang.pick(fr, en).to_owned();
+        let mut nav: Vec<(String, &'static str)> = vec![(t("Accueil", "Home"), "/")];
+        match v.actor.role {
+            Role::SocialWorker => {
+                nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
+                nav.push((t("Bénéficiaires", "Beneficiaries"), "/beneficiaries"));
+                nav.push((t("Formations", "Training"), "/training"));
+            }
+            Role::Coordinator => {
+                nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
+                nav.push((t("Formations", "Training"), "/training"));
+            }
+            Role::Admin => {
+                nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
+                nav.push((t("Formations", "Training"), "/training"));
+            }
+            Role::Technician => {}
+        }
+        Chrome {
+            lang,
+            title: title.to_owned(),
+            user: Some(v.actor.name.clone()),
+            csrf: v.csrf(),
+            nav: nav
+                .into_iter()
+                .map(|(label, href)| (label, href, href == here))
+                .collect(),
+            notice: None,
+            problem: None,
+        }
+    }
+
+    pub fn guest(lang: Lang, title: &str, csrf: String) -> Chrome {
+        Chrome {
+            lang,
+            title: title.to_owned(),
+            user: None,
+            csrf,
+            nav: Vec::new(),
+            notice: None,
+            problem: None,
+        }
+    }
+
+    /// French or English, as the page is read.
+    pub fn t<'a>(&self, fr: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(fr, en)
+    }
+
+    pub fn lang_code(&self) -> &'static str {
+        self.lang.as_str()
+    }
+
+    /// The other language, for the switch.
+    pub fn other_lang(&self) -> (&'static str, &'static str) {
+        match self.lang {
+            Lang::Fr => ("en", "English"),
+            Lang::En => ("fr", "Français"),
+        }
+    }
+
+    /// Shows a problem passed in a redirect's query (`?error=code`), in this
+    /// page's language.
+    pub fn with_error_code(mut self, code: Option<&str>) -> Chrome {
+        if let Some(code) = code
+            && let Ok(code) = serde_json::from_value::<ErrorCode>(serde_json::Value::String(code.to_owned()))
+        {
+            self.problem = Some(Problem {
+                code: code.as_str().to_owned(),
+                message: code.message(self.lang).to_owned(),
+            });
+        }
+        self
+    }
+
+    pub fn with_notice(mut self, notice: Option<String>) -> Chrome {
+        self.notice = notice;
+        self
+    }
+}
+
+/// An HTML answer, never cached (pages show people's data).
+pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> HttpResponse {
+    match body {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(body),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Erreur interne / Internal error")
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub back: Option<String>,
+}
+
+/// An error as a page: its code and message, in the visitor's language, with the
+/// status the API would answer.
+pub fn error_page(req: &HttpRequest, visitor: Option<&Visitor>, e: &ApiError) -> HttpResponse {
+    use askama::Template;
+    let lang = visitor.map(Visitor::lang).unwrap_or_else(|| guest_lang(req));
+    let e = ApiError {
+        code: e.code,
+        message: e.message.clone(),
+        messages: e.messages.clone(),
+        details: e.details.clone(),
+        cause: e.cause.clone(),
+        lang,
+    };
+    if e.code.http_status() >= 500 {
+        tracing::error!(code = %e.code, cause = ?e.cause, "page failed");
+    }
+    let title = lang.pick("Impossible d'afficher la page", "Cannot show this page");
+    let mut chrome = match visitor {
+        Some(v) => Chrome::for_visitor(v, title, ""),
+        None => Chrome::guest(lang, title, String::new()),
+    };
+    chrome.problem = Some(Problem::from(&e));
+    let page = ErrorPage {
+        chrome,
+        back: req
+            .headers()
+            .get(header::REFERER)
+            .and_then(|r| r.to_str().ok())
+            .map(str::to_owned),
+    };
+    html(
+        StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        page.render(),
+    )
+}
+
+/// Refuses a form whose CSRF token is not this session's.
+pub fn check_csrf(req: &HttpRequest, v: &Visitor, f: &Fields) -> Result<(), HttpResponse> {
+    let sent = f.get("csrf");
+    if !sent.is_empty() && constant_time_eq(sent.as_bytes(), v.csrf().as_bytes()) {
+        Ok(())
+    } else {
+        Err(error_page(req, Some(v), &ApiError::new(ErrorCode::CsrfRejected)))
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax (a link from an e-mail still opens the
+/// page signed in; a form from another site never posts with it), Secure when the
+/// public host is HTTPS, for the session's lifetime.
+pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token)
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(actix_web::cookie::time::Duration::hours(crate::auth::SESSION_HOURS))
+        .finish()
+}
+
+/// Runs a page's handler with the signed-in visitor, or sends to the login page.
+#[macro_export]
+macro_rules! signed_in {
+    ($req:expr) => {
+        match $crate::web::visitor(&$req).await {
+            Ok(Some(v)) => v,
+            Ok(None) => return $crate::web::to_login(&$req),
+            Err(e) => return $crate::web::error_page(&$req, None, &e),
+        }
+    };
+}
+
+/// The value of a query parameter of the request.
+pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+    let q = req.uri().query()?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(q).ok()?;
+    pairs
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
