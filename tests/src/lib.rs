@@ -66,9 +66,8 @@ fn pg_template(admin_url: &str) -> String {
         .get_or_init(|| {
             use diesel::connection::SimpleConnection;
             use sha2_free_hash::hash;
-            let fingerprint = hash(include_str!(
-                "../../migrations/postgres/2026-11-22-000001_init/up.sql"
-            ));
+            // Every migration: a new one makes a new template.
+            let fingerprint = hash(&filiere_server::db::migration_fingerprint());
             let name = format!("filiere_tpl_{fingerprint:016x}");
             let mut admin = db::connect(admin_url).expect("connect to TEST_DATABASE_URL");
             // One process at a time builds the template.
