@@ -378,7 +378,10 @@ fn throttled(conn: &mut crate::db::DbConnection, scope: &str, limit: i64) -> Api
     let (count, last): (i64, Option<chrono::NaiveDateTime>) = login_failures::table
         .filter(login_failures::scope.eq(scope))
         .filter(login_failures::failed_at.gt(t - FAILURE_WINDOW))
-        .select((diesel::dsl::count_star(), diesel::dsl::max(login_failures::failed_at)))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::max(login_failures::failed_at),
+        ))
         .first(conn)?;
     Ok(count >= limit && last.is_some_and(|l| t - l < RETRY_AFTER))
 }
@@ -439,7 +442,9 @@ pub fn login(
             if let Some(a) = address {
                 record_failure(conn, a)?;
             }
-            return Ok(Err(ApiError::new(ErrorCode::InvalidCredentials).in_lang(lang)));
+            return Ok(Err(
+                ApiError::new(ErrorCode::InvalidCredentials).in_lang(lang)
+            ));
         }
     };
     {
@@ -524,7 +529,11 @@ pub fn badge_login(
 }
 
 /// Sets the caller's own language (the pages' language switch).
-pub fn set_language(conn: &mut crate::db::DbConnection, actor: &Actor, lang: Lang) -> ApiResult<()> {
+pub fn set_language(
+    conn: &mut crate::db::DbConnection,
+    actor: &Actor,
+    lang: Lang,
+) -> ApiResult<()> {
     diesel::update(users::table.find(actor.user.0))
         .set(users::language.eq(lang.as_str()))
         .execute(conn)?;

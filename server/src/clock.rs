@@ -18,15 +18,45 @@ impl Default for Clock {
     }
 }
 
-const DAYS_FR: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-const DAYS_EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS_FR: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+const DAYS_EN: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 const MONTHS_FR: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-    "octobre", "novembre", "décembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
 ];
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
 
 impl Clock {
@@ -63,7 +93,9 @@ impl Clock {
 
     /// "03/12/2026 14:00".
     pub fn short(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.tz).format("%d/%m/%Y %H:%M").to_string()
+        t.with_timezone(&self.tz)
+            .format("%d/%m/%Y %H:%M")
+            .to_string()
     }
 
     /// "03/12/2026".
@@ -73,7 +105,9 @@ impl Clock {
 
     /// The value of a `datetime-local` field: "2026-12-03T14:00".
     pub fn input(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.tz).format("%Y-%m-%dT%H:%M").to_string()
+        t.with_timezone(&self.tz)
+            .format("%Y-%m-%dT%H:%M")
+            .to_string()
     }
 
     /// A `datetime-local` field's value, read in the association's time zone.

@@ -1135,7 +1135,7 @@ impl ItemView {
             qa: self.qa,
             route: self.route,
             weee_batch: self.weee_batch,
-            hold: self.hold.clone(),
+            hold: self.hold.clone().map(Box::new),
         }
     }
 }

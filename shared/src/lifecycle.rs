@@ -83,7 +83,7 @@ pub struct Lifecycle {
     /// The hold on a reserved device: for whom (the pseudonymous reference only) and
     /// until when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hold: Option<Hold>,
+    pub hold: Option<Box<Hold>>,
 }
 
 /// A reservation's hold as the rules and the bench see it: never an identity.
@@ -1303,11 +1303,11 @@ pub fn evolve(item: &Lifecycle, event: &EventPayload) -> Lifecycle {
             until,
         } => {
             next.state = Reserved;
-            next.hold = Some(Hold {
+            next.hold = Some(Box::new(Hold {
                 reservation: *reservation,
                 reference: reference.clone(),
                 until: *until,
-            });
+            }));
         }
         P::ReservationEnded { .. } => {
             next.state = Ready;

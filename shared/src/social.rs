@@ -642,7 +642,10 @@ mod tests {
         specs.ram_gb = Some(4);
         assert!(!need.fits(Category::Laptop, &specs));
         specs.ram_gb = None;
-        assert!(!need.fits(Category::Laptop, &specs), "unknown RAM does not fit");
+        assert!(
+            !need.fits(Category::Laptop, &specs),
+            "unknown RAM does not fit"
+        );
     }
 
     #[test]
@@ -650,7 +653,10 @@ mod tests {
         let with_host = voucher_qr_content(ReservationId(42), Some("https://filiere.example.org/"));
         assert_eq!(with_host, "HTTPS://FILIERE.EXAMPLE.ORG/R/42");
         assert_eq!(parse_voucher_scan(&with_host), Some(ReservationId(42)));
-        assert_eq!(parse_voucher_scan("https://filiere.example.org/r/42/"), Some(ReservationId(42)));
+        assert_eq!(
+            parse_voucher_scan("https://filiere.example.org/r/42/"),
+            Some(ReservationId(42))
+        );
         let bare = voucher_qr_content(ReservationId(7), None);
         assert_eq!(parse_voucher_scan(&bare), Some(ReservationId(7)));
         assert_eq!(parse_voucher_scan("HTTPS://X/I/7K3M9QX8"), None);

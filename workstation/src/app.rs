@@ -1263,7 +1263,10 @@ fn item_card(ui: &mut egui::Ui, bench: &Bench, k: &Known, lang: Lang) {
             .strong(),
     );
     if let Some(h) = &v.hold {
-        let until = h.until.with_timezone(&chrono::Local).format("%d/%m/%Y %H:%M");
+        let until = h
+            .until
+            .with_timezone(&chrono::Local)
+            .format("%d/%m/%Y %H:%M");
         ui.label(
             RichText::new(format!(
                 "{} {} — {} {until}",

@@ -1466,7 +1466,7 @@ pub fn apply_lifecycle(view: &mut ItemView, lc: &Lifecycle, lang: Lang) {
     view.parts = lc.parts.clone();
     view.qa = lc.qa;
     view.weee_batch = lc.weee_batch;
-    view.hold = lc.hold.clone();
+    view.hold = lc.hold.as_deref().cloned();
     view.blockers = if lc.state == ItemState::Refurbishing {
         lc.blockers_for_ready()
             .iter()

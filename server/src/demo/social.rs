@@ -78,9 +78,14 @@ fn session(
     )?)
 }
 
-/// Moves a session into the past (it took place `days_ago`).
-fn took_place(conn: &mut DbConnection, s: TrainingSessionId, days_ago: i64) -> Result<(), DemoError> {
-    let at = truncate(Utc::now() - Duration::days(days_ago));
+/// Moves a session into the past (it took place `days_ago`, in the afternoon).
+fn took_place(
+    conn: &mut DbConnection,
+    s: TrainingSessionId,
+    days_ago: i64,
+) -> Result<(), DemoError> {
+    let day = (Utc::now() - Duration::days(days_ago)).date_naive();
+    let at = day.and_hms_opt(13, 30, 0).unwrap_or_default();
     diesel::update(training_sessions::table.find(s.0))
         .set(training_sessions::starts_at.eq(at))
         .execute(conn)?;
@@ -104,6 +109,18 @@ fn a_laptop(conn: &mut DbConnection, sw: &Actor, skip: usize) -> Result<Option<I
     Ok(page.items.get(skip).map(|e| e.item.id))
 }
 
+/// 14:00 in Paris (13:00 UTC in winter) on the next working day after tomorrow.
+fn next_working_afternoon() -> chrono::DateTime<Utc> {
+    use chrono::Datelike;
+    let mut day = (Utc::now() + Duration::days(2)).date_naive();
+    while matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun) {
+        day += Duration::days(1);
+    }
+    day.and_hms_opt(13, 0, 0)
+        .map(|t| t.and_utc())
+        .unwrap_or_else(|| Utc::now() + Duration::days(2))
+}
+
 fn reserve(
     conn: &mut DbConnection,
     sw: &Actor,
@@ -117,7 +134,7 @@ fn reserve(
         &NewReservation {
             item,
             beneficiary: b.id,
-            pickup_at: Utc::now() + Duration::days(3),
+            pickup_at: next_working_afternoon(),
             session,
             override_reason: None,
         },
@@ -146,7 +163,10 @@ pub fn load(
     let sophie = sw("sophie")?;
     let nadia = sw("nadia")?;
     let paul = sw("paul")?;
-    let region_of = |a: &Actor| a.region.ok_or(DemoError::Unknown("region of", a.name.clone()));
+    let region_of = |a: &Actor| {
+        a.region
+            .ok_or(DemoError::Unknown("region of", a.name.clone()))
+    };
     let claire = coordinators
         .get(&region_of(&sophie)?)
         .cloned()
@@ -179,16 +199,68 @@ pub fn load(
     // Training: a past session with attendance, coming ones with free seats, one full.
     let epn = venue("epn")?;
     let media = venue("mediatheque")?;
-    let past = session(conn, &claire, epn, "Awa Diallo", 1, 8, &["getting_started", "email", "online_safety"])?;
-    let soon = session(conn, &claire, epn, "Awa Diallo", 4, 8, &["getting_started", "email"])?;
-    let full = session(conn, &claire, media, "Julien Morel", 9, 2, &["online_procedures", "online_safety"])?;
-    let later = session(conn, &claire, media, "Julien Morel", 16, 10, &["getting_started", "office_software"])?;
-    let idf = session(conn, &yann, venue("epn_montreuil")?, "Léa Martin", 6, 6, &["getting_started", "job_search"])?;
+    let past = session(
+        conn,
+        &claire,
+        epn,
+        "Awa Diallo",
+        1,
+        8,
+        &["getting_started", "email", "online_safety"],
+    )?;
+    let soon = session(
+        conn,
+        &claire,
+        epn,
+        "Awa Diallo",
+        4,
+        8,
+        &["getting_started", "email"],
+    )?;
+    let full = session(
+        conn,
+        &claire,
+        media,
+        "Julien Morel",
+        9,
+        2,
+        &["online_procedures", "online_safety"],
+    )?;
+    let later = session(
+        conn,
+        &claire,
+        media,
+        "Julien Morel",
+        16,
+        10,
+        &["getting_started", "office_software"],
+    )?;
+    let idf = session(
+        conn,
+        &yann,
+        venue("epn_montreuil")?,
+        "Léa Martin",
+        6,
+        6,
+        &["getting_started", "job_search"],
+    )?;
     let past_bookings: Vec<BookingView> = [&s5, &s6, &n3]
         .iter()
         .map(|b| {
-            let actor = if b.organisation == sophie.org.map(|o| o).unwrap_or(OrgId(0)) { &sophie } else { &nadia };
-            training::book(conn, actor, &NewBooking { session: past.id, beneficiary: b.id, reservation: None })
+            let actor = if b.organisation == sophie.org.unwrap_or(OrgId(0)) {
+                &sophie
+            } else {
+                &nadia
+            };
+            training::book(
+                conn,
+                actor,
+                &NewBooking {
+                    session: past.id,
+                    beneficiary: b.id,
+                    reservation: None,
+                },
+            )
         })
         .collect::<Result<_, _>>()?;
     took_place(conn, past.id, 10)?;
@@ -202,15 +274,43 @@ pub fn load(
                 .enumerate()
                 .map(|(i, b)| AttendanceLine {
                     booking: b.id,
-                    attendance: if i == 1 { Attendance::NoShow } else { Attendance::Attended },
+                    attendance: if i == 1 {
+                        Attendance::NoShow
+                    } else {
+                        Attendance::Attended
+                    },
                 })
                 .collect(),
         },
     )?;
     // The full session: two seats taken, one beneficiary waiting.
-    training::book(conn, &nadia, &NewBooking { session: full.id, beneficiary: n1.id, reservation: None })?;
-    training::book(conn, &sophie, &NewBooking { session: full.id, beneficiary: s5.id, reservation: None })?;
-    training::book(conn, &sophie, &NewBooking { session: full.id, beneficiary: s6.id, reservation: None })?;
+    training::book(
+        conn,
+        &nadia,
+        &NewBooking {
+            session: full.id,
+            beneficiary: n1.id,
+            reservation: None,
+        },
+    )?;
+    training::book(
+        conn,
+        &sophie,
+        &NewBooking {
+            session: full.id,
+            beneficiary: s5.id,
+            reservation: None,
+        },
+    )?;
+    training::book(
+        conn,
+        &sophie,
+        &NewBooking {
+            session: full.id,
+            beneficiary: s6.id,
+            reservation: None,
+        },
+    )?;
     let _ = later;
 
     // Reservations: active ones (with a seat), one cancelled, one expired.
@@ -225,7 +325,14 @@ pub fn load(
     }
     if let Some(item) = a_laptop(conn, &sophie, 0)? {
         let r = reserve(conn, &sophie, item, &s2, None)?;
-        res::cancel(conn, &sophie, r.id, &CancelReservation { reason: Some("Le bénéficiaire a trouvé un ordinateur par sa famille.".into()) })?;
+        res::cancel(
+            conn,
+            &sophie,
+            r.id,
+            &CancelReservation {
+                reason: Some("Le bénéficiaire a trouvé un ordinateur par sa famille.".into()),
+            },
+        )?;
         count_r += 1;
     }
     if let Some(item) = a_laptop(conn, &sophie, 1)? {
@@ -260,7 +367,7 @@ pub fn load(
         &NewNeed {
             beneficiary: s6.id,
             category: Category::Laptop,
-            min_screen_inches: Some(15.0),
+            min_screen_inches: Some(14.0),
             min_ram_gb: Some(8),
             storage_type: None,
             min_storage_gb: None,

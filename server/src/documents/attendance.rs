@@ -16,7 +16,10 @@ pub fn render(d: &TrainingSessionDetail, lang: Lang, clock: Clock) -> Vec<u8> {
     doc.gap(2.0);
     doc.field(t("Session", "Session"), &format!("n° {}", s.id));
     doc.field(t("Date", "Date"), &clock.long(s.starts_at, lang));
-    doc.field(t("Durée", "Duration"), &format!("{} min", s.duration_minutes));
+    doc.field(
+        t("Durée", "Duration"),
+        &format!("{} min", s.duration_minutes),
+    );
     doc.field(t("Lieu", "Venue"), &s.venue_name);
     if let Some(a) = &s.venue_address {
         doc.field(t("Adresse", "Address"), a);
@@ -26,12 +29,7 @@ pub fn render(d: &TrainingSessionDetail, lang: Lang, clock: Clock) -> Vec<u8> {
     doc.field(t("Thèmes", "Topics"), &topics.join(" ; "));
     doc.field(
         t("Places", "Seats"),
-        &format!(
-            "{} / {} {}",
-            s.booked,
-            s.capacity,
-            t("réservées", "booked")
-        ),
+        &format!("{} / {} {}", s.booked, s.capacity, t("réservées", "booked")),
     );
     doc.gap(4.0);
     let rows: Vec<Vec<String>> = d

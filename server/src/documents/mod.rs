@@ -110,7 +110,13 @@ impl Doc {
         self.text_in(MARGIN, 55.0, size, true, label);
         let after_label = self.y;
         self.y = top;
-        self.text_in(MARGIN + 58.0, PAGE_W - 2.0 * MARGIN - 58.0, size, false, value);
+        self.text_in(
+            MARGIN + 58.0,
+            PAGE_W - 2.0 * MARGIN - 58.0,
+            size,
+            false,
+            value,
+        );
         self.y = self.y.max(after_label) + 1.2;
     }
 
@@ -142,7 +148,8 @@ impl Doc {
     /// A QR code of `content`, `size` mm wide (quiet zone included), at the right
     /// margin from the current line; the text goes on beside it.
     pub fn qr_right(&mut self, content: &str, size: f64) -> Result<(), qrcode::types::QrError> {
-        let code = qrcode::QrCode::with_error_correction_level(content.as_bytes(), qrcode::EcLevel::Q)?;
+        let code =
+            qrcode::QrCode::with_error_correction_level(content.as_bytes(), qrcode::EcLevel::Q)?;
         let n = code.width();
         let colors = code.to_colors();
         let quiet = 4.0;

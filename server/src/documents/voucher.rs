@@ -24,8 +24,16 @@ pub fn render(v: &Voucher) -> Result<Vec<u8>, qrcode::types::QrError> {
     doc.qr_right(&voucher_qr_content(r.id, v.public_host), 48.0)?;
     doc.text(4.0, false, "Filière");
     doc.text(8.0, true, t("Bon de retrait", "Pickup voucher"));
-    doc.text(5.0, false, &format!("{} {}", t("Réservation n°", "Reservation no."), r.id));
-    doc.text(5.0, false, &format!("{} {}", t("Bénéficiaire :", "Beneficiary:"), r.reference));
+    doc.text(
+        5.0,
+        false,
+        &format!("{} {}", t("Réservation n°", "Reservation no."), r.id),
+    );
+    doc.text(
+        5.0,
+        false,
+        &format!("{} {}", t("Bénéficiaire :", "Beneficiary:"), r.reference),
+    );
     doc.gap(14.0);
     if r.status != ReservationStatus::Active {
         doc.text(
@@ -37,16 +45,28 @@ pub fn render(v: &Voucher) -> Result<Vec<u8>, qrcode::types::QrError> {
     doc.rule();
     doc.text(5.0, true, t("Où et quand", "Where and when"));
     doc.gap(1.0);
-    doc.field(t("Créneau de retrait", "Pickup slot"), &v.clock.long(r.pickup_at, v.lang));
-    doc.field(t("Réservé jusqu'au", "Held until"), &v.clock.long(r.hold_until, v.lang));
+    doc.field(
+        t("Créneau de retrait", "Pickup slot"),
+        &v.clock.long(r.pickup_at, v.lang),
+    );
+    doc.field(
+        t("Réservé jusqu'au", "Held until"),
+        &v.clock.long(r.hold_until, v.lang),
+    );
     doc.field(t("Atelier", "Workshop"), &r.site.name);
     doc.field(
         t("Adresse", "Address"),
-        r.site.address.as_deref().unwrap_or(t("(non renseignée)", "(not given)")),
+        r.site
+            .address
+            .as_deref()
+            .unwrap_or(t("(non renseignée)", "(not given)")),
     );
     doc.field(
         t("Horaires", "Opening hours"),
-        r.site.opening_hours.as_deref().unwrap_or(t("(non renseignés)", "(not given)")),
+        r.site
+            .opening_hours
+            .as_deref()
+            .unwrap_or(t("(non renseignés)", "(not given)")),
     );
     doc.rule();
     doc.text(5.0, true, t("L'ordinateur", "The computer"));
@@ -88,7 +108,10 @@ pub fn render(v: &Voucher) -> Result<Vec<u8>, qrcode::types::QrError> {
         doc.text(4.2, false, training);
     } else if let Some(reason) = &r.training_refused {
         doc.rule();
-        doc.field(t("Formation", "Training"), &format!("{} ({reason})", t("refusée", "declined")));
+        doc.field(
+            t("Formation", "Training"),
+            &format!("{} ({reason})", t("refusée", "declined")),
+        );
     }
     doc.rule();
     doc.text(
@@ -101,6 +124,10 @@ pub fn render(v: &Voucher) -> Result<Vec<u8>, qrcode::types::QrError> {
              After the hold ends, the computer is offered to other households.",
         ),
     );
-    doc.text(3.8, false, &format!("{} {}", t("Orienté par", "Referred by"), v.organisation));
+    doc.text(
+        3.8,
+        false,
+        &format!("{} {}", t("Orienté par", "Referred by"), v.organisation),
+    );
     Ok(doc.finish(v.lang.pick("Bon de retrait", "Pickup voucher")))
 }

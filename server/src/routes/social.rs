@@ -47,7 +47,10 @@ pub async fn list_topics(actor: Actor, db: Data<Db>) -> ApiResult<Json<Vec<Topic
 
 #[utoipa::path(get, path = "/api/v1/beneficiaries", tag = "beneficiaries", security(("bearer" = [])),
     responses((status = 200, body = Vec<BeneficiaryView>, description = "The caller's organisation's beneficiaries (social workers only)")))]
-pub async fn list_beneficiaries(actor: Actor, db: Data<Db>) -> ApiResult<Json<Vec<BeneficiaryView>>> {
+pub async fn list_beneficiaries(
+    actor: Actor,
+    db: Data<Db>,
+) -> ApiResult<Json<Vec<BeneficiaryView>>> {
     read_handler!(actor, db, |c, a| beneficiaries::list(c, &a))
 }
 
@@ -67,7 +70,11 @@ pub async fn create_beneficiary(
 
 #[utoipa::path(get, path = "/api/v1/beneficiaries/{id}", tag = "beneficiaries", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = BeneficiaryView)))]
-pub async fn get_beneficiary(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<BeneficiaryView>> {
+pub async fn get_beneficiary(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<BeneficiaryView>> {
     let id = BeneficiaryId(id.into_inner());
     read_handler!(actor, db, |c, a| beneficiaries::get(c, &a, id))
 }
@@ -89,14 +96,24 @@ pub async fn update_beneficiary(
 #[utoipa::path(get, path = "/api/v1/beneficiaries/{id}/export", tag = "beneficiaries", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = BeneficiaryExport, description = "Everything held on the beneficiary (a GDPR access request)")))]
-pub async fn export_beneficiary(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<HttpResponse> {
+pub async fn export_beneficiary(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<HttpResponse> {
     let id = BeneficiaryId(id.into_inner());
     let a = actor.clone();
-    let export = localise(&actor, read(&db, move |c| beneficiaries::export(c, &a, id)).await)?;
+    let export = localise(
+        &actor,
+        read(&db, move |c| beneficiaries::export(c, &a, id)).await,
+    )?;
     Ok(HttpResponse::Ok()
         .insert_header((
             "Content-Disposition",
-            format!("attachment; filename=\"beneficiaire-{}.json\"", export.beneficiary.reference),
+            format!(
+                "attachment; filename=\"beneficiaire-{}.json\"",
+                export.beneficiary.reference
+            ),
         ))
         .json(export))
 }
@@ -104,14 +121,21 @@ pub async fn export_beneficiary(actor: Actor, db: Data<Db>, id: Path<i64>) -> Ap
 #[utoipa::path(post, path = "/api/v1/beneficiaries/{id}/erase", tag = "beneficiaries", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = BeneficiaryView, description = "Erased: only the reference and what a sale requires are kept")))]
-pub async fn erase_beneficiary(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<BeneficiaryView>> {
+pub async fn erase_beneficiary(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<BeneficiaryView>> {
     let id = BeneficiaryId(id.into_inner());
     write_handler!(actor, db, |c, a| beneficiaries::erase(c, &a, id))
 }
 
 #[utoipa::path(get, path = "/api/v1/beneficiary-counts", tag = "beneficiaries", security(("bearer" = [])),
     responses((status = 200, body = Vec<BeneficiaryCount>, description = "Coordinators: counts per organisation of the region, no identity")))]
-pub async fn beneficiary_counts(actor: Actor, db: Data<Db>) -> ApiResult<Json<Vec<BeneficiaryCount>>> {
+pub async fn beneficiary_counts(
+    actor: Actor,
+    db: Data<Db>,
+) -> ApiResult<Json<Vec<BeneficiaryCount>>> {
     read_handler!(actor, db, |c, a| beneficiaries::counts(c, &a))
 }
 
@@ -130,7 +154,11 @@ pub async fn search_catalogue(
 
 #[utoipa::path(get, path = "/api/v1/catalogue/{id}", tag = "catalogue", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = CatalogueDevice)))]
-pub async fn catalogue_device(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<CatalogueDevice>> {
+pub async fn catalogue_device(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<CatalogueDevice>> {
     let id = ItemId(id.into_inner());
     read_handler!(actor, db, |c, a| catalogue::device(c, id, &a))
 }
@@ -167,7 +195,11 @@ pub async fn create_reservation(
 
 #[utoipa::path(get, path = "/api/v1/reservations/{id}", tag = "reservations", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = ReservationView)))]
-pub async fn get_reservation(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<ReservationView>> {
+pub async fn get_reservation(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<ReservationView>> {
     let id = ReservationId(id.into_inner());
     read_handler!(actor, db, |c, a| reservations::get(c, &a, id))
 }
@@ -197,7 +229,9 @@ pub async fn refuse_training(
 ) -> ApiResult<Json<ReservationView>> {
     let id = ReservationId(id.into_inner());
     let body = body.read(&actor)?;
-    write_handler!(actor, db, |c, a| reservations::refuse_training(c, &a, id, &body))
+    write_handler!(actor, db, |c, a| reservations::refuse_training(
+        c, &a, id, &body
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/reservations/{id}/voucher.pdf", tag = "reservations", security(("bearer" = [])),
@@ -214,7 +248,10 @@ pub async fn reservation_voucher(
     let a = actor.clone();
     let pdf = localise(
         &actor,
-        read(&db, move |c| documents::voucher_pdf(c, &a, id, host.as_deref(), clock)).await,
+        read(&db, move |c| {
+            documents::voucher_pdf(c, &a, id, host.as_deref(), clock)
+        })
+        .await,
     )?;
     Ok(pdf_response(pdf, &format!("bon-de-retrait-{id}.pdf")))
 }
@@ -222,7 +259,10 @@ pub async fn reservation_voucher(
 pub fn pdf_response(pdf: Vec<u8>, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/pdf")
-        .insert_header(("Content-Disposition", format!("inline; filename=\"{name}\"")))
+        .insert_header((
+            "Content-Disposition",
+            format!("inline; filename=\"{name}\""),
+        ))
         .body(pdf)
 }
 
@@ -255,7 +295,11 @@ pub async fn create_session(
 
 #[utoipa::path(get, path = "/api/v1/training-sessions/{id}", tag = "training", security(("bearer" = [])),
     params(("id" = i64, Path)), responses((status = 200, body = TrainingSessionDetail)))]
-pub async fn get_session(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<TrainingSessionDetail>> {
+pub async fn get_session(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<TrainingSessionDetail>> {
     let id = TrainingSessionId(id.into_inner());
     read_handler!(actor, db, |c, a| training::get(c, &a, id))
 }
@@ -271,7 +315,9 @@ pub async fn record_attendance(
 ) -> ApiResult<Json<TrainingSessionDetail>> {
     let id = TrainingSessionId(id.into_inner());
     let body = body.read(&actor)?;
-    write_handler!(actor, db, |c, a| training::record_attendance(c, &a, id, &body))
+    write_handler!(actor, db, |c, a| training::record_attendance(
+        c, &a, id, &body
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/training-sessions/{id}/attendance-sheet.pdf", tag = "training", security(("bearer" = [])),
@@ -308,7 +354,11 @@ pub async fn create_booking(
 #[utoipa::path(delete, path = "/api/v1/bookings/{id}", tag = "training", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = BookingView, description = "Cancelled; the waiting list moves up")))]
-pub async fn cancel_booking(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<BookingView>> {
+pub async fn cancel_booking(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<BookingView>> {
     let id = BookingId(id.into_inner());
     write_handler!(actor, db, |c, a| training::cancel_booking(c, &a, id))
 }
@@ -325,7 +375,11 @@ pub async fn list_needs(actor: Actor, db: Data<Db>) -> ApiResult<Json<Vec<NeedVi
     request_body(content = NewNeed, example = json!({
         "beneficiary": 7, "category": "laptop", "min_screen_inches": 14, "min_ram_gb": 8})),
     responses((status = 200, body = NeedView)))]
-pub async fn create_need(actor: Actor, db: Data<Db>, body: JsonBody<NewNeed>) -> ApiResult<Json<NeedView>> {
+pub async fn create_need(
+    actor: Actor,
+    db: Data<Db>,
+    body: JsonBody<NewNeed>,
+) -> ApiResult<Json<NeedView>> {
     let body = body.read(&actor)?;
     write_handler!(actor, db, |c, a| needs::create(c, &a, &body))
 }

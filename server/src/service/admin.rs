@@ -117,7 +117,10 @@ pub fn update_site(
     u: &filiere_shared::social::UpdateSite,
 ) -> ApiResult<SiteView> {
     admin(actor)?;
-    check(actor, validate::opt_text("address", u.address.as_deref(), 300))?;
+    check(
+        actor,
+        validate::opt_text("address", u.address.as_deref(), 300),
+    )?;
     check(
         actor,
         validate::opt_text("opening_hours", u.opening_hours.as_deref(), 300),
@@ -148,7 +151,10 @@ pub fn update_region(
     u: &filiere_shared::social::UpdateRegion,
 ) -> ApiResult<RegionView> {
     actor.require(&[Role::Admin, Role::Coordinator])?;
-    check(actor, validate::range("hold_days", u.hold_days.into(), 1, 60))?;
+    check(
+        actor,
+        validate::range("hold_days", u.hold_days.into(), 1, 60),
+    )?;
     let row: RegionRow = regions::table
         .find(region.0)
         .first(conn)

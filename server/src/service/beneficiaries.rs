@@ -25,7 +25,11 @@ pub fn own_org(actor: &Actor) -> ApiResult<OrgId> {
 }
 
 /// A beneficiary of the caller's organisation; any other is `beneficiary_not_found`.
-pub fn load_own(conn: &mut DbConnection, actor: &Actor, id: BeneficiaryId) -> ApiResult<BeneficiaryRow> {
+pub fn load_own(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: BeneficiaryId,
+) -> ApiResult<BeneficiaryRow> {
     let org = own_org(actor)?;
     beneficiaries::table
         .find(id.0)
@@ -68,7 +72,11 @@ pub fn consent_text(lang: Lang) -> &'static str {
 fn proof_type(conn: &mut DbConnection, actor: &Actor, key: &str) -> ApiResult<(String, u32)> {
     let found: Option<(String, String, i32)> = proof_types::table
         .find(key.trim())
-        .select((proof_types::label_fr, proof_types::label_en, proof_types::valid_days))
+        .select((
+            proof_types::label_fr,
+            proof_types::label_en,
+            proof_types::valid_days,
+        ))
         .first(conn)
         .optional()?;
     let (fr, en, days) = found.ok_or_else(|| {
@@ -122,13 +130,23 @@ fn generated_reference() -> String {
     format!("B-{s}")
 }
 
-pub fn create(conn: &mut DbConnection, actor: &Actor, b: &NewBeneficiary) -> ApiResult<BeneficiaryView> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    b: &NewBeneficiary,
+) -> ApiResult<BeneficiaryView> {
     let org = own_org(actor)?;
     if let Some(r) = &b.reference {
         check(actor, validate::text("reference", r, 40))?;
     }
-    check(actor, validate::range("household_size", b.household_size.into(), 1, 20))?;
-    check(actor, validate::opt_text("contact", b.contact.as_deref(), 100))?;
+    check(
+        actor,
+        validate::range("household_size", b.household_size.into(), 1, 20),
+    )?;
+    check(
+        actor,
+        validate::opt_text("contact", b.contact.as_deref(), 100),
+    )?;
     check(actor, validate::opt_text("notes", b.notes.as_deref(), 2000))?;
     if !b.consent {
         return Err(actor
@@ -175,7 +193,10 @@ pub fn update(
     if let Some(h) = u.household_size {
         check(actor, validate::range("household_size", h.into(), 1, 20))?;
     }
-    check(actor, validate::opt_text("contact", u.contact.as_deref(), 100))?;
+    check(
+        actor,
+        validate::opt_text("contact", u.contact.as_deref(), 100),
+    )?;
     check(actor, validate::opt_text("notes", u.notes.as_deref(), 2000))?;
     let proof_key = u
         .proof_type
@@ -192,7 +213,8 @@ pub fn update(
     }
     diesel::update(beneficiaries::table.find(row.id))
         .set((
-            beneficiaries::household_size.eq(u.household_size.map(|h| h as i32).or(row.household_size)),
+            beneficiaries::household_size
+                .eq(u.household_size.map(|h| h as i32).or(row.household_size)),
             beneficiaries::proof_type.eq(Some(proof_key).filter(|k| !k.is_empty())),
             beneficiaries::proof_date.eq(u.proof_date.or(row.proof_date)),
             beneficiaries::contact.eq(match &u.contact {
@@ -209,7 +231,11 @@ pub fn update(
 }
 
 /// The view of a row, with its social worker's name and its proof's validity.
-pub fn view(conn: &mut DbConnection, actor: &Actor, row: BeneficiaryRow) -> ApiResult<BeneficiaryView> {
+pub fn view(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: BeneficiaryRow,
+) -> ApiResult<BeneficiaryView> {
     let worker: String = users::table
         .find(row.social_worker_id)
         .select(users::display_name)
@@ -243,7 +269,11 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, row: BeneficiaryRow) -> ApiR
     })
 }
 
-pub fn get(conn: &mut DbConnection, actor: &Actor, id: BeneficiaryId) -> ApiResult<BeneficiaryView> {
+pub fn get(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: BeneficiaryId,
+) -> ApiResult<BeneficiaryView> {
     let row = load_own(conn, actor, id)?;
     view(conn, actor, row)
 }
@@ -261,7 +291,11 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<Beneficiary
 }
 
 /// Everything held on a beneficiary, for a GDPR access request.
-pub fn export(conn: &mut DbConnection, actor: &Actor, id: BeneficiaryId) -> ApiResult<BeneficiaryExport> {
+pub fn export(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: BeneficiaryId,
+) -> ApiResult<BeneficiaryExport> {
     let beneficiary = get(conn, actor, id)?;
     let reservations = super::reservations::of_beneficiary(conn, actor, id)?;
     let bookings = super::training::bookings_of_beneficiary(conn, actor, id)?;
@@ -279,7 +313,11 @@ pub fn export(conn: &mut DbConnection, actor: &Actor, id: BeneficiaryId) -> ApiR
 /// reservation and its device, under the pseudonymous reference) is kept; everything
 /// else about the household goes. An active reservation is cancelled, open needs
 /// closed, seats not yet used given back.
-pub fn erase(conn: &mut DbConnection, actor: &Actor, id: BeneficiaryId) -> ApiResult<BeneficiaryView> {
+pub fn erase(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: BeneficiaryId,
+) -> ApiResult<BeneficiaryView> {
     let row = load_own(conn, actor, id)?;
     if row.erased_at.is_some() {
         return view(conn, actor, row);
@@ -294,12 +332,23 @@ pub fn erase(conn: &mut DbConnection, actor: &Actor, id: BeneficiaryId) -> ApiRe
             "données du bénéficiaire effacées à sa demande",
             "beneficiary's data erased on request",
         );
-        super::reservations::end(conn, Some(actor), ReservationId(r), false, Some(reason), actor.lang)?;
+        super::reservations::end(
+            conn,
+            Some(actor),
+            ReservationId(r),
+            false,
+            Some(reason),
+            actor.lang,
+        )?;
     }
     let at = now();
-    diesel::update(needs::table.filter(needs::beneficiary_id.eq(row.id)).filter(needs::closed_at.is_null()))
-        .set(needs::closed_at.eq(Some(at)))
-        .execute(conn)?;
+    diesel::update(
+        needs::table
+            .filter(needs::beneficiary_id.eq(row.id))
+            .filter(needs::closed_at.is_null()),
+    )
+    .set(needs::closed_at.eq(Some(at)))
+    .execute(conn)?;
     let open_seats: Vec<i64> = training_bookings::table
         .filter(training_bookings::beneficiary_id.eq(row.id))
         .filter(training_bookings::status.ne(BookingStatus::Cancelled.as_str()))
@@ -362,7 +411,10 @@ pub fn counts(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<Beneficia
 }
 
 /// The proof's last valid day, for a beneficiary row (none once erased).
-pub fn proof_valid_until_of(conn: &mut DbConnection, row: &BeneficiaryRow) -> ApiResult<Option<NaiveDate>> {
+pub fn proof_valid_until_of(
+    conn: &mut DbConnection,
+    row: &BeneficiaryRow,
+) -> ApiResult<Option<NaiveDate>> {
     let (Some(key), Some(date)) = (&row.proof_type, row.proof_date) else {
         return Ok(None);
     };
@@ -375,7 +427,11 @@ pub fn proof_valid_until_of(conn: &mut DbConnection, row: &BeneficiaryRow) -> Ap
 }
 
 /// Refuses a beneficiary whose eligibility proof has lapsed (or was erased).
-pub fn require_valid_proof(conn: &mut DbConnection, actor: &Actor, row: &BeneficiaryRow) -> ApiResult<()> {
+pub fn require_valid_proof(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    row: &BeneficiaryRow,
+) -> ApiResult<()> {
     if row.erased_at.is_some() {
         return Err(actor.err(ErrorCode::BeneficiaryErased));
     }

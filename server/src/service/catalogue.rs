@@ -80,21 +80,42 @@ fn bad_query(actor: &Actor, fr: &str, en: &str) -> ApiError {
 }
 
 /// The devices that match `q`, a page of them, with how many match in all.
-pub fn search(conn: &mut DbConnection, q: &CatalogueQuery, actor: &Actor) -> ApiResult<CataloguePage> {
+pub fn search(
+    conn: &mut DbConnection,
+    q: &CatalogueQuery,
+    actor: &Actor,
+) -> ApiResult<CataloguePage> {
     let region = browse_scope(actor)?;
     let per_page = q.per_page.unwrap_or(20);
     if !(1..=100).contains(&per_page) {
-        return Err(bad_query(actor, "per_page : entre 1 et 100", "per_page: between 1 and 100"));
+        return Err(bad_query(
+            actor,
+            "per_page : entre 1 et 100",
+            "per_page: between 1 and 100",
+        ));
     }
     let page = q.page.unwrap_or(1);
     if !(1..=100_000).contains(&page) {
         return Err(bad_query(actor, "page : à partir de 1", "page: from 1"));
     }
-    if q.min_screen.is_some_and(|s| !(0.0..=120.0).contains(&s) || s.is_nan()) {
-        return Err(bad_query(actor, "min_screen : entre 0 et 120", "min_screen: between 0 and 120"));
+    if q.min_screen
+        .is_some_and(|s| !(0.0..=120.0).contains(&s) || s.is_nan())
+    {
+        return Err(bad_query(
+            actor,
+            "min_screen : entre 0 et 120",
+            "min_screen: between 0 and 120",
+        ));
     }
-    if q.storage_type.as_deref().is_some_and(|s| s.chars().count() > 50) {
-        return Err(bad_query(actor, "storage_type : 50 caractères au plus", "storage_type: at most 50 characters"));
+    if q.storage_type
+        .as_deref()
+        .is_some_and(|s| s.chars().count() > 50)
+    {
+        return Err(bad_query(
+            actor,
+            "storage_type : 50 caractères au plus",
+            "storage_type: at most 50 characters",
+        ));
     }
     macro_rules! filtered {
         () => {{
@@ -111,7 +132,12 @@ pub fn search(conn: &mut DbConnection, q: &CatalogueQuery, actor: &Actor) -> Api
             if let Some(r) = q.min_ram_gb {
                 query = query.filter(catalogue::ram_gb.ge(r as i32));
             }
-            if let Some(t) = q.storage_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            if let Some(t) = q
+                .storage_type
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+            {
                 query = query.filter(catalogue::storage_type.eq(t.to_ascii_lowercase()));
             }
             if let Some(s) = q.min_storage_gb {
@@ -133,7 +159,9 @@ pub fn search(conn: &mut DbConnection, q: &CatalogueQuery, actor: &Actor) -> Api
     let total: i64 = filtered!().count().get_result(conn)?;
     let mut query = filtered!().select(catalogue::item_id);
     query = match q.sort.unwrap_or(CatalogueSort::Recent) {
-        CatalogueSort::Recent => query.order((catalogue::ready_at.desc(), catalogue::item_id.desc())),
+        CatalogueSort::Recent => {
+            query.order((catalogue::ready_at.desc(), catalogue::item_id.desc()))
+        }
         CatalogueSort::Ram => query.order((catalogue::ram_gb.desc(), catalogue::item_id.desc())),
         CatalogueSort::Screen => {
             query.order((catalogue::screen_tenths.desc(), catalogue::item_id.desc()))

@@ -34,7 +34,9 @@ pub fn voucher_pdf(
             "{} — {} ({} {})",
             clock.long(b.session_starts_at, actor.lang),
             b.venue_name,
-            actor.lang.pick("liste d'attente, rang", "waiting list, place"),
+            actor
+                .lang
+                .pick("liste d'attente, rang", "waiting list, place"),
             b.waiting_position.unwrap_or(0)
         )),
         None => None,

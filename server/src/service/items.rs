@@ -125,7 +125,7 @@ pub fn view(row: &ItemRow, previous: Vec<LabelCode>, lang: Lang) -> ApiResult<It
         functional_grade: stored_grade(row.functional_grade.as_deref())?,
         cosmetic_grade: stored_grade(row.cosmetic_grade.as_deref())?,
         weee_batch: row.weee_batch_id.map(WeeeBatchId),
-        hold: lc.hold.clone(),
+        hold: lc.hold.as_deref().cloned(),
         blockers,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),

@@ -5,7 +5,6 @@
 use super::beneficiaries::{load_own, own_org};
 use super::catalogue::{fitting, ready_counts, tenths};
 use super::{check, check_rule, parse_stored};
-use filiere_shared::validate;
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
@@ -13,6 +12,7 @@ use crate::models::*;
 use crate::schema::{beneficiaries, needs};
 use diesel::prelude::*;
 use filiere_shared::social::*;
+use filiere_shared::validate;
 use filiere_shared::*;
 
 /// How many fitting devices a need lists.
@@ -55,13 +55,19 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, n: &NewNeed) -> ApiResult<
     let region = actor.region.ok_or_else(|| actor.out_of_scope())?;
     let spec = n.spec();
     if let Some(s) = spec.min_screen_inches {
-        check(actor, validate::range("min_screen_inches", tenths(s).into(), 70, 400))?;
+        check(
+            actor,
+            validate::range("min_screen_inches", tenths(s).into(), 70, 400),
+        )?;
     }
     if let Some(r) = spec.min_ram_gb {
         check(actor, validate::range("min_ram_gb", r.into(), 1, 256))?;
     }
     if let Some(g) = spec.min_storage_gb {
-        check(actor, validate::range("min_storage_gb", g.into(), 1, 100_000))?;
+        check(
+            actor,
+            validate::range("min_storage_gb", g.into(), 1, 100_000),
+        )?;
     }
     check_rule(actor, spec.check())?;
     let b = load_own(conn, actor, n.beneficiary)?;
@@ -82,7 +88,10 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, n: &NewNeed) -> ApiResult<
         })
         .returning(needs::id)
         .get_result(conn)?;
-    let row = needs::table.find(id).select(NeedRow::as_select()).first(conn)?;
+    let row = needs::table
+        .find(id)
+        .select(NeedRow::as_select())
+        .first(conn)?;
     view(conn, row, true)
 }
 
@@ -133,7 +142,10 @@ pub fn close(conn: &mut DbConnection, actor: &Actor, id: NeedId) -> ApiResult<Ne
             .set(needs::closed_at.eq(Some(now())))
             .execute(conn)?;
     }
-    let row = needs::table.find(id.0).select(NeedRow::as_select()).first(conn)?;
+    let row = needs::table
+        .find(id.0)
+        .select(NeedRow::as_select())
+        .first(conn)?;
     view(conn, row, false)
 }
 
@@ -149,7 +161,10 @@ pub fn counts(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<NeedCount
         .load(conn)?;
     let ready = ready_counts(conn, region.0)?;
     let mut out: Vec<NeedCount> = Vec::new();
-    for c in Category::ALL.iter().filter(|c| c.kind() == ItemKind::Device) {
+    for c in Category::ALL
+        .iter()
+        .filter(|c| c.kind() == ItemKind::Device)
+    {
         let needs = open
             .iter()
             .find(|(k, _)| k == c.as_str())

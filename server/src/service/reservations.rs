@@ -56,7 +56,11 @@ fn may_see(actor: &Actor, r: &ReservationRow) -> bool {
     }
 }
 
-fn load_visible(conn: &mut DbConnection, actor: &Actor, id: ReservationId) -> ApiResult<ReservationRow> {
+fn load_visible(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ReservationId,
+) -> ApiResult<ReservationRow> {
     actor.require(&[Role::SocialWorker, Role::Coordinator])?;
     let r = load(conn, actor, id)?;
     if !may_see(actor, &r) {
@@ -65,7 +69,11 @@ fn load_visible(conn: &mut DbConnection, actor: &Actor, id: ReservationId) -> Ap
     Ok(r)
 }
 
-pub fn view(conn: &mut DbConnection, actor: &Actor, r: ReservationRow) -> ApiResult<ReservationView> {
+pub fn view(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    r: ReservationRow,
+) -> ApiResult<ReservationView> {
     let item: ItemRow = items::table.find(r.item_id).first(conn)?;
     let site: SiteRow = sites::table.find(r.site_id).first(conn)?;
     let reference: String = beneficiaries::table
@@ -103,14 +111,22 @@ pub fn view(conn: &mut DbConnection, actor: &Actor, r: ReservationRow) -> ApiRes
     })
 }
 
-pub fn get(conn: &mut DbConnection, actor: &Actor, id: ReservationId) -> ApiResult<ReservationView> {
+pub fn get(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ReservationId,
+) -> ApiResult<ReservationView> {
     let r = load_visible(conn, actor, id)?;
     view(conn, actor, r)
 }
 
 /// The caller's reservations: a social worker's organisation's, a coordinator's
 /// region's; newest first.
-pub fn list(conn: &mut DbConnection, actor: &Actor, q: &ReservationQuery) -> ApiResult<Vec<ReservationView>> {
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &ReservationQuery,
+) -> ApiResult<Vec<ReservationView>> {
     actor.require(&[Role::SocialWorker, Role::Coordinator])?;
     let mut query = reservations::table
         .select(ReservationRow::as_select())
@@ -226,9 +242,9 @@ pub fn reserve(
         .first(conn)?;
     let until = hold_until(t, hold_days.max(1) as u32);
     if !check_pickup(req.pickup_at, t, until) {
-        return Err(actor.err(ErrorCode::PickupOutsideHold).with_details(
-            serde_json::json!({"field": "pickup_at", "hold_until": until}),
-        ));
+        return Err(actor
+            .err(ErrorCode::PickupOutsideHold)
+            .with_details(serde_json::json!({"field": "pickup_at", "hold_until": until})));
     }
     let session = match req.session {
         Some(s) => Some(super::training::bookable(conn, actor, s, beneficiary.id)?),
@@ -344,7 +360,10 @@ pub fn cancel(
     id: ReservationId,
     req: &CancelReservation,
 ) -> ApiResult<ReservationView> {
-    super::check(actor, validate::opt_text("reason", req.reason.as_deref(), 500))?;
+    super::check(
+        actor,
+        validate::opt_text("reason", req.reason.as_deref(), 500),
+    )?;
     let r = load_visible(conn, actor, id)?;
     if r.status != ReservationStatus::Active.as_str() {
         return Err(actor.err(ErrorCode::ReservationNotActive));

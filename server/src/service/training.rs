@@ -38,7 +38,11 @@ pub fn topics(conn: &mut DbConnection, lang: Lang) -> ApiResult<Vec<TopicView>> 
         .collect())
 }
 
-fn load(conn: &mut DbConnection, actor: &Actor, id: TrainingSessionId) -> ApiResult<TrainingSessionRow> {
+fn load(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TrainingSessionId,
+) -> ApiResult<TrainingSessionRow> {
     training_sessions::table
         .find(id.0)
         .select(TrainingSessionRow::as_select())
@@ -48,7 +52,11 @@ fn load(conn: &mut DbConnection, actor: &Actor, id: TrainingSessionId) -> ApiRes
 }
 
 /// Sessions are seen by the region's coordinator and social workers, and by admins.
-fn load_visible(conn: &mut DbConnection, actor: &Actor, id: TrainingSessionId) -> ApiResult<TrainingSessionRow> {
+fn load_visible(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TrainingSessionId,
+) -> ApiResult<TrainingSessionRow> {
     actor.require(&[Role::SocialWorker, Role::Coordinator, Role::Admin])?;
     let s = load(conn, actor, id)?;
     if actor.role != Role::Admin && actor.region != Some(RegionId(s.region_id)) {
@@ -73,7 +81,11 @@ fn count_attendance(conn: &mut DbConnection, session: i64, a: Attendance) -> Api
         .get_result(conn)?)
 }
 
-pub fn session_view(conn: &mut DbConnection, lang: Lang, s: TrainingSessionRow) -> ApiResult<TrainingSessionView> {
+pub fn session_view(
+    conn: &mut DbConnection,
+    lang: Lang,
+    s: TrainingSessionRow,
+) -> ApiResult<TrainingSessionView> {
     let (venue_name, venue_address): (String, Option<String>) = organisations::table
         .find(s.venue_id)
         .select((organisations::name, organisations::address))
@@ -83,10 +95,13 @@ pub fn session_view(conn: &mut DbConnection, lang: Lang, s: TrainingSessionRow) 
     let topics = keys
         .iter()
         .map(|k| {
-            all.iter().find(|t| &t.key == k).cloned().unwrap_or(TopicView {
-                key: k.clone(),
-                label: k.clone(),
-            })
+            all.iter()
+                .find(|t| &t.key == k)
+                .cloned()
+                .unwrap_or(TopicView {
+                    key: k.clone(),
+                    label: k.clone(),
+                })
         })
         .collect();
     let booked = count_status(conn, s.id, BookingStatus::Booked)?;
@@ -111,7 +126,11 @@ pub fn session_view(conn: &mut DbConnection, lang: Lang, s: TrainingSessionRow) 
 }
 
 /// The region's sessions: coming ones (soonest first) or past ones (latest first).
-pub fn list(conn: &mut DbConnection, actor: &Actor, q: &SessionQuery) -> ApiResult<Vec<TrainingSessionView>> {
+pub fn list(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &SessionQuery,
+) -> ApiResult<Vec<TrainingSessionView>> {
     actor.require(&[Role::SocialWorker, Role::Coordinator, Role::Admin])?;
     let t = now();
     let mut query = training_sessions::table
@@ -139,7 +158,11 @@ pub fn list(conn: &mut DbConnection, actor: &Actor, q: &SessionQuery) -> ApiResu
 
 /// A session with its bookings: all of them for the region's coordinator (and admins),
 /// the caller's organisation's for a social worker.
-pub fn get(conn: &mut DbConnection, actor: &Actor, id: TrainingSessionId) -> ApiResult<TrainingSessionDetail> {
+pub fn get(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: TrainingSessionId,
+) -> ApiResult<TrainingSessionDetail> {
     let s = load_visible(conn, actor, id)?;
     let mut query = training_bookings::table
         .filter(training_bookings::session_id.eq(s.id))
@@ -163,12 +186,25 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: TrainingSessionId) -> Api
 }
 
 /// A coordinator plans a session at a training venue of their region.
-pub fn create(conn: &mut DbConnection, actor: &Actor, n: &NewTrainingSession) -> ApiResult<TrainingSessionView> {
+pub fn create(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    n: &NewTrainingSession,
+) -> ApiResult<TrainingSessionView> {
     actor.require(&[Role::Coordinator, Role::Admin])?;
     check(actor, validate::text("trainer", &n.trainer, 100))?;
-    check(actor, validate::range("duration_minutes", n.duration_minutes.into(), 15, 600))?;
-    check(actor, validate::range("capacity", n.capacity.into(), 1, 200))?;
-    check(actor, validate::range("topics", n.topics.len() as i64, 1, 20))?;
+    check(
+        actor,
+        validate::range("duration_minutes", n.duration_minutes.into(), 15, 600),
+    )?;
+    check(
+        actor,
+        validate::range("capacity", n.capacity.into(), 1, 200),
+    )?;
+    check(
+        actor,
+        validate::range("topics", n.topics.len() as i64, 1, 20),
+    )?;
     let venue: Option<(String, Option<i64>)> = organisations::table
         .find(n.venue.0)
         .select((organisations::kind, organisations::region_id))
@@ -177,7 +213,11 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, n: &NewTrainingSession) ->
     let (kind, venue_region) = venue.ok_or_else(|| actor.err(ErrorCode::OrganisationNotFound))?;
     if kind != OrgKind::TrainingVenue.as_str() {
         return Err(ApiError::rule(
-            FieldError::new("venue", "doit être un lieu de formation", "must be a training venue"),
+            FieldError::new(
+                "venue",
+                "doit être un lieu de formation",
+                "must be a training venue",
+            ),
             actor.lang,
         ));
     }
@@ -208,7 +248,9 @@ pub fn create(conn: &mut DbConnection, actor: &Actor, n: &NewTrainingSession) ->
         }
     }
     if n.starts_at <= Utc::now() {
-        return Err(actor.err(ErrorCode::SessionPast).with_details(serde_json::json!({"field": "starts_at"})));
+        return Err(actor
+            .err(ErrorCode::SessionPast)
+            .with_details(serde_json::json!({"field": "starts_at"})));
     }
     let id: i64 = diesel::insert_into(training_sessions::table)
         .values(NewTrainingSessionRow {
@@ -303,8 +345,20 @@ pub fn book(conn: &mut DbConnection, actor: &Actor, n: &NewBooking) -> ApiResult
         }
     }
     let session = bookable(conn, actor, n.session, beneficiary.id)?;
-    let id = book_seat(conn, session, &beneficiary, n.reservation.map(|r| r.0), now())
-        .map_err(|e| if e.code == ErrorCode::Duplicate { actor.err(ErrorCode::AlreadyBooked) } else { e })?;
+    let id = book_seat(
+        conn,
+        session,
+        &beneficiary,
+        n.reservation.map(|r| r.0),
+        now(),
+    )
+    .map_err(|e| {
+        if e.code == ErrorCode::Duplicate {
+            actor.err(ErrorCode::AlreadyBooked)
+        } else {
+            e
+        }
+    })?;
     booking_view(conn, actor, BookingId(id))
 }
 
@@ -383,7 +437,11 @@ fn load_booking(conn: &mut DbConnection, actor: &Actor, id: BookingId) -> ApiRes
     Ok(b)
 }
 
-pub fn booking_view(conn: &mut DbConnection, actor: &Actor, id: BookingId) -> ApiResult<BookingView> {
+pub fn booking_view(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: BookingId,
+) -> ApiResult<BookingView> {
     let b = load_booking(conn, actor, id)?;
     let (starts_at, venue): (NaiveDateTime, i64) = training_sessions::table
         .find(b.session_id)
@@ -459,7 +517,11 @@ pub fn upcoming_bookings(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Ve
 
 /// A social worker cancels their organisation's booking (or a coordinator of the
 /// region does).
-pub fn cancel_booking(conn: &mut DbConnection, actor: &Actor, id: BookingId) -> ApiResult<BookingView> {
+pub fn cancel_booking(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: BookingId,
+) -> ApiResult<BookingView> {
     actor.require(&[Role::SocialWorker, Role::Coordinator])?;
     let b = load_booking(conn, actor, id)?;
     if b.status != BookingStatus::Cancelled.as_str() {
@@ -476,7 +538,10 @@ pub fn record_attendance(
     req: &RecordAttendance,
 ) -> ApiResult<TrainingSessionDetail> {
     actor.require(&[Role::Coordinator, Role::Admin])?;
-    check(actor, validate::range("lines", req.lines.len() as i64, 1, 200))?;
+    check(
+        actor,
+        validate::range("lines", req.lines.len() as i64, 1, 200),
+    )?;
     let s = load_visible(conn, actor, id)?;
     if s.starts_at > now() {
         return Err(actor.err(ErrorCode::SessionNotPast));

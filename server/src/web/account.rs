@@ -25,7 +25,14 @@ pub struct LoginPage {
     pub username: String,
 }
 
-fn login_form(req: &HttpRequest, lang: Lang, next: &str, username: &str, problem: Option<Problem>, status: StatusCode) -> HttpResponse {
+fn login_form(
+    req: &HttpRequest,
+    lang: Lang,
+    next: &str,
+    username: &str,
+    problem: Option<Problem>,
+    status: StatusCode,
+) -> HttpResponse {
     // A fresh token for each form shown; the form sends it back, the cookie too.
     let token = auth::new_token("flc");
     let mut chrome = Chrome::guest(lang, lang.pick("Connexion", "Log in"), token.clone());
@@ -91,11 +98,26 @@ pub async fn login_submit(
         .is_some_and(|c| !c.is_empty() && constant_time_eq(c.as_bytes(), f.get("csrf").as_bytes()));
     if !csrf_ok {
         let e = crate::error::ApiError::new(filiere_shared::ErrorCode::CsrfRejected).in_lang(lang);
-        return login_form(&req, lang, &next, &username, Some(Problem::from(&e)), StatusCode::FORBIDDEN);
+        return login_form(
+            &req,
+            lang,
+            &next,
+            &username,
+            Some(Problem::from(&e)),
+            StatusCode::FORBIDDEN,
+        );
     }
     if username.is_empty() || f.get("password").is_empty() || username.chars().count() > 100 {
-        let e = crate::error::ApiError::new(filiere_shared::ErrorCode::InvalidCredentials).in_lang(lang);
-        return login_form(&req, lang, &next, &username, Some(Problem::from(&e)), StatusCode::UNAUTHORIZED);
+        let e = crate::error::ApiError::new(filiere_shared::ErrorCode::InvalidCredentials)
+            .in_lang(lang);
+        return login_form(
+            &req,
+            lang,
+            &next,
+            &username,
+            Some(Problem::from(&e)),
+            StatusCode::UNAUTHORIZED,
+        );
     }
     let login = LoginRequest {
         username: username.clone(),
@@ -113,18 +135,31 @@ pub async fn login_submit(
             response
         }
         Ok(Err(refused)) => {
-            let status = StatusCode::from_u16(refused.code.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
-            login_form(&req, lang, &next, &username, Some(Problem::from(&refused)), status)
+            let status = StatusCode::from_u16(refused.code.http_status())
+                .unwrap_or(StatusCode::UNAUTHORIZED);
+            login_form(
+                &req,
+                lang,
+                &next,
+                &username,
+                Some(Problem::from(&refused)),
+                status,
+            )
         }
         Err(e) => error_page(&req, None, &e),
     }
 }
 
-pub async fn logout(req: HttpRequest, db: Data<Db>, sessions: Data<auth::SessionCache>, body: Bytes) -> HttpResponse {
+pub async fn logout(
+    req: HttpRequest,
+    db: Data<Db>,
+    sessions: Data<auth::SessionCache>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let actor = v.actor.clone();
     if let Err(e) = write(&db, move |c| auth::logout(c, &actor)).await {
@@ -139,14 +174,23 @@ pub async fn logout(req: HttpRequest, db: Data<Db>, sessions: Data<auth::Session
 }
 
 /// The language switch: the visitor's account language from now on.
-pub async fn language(req: HttpRequest, db: Data<Db>, sessions: Data<auth::SessionCache>, body: Bytes) -> HttpResponse {
+pub async fn language(
+    req: HttpRequest,
+    db: Data<Db>,
+    sessions: Data<auth::SessionCache>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let Some(lang) = Lang::parse(f.get("lang")) else {
-        return error_page(&req, Some(&v), &crate::error::ApiError::new(filiere_shared::ErrorCode::InvalidInput));
+        return error_page(
+            &req,
+            Some(&v),
+            &crate::error::ApiError::new(filiere_shared::ErrorCode::InvalidInput),
+        );
     };
     let actor = v.actor.clone();
     if let Err(e) = write(&db, move |c| auth::set_language(c, &actor, lang)).await {
@@ -168,10 +212,17 @@ pub async fn home(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
 }
 
 /// Reads for a page, with the error shown as a page.
-pub async fn page_read<T, F>(req: &HttpRequest, v: &super::Visitor, db: &Data<Db>, f: F) -> Result<T, HttpResponse>
+pub async fn page_read<T, F>(
+    req: &HttpRequest,
+    v: &super::Visitor,
+    db: &Data<Db>,
+    f: F,
+) -> Result<T, HttpResponse>
 where
     T: Send + 'static,
-    F: FnOnce(&mut crate::db::DbConnection, &crate::auth::Actor) -> crate::error::ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut crate::db::DbConnection, &crate::auth::Actor) -> crate::error::ApiResult<T>
+        + Send
+        + 'static,
 {
     let actor = v.actor.clone();
     read(db, move |c| f(c, &actor))

@@ -44,12 +44,24 @@ pub struct HomePage {
     pub needs: Vec<NeedCountLine>,
 }
 
-pub async fn home(req: &HttpRequest, db: &Data<Db>, settings: &WebSettings, v: Visitor) -> HttpResponse {
+pub async fn home(
+    req: &HttpRequest,
+    db: &Data<Db>,
+    settings: &WebSettings,
+    v: Visitor,
+) -> HttpResponse {
     let lang = v.lang();
     let found = page_read(req, &v, db, |c, a| {
         let coming = training::list(c, a, &SessionQuery { past: Some(false) })?;
         let past = training::list(c, a, &SessionQuery { past: Some(true) })?;
-        let res = reservations::list(c, a, &ReservationQuery { status: Some(ReservationStatus::Active), beneficiary: None })?;
+        let res = reservations::list(
+            c,
+            a,
+            &ReservationQuery {
+                status: Some(ReservationStatus::Active),
+                beneficiary: None,
+            },
+        )?;
         let counts = beneficiaries::counts(c, a)?;
         let needs = needs::counts(c, a)?;
         Ok((coming, past, res, counts, needs))
@@ -61,9 +73,19 @@ pub async fn home(req: &HttpRequest, db: &Data<Db>, settings: &WebSettings, v: V
     };
     let page = HomePage {
         chrome: Chrome::for_visitor(&v, lang.pick("Accueil", "Home"), "/"),
-        coming: coming.iter().map(|s| session_line(s, settings, lang)).collect(),
-        past: past.iter().take(10).map(|s| session_line(s, settings, lang)).collect(),
-        reservations: res.iter().map(|r| reservation_line(r, settings, lang)).collect(),
+        coming: coming
+            .iter()
+            .map(|s| session_line(s, settings, lang))
+            .collect(),
+        past: past
+            .iter()
+            .take(10)
+            .map(|s| session_line(s, settings, lang))
+            .collect(),
+        reservations: res
+            .iter()
+            .map(|r| reservation_line(r, settings, lang))
+            .collect(),
         counts: counts
             .into_iter()
             .map(|c| CountLine {
@@ -86,24 +108,54 @@ pub async fn home(req: &HttpRequest, db: &Data<Db>, settings: &WebSettings, v: V
 }
 
 /// Plans a session (the form on the training page).
-pub async fn create_session(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, body: Bytes) -> HttpResponse {
+pub async fn create_session(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let lang = v.lang();
     let field = |name: &str, fr: &str, en: &str| {
-        ApiError::field(filiere_shared::validate::FieldError::new(name, fr, en), lang)
+        ApiError::field(
+            filiere_shared::validate::FieldError::new(name, fr, en),
+            lang,
+        )
     };
     let parsed = (|| {
-        let venue = f.get("venue").parse().map(OrgId).map_err(|_| field("venue", "choisissez un lieu", "choose a venue"))?;
+        let venue = f
+            .get("venue")
+            .parse()
+            .map(OrgId)
+            .map_err(|_| field("venue", "choisissez un lieu", "choose a venue"))?;
         let starts_at = settings
             .clock
             .parse_input(f.get("starts_at"))
-            .ok_or_else(|| field("starts_at", "date et heure attendues", "a date and time are expected"))?;
-        let duration_minutes = f.get("duration_minutes").parse().map_err(|_| field("duration_minutes", "durée en minutes attendue", "a duration in minutes is expected"))?;
-        let capacity = f.get("capacity").parse().map_err(|_| field("capacity", "nombre de places attendu", "a number of seats is expected"))?;
+            .ok_or_else(|| {
+                field(
+                    "starts_at",
+                    "date et heure attendues",
+                    "a date and time are expected",
+                )
+            })?;
+        let duration_minutes = f.get("duration_minutes").parse().map_err(|_| {
+            field(
+                "duration_minutes",
+                "durée en minutes attendue",
+                "a duration in minutes is expected",
+            )
+        })?;
+        let capacity = f.get("capacity").parse().map_err(|_| {
+            field(
+                "capacity",
+                "nombre de places attendu",
+                "a number of seats is expected",
+            )
+        })?;
         Ok::<_, ApiError>(NewTrainingSession {
             venue,
             trainer: f.get("trainer").to_owned(),
@@ -125,11 +177,16 @@ pub async fn create_session(req: HttpRequest, db: Data<Db>, settings: Data<WebSe
 }
 
 /// Records who came: one choice per booked seat.
-pub async fn attendance(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn attendance(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let id = id.into_inner();
     let mut lines = Vec::new();
@@ -142,22 +199,38 @@ pub async fn attendance(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Byt
             "no_show" => Attendance::NoShow,
             _ => continue,
         };
-        lines.push(AttendanceLine { booking: BookingId(booking), attendance });
+        lines.push(AttendanceLine {
+            booking: BookingId(booking),
+            attendance,
+        });
     }
     let actor = v.actor.clone();
     let req_body = RecordAttendance { lines };
-    match write(&db, move |c| training::record_attendance(c, &actor, TrainingSessionId(id), &req_body)).await {
+    match write(&db, move |c| {
+        training::record_attendance(c, &actor, TrainingSessionId(id), &req_body)
+    })
+    .await
+    {
         Ok(_) => see_other(&format!("/training/{id}?done=attendance")),
         Err(e) => see_other(&format!("/training/{id}?error={}", e.code.as_str())),
     }
 }
 
-pub async fn attendance_sheet(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, id: Path<i64>) -> HttpResponse {
+pub async fn attendance_sheet(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let id = TrainingSessionId(id.into_inner());
     let clock = settings.clock;
     let actor = v.actor.clone();
-    match read(&db, move |c| documents::attendance_pdf(c, &actor, id, clock)).await {
+    match read(&db, move |c| {
+        documents::attendance_pdf(c, &actor, id, clock)
+    })
+    .await
+    {
         Ok(pdf) => pdf_response(pdf, &format!("emargement-session-{id}.pdf")),
         Err(e) => error_page(&req, Some(&v), &e),
     }

@@ -42,26 +42,71 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/catalogue", web::get().to(social::catalogue::list))
         .route("/catalogue/{id}", web::get().to(social::catalogue::device))
         .route("/beneficiaries", web::get().to(social::beneficiaries::list))
-        .route("/beneficiaries", web::post().to(social::beneficiaries::create))
-        .route("/beneficiaries/new", web::get().to(social::beneficiaries::new_form))
-        .route("/beneficiaries/{id}", web::get().to(social::beneficiaries::show))
-        .route("/beneficiaries/{id}", web::post().to(social::beneficiaries::update))
-        .route("/beneficiaries/{id}/erase", web::post().to(social::beneficiaries::erase))
-        .route("/beneficiaries/{id}/export", web::get().to(social::beneficiaries::export))
+        .route(
+            "/beneficiaries",
+            web::post().to(social::beneficiaries::create),
+        )
+        .route(
+            "/beneficiaries/new",
+            web::get().to(social::beneficiaries::new_form),
+        )
+        .route(
+            "/beneficiaries/{id}",
+            web::get().to(social::beneficiaries::show),
+        )
+        .route(
+            "/beneficiaries/{id}",
+            web::post().to(social::beneficiaries::update),
+        )
+        .route(
+            "/beneficiaries/{id}/erase",
+            web::post().to(social::beneficiaries::erase),
+        )
+        .route(
+            "/beneficiaries/{id}/export",
+            web::get().to(social::beneficiaries::export),
+        )
         .route("/needs", web::post().to(social::beneficiaries::add_need))
-        .route("/needs/{id}/close", web::post().to(social::beneficiaries::close_need))
-        .route("/reservations", web::post().to(social::reservations::create))
-        .route("/reservations/{id}", web::get().to(social::reservations::show))
-        .route("/reservations/{id}/cancel", web::post().to(social::reservations::cancel))
-        .route("/reservations/{id}/training-refusal", web::post().to(social::reservations::refuse_training))
-        .route("/reservations/{id}/voucher.pdf", web::get().to(social::reservations::voucher))
+        .route(
+            "/needs/{id}/close",
+            web::post().to(social::beneficiaries::close_need),
+        )
+        .route(
+            "/reservations",
+            web::post().to(social::reservations::create),
+        )
+        .route(
+            "/reservations/{id}",
+            web::get().to(social::reservations::show),
+        )
+        .route(
+            "/reservations/{id}/cancel",
+            web::post().to(social::reservations::cancel),
+        )
+        .route(
+            "/reservations/{id}/training-refusal",
+            web::post().to(social::reservations::refuse_training),
+        )
+        .route(
+            "/reservations/{id}/voucher.pdf",
+            web::get().to(social::reservations::voucher),
+        )
         .route("/training", web::get().to(social::training::list))
         .route("/training", web::post().to(coordinator::create_session))
         .route("/training/{id}", web::get().to(social::training::show))
-        .route("/training/{id}/attendance", web::post().to(coordinator::attendance))
-        .route("/training/{id}/attendance-sheet.pdf", web::get().to(coordinator::attendance_sheet))
+        .route(
+            "/training/{id}/attendance",
+            web::post().to(coordinator::attendance),
+        )
+        .route(
+            "/training/{id}/attendance-sheet.pdf",
+            web::get().to(coordinator::attendance_sheet),
+        )
         .route("/bookings", web::post().to(social::training::book))
-        .route("/bookings/{id}/cancel", web::post().to(social::training::cancel_booking));
+        .route(
+            "/bookings/{id}/cancel",
+            web::post().to(social::training::cancel_booking),
+        );
 }
 
 async fn style() -> HttpResponse {
@@ -173,7 +218,9 @@ impl Fields {
 
     /// The field's value, or `None` when absent or blank.
     pub fn opt(&self, name: &str) -> Option<String> {
-        Some(self.get(name)).filter(|v| !v.is_empty()).map(str::to_owned)
+        Some(self.get(name))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     }
 
     pub fn all(&self, name: &str) -> Vec<&str> {
@@ -285,7 +332,8 @@ impl Chrome {
     /// page's language.
     pub fn with_error_code(mut self, code: Option<&str>) -> Chrome {
         if let Some(code) = code
-            && let Ok(code) = serde_json::from_value::<ErrorCode>(serde_json::Value::String(code.to_owned()))
+            && let Ok(code) =
+                serde_json::from_value::<ErrorCode>(serde_json::Value::String(code.to_owned()))
         {
             self.problem = Some(Problem {
                 code: code.as_str().to_owned(),
@@ -327,8 +375,25 @@ pub struct ErrorPage {
 /// An error as a page: its code and message, in the visitor's language, with the
 /// status the API would answer.
 pub fn error_page(req: &HttpRequest, visitor: Option<&Visitor>, e: &ApiError) -> HttpResponse {
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .map(str::to_owned);
+    error_page_back(req, visitor, e, back)
+}
+
+/// [`error_page`] with where "go back" leads.
+pub fn error_page_back(
+    req: &HttpRequest,
+    visitor: Option<&Visitor>,
+    e: &ApiError,
+    back: Option<String>,
+) -> HttpResponse {
     use askama::Template;
-    let lang = visitor.map(Visitor::lang).unwrap_or_else(|| guest_lang(req));
+    let lang = visitor
+        .map(Visitor::lang)
+        .unwrap_or_else(|| guest_lang(req));
     let e = ApiError {
         code: e.code,
         message: e.message.clone(),
@@ -346,14 +411,7 @@ pub fn error_page(req: &HttpRequest, visitor: Option<&Visitor>, e: &ApiError) ->
         None => Chrome::guest(lang, title, String::new()),
     };
     chrome.problem = Some(Problem::from(&e));
-    let page = ErrorPage {
-        chrome,
-        back: req
-            .headers()
-            .get(header::REFERER)
-            .and_then(|r| r.to_str().ok())
-            .map(str::to_owned),
-    };
+    let page = ErrorPage { chrome, back };
     html(
         StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         page.render(),
@@ -361,12 +419,16 @@ pub fn error_page(req: &HttpRequest, visitor: Option<&Visitor>, e: &ApiError) ->
 }
 
 /// Refuses a form whose CSRF token is not this session's.
-pub fn check_csrf(req: &HttpRequest, v: &Visitor, f: &Fields) -> Result<(), HttpResponse> {
+pub fn check_csrf(req: &HttpRequest, v: &Visitor, f: &Fields) -> Result<(), Box<HttpResponse>> {
     let sent = f.get("csrf");
     if !sent.is_empty() && constant_time_eq(sent.as_bytes(), v.csrf().as_bytes()) {
         Ok(())
     } else {
-        Err(error_page(req, Some(v), &ApiError::new(ErrorCode::CsrfRejected)))
+        Err(Box::new(error_page(
+            req,
+            Some(v),
+            &ApiError::new(ErrorCode::CsrfRejected),
+        )))
     }
 }
 
@@ -383,7 +445,9 @@ pub fn session_cookie(token: String, secure: bool) -> Cookie<'static> {
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure)
-        .max_age(actix_web::cookie::time::Duration::hours(crate::auth::SESSION_HOURS))
+        .max_age(actix_web::cookie::time::Duration::hours(
+            crate::auth::SESSION_HOURS,
+        ))
         .finish()
 }
 

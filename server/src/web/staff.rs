@@ -104,7 +104,10 @@ fn item_page(v: &Visitor, item: &ItemView, history: &HistoryView) -> HttpRespons
         facts.push((t("N° de série", "Serial"), s.clone()));
     }
     if let Some(a) = &item.asset_tag {
-        facts.push((t("N° d'inventaire du donateur", "Donor's asset tag"), a.clone()));
+        facts.push((
+            t("N° d'inventaire du donateur", "Donor's asset tag"),
+            a.clone(),
+        ));
     }
     if let Some(r) = item.specs.ram_gb {
         facts.push((t("Mémoire", "Memory"), format!("{r} Go")));
@@ -112,20 +115,34 @@ fn item_page(v: &Visitor, item: &ItemView, history: &HistoryView) -> HttpRespons
     if let Some(s) = item.specs.storage_gb {
         facts.push((
             t("Stockage", "Storage"),
-            format!("{s} Go {}", item.specs.storage_type.as_deref().unwrap_or("")),
+            format!(
+                "{s} Go {}",
+                item.specs.storage_type.as_deref().unwrap_or("")
+            ),
         ));
     }
     if let Some(g) = item.functional_grade {
-        facts.push((t("Grade fonctionnel", "Functional grade"), g.name(lang).to_owned()));
+        facts.push((
+            t("Grade fonctionnel", "Functional grade"),
+            g.name(lang).to_owned(),
+        ));
     }
     if let Some(h) = &item.hold {
         facts.push((
             t("Réservé pour", "Reserved for"),
-            format!("{} ({} {})", h.reference, t("jusqu'au", "until"), clock.short(h.until)),
+            format!(
+                "{} ({} {})",
+                h.reference,
+                t("jusqu'au", "until"),
+                clock.short(h.until)
+            ),
         ));
     }
     for d in &item.drives {
-        facts.push((t("Disque", "Drive"), format!("{} — {}", d.serial, d.status.name(lang))));
+        facts.push((
+            t("Disque", "Drive"),
+            format!("{} — {}", d.serial, d.status.name(lang)),
+        ));
     }
     let history = history
         .events
@@ -159,9 +176,21 @@ pub async fn lookup(req: HttpRequest) -> HttpResponse {
     let code = match filiere_shared::code::parse_scan(q.trim()) {
         Ok(parsed) => match parsed.value {
             filiere_shared::code::Scan::Label(c) => c.as_str().to_owned(),
-            _ => return see_other(&format!("/?error={}&q={}", ErrorCode::InvalidCode.as_str(), super::encode(&q))),
+            _ => {
+                return see_other(&format!(
+                    "/?error={}&q={}",
+                    ErrorCode::InvalidCode.as_str(),
+                    super::encode(&q)
+                ));
+            }
         },
-        Err(_) => return see_other(&format!("/?error={}&q={}", ErrorCode::InvalidCode.as_str(), super::encode(&q))),
+        Err(_) => {
+            return see_other(&format!(
+                "/?error={}&q={}",
+                ErrorCode::InvalidCode.as_str(),
+                super::encode(&q)
+            ));
+        }
     };
     see_other(&format!("/i/{code}"))
 }

@@ -95,10 +95,12 @@ fn device(state: ItemState) -> Lifecycle {
             _ => None,
         },
         weee_batch: None,
-        hold: (state == ItemState::Reserved).then(|| Hold {
-            reservation: ReservationId(1),
-            reference: "B-TEST".into(),
-            until: chrono::DateTime::UNIX_EPOCH,
+        hold: (state == ItemState::Reserved).then(|| {
+            Box::new(Hold {
+                reservation: ReservationId(1),
+                reference: "B-TEST".into(),
+                until: chrono::DateTime::UNIX_EPOCH,
+            })
         }),
     }
 }

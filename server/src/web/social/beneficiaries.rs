@@ -49,7 +49,11 @@ fn line(b: &BeneficiaryView, lang: Lang) -> BeneficiaryLine {
         proof: match (&b.proof_label, b.proof_valid_until) {
             (Some(l), Some(u)) => format!(
                 "{l} — {} {}",
-                if b.proof_valid { lang.pick("valable jusqu'au", "valid until") } else { lang.pick("expiré le", "lapsed on") },
+                if b.proof_valid {
+                    lang.pick("valable jusqu'au", "valid until")
+                } else {
+                    lang.pick("expiré le", "lapsed on")
+                },
                 u.format("%d/%m/%Y")
             ),
             _ => lang.pick("données effacées", "data erased").to_owned(),
@@ -62,13 +66,17 @@ fn line(b: &BeneficiaryView, lang: Lang) -> BeneficiaryLine {
 pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     let v = signed_in!(req);
     let lang = v.lang();
-    let found = page_read(&req, &v, &db, |c, a| beneficiaries::list(c, a)).await;
+    let found = page_read(&req, &v, &db, beneficiaries::list).await;
     let bens = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
     let page = ListPage {
-        chrome: Chrome::for_visitor(&v, lang.pick("Bénéficiaires", "Beneficiaries"), "/beneficiaries"),
+        chrome: Chrome::for_visitor(
+            &v,
+            lang.pick("Bénéficiaires", "Beneficiaries"),
+            "/beneficiaries",
+        ),
         lines: bens.iter().map(|b| line(b, lang)).collect(),
     };
     html(StatusCode::OK, page.render())
@@ -88,16 +96,26 @@ pub struct NewPage {
     pub today: String,
 }
 
-async fn new_page(req: &HttpRequest, db: &Data<Db>, v: &Visitor, f: Option<&Fields>, error: Option<&ApiError>) -> HttpResponse {
+async fn new_page(
+    req: &HttpRequest,
+    db: &Data<Db>,
+    v: &Visitor,
+    f: Option<&Fields>,
+    error: Option<&ApiError>,
+) -> HttpResponse {
     let lang = v.lang();
-    let found = page_read(req, v, db, |c, a| beneficiaries::proof_types(c, a)).await;
+    let found = page_read(req, v, db, beneficiaries::proof_types).await;
     let types = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
     let get = |name: &str| f.map(|f| f.get(name).to_owned()).unwrap_or_default();
     let chosen = get("proof_type");
-    let mut chrome = Chrome::for_visitor(v, lang.pick("Nouveau bénéficiaire", "New beneficiary"), "/beneficiaries");
+    let mut chrome = Chrome::for_visitor(
+        v,
+        lang.pick("Nouveau bénéficiaire", "New beneficiary"),
+        "/beneficiaries",
+    );
     chrome.problem = error.map(Problem::from);
     let page = NewPage {
         chrome,
@@ -106,17 +124,27 @@ async fn new_page(req: &HttpRequest, db: &Data<Db>, v: &Visitor, f: Option<&Fiel
             .iter()
             .map(|p| Choice {
                 value: p.key.clone(),
-                label: format!("{} ({} {})", p.label, p.valid_days, lang.pick("jours", "days")),
+                label: format!(
+                    "{} ({} {})",
+                    p.label,
+                    p.valid_days,
+                    lang.pick("jours", "days")
+                ),
                 selected: p.key == chosen,
             })
             .collect(),
         consent_text: types.consent_text,
         reference: get("reference"),
-        household_size: f.map(|f| f.get("household_size").to_owned()).unwrap_or_else(|| "1".into()),
+        household_size: f
+            .map(|f| f.get("household_size").to_owned())
+            .unwrap_or_else(|| "1".into()),
         proof_date: get("proof_date"),
         contact: get("contact"),
         notes: get("notes"),
-        today: chrono::Utc::now().date_naive().format("%Y-%m-%d").to_string(),
+        today: chrono::Utc::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string(),
     };
     let status = error
         .map(|e| StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST))
@@ -143,15 +171,25 @@ pub async fn create(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let lang = v.lang();
     let Ok(household_size) = f.get("household_size").parse::<u32>() else {
-        let e = field_error(lang, "household_size", "un nombre de personnes est attendu", "a number of people is expected");
+        let e = field_error(
+            lang,
+            "household_size",
+            "un nombre de personnes est attendu",
+            "a number of people is expected",
+        );
         return new_page(&req, &db, &v, Some(&f), Some(&e)).await;
     };
     let Some(proof_date) = parse_date(f.get("proof_date")) else {
-        let e = field_error(lang, "proof_date", "date du justificatif attendue", "the proof's date is expected");
+        let e = field_error(
+            lang,
+            "proof_date",
+            "date du justificatif attendue",
+            "the proof's date is expected",
+        );
         return new_page(&req, &db, &v, Some(&f), Some(&e)).await;
     };
     let n = NewBeneficiary {
@@ -212,7 +250,12 @@ pub struct ShowPage {
     pub notes: String,
 }
 
-pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, id: Path<i64>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let lang = v.lang();
     let id = BeneficiaryId(id.into_inner());
@@ -274,7 +317,10 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
                 when: settings.clock.long(x.session_starts_at, lang),
                 venue: x.venue_name.clone(),
                 status: x.status.name(lang).to_owned(),
-                attendance: x.attendance.map(|a| a.name(lang).to_owned()).unwrap_or_default(),
+                attendance: x
+                    .attendance
+                    .map(|a| a.name(lang).to_owned())
+                    .unwrap_or_default(),
                 cancellable: x.status != BookingStatus::Cancelled
                     && x.attendance.is_none()
                     && x.session_starts_at > chrono::Utc::now(),
@@ -285,13 +331,21 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
             .map(|n| NeedLine {
                 id: n.id.0,
                 wanted: need_summary(&n.spec, lang),
-                fitting: n.fitting.iter().map(|e| super::DeviceCard::new(&e.item, &e.site_name, lang)).collect(),
+                fitting: n
+                    .fitting
+                    .iter()
+                    .map(|e| super::DeviceCard::new(&e.item, &e.site_name, lang))
+                    .collect(),
             })
             .collect(),
         categories: Category::ALL
             .iter()
             .filter(|c| counts_for_household(**c) || **c == Category::Monitor)
-            .map(|c| Choice { value: c.to_string(), label: c.name(lang).to_owned(), selected: *c == Category::Laptop })
+            .map(|c| Choice {
+                value: c.to_string(),
+                label: c.name(lang).to_owned(),
+                selected: *c == Category::Laptop,
+            })
             .collect(),
         created: settings.clock.day(b.created_at),
         consent: b
@@ -299,7 +353,10 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
             .map(|at| settings.clock.long(at, lang))
             .unwrap_or_default(),
         household: b.household_size.map(|h| h.to_string()).unwrap_or_default(),
-        proof_date: b.proof_date.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default(),
+        proof_date: b
+            .proof_date
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default(),
         contact: b.contact.clone().unwrap_or_default(),
         notes: b.notes.clone().unwrap_or_default(),
         view: b,
@@ -310,12 +367,18 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
 async fn action<F, T>(req: HttpRequest, db: Data<Db>, body: Bytes, f: F) -> HttpResponse
 where
     T: Send + 'static,
-    F: FnOnce(&mut crate::db::DbConnection, &crate::auth::Actor, &Fields) -> crate::error::ApiResult<(T, String)> + Send + 'static,
+    F: FnOnce(
+            &mut crate::db::DbConnection,
+            &crate::auth::Actor,
+            &Fields,
+        ) -> crate::error::ApiResult<(T, String)>
+        + Send
+        + 'static,
 {
     let v = signed_in!(req);
     let fields = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &fields) {
-        return r;
+        return *r;
     }
     let back = crate::web::safe_next(fields.get("back")).to_owned();
     let actor = v.actor.clone();
@@ -333,11 +396,20 @@ pub async fn update(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
     action(req, db, body, move |c, a, f| {
         let household_size = match f.get("household_size") {
             "" => None,
-            h => Some(h.parse::<u32>().map_err(|_| field_error(a.lang, "household_size", "un nombre est attendu", "a number is expected"))?),
+            h => Some(h.parse::<u32>().map_err(|_| {
+                field_error(
+                    a.lang,
+                    "household_size",
+                    "un nombre est attendu",
+                    "a number is expected",
+                )
+            })?),
         };
         let proof_date = match f.get("proof_date") {
             "" => None,
-            d => Some(parse_date(d).ok_or_else(|| field_error(a.lang, "proof_date", "date attendue", "a date is expected"))?),
+            d => Some(parse_date(d).ok_or_else(|| {
+                field_error(a.lang, "proof_date", "date attendue", "a date is expected")
+            })?),
         };
         let u = UpdateBeneficiary {
             household_size,
@@ -346,7 +418,8 @@ pub async fn update(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
             contact: Some(f.get("contact").to_owned()),
             notes: Some(f.get("notes").to_owned()),
         };
-        beneficiaries::update(c, a, id, &u).map(|b| ((), format!("/beneficiaries/{}?done=updated", b.id)))
+        beneficiaries::update(c, a, id, &u)
+            .map(|b| ((), format!("/beneficiaries/{}?done=updated", b.id)))
     })
     .await
 }
@@ -355,7 +428,12 @@ pub async fn erase(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -
     let id = BeneficiaryId(id.into_inner());
     action(req, db, body, move |c, a, f| {
         if f.get("confirm") != "yes" {
-            return Err(field_error(a.lang, "confirm", "cochez la case pour confirmer", "tick the box to confirm"));
+            return Err(field_error(
+                a.lang,
+                "confirm",
+                "cochez la case pour confirmer",
+                "tick the box to confirm",
+            ));
         }
         beneficiaries::erase(c, a, id).map(|b| ((), format!("/beneficiaries/{}?done=erased", b.id)))
     })
@@ -371,7 +449,10 @@ pub async fn export(req: HttpRequest, db: Data<Db>, id: Path<i64>) -> HttpRespon
         Ok(export) => HttpResponse::Ok()
             .insert_header((
                 "Content-Disposition",
-                format!("attachment; filename=\"beneficiaire-{}.json\"", export.beneficiary.id),
+                format!(
+                    "attachment; filename=\"beneficiaire-{}.json\"",
+                    export.beneficiary.id
+                ),
             ))
             .json(export),
         Err(e) => error_page(&req, Some(&v), &e),
@@ -383,7 +464,14 @@ pub async fn add_need(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
         let num = |name: &'static str| -> crate::error::ApiResult<Option<u32>> {
             match f.get(name) {
                 "" => Ok(None),
-                v => v.parse().map(Some).map_err(|_| field_error(a.lang, name, "un nombre est attendu", "a number is expected")),
+                v => v.parse().map(Some).map_err(|_| {
+                    field_error(
+                        a.lang,
+                        name,
+                        "un nombre est attendu",
+                        "a number is expected",
+                    )
+                }),
             }
         };
         let beneficiary = f
@@ -391,13 +479,24 @@ pub async fn add_need(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
             .parse()
             .map(BeneficiaryId)
             .map_err(|_| a.err(ErrorCode::BeneficiaryNotFound))?;
-        let category = f
-            .get("category")
-            .parse()
-            .map_err(|_| field_error(a.lang, "category", "choisissez un type d'appareil", "choose a kind of device"))?;
+        let category = f.get("category").parse().map_err(|_| {
+            field_error(
+                a.lang,
+                "category",
+                "choisissez un type d'appareil",
+                "choose a kind of device",
+            )
+        })?;
         let min_screen_inches = match f.get("min_screen_inches") {
             "" => None,
-            s => Some(s.replace(',', ".").parse::<f32>().map_err(|_| field_error(a.lang, "min_screen_inches", "un nombre est attendu", "a number is expected"))?),
+            s => Some(s.replace(',', ".").parse::<f32>().map_err(|_| {
+                field_error(
+                    a.lang,
+                    "min_screen_inches",
+                    "un nombre est attendu",
+                    "a number is expected",
+                )
+            })?),
         };
         let n = NewNeed {
             beneficiary,
@@ -412,10 +511,20 @@ pub async fn add_need(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
     .await
 }
 
-pub async fn close_need(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn close_need(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let id = NeedId(id.into_inner());
     action(req, db, body, move |c, a, _| {
-        needs::close(c, a, id).map(|n| ((), format!("/beneficiaries/{}?done=need_closed", n.beneficiary)))
+        needs::close(c, a, id).map(|n| {
+            (
+                (),
+                format!("/beneficiaries/{}?done=need_closed", n.beneficiary),
+            )
+        })
     })
     .await
 }

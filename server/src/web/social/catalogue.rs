@@ -26,7 +26,11 @@ pub struct Choice {
     pub selected: bool,
 }
 
-fn choices<T: Named + Copy + ToString + PartialEq>(all: &[T], current: Option<T>, lang: Lang) -> Vec<Choice> {
+fn choices<T: Named + Copy + ToString + PartialEq>(
+    all: &[T],
+    current: Option<T>,
+    lang: Lang,
+) -> Vec<Choice> {
     all.iter()
         .map(|v| Choice {
             value: v.to_string(),
@@ -61,7 +65,11 @@ pub struct CataloguePage {
 /// reported and left out.
 fn read_query(f: &Fields, lang: Lang) -> (CatalogueQuery, Option<Problem>) {
     let mut bad: Vec<&str> = Vec::new();
-    fn parsed<T: FromStr>(f: &Fields, name: &'static str, bad: &mut Vec<&'static str>) -> Option<T> {
+    fn parsed<T: FromStr>(
+        f: &Fields,
+        name: &'static str,
+        bad: &mut Vec<&'static str>,
+    ) -> Option<T> {
         let v = f.get(name);
         if v.is_empty() {
             return None;
@@ -87,7 +95,11 @@ fn read_query(f: &Fields, lang: Lang) -> (CatalogueQuery, Option<Problem>) {
     };
     let problem = (!bad.is_empty()).then(|| Problem {
         code: ErrorCode::InvalidQuery.as_str().to_owned(),
-        message: format!("{} {}", ErrorCode::InvalidQuery.message(lang), bad.join(", ")),
+        message: format!(
+            "{} {}",
+            ErrorCode::InvalidQuery.message(lang),
+            bad.join(", ")
+        ),
     });
     (q, problem)
 }
@@ -120,7 +132,10 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             .cloned()
             .collect();
         pairs.push(("page".into(), page.to_string()));
-        format!("/catalogue?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+        format!(
+            "/catalogue?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
     };
     let page = CataloguePage {
         chrome,
@@ -192,14 +207,29 @@ pub struct Entered {
     pub show_override: bool,
 }
 
-pub async fn device(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, id: Path<i64>) -> HttpResponse {
+pub async fn device(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let preset = Entered {
         beneficiary: crate::web::query_param(&req, "beneficiary").and_then(|b| b.parse().ok()),
         ..Entered::default()
     };
     let problem = crate::web::query_param(&req, "error");
-    device_page(&req, &db, &settings, &v, ItemId(id.into_inner()), preset, None, problem.as_deref()).await
+    device_page(
+        &req,
+        &db,
+        &settings,
+        &v,
+        ItemId(id.into_inner()),
+        preset,
+        None,
+        problem.as_deref(),
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -234,7 +264,11 @@ pub async fn device_page(
     };
     let card = DeviceCard::new(&d.item, &d.site.name, lang);
     let t = |fr: &str, en: &str| lang.pick(fr, en).to_owned();
-    let mut facts = vec![(t("Étiquette", "Label"), card.code.clone()), (t("Caractéristiques", "Specifications"), card.specs.clone()), (t("Grades", "Grades"), card.grades.clone())];
+    let mut facts = vec![
+        (t("Étiquette", "Label"), card.code.clone()),
+        (t("Caractéristiques", "Specifications"), card.specs.clone()),
+        (t("Grades", "Grades"), card.grades.clone()),
+    ];
     if let Some(gpu) = &d.item.specs.gpu {
         facts.push((t("Carte graphique", "Graphics"), gpu.clone()));
     }
@@ -243,7 +277,9 @@ pub async fn device_page(
     }
     facts.push((
         t("Système installé", "Operating system"),
-        d.os_installed.clone().unwrap_or_else(|| t("non précisé", "not stated")),
+        d.os_installed
+            .clone()
+            .unwrap_or_else(|| t("non précisé", "not stated")),
     ));
     facts.push((
         t("Données effacées le", "Data erased on"),
@@ -255,7 +291,10 @@ pub async fn device_page(
     let default_pickup = {
         let t = Utc::now() + Duration::days(1);
         let local = t.with_timezone(&settings.clock.tz);
-        let at_two = local.with_hour(14).and_then(|l| l.with_minute(0)).map(|l| l.with_timezone(&Utc));
+        let at_two = local
+            .with_hour(14)
+            .and_then(|l| l.with_minute(0))
+            .map(|l| l.with_timezone(&Utc));
         at_two.unwrap_or(t)
     };
     let mut chrome = Chrome::for_visitor(v, &card.title, "/catalogue").with_error_code(error_code);
@@ -278,7 +317,11 @@ pub async fn device_page(
                 label: if b.proof_valid {
                     b.reference.clone()
                 } else {
-                    format!("{} ({})", b.reference, lang.pick("justificatif expiré", "proof lapsed"))
+                    format!(
+                        "{} ({})",
+                        b.reference,
+                        lang.pick("justificatif expiré", "proof lapsed")
+                    )
                 },
                 selected: entered.beneficiary == Some(b.id.0),
             })
@@ -292,15 +335,22 @@ pub async fn device_page(
                     settings.clock.long(s.starts_at, lang),
                     s.venue_name,
                     if s.free_seats > 0 {
-                        format!("{} {}", s.free_seats, lang.pick("place(s) libre(s)", "free seat(s)"))
+                        format!(
+                            "{} {}",
+                            s.free_seats,
+                            lang.pick("place(s) libre(s)", "free seat(s)")
+                        )
                     } else {
-                        lang.pick("complète : liste d'attente", "full: waiting list").to_owned()
+                        lang.pick("complète : liste d'attente", "full: waiting list")
+                            .to_owned()
                     }
                 ),
                 selected: entered.session == Some(s.id.0),
             })
             .collect(),
-        pickup: entered.pickup.unwrap_or_else(|| settings.clock.input(default_pickup)),
+        pickup: entered
+            .pickup
+            .unwrap_or_else(|| settings.clock.input(default_pickup)),
         pickup_min: settings.clock.input(Utc::now()),
         override_reason: entered.override_reason,
         show_override: entered.show_override,

@@ -72,7 +72,11 @@ pub fn need_summary(spec: &NeedSpec, lang: Lang) -> String {
     parts.join(" · ")
 }
 
-pub fn reservation_line(r: &ReservationView, settings: &WebSettings, lang: Lang) -> ReservationLine {
+pub fn reservation_line(
+    r: &ReservationView,
+    settings: &WebSettings,
+    lang: Lang,
+) -> ReservationLine {
     ReservationLine {
         id: r.id.0,
         reference: r.reference.clone(),
@@ -85,7 +89,12 @@ pub fn reservation_line(r: &ReservationView, settings: &WebSettings, lang: Lang)
     }
 }
 
-pub async fn page(req: &HttpRequest, db: &Data<Db>, settings: &WebSettings, v: Visitor) -> HttpResponse {
+pub async fn page(
+    req: &HttpRequest,
+    db: &Data<Db>,
+    settings: &WebSettings,
+    v: Visitor,
+) -> HttpResponse {
     let lang = v.lang();
     let data = page_read(req, &v, db, |c, a| {
         let bens = beneficiaries::list(c, a)?;
@@ -133,7 +142,11 @@ pub async fn page(req: &HttpRequest, db: &Data<Db>, settings: &WebSettings, v: V
         if let Some(until) = b.proof_valid_until {
             if until < today {
                 todo.push((
-                    format!("{} — {}", b.reference, lang.pick("justificatif expiré", "proof lapsed")),
+                    format!(
+                        "{} — {}",
+                        b.reference,
+                        lang.pick("justificatif expiré", "proof lapsed")
+                    ),
                     format!("/beneficiaries/{}", b.id),
                 ));
             } else if until - today <= Duration::days(14) {
@@ -152,7 +165,9 @@ pub async fn page(req: &HttpRequest, db: &Data<Db>, settings: &WebSettings, v: V
     let week_end = now + Duration::days(7);
     let lines: Vec<ReservationLine> = res
         .iter()
-        .filter(|r| r.status == ReservationStatus::Active || r.status == ReservationStatus::Fulfilled)
+        .filter(|r| {
+            r.status == ReservationStatus::Active || r.status == ReservationStatus::Fulfilled
+        })
         .take(50)
         .map(|r| reservation_line(r, settings, lang))
         .collect();

@@ -8,9 +8,9 @@ pub mod reservations;
 pub mod training;
 
 use crate::clock::Clock;
+use filiere_shared::Lang;
 use filiere_shared::api::SaleItemView;
 use filiere_shared::names::Named;
-use filiere_shared::Lang;
 
 /// A device as a card or a line: what a social worker compares.
 pub struct DeviceCard {

@@ -19,15 +19,23 @@ use filiere_shared::social::*;
 use filiere_shared::*;
 
 fn bad_field(lang: Lang, field: &str, fr: &str, en: &str) -> ApiError {
-    ApiError::field(filiere_shared::validate::FieldError::new(field, fr, en), lang)
+    ApiError::field(
+        filiere_shared::validate::FieldError::new(field, fr, en),
+        lang,
+    )
 }
 
 /// The reservation form, from a device's page.
-pub async fn create(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, body: Bytes) -> HttpResponse {
+pub async fn create(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let lang = v.lang();
     let item: Option<i64> = f.get("item").parse().ok();
@@ -47,16 +55,46 @@ pub async fn create(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>,
         let settings = settings.clone();
         let v = v.clone();
         async move {
+            // The device went to someone else: its page is no longer there to show.
+            if matches!(
+                e.code,
+                ErrorCode::AlreadyReserved | ErrorCode::NotAvailable | ErrorCode::ItemNotFound
+            ) {
+                return crate::web::error_page_back(&req, Some(&v), &e, Some("/catalogue".into()));
+            }
             let show_override = entered.show_override || e.code == ErrorCode::HouseholdLimit;
-            device_page(&req, &db, &settings, &v, ItemId(item), Entered { show_override, ..entered }, Some(&e), None).await
+            device_page(
+                &req,
+                &db,
+                &settings,
+                &v,
+                ItemId(item),
+                Entered {
+                    show_override,
+                    ..entered
+                },
+                Some(&e),
+                None,
+            )
+            .await
         }
     };
     let Some(beneficiary) = entered.beneficiary else {
-        let e = bad_field(lang, "beneficiary", "choisissez un bénéficiaire", "choose a beneficiary");
+        let e = bad_field(
+            lang,
+            "beneficiary",
+            "choisissez un bénéficiaire",
+            "choose a beneficiary",
+        );
         return refused(e, entered).await;
     };
     let Some(pickup_at) = settings.clock.parse_input(f.get("pickup_at")) else {
-        let e = bad_field(lang, "pickup_at", "date et heure de retrait attendues", "a pickup date and time is needed");
+        let e = bad_field(
+            lang,
+            "pickup_at",
+            "date et heure de retrait attendues",
+            "a pickup date and time is needed",
+        );
         return refused(e, entered).await;
     };
     let request = NewReservation {
@@ -68,7 +106,11 @@ pub async fn create(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>,
     };
     let actor = v.actor.clone();
     let rules = settings.rules;
-    match write(&db, move |c| reservations::reserve(c, &actor, &request, rules)).await {
+    match write(&db, move |c| {
+        reservations::reserve(c, &actor, &request, rules)
+    })
+    .await
+    {
         Ok(r) => see_other(&format!("/reservations/{}?done=reserved", r.id)),
         Err(e) => refused(e.in_lang(lang), entered).await,
     }
@@ -103,7 +145,12 @@ pub struct ReservationPage {
     pub override_reason: Option<String>,
 }
 
-pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, id: Path<i64>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let lang = v.lang();
     let id = ReservationId(id.into_inner());
@@ -128,13 +175,19 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
         )),
         Some("cancelled") => Some(lang.pick("Réservation annulée.", "Reservation cancelled.")),
         Some("booked") => Some(lang.pick("Formation réservée.", "Training booked.")),
-        Some("refused") => Some(lang.pick("Refus de formation noté.", "Training refusal recorded.")),
+        Some("refused") => {
+            Some(lang.pick("Refus de formation noté.", "Training refusal recorded."))
+        }
         _ => None,
     };
     let page = ReservationPage {
-        chrome: Chrome::for_visitor(&v, &format!("{} {}", lang.pick("Réservation", "Reservation"), r.id), "")
-            .with_error_code(crate::web::query_param(&req, "error").as_deref())
-            .with_notice(notice.map(str::to_owned)),
+        chrome: Chrome::for_visitor(
+            &v,
+            &format!("{} {}", lang.pick("Réservation", "Reservation"), r.id),
+            "",
+        )
+        .with_error_code(crate::web::query_param(&req, "error").as_deref())
+        .with_notice(notice.map(str::to_owned)),
         id: r.id.0,
         reference: r.reference.clone(),
         beneficiary: r.beneficiary.0,
@@ -150,7 +203,11 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
             when: settings.clock.long(b.session_starts_at, lang),
             venue: b.venue_name.clone(),
             status: match b.waiting_position {
-                Some(p) => format!("{} ({} {p})", b.status.name(lang), lang.pick("rang", "place")),
+                Some(p) => format!(
+                    "{} ({} {p})",
+                    b.status.name(lang),
+                    lang.pick("rang", "place")
+                ),
                 None => b.status.name(lang).to_owned(),
             },
         }),
@@ -176,14 +233,27 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
     html(StatusCode::OK, page.render())
 }
 
-async fn post_action<F>(req: HttpRequest, db: Data<Db>, id: i64, body: Bytes, done: &str, f: F) -> HttpResponse
+async fn post_action<F>(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: i64,
+    body: Bytes,
+    done: &str,
+    f: F,
+) -> HttpResponse
 where
-    F: FnOnce(&mut crate::db::DbConnection, &crate::auth::Actor, &Fields) -> crate::error::ApiResult<()> + Send + 'static,
+    F: FnOnce(
+            &mut crate::db::DbConnection,
+            &crate::auth::Actor,
+            &Fields,
+        ) -> crate::error::ApiResult<()>
+        + Send
+        + 'static,
 {
     let v = signed_in!(req);
     let fields = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &fields) {
-        return r;
+        return *r;
     }
     let actor = v.actor.clone();
     match write(&db, move |c| f(c, &actor, &fields)).await {
@@ -195,32 +265,59 @@ where
 pub async fn cancel(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
     let id = id.into_inner();
     post_action(req, db, id, body, "cancelled", move |c, a, f| {
-        reservations::cancel(c, a, ReservationId(id), &CancelReservation { reason: f.opt("reason") }).map(|_| ())
+        reservations::cancel(
+            c,
+            a,
+            ReservationId(id),
+            &CancelReservation {
+                reason: f.opt("reason"),
+            },
+        )
+        .map(|_| ())
     })
     .await
 }
 
-pub async fn refuse_training(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn refuse_training(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let id = id.into_inner();
     post_action(req, db, id, body, "refused", move |c, a, f| {
         let reason = f.get("reason").to_owned();
         if reason.is_empty() {
             return Err(ApiError::field(
-                filiere_shared::validate::FieldError::new("reason", "indiquez la raison", "give the reason"),
+                filiere_shared::validate::FieldError::new(
+                    "reason",
+                    "indiquez la raison",
+                    "give the reason",
+                ),
                 a.lang,
             ));
         }
-        reservations::refuse_training(c, a, ReservationId(id), &RefuseTraining { reason }).map(|_| ())
+        reservations::refuse_training(c, a, ReservationId(id), &RefuseTraining { reason })
+            .map(|_| ())
     })
     .await
 }
 
-pub async fn voucher(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, id: Path<i64>) -> HttpResponse {
+pub async fn voucher(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let id = ReservationId(id.into_inner());
     let (host, clock) = (settings.public_host.clone(), settings.clock);
     let actor = v.actor.clone();
-    match read(&db, move |c| documents::voucher_pdf(c, &actor, id, host.as_deref(), clock)).await {
+    match read(&db, move |c| {
+        documents::voucher_pdf(c, &actor, id, host.as_deref(), clock)
+    })
+    .await
+    {
         Ok(pdf) => pdf_response(pdf, &format!("bon-de-retrait-{id}.pdf")),
         Err(e) => error_page(&req, Some(&v), &e),
     }

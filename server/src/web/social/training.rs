@@ -34,7 +34,12 @@ pub fn session_line(s: &TrainingSessionView, settings: &WebSettings, lang: Lang)
         when: settings.clock.long(s.starts_at, lang),
         venue: s.venue_name.clone(),
         trainer: s.trainer.clone(),
-        topics: s.topics.iter().map(|t| t.label.as_str()).collect::<Vec<_>>().join(", "),
+        topics: s
+            .topics
+            .iter()
+            .map(|t| t.label.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
         seats: if s.starts_at > chrono::Utc::now() {
             format!(
                 "{} / {} {} · {} {}",
@@ -75,7 +80,11 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
     let found = page_read(&req, &v, &db, move |c, a| {
         let coming = training::list(c, a, &SessionQuery { past: Some(false) })?;
         let past = training::list(c, a, &SessionQuery { past: Some(true) })?;
-        let venues = if coordinator { admin::list_organisations(c, a)? } else { Vec::new() };
+        let venues = if coordinator {
+            admin::list_organisations(c, a)?
+        } else {
+            Vec::new()
+        };
         let topics = training::topics(c, a.lang)?;
         Ok((coming, past, venues, topics))
     })
@@ -88,17 +97,34 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
     let page = SessionsPage {
         chrome: Chrome::for_visitor(&v, lang.pick("Formations", "Training"), "/training")
             .with_error_code(crate::web::query_param(&req, "error").as_deref()),
-        coming: coming.iter().map(|s| session_line(s, &settings, lang)).collect(),
-        past: past.iter().take(30).map(|s| session_line(s, &settings, lang)).collect(),
+        coming: coming
+            .iter()
+            .map(|s| session_line(s, &settings, lang))
+            .collect(),
+        past: past
+            .iter()
+            .take(30)
+            .map(|s| session_line(s, &settings, lang))
+            .collect(),
         coordinator,
         venues: venues
             .iter()
-            .filter(|o| o.kind == OrgKind::TrainingVenue && (region.is_none() || o.region == region))
-            .map(|o| Choice { value: o.id.to_string(), label: o.name.clone(), selected: false })
+            .filter(|o| {
+                o.kind == OrgKind::TrainingVenue && (region.is_none() || o.region == region)
+            })
+            .map(|o| Choice {
+                value: o.id.to_string(),
+                label: o.name.clone(),
+                selected: false,
+            })
             .collect(),
         topics: topics
             .into_iter()
-            .map(|t| Choice { value: t.key, label: t.label, selected: false })
+            .map(|t| Choice {
+                value: t.key,
+                label: t.label,
+                selected: false,
+            })
             .collect(),
     };
     html(StatusCode::OK, page.render())
@@ -129,14 +155,23 @@ pub struct SessionPage {
     pub coordinator: bool,
 }
 
-pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, id: Path<i64>) -> HttpResponse {
+pub async fn show(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let lang = v.lang();
     let id = TrainingSessionId(id.into_inner());
     let social = v.actor.role == Role::SocialWorker;
     let found = page_read(&req, &v, &db, move |c, a| {
         let d = training::get(c, a, id)?;
-        let bens = if social { beneficiaries::list(c, a)? } else { Vec::new() };
+        let bens = if social {
+            beneficiaries::list(c, a)?
+        } else {
+            Vec::new()
+        };
         Ok((d, bens))
     })
     .await;
@@ -145,15 +180,28 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
         Err(r) => return r,
     };
     let notice = match crate::web::query_param(&req, "done").as_deref() {
-        Some("booked") => Some(lang.pick("Inscription enregistrée.", "Booking recorded.").to_owned()),
-        Some("cancelled") => Some(lang.pick("Inscription annulée.", "Booking cancelled.").to_owned()),
-        Some("attendance") => Some(lang.pick("Présences enregistrées.", "Attendance recorded.").to_owned()),
+        Some("booked") => Some(
+            lang.pick("Inscription enregistrée.", "Booking recorded.")
+                .to_owned(),
+        ),
+        Some("cancelled") => Some(
+            lang.pick("Inscription annulée.", "Booking cancelled.")
+                .to_owned(),
+        ),
+        Some("attendance") => Some(
+            lang.pick("Présences enregistrées.", "Attendance recorded.")
+                .to_owned(),
+        ),
         _ => None,
     };
     let page = SessionPage {
-        chrome: Chrome::for_visitor(&v, lang.pick("Session de formation", "Training session"), "/training")
-            .with_error_code(crate::web::query_param(&req, "error").as_deref())
-            .with_notice(notice),
+        chrome: Chrome::for_visitor(
+            &v,
+            lang.pick("Session de formation", "Training session"),
+            "/training",
+        )
+        .with_error_code(crate::web::query_param(&req, "error").as_deref())
+        .with_notice(notice),
         address: d.session.venue_address.clone().unwrap_or_default(),
         duration: d.session.duration_minutes,
         started: d.session.starts_at <= chrono::Utc::now(),
@@ -169,7 +217,10 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
                     None => b.status.name(lang).to_owned(),
                 },
                 booked: b.status == BookingStatus::Booked,
-                attendance: b.attendance.map(|x| x.name(lang).to_owned()).unwrap_or_default(),
+                attendance: b
+                    .attendance
+                    .map(|x| x.name(lang).to_owned())
+                    .unwrap_or_default(),
                 attended: b.attendance == Some(Attendance::Attended),
                 no_show: b.attendance == Some(Attendance::NoShow),
                 reservation: b.reservation.map(|r| r.0),
@@ -178,7 +229,11 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, i
         beneficiaries: bens
             .iter()
             .filter(|b| b.erased_at.is_none())
-            .map(|b| Choice { value: b.id.to_string(), label: b.reference.clone(), selected: false })
+            .map(|b| Choice {
+                value: b.id.to_string(),
+                label: b.reference.clone(),
+                selected: false,
+            })
             .collect(),
         social,
         coordinator: matches!(v.actor.role, Role::Coordinator | Role::Admin),
@@ -191,7 +246,7 @@ pub async fn book(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let session: Option<i64> = f.get("session").parse().ok();
     let beneficiary: Option<i64> = f.get("beneficiary").parse().ok();
@@ -201,7 +256,10 @@ pub async fn book(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
         None => format!("/training/{}", session.unwrap_or(0)),
     };
     let (Some(session), Some(beneficiary)) = (session, beneficiary) else {
-        return see_other(&format!("{back}?error={}", ErrorCode::InvalidInput.as_str()));
+        return see_other(&format!(
+            "{back}?error={}",
+            ErrorCode::InvalidInput.as_str()
+        ));
     };
     let actor = v.actor.clone();
     let n = NewBooking {
@@ -215,18 +273,26 @@ pub async fn book(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
     }
 }
 
-pub async fn cancel_booking(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn cancel_booking(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
-        return r;
+        return *r;
     }
     let id = BookingId(id.into_inner());
     let actor = v.actor.clone();
     let back = crate::web::safe_next(f.get("back")).to_owned();
     match write(&db, move |c| training::cancel_booking(c, &actor, id)).await {
-        Ok(b) => see_other(&if back == "/" { format!("/training/{}?done=cancelled", b.session) } else { back }),
+        Ok(b) => see_other(&if back == "/" {
+            format!("/training/{}?done=cancelled", b.session)
+        } else {
+            back
+        }),
         Err(e) => see_other(&format!("/?error={}", e.code.as_str())),
     }
 }
-

@@ -1,0 +1,467 @@
+//! The web pages in a real browser (Debian's Chromium, driven through WebDriver by
+//! chromedriver): the social worker's journey from a phone-sized window, the race
+//! for one PC as the second social worker sees it, a form posted without its CSRF
+//! token, and nobody outside the organisation reading a beneficiary.
+//!
+//! Skipped, with a note, where `chromedriver` is not installed, unless
+//! `FILIERE_BROWSER_TESTS=required` (as in CI). With `FILIERE_SCREENSHOTS=DIR`, each
+//! page is also saved there, phone-sized and PC-sized (`docs/screenshots`).
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use filiere_tests::TestApp;
+use serde_json::json;
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PHONE: (u32, u32) = (390, 844);
+const PC: (u32, u32) = (1366, 768);
+
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Option<Driver> {
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .ok()?;
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            if std::env::var("FILIERE_BROWSER_TESTS").as_deref() == Ok("required") {
+                panic!("chromedriver is required here but cannot start: {e}");
+            }
+            eprintln!("chromedriver not found ({e}): browser test skipped");
+            return None;
+        }
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(Driver {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("chromedriver did not start listening");
+}
+
+async fn browser(driver: &Driver, size: (u32, u32)) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--lang=fr-FR",
+                format!("--window-size={},{}", size.0, size.1)],
+            "prefs": {"intl.accept_languages": "fr-FR,fr"}
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+/// Saves the whole page (the window stretched to its height) when screenshots are
+/// asked for.
+async fn shot(c: &Client, name: &str, size: (u32, u32)) {
+    let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") else {
+        return;
+    };
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(u64::from(size.1));
+    let full = (height as u32 + 20).clamp(size.1, 5000);
+    c.set_window_size(size.0, full).await.expect("resize");
+    let png = c.screenshot().await.expect("screenshot");
+    let kind = if size == PHONE { "phone" } else { "pc" };
+    std::fs::create_dir_all(&dir).expect("screenshot dir");
+    std::fs::write(format!("{dir}/web-{name}-{kind}.png"), png).expect("write screenshot");
+    c.set_window_size(size.0, size.1)
+        .await
+        .expect("resize back");
+}
+
+async fn log_in(c: &Client, app: &TestApp, user: &str) {
+    c.goto(&format!("{}/login", app.base))
+        .await
+        .expect("login page");
+    fill(c, "#username", user).await;
+    fill(c, "#password", filiere_server::demo::DEMO_PASSWORD).await;
+    submit(c, "form[action='/login'] button[type=submit]").await;
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    e.clear().await.ok();
+    e.send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+}
+
+/// Clicks, then waits for the next page when the click leads to one.
+async fn submit(c: &Client, css: &str) {
+    c.execute("window.__filiere_before = true;", vec![])
+        .await
+        .expect("mark the page");
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let navigates = e.attr("type").await.ok().flatten().as_deref() == Some("submit")
+        || e.prop("tagName").await.ok().flatten().as_deref() == Some("A");
+    e.click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    if !navigates {
+        return;
+    }
+    for _ in 0..200 {
+        let loaded = c
+            .execute(
+                "return window.__filiere_before === undefined && document.readyState === 'complete';",
+                vec![],
+            )
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
+        if loaded {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no new page after clicking {css}");
+}
+
+async fn select(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn path(c: &Client) -> String {
+    let u = c.current_url().await.expect("url");
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_owned(),
+    }
+}
+
+/// A server with the demo data set.
+async fn demo_app() -> TestApp {
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn();
+    filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
+        .expect("demo data");
+    app
+}
+
+fn first_number_after(haystack: &str, prefix: &str) -> Option<i64> {
+    let rest = &haystack[haystack.find(prefix)? + prefix.len()..];
+    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_social_worker_reserves_a_laptop_from_a_phone() {
+    let Some(driver) = chromedriver() else { return };
+    let app = demo_app().await;
+    let c = browser(&driver, PHONE).await;
+
+    // A phone scans a label: the login page first, then the item.
+    let code: String = {
+        let mut conn = app.conn();
+        use diesel::prelude::*;
+        use filiere_server::schema::{catalogue, items, regions};
+        catalogue::table
+            .inner_join(items::table)
+            .inner_join(regions::table)
+            .filter(regions::code.eq("ARA"))
+            .filter(catalogue::category.eq("laptop"))
+            .select(items::code)
+            .first(&mut conn)
+            .expect("a ready laptop")
+    };
+    c.goto(&format!("{}/I/{code}", app.base))
+        .await
+        .expect("label URL");
+    assert!(
+        path(&c).await.starts_with("/login?next="),
+        "{}",
+        path(&c).await
+    );
+    assert_eq!(
+        c.find(Locator::Css("html"))
+            .await
+            .expect("html")
+            .attr("lang")
+            .await
+            .expect("lang"),
+        Some("fr".into())
+    );
+    shot(&c, "login", PHONE).await;
+    fill(&c, "#username", "sophie").await;
+    fill(&c, "#password", filiere_server::demo::DEMO_PASSWORD).await;
+    submit(&c, "form[action='/login'] button[type=submit]").await;
+    assert!(
+        path(&c).await.starts_with("/catalogue/"),
+        "the label's device: {}",
+        path(&c).await
+    );
+
+    // Home, then the catalogue: a laptop of at least 14" with 8 GB in her region.
+    c.goto(&format!("{}/", app.base)).await.expect("home");
+    assert!(text(&c).await.contains("À faire"));
+    shot(&c, "social-home", PHONE).await;
+    submit(&c, "a[href='/catalogue']").await;
+    select(&c, "#category", "laptop").await;
+    fill(&c, "#min_screen", "14").await;
+    fill(&c, "#min_ram_gb", "8").await;
+    submit(&c, "form.filters button[type=submit]").await;
+    let found = text(&c).await;
+    assert!(found.contains("appareil(s) trouvé(s)"), "{found}");
+    assert!(
+        !found.contains("\n0 appareil(s)"),
+        "something fits: {found}"
+    );
+    shot(&c, "catalogue", PHONE).await;
+    submit(&c, ".card h3 a").await;
+    let device_path = path(&c).await;
+    assert!(device_path.starts_with("/catalogue/"));
+    let page = text(&c).await;
+    assert!(
+        page.contains("Où le retirer") && page.contains("Horaires"),
+        "{page}"
+    );
+    shot(&c, "device", PHONE).await;
+
+    // A new beneficiary, with consent.
+    c.goto(&format!("{}/beneficiaries/new", app.base))
+        .await
+        .expect("new beneficiary");
+    shot(&c, "beneficiary-new", PHONE).await;
+    fill(&c, "#reference", "CCAS-2026-0200").await;
+    fill(&c, "#household_size", "3").await;
+    select(&c, "#proof_type", "caf").await;
+    // A date field types in the browser's own order: set its value as the form sends it.
+    let proof_date = (chrono::Utc::now().date_naive() - chrono::Duration::days(5)).to_string();
+    c.execute(
+        "document.querySelector('#proof_date').value = arguments[0];",
+        vec![json!(proof_date)],
+    )
+    .await
+    .expect("proof date");
+    submit(&c, "input[name=consent]").await;
+    submit(&c, "form[action='/beneficiaries'] button[type=submit]").await;
+    let ben_path = path(&c).await;
+    assert!(
+        ben_path.contains("done=created"),
+        "{ben_path}: {}",
+        text(&c).await
+    );
+    let beneficiary = first_number_after(&ben_path, "/beneficiaries/").expect("beneficiary id");
+
+    // Reserve the laptop for her, with the next training session.
+    c.goto(&format!("{}{device_path}", app.base))
+        .await
+        .expect("device page");
+    select(&c, "#beneficiary", &beneficiary.to_string()).await;
+    let next_session = c
+        .find(Locator::Css("#session option:nth-child(2)"))
+        .await
+        .expect("a coming session")
+        .attr("value")
+        .await
+        .expect("value")
+        .expect("session id");
+    select(&c, "#session", &next_session).await;
+    submit(&c, "form[action='/reservations'] button[type=submit]").await;
+    let res_path = path(&c).await;
+    assert!(
+        res_path.contains("done=reserved"),
+        "{res_path}: {}",
+        text(&c).await
+    );
+    let page = text(&c).await;
+    assert!(
+        page.contains("CCAS-2026-0200") && page.contains("Place réservée"),
+        "{page}"
+    );
+    shot(&c, "reservation", PHONE).await;
+    let reservation = first_number_after(&res_path, "/reservations/").expect("reservation id");
+
+    // The pickup voucher, as the browser would download it.
+    let cookie = c
+        .get_named_cookie("filiere_session")
+        .await
+        .expect("session cookie");
+    let voucher = app
+        .client
+        .get(format!(
+            "{}/reservations/{reservation}/voucher.pdf",
+            app.base
+        ))
+        .header("cookie", format!("filiere_session={}", cookie.value()))
+        .send()
+        .await
+        .expect("voucher");
+    assert_eq!(voucher.status().as_u16(), 200);
+    assert_eq!(
+        voucher
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let pdf = voucher.bytes().await.expect("pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    if let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") {
+        std::fs::write(format!("{dir}/voucher.pdf"), &pdf).expect("write voucher");
+    }
+
+    // A form posted without its CSRF token is refused, and changes nothing.
+    c.execute(
+        "document.querySelector(\"form[action$='/cancel'] input[name=csrf]\").remove();",
+        vec![],
+    )
+    .await
+    .expect("remove the token");
+    submit(&c, "form[action$='/cancel'] button[type=submit]").await;
+    let refused = text(&c).await;
+    assert!(refused.contains("csrf_rejected"), "{refused}");
+    c.goto(&format!("{}/reservations/{reservation}", app.base))
+        .await
+        .expect("reservation");
+    assert!(text(&c).await.contains("En cours"), "still active");
+
+    // The same pages on an office PC.
+    c.set_window_size(PC.0, PC.1).await.expect("resize");
+    for (name, p) in [
+        ("social-home", "/".to_owned()),
+        (
+            "catalogue",
+            "/catalogue?category=laptop&min_screen=14&min_ram_gb=8".to_owned(),
+        ),
+        ("device", device_path.clone()),
+        ("beneficiary", format!("/beneficiaries/{beneficiary}")),
+        ("reservation", format!("/reservations/{reservation}")),
+        ("training", "/training".to_owned()),
+    ] {
+        c.goto(&format!("{}{p}", app.base)).await.expect("page");
+        shot(&c, name, PC).await;
+    }
+    c.close().await.expect("close");
+}
+
+/// Two social workers of two organisations want the same PC: the one who submits
+/// second is told on the page, and neither sees the other's beneficiary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_second_social_worker_is_told_and_sees_nothing_of_the_first_ones_beneficiary() {
+    let Some(driver) = chromedriver() else { return };
+    let app = demo_app().await;
+    let sophie = browser(&driver, PHONE).await;
+    let nadia = browser(&driver, PHONE).await;
+    log_in(&sophie, &app, "sophie").await;
+    log_in(&nadia, &app, "nadia").await;
+    let device: i64 = {
+        let mut conn = app.conn();
+        use diesel::prelude::*;
+        use filiere_server::schema::{catalogue, regions};
+        catalogue::table
+            .inner_join(regions::table)
+            .filter(regions::code.eq("ARA"))
+            .filter(catalogue::category.eq("laptop"))
+            .select(catalogue::item_id)
+            .first(&mut conn)
+            .expect("a ready laptop")
+    };
+    // Both open the device's page and choose a beneficiary of theirs.
+    for (c, reference) in [(&sophie, "CCAS-2026-0178"), (&nadia, "EV-318")] {
+        c.goto(&format!("{}/catalogue/{device}", app.base))
+            .await
+            .expect("device");
+        c.find(Locator::Css("#beneficiary"))
+            .await
+            .expect("the beneficiary field")
+            .select_by_label(reference)
+            .await
+            .unwrap_or_else(|e| panic!("{reference}: {e}"));
+    }
+    submit(&sophie, "form[action='/reservations'] button[type=submit]").await;
+    assert!(
+        path(&sophie).await.contains("done=reserved"),
+        "{}",
+        text(&sophie).await
+    );
+    submit(&nadia, "form[action='/reservations'] button[type=submit]").await;
+    let told = text(&nadia).await;
+    assert!(
+        told.contains("vient d'être réservé") && told.contains("already_reserved"),
+        "{told}"
+    );
+    shot(&nadia, "already-reserved", PHONE).await;
+
+    // Sophie's beneficiaries are hers: Nadia gets a 404 page for one of them.
+    let theirs: i64 = {
+        let mut conn = app.conn();
+        use diesel::prelude::*;
+        use filiere_server::schema::{beneficiaries, organisations};
+        beneficiaries::table
+            .inner_join(organisations::table)
+            .filter(organisations::name.eq("CCAS de Villeurbanne"))
+            .select(beneficiaries::id)
+            .first(&mut conn)
+            .expect("a CCAS beneficiary")
+    };
+    nadia
+        .goto(&format!("{}/beneficiaries/{theirs}", app.base))
+        .await
+        .expect("page");
+    let page = text(&nadia).await;
+    assert!(page.contains("beneficiary_not_found"), "{page}");
+    // The coordinator's home: sessions and references, no identity.
+    let claire = browser(&driver, PC).await;
+    log_in(&claire, &app, "claire").await;
+    let home = text(&claire).await;
+    assert!(home.contains("Partenaires sociaux"), "{home}");
+    shot(&claire, "coordinator-home", PC).await;
+    for c in [sophie, nadia, claire] {
+        c.close().await.expect("close");
+    }
+}
