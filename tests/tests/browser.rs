@@ -352,7 +352,15 @@ async fn a_social_worker_reserves_a_laptop_from_a_phone() {
     let pdf = voucher.bytes().await.expect("pdf");
     assert!(pdf.starts_with(b"%PDF"));
     if let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") {
-        std::fs::write(format!("{dir}/voucher.pdf"), &pdf).expect("write voucher");
+        // The voucher as a picture, through poppler (as the documentation shows it).
+        let file = std::env::temp_dir().join(format!("voucher-{}.pdf", std::process::id()));
+        std::fs::write(&file, &pdf).expect("write voucher");
+        let _ = Command::new("pdftoppm")
+            .args(["-r", "80", "-png", "-singlefile"])
+            .arg(&file)
+            .arg(format!("{dir}/voucher"))
+            .status();
+        let _ = std::fs::remove_file(file);
     }
 
     // A form posted without its CSRF token is refused, and changes nothing.

@@ -69,6 +69,7 @@ CREATE TABLE catalogue (
     ready_at TIMESTAMP NOT NULL
 );
 CREATE INDEX catalogue_region ON catalogue (region_id, category, ready_at);
+CREATE INDEX catalogue_region_ready ON catalogue (region_id, ready_at);
 
 CREATE TABLE training_sessions (
     id INTEGER PRIMARY KEY NOT NULL,
