@@ -546,3 +546,37 @@ pub fn logout(conn: &mut crate::db::DbConnection, actor: &Actor) -> ApiResult<()
         .execute(conn)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+    use actix_web::test::TestRequest;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("address")
+    }
+
+    #[test]
+    fn the_forwarded_address_counts_only_from_a_trusted_proxy() {
+        let proxy = ip("10.0.0.2");
+        let forwarded = |peer: &str, xff: &str| {
+            TestRequest::default()
+                .peer_addr(format!("{peer}:40000").parse().expect("socket"))
+                .insert_header(("x-forwarded-for", xff))
+                .to_http_request()
+        };
+        // A client that says it is someone else is taken at its own address.
+        let req = forwarded("198.51.100.7", "203.0.113.9");
+        assert_eq!(client_address(&req, &[proxy]), Some(ip("198.51.100.7")));
+        // Through the trusted proxy: the last address it was given that is not itself
+        // a trusted proxy (an address the client wrote before it counts for nothing).
+        let req = forwarded("10.0.0.2", "1.2.3.4, 203.0.113.9");
+        assert_eq!(client_address(&req, &[proxy]), Some(ip("203.0.113.9")));
+        let req = forwarded("10.0.0.2", "203.0.113.9, 10.0.0.2");
+        assert_eq!(client_address(&req, &[proxy]), Some(ip("203.0.113.9")));
+        // A proxy that forwards nothing readable: the proxy's own address.
+        let req = forwarded("10.0.0.2", "garbage");
+        assert_eq!(client_address(&req, &[proxy]), Some(ip("10.0.0.2")));
+    }
+}

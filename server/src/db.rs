@@ -263,19 +263,6 @@ pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
     result.map_err(|e| DbError::Migrations(e.to_string()))
 }
 
-/// The names of the PostgreSQL migrations, in order: what a migrated template
-/// database is named after (a new migration, a new template).
-pub fn migration_fingerprint() -> String {
-    use diesel::migration::MigrationSource;
-    let migrations: Vec<Box<dyn diesel::migration::Migration<diesel::pg::Pg>>> =
-        MigrationSource::<diesel::pg::Pg>::migrations(&POSTGRES_MIGRATIONS).unwrap_or_default();
-    migrations
-        .iter()
-        .map(|m| m.name().to_string())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// Every table of the schema, for row counts in tests and checks.
 pub const TABLES: &[&str] = &[
     "regions",

@@ -341,8 +341,10 @@ api_type! {
 
     pub struct CataloguePage {
         pub items: Vec<CatalogueEntry>,
-        /// Devices matching the filters, all pages.
+        /// Devices matching the filters, all pages, counted up to 1,000.
         pub total: i64,
+        /// More than `total` match (the count stops at 1,000).
+        pub more: bool,
         pub page: u32,
         pub per_page: u32,
     }

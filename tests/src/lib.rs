@@ -66,8 +66,8 @@ fn pg_template(admin_url: &str) -> String {
         .get_or_init(|| {
             use diesel::connection::SimpleConnection;
             use sha2_free_hash::hash;
-            // Every migration: a new one makes a new template.
-            let fingerprint = hash(&filiere_server::db::migration_fingerprint());
+            // Every migration's text: a new or changed one makes a new template.
+            let fingerprint = hash(&postgres_migrations());
             let name = format!("filiere_tpl_{fingerprint:016x}");
             let mut admin = db::connect(admin_url).expect("connect to TEST_DATABASE_URL");
             // One process at a time builds the template.
@@ -108,6 +108,22 @@ fn pg_template(admin_url: &str) -> String {
             name
         })
         .clone()
+}
+
+/// The PostgreSQL migrations of the checkout, names and text, in order.
+fn postgres_migrations() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/postgres");
+    let mut names: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("migrations/postgres")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    names.sort();
+    let mut out = String::new();
+    for m in names {
+        out.push_str(&m.display().to_string());
+        out.push_str(&std::fs::read_to_string(m.join("up.sql")).unwrap_or_default());
+    }
+    out
 }
 
 /// A tiny stable hash (FNV-1a) for the template's name.

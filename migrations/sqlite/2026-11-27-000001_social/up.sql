@@ -60,16 +60,27 @@ CREATE TABLE catalogue (
     region_id BIGINT NOT NULL REFERENCES regions (id),
     site_id BIGINT NOT NULL REFERENCES sites (id),
     category TEXT NOT NULL,
-    screen_tenths INTEGER,
-    ram_gb INTEGER,
+    -- 0 when not known: a filter "at least N" leaves it out, a sort puts it last.
+    screen_tenths INTEGER NOT NULL,
+    ram_gb INTEGER NOT NULL,
     storage_type TEXT,
-    storage_gb INTEGER,
+    storage_gb INTEGER NOT NULL,
     functional_grade TEXT,
     cosmetic_grade TEXT,
     ready_at TIMESTAMP NOT NULL
 );
-CREATE INDEX catalogue_region ON catalogue (region_id, category, ready_at);
-CREATE INDEX catalogue_region_ready ON catalogue (region_id, ready_at);
+-- Covering: a filtered page and its count read these indexes alone, never the table.
+CREATE INDEX catalogue_region ON catalogue (region_id, category, ready_at, item_id,
+    screen_tenths, ram_gb, storage_type, storage_gb, functional_grade, cosmetic_grade, site_id);
+-- The other sorts (most memory, largest screen or storage first) read in index order too.
+CREATE INDEX catalogue_region_ram ON catalogue (region_id, ram_gb, item_id, category,
+    screen_tenths, storage_type, storage_gb, functional_grade, cosmetic_grade, site_id);
+CREATE INDEX catalogue_region_screen ON catalogue (region_id, screen_tenths, item_id, category,
+    ram_gb, storage_type, storage_gb, functional_grade, cosmetic_grade, site_id);
+CREATE INDEX catalogue_region_storage ON catalogue (region_id, storage_gb, item_id, category,
+    screen_tenths, ram_gb, storage_type, functional_grade, cosmetic_grade, site_id);
+CREATE INDEX catalogue_region_ready ON catalogue (region_id, ready_at, item_id, category,
+    screen_tenths, ram_gb, storage_type, storage_gb, functional_grade, cosmetic_grade, site_id);
 
 CREATE TABLE training_sessions (
     id INTEGER PRIMARY KEY NOT NULL,
@@ -154,10 +165,10 @@ CREATE INDEX login_failures_scope ON login_failures (scope, failed_at);
 INSERT INTO catalogue (item_id, region_id, site_id, category, screen_tenths, ram_gb,
     storage_type, storage_gb, functional_grade, cosmetic_grade, ready_at)
 SELECT i.id, s.region_id, i.site_id, i.category,
-    CAST(ROUND(json_extract(i.specs, '$.screen_inches') * 10) AS INTEGER),
-    json_extract(i.specs, '$.ram_gb'),
+    COALESCE(CAST(ROUND(json_extract(i.specs, '$.screen_inches') * 10) AS INTEGER), 0),
+    COALESCE(json_extract(i.specs, '$.ram_gb'), 0),
     LOWER(TRIM(json_extract(i.specs, '$.storage_type'))),
-    json_extract(i.specs, '$.storage_gb'),
+    COALESCE(json_extract(i.specs, '$.storage_gb'), 0),
     i.functional_grade, i.cosmetic_grade, i.updated_at
 FROM items i JOIN sites s ON s.id = i.site_id
 WHERE i.state = 'ready' AND i.kind = 'device';

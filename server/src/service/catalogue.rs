@@ -39,13 +39,13 @@ pub fn sync(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> ApiResult<()
             region_id: region,
             site_id: row.site_id,
             category: row.category.clone(),
-            screen_tenths: specs.screen_inches.map(tenths),
-            ram_gb: specs.ram_gb.map(|r| r as i32),
+            screen_tenths: specs.screen_inches.map(tenths).unwrap_or(0),
+            ram_gb: specs.ram_gb.map(|r| r as i32).unwrap_or(0),
             storage_type: specs
                 .storage_type
                 .as_deref()
                 .map(|s| s.trim().to_ascii_lowercase()),
-            storage_gb: specs.storage_gb.map(|s| s as i32),
+            storage_gb: specs.storage_gb.map(|s| s as i32).unwrap_or(0),
             functional_grade: row.functional_grade.clone(),
             cosmetic_grade: row.cosmetic_grade.clone(),
             ready_at: at,
@@ -58,6 +58,9 @@ pub fn sync(conn: &mut DbConnection, id: i64, at: NaiveDateTime) -> ApiResult<()
 pub fn tenths(inches: f32) -> i32 {
     (inches * 10.0).round() as i32
 }
+
+/// Matches counted exactly up to this many.
+pub const COUNT_CAP: i64 = 1000;
 
 fn region_of(actor: &Actor) -> ApiResult<RegionId> {
     actor.region.ok_or_else(|| actor.out_of_scope())
@@ -156,7 +159,14 @@ pub fn search(
             query
         }};
     }
-    let total: i64 = filtered!().count().get_result(conn)?;
+    // Counted up to a cap: past it, "more than 1,000" says enough, and the count
+    // stays as fast as a page however large the region's stock.
+    let counted: Vec<i64> = filtered!()
+        .select(catalogue::item_id)
+        .limit(COUNT_CAP + 1)
+        .load(conn)?;
+    let more = counted.len() as i64 > COUNT_CAP;
+    let total = (counted.len() as i64).min(COUNT_CAP);
     let mut query = filtered!().select(catalogue::item_id);
     query = match q.sort.unwrap_or(CatalogueSort::Recent) {
         CatalogueSort::Recent => {
@@ -178,6 +188,7 @@ pub fn search(
     Ok(CataloguePage {
         items,
         total,
+        more,
         page,
         per_page,
     })

@@ -54,7 +54,7 @@ pub struct CataloguePage {
     pub storage_type: String,
     pub min_storage: String,
     pub devices: Vec<DeviceCard>,
-    pub total: i64,
+    pub total: String,
     pub page: u32,
     pub pages: i64,
     pub prev: Option<String>,
@@ -169,7 +169,11 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             .iter()
             .map(|e| DeviceCard::new(&e.item, &e.site_name, lang))
             .collect(),
-        total: found.total,
+        total: if found.more {
+            lang.pick("plus de 1 000", "more than 1,000").to_owned()
+        } else {
+            found.total.to_string()
+        },
         page: found.page,
         pages,
         prev: (found.page > 1).then(|| link(found.page - 1)),

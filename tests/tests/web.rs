@@ -1,0 +1,481 @@
+//! The web pages over plain HTTP (the browser tests drive the same pages in Chromium):
+//! sign-in and its CSRF token, where a page sends someone not signed in, bad input on
+//! the forms (a clear message with its code, nothing written), the security headers,
+//! the language switch.
+
+use filiere_tests::*;
+use reqwest::StatusCode;
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use std::collections::BTreeMap;
+
+/// `application/x-www-form-urlencoded`, as a browser writes it.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A browser's part that matters here: cookies, and not following redirects.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            base: app.base.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, rb: reqwest::RequestBuilder) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let rb = if cookie.is_empty() {
+            rb
+        } else {
+            rb.header(COOKIE, cookie)
+        };
+        let resp = rb.send().await.expect("request");
+        for c in resp.headers().get_all(SET_COOKIE) {
+            let c = c.to_str().unwrap_or("");
+            let pair = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = pair.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_owned(), v.to_owned());
+                }
+            }
+        }
+        Page {
+            status: resp.status(),
+            location: resp
+                .headers()
+                .get(LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(str::to_owned),
+            headers: resp.headers().clone(),
+            body: resp.text().await.expect("body"),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let rb = self.client.get(format!("{}{path}", self.base));
+        self.send(rb).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let rb = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(rb).await
+    }
+
+    /// The CSRF token of the last page's forms.
+    fn csrf(page: &Page) -> String {
+        let at = page
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a token");
+        let rest = &page.body[at + "name=\"csrf\" value=\"".len()..];
+        rest[..rest.find('"').expect("end of token")].to_owned()
+    }
+
+    async fn log_in(&mut self, user: &str) -> String {
+        let page = self.get("/login").await;
+        let token = Browser::csrf(&page);
+        let done = self
+            .post(
+                "/login",
+                &[
+                    ("csrf", &token),
+                    ("next", "/"),
+                    ("username", user),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let home = self.get("/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        Browser::csrf(&home)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_on_the_pages() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut b = Browser::new(&app);
+    // Not signed in: the login page, which comes back here afterwards.
+    let page = b.get("/catalogue?category=laptop").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/login?next=/catalogue%3Fcategory%3Dlaptop")
+    );
+    let login = b.get("/login?next=/catalogue").await;
+    assert!(login.body.contains("<html lang=\"fr\">"));
+    let csp = login
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+    assert_eq!(
+        login
+            .headers
+            .get("x-content-type-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+    let token = Browser::csrf(&login);
+    // Without the form's token: refused, nobody signed in.
+    let refused = b
+        .post(
+            "/login",
+            &[
+                ("csrf", "forged"),
+                ("username", "social_a"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.body.contains("csrf_rejected"));
+    assert!(!b.cookies.contains_key("filiere_session"));
+    // A wrong password and an unknown account read the same.
+    let token = {
+        let _ = token;
+        Browser::csrf(&b.get("/login").await)
+    };
+    let wrong = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "social_a"),
+                ("password", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Identifiant ou mot de passe incorrect"));
+    let token = Browser::csrf(&wrong);
+    let unknown = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("username", "personne"),
+                ("password", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        unknown
+            .body
+            .contains("Identifiant ou mot de passe incorrect")
+    );
+    // Signed in: the cookie is HttpOnly and SameSite, a new session each time.
+    let token = Browser::csrf(&unknown);
+    let ok = b
+        .post(
+            "/login",
+            &[
+                ("csrf", &token),
+                ("next", "/catalogue"),
+                ("username", "social_a"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        (ok.status, ok.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/catalogue"))
+    );
+    let set = ok
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("filiere_session="))
+        .expect("session cookie")
+        .to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let first = b.cookies.get("filiere_session").cloned();
+    let home = b.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    // Another login: another session; a login page never sends to another site.
+    let mut other = Browser::new(&app);
+    other.log_in("social_a").await;
+    assert_ne!(
+        other.cookies.get("filiere_session"),
+        first.as_ref(),
+        "a new session id"
+    );
+    let page = other.get("/login?next=//evil.example/").await;
+    assert_eq!(
+        page.location.as_deref(),
+        Some("/"),
+        "signed in already: home, not elsewhere"
+    );
+    // Logging out ends the session.
+    let token = Browser::csrf(&b.get("/").await);
+    let out = b.post("/logout", &[("csrf", &token)]).await;
+    assert_eq!(out.location.as_deref(), Some("/login"));
+    assert_eq!(b.get("/").await.status, StatusCode::SEE_OTHER);
+    let _ = w;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_on_the_forms_gets_a_clear_message_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let codes = app.codes(&w.tech_a1, w.site_a1, 1).await;
+    let item = app.laptop(&w.tech_a1, &codes[0], "W1").await;
+    let item = app
+        .step_ok(
+            &w.tech_a1,
+            &item,
+            "t",
+            serde_json::json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    let item = app.step_ok(&w.tech_a1, &item, "e", erase("W1")).await.item;
+    let item = app.step_ok(&w.tech_a1, &item, "q", qa_pass()).await.item;
+    let item = app
+        .step_ok(
+            &w.tech_a1,
+            &item,
+            "r",
+            serde_json::json!({"type": "mark_ready"}),
+        )
+        .await
+        .item;
+    let mut b = Browser::new(&app);
+    let csrf = b.log_in("social_a").await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let before = app.counts();
+    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str)> = vec![
+        (
+            "/beneficiaries",
+            vec![
+                ("household_size", "2"),
+                ("proof_type", "caf"),
+                ("proof_date", &today),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "consent_required",
+        ),
+        (
+            "/beneficiaries",
+            vec![
+                ("household_size", "deux"),
+                ("proof_type", "caf"),
+                ("proof_date", &today),
+                ("consent", "yes"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/beneficiaries",
+            vec![
+                ("household_size", "99"),
+                ("proof_type", "caf"),
+                ("proof_date", &today),
+                ("consent", "yes"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/beneficiaries",
+            vec![
+                ("household_size", "2"),
+                ("proof_type", "caf"),
+                ("proof_date", "hier"),
+                ("consent", "yes"),
+            ],
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/beneficiaries",
+            vec![
+                ("household_size", "2"),
+                ("proof_type", "passeport"),
+                ("proof_date", &today),
+                ("consent", "yes"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_value",
+        ),
+        (
+            "/beneficiaries",
+            vec![
+                ("household_size", "2"),
+                ("proof_type", "caf"),
+                ("proof_date", "2020-01-01"),
+                ("consent", "yes"),
+            ],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "proof_lapsed",
+        ),
+    ];
+    for (path, fields, status, code) in cases {
+        let mut form = fields.clone();
+        form.push(("csrf", &csrf));
+        let page = b.post(path, &form).await;
+        assert_eq!(page.status, status, "{path} {fields:?}: {}", page.body);
+        assert!(page.body.contains(code), "{path} {fields:?} shows {code}");
+        assert!(
+            page.body.contains("role=\"alert\""),
+            "the message is announced"
+        );
+        // What was typed is kept in the form.
+        assert!(page.body.contains("name=\"household_size\""));
+    }
+    // The reservation form: a pickup slot that is not a date, then no beneficiary.
+    let id = item.id.to_string();
+    let page = b
+        .post(
+            "/reservations",
+            &[
+                ("csrf", &csrf),
+                ("item", &id),
+                ("beneficiary", ""),
+                ("pickup_at", "2026-12-01T14:00"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("choisissez un bénéficiaire"));
+    let page = b
+        .post(
+            "/reservations",
+            &[
+                ("csrf", &csrf),
+                ("item", &id),
+                ("beneficiary", "1"),
+                ("pickup_at", "demain"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("pickup_at") || page.body.contains("date et heure"));
+    // A need for a part, not a device: back to the page, saying why.
+    let page = b
+        .post(
+            "/needs",
+            &[
+                ("csrf", &csrf),
+                ("beneficiary", "1"),
+                ("category", "ram"),
+                ("back", "/"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(
+        page.location.as_deref().unwrap_or("").contains("error="),
+        "{:?}",
+        page.location
+    );
+    // Every form without its token.
+    for path in [
+        "/beneficiaries",
+        "/reservations",
+        "/needs",
+        "/bookings",
+        "/training",
+        "/language",
+    ] {
+        let page = b.post(path, &[("household_size", "2")]).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{path}");
+        assert!(page.body.contains("csrf_rejected"), "{path}");
+    }
+    assert_eq!(app.counts(), before, "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_language_switch_and_the_roles_pages() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut b = Browser::new(&app);
+    let csrf = b.log_in("social_a").await;
+    let page = b.get("/").await;
+    assert!(
+        page.body.contains("<html lang=\"fr\">") && page.body.contains("Trouver un ordinateur")
+    );
+    let switched = b
+        .post(
+            "/language",
+            &[("csrf", &csrf), ("lang", "en"), ("back", "/")],
+        )
+        .await;
+    assert_eq!(switched.status, StatusCode::SEE_OTHER);
+    let page = b.get("/").await;
+    assert!(
+        page.body.contains("<html lang=\"en\">") && page.body.contains("Find a computer"),
+        "{}",
+        page.body
+    );
+    // The API answers this user in English too, from now on.
+    let (_, v) = app
+        .get("/api/v1/beneficiaries/999", &w.social_worker_a)
+        .await;
+    assert_eq!(v["message"], "Beneficiary not found.");
+    // A technician's home is the lookup; a coordinator's the region's work.
+    let mut t = Browser::new(&app);
+    t.log_in("tech_a1").await;
+    assert!(t.get("/").await.body.contains("name=\"q\""));
+    let mut c = Browser::new(&app);
+    c.log_in("coord_a").await;
+    let home = c.get("/").await.body;
+    assert!(home.contains("effectifs seulement") || home.contains("counts only"));
+    // A social worker's pages are refused to a technician, with the reason.
+    let page = t.get("/beneficiaries").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(page.body.contains("forbidden"));
+}
