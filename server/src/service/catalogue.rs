@@ -59,6 +59,12 @@ pub fn tenths(inches: f32) -> i32 {
     (inches * 10.0).round() as i32
 }
 
+/// The catalogue query's bounds, as the document states them.
+pub const MIN_SCREEN: f32 = 1.0;
+pub const MAX_SCREEN: f32 = 120.0;
+pub const MAX_RAM_GB: u32 = 4096;
+pub const MAX_STORAGE_GB: u32 = 1_000_000;
+
 /// Matches counted exactly up to this many.
 pub const COUNT_CAP: i64 = 1000;
 
@@ -101,13 +107,28 @@ pub fn search(
     if !(1..=100_000).contains(&page) {
         return Err(bad_query(actor, "page : à partir de 1", "page: from 1"));
     }
+    // The bounds the document states for each parameter.
     if q.min_screen
-        .is_some_and(|s| !(0.0..=120.0).contains(&s) || s.is_nan())
+        .is_some_and(|s| !(MIN_SCREEN..=MAX_SCREEN).contains(&s))
     {
         return Err(bad_query(
             actor,
-            "min_screen : entre 0 et 120",
-            "min_screen: between 0 and 120",
+            "min_screen : entre 1 et 120",
+            "min_screen: between 1 and 120",
+        ));
+    }
+    if q.min_ram_gb.is_some_and(|r| r > MAX_RAM_GB) {
+        return Err(bad_query(
+            actor,
+            "min_ram_gb : 4096 au plus",
+            "min_ram_gb: at most 4096",
+        ));
+    }
+    if q.min_storage_gb.is_some_and(|s| s > MAX_STORAGE_GB) {
+        return Err(bad_query(
+            actor,
+            "min_storage_gb : 1 000 000 au plus",
+            "min_storage_gb: at most 1,000,000",
         ));
     }
     if q.storage_type

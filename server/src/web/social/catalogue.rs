@@ -80,12 +80,33 @@ fn read_query(f: &Fields, lang: Lang) -> (CatalogueQuery, Option<Problem>) {
         }
         out
     }
+    use crate::service::catalogue::{MAX_RAM_GB, MAX_SCREEN, MAX_STORAGE_GB, MIN_SCREEN};
+    /// A value out of the query's bounds is reported and left out, as one that does
+    /// not parse.
+    fn within<T: PartialOrd>(
+        v: Option<T>,
+        (lo, hi): (T, T),
+        name: &'static str,
+        bad: &mut Vec<&'static str>,
+    ) -> Option<T> {
+        match v {
+            Some(x) if x >= lo && x <= hi => Some(x),
+            Some(_) => {
+                bad.push(name);
+                None
+            }
+            None => None,
+        }
+    }
+    let min_screen = parsed::<f32>(f, "min_screen", &mut bad);
+    let min_ram = parsed::<u32>(f, "min_ram_gb", &mut bad);
+    let min_storage = parsed::<u32>(f, "min_storage_gb", &mut bad);
     let q = CatalogueQuery {
         category: parsed(f, "category", &mut bad),
-        min_screen: parsed::<f32>(f, "min_screen", &mut bad).filter(|s| (0.0..=120.0).contains(s)),
-        min_ram_gb: parsed(f, "min_ram_gb", &mut bad),
+        min_screen: within(min_screen, (MIN_SCREEN, MAX_SCREEN), "min_screen", &mut bad),
+        min_ram_gb: within(min_ram, (0, MAX_RAM_GB), "min_ram_gb", &mut bad),
         storage_type: f.opt("storage_type").filter(|s| s.chars().count() <= 50),
-        min_storage_gb: parsed(f, "min_storage_gb", &mut bad),
+        min_storage_gb: within(min_storage, (0, MAX_STORAGE_GB), "min_storage_gb", &mut bad),
         grade: parsed(f, "grade", &mut bad),
         cosmetic_grade: parsed(f, "cosmetic_grade", &mut bad),
         site: parsed::<i64>(f, "site", &mut bad).map(SiteId),
