@@ -296,7 +296,8 @@ async fn bad_input_on_the_forms_gets_a_clear_message_and_writes_nothing() {
     let csrf = b.log_in("social_a").await;
     let today = chrono::Utc::now().date_naive().to_string();
     let before = app.counts();
-    let cases: Vec<(&str, Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "/beneficiaries",
             vec![
