@@ -363,7 +363,8 @@ pub const RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 /// The counter of an account: by the name as typed (trimmed, lower case), whether or
 /// not such an account exists, so that the throttle tells nothing about it.
 fn account_scope(username: &str) -> String {
-    format!("user:{}", username.trim().to_lowercase())
+    let name: String = username.trim().to_lowercase().chars().take(100).collect();
+    format!("user:{name}")
 }
 
 fn address_scope(addr: std::net::IpAddr) -> String {

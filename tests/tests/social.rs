@@ -783,6 +783,12 @@ async fn nobody_outside_the_organisation_sees_a_beneficiary() {
         .await,
         403
     );
+    // The reserved device: its sale fields to the organisation, nothing to another.
+    let item = format!("/api/v1/items/{}", laptop.id);
+    let (st, v) = app.get(&item, &w.social_worker_a).await;
+    assert_eq!((st.as_u16(), v["state"].as_str()), (200, Some("reserved")));
+    assert!(v.get("serial").is_none(), "sale fields only: {v}");
+    assert_eq!(status(item.clone(), s.social_a2.clone()).await, 404);
     // Reservations: the organisation's, the region's coordinator (references only).
     assert_eq!(status(res.clone(), w.social_worker_a.clone()).await, 200);
     assert_eq!(status(res.clone(), w.coord_a.clone()).await, 200);

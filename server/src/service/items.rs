@@ -39,7 +39,25 @@ pub enum Access {
 /// their region only, and only their sale fields.
 pub fn access(conn: &mut DbConnection, row: &ItemRow, actor: &Actor) -> ApiResult<Access> {
     let region = site_region(conn, SiteId(row.site_id), actor)?;
-    access_in(row, region, actor)
+    match access_in(row, region, actor) {
+        // A device reserved for, or sold to, a beneficiary of the social worker's own
+        // organisation: its sale fields too.
+        Err(e) if actor.role == Role::SocialWorker && row.kind == ItemKind::Device.as_str() => {
+            use crate::schema::reservations;
+            let org = actor.org.map(|o| o.0).unwrap_or(-1);
+            let own: i64 = reservations::table
+                .filter(reservations::item_id.eq(row.id))
+                .filter(reservations::organisation_id.eq(org))
+                .filter(reservations::status.eq_any([
+                    ReservationStatus::Active.as_str(),
+                    ReservationStatus::Fulfilled.as_str(),
+                ]))
+                .count()
+                .get_result(conn)?;
+            if own > 0 { Ok(Access::Sale) } else { Err(e) }
+        }
+        other => other,
+    }
 }
 
 /// [`access`], the item's region being known.

@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use filiere_shared::lifecycle::EventPayload;
 use filiere_shared::social::*;
-use filiere_shared::validate::{self, FieldError};
+use filiere_shared::validate;
 use filiere_shared::*;
 
 /// The rules' settings that are not per region.
@@ -418,13 +418,4 @@ pub fn due(conn: &mut DbConnection, limit: i64) -> ApiResult<Vec<ReservationId>>
         .limit(limit)
         .load(conn)?;
     Ok(rows.into_iter().map(ReservationId).collect())
-}
-
-/// A refusal for a pickup slot outside the hold, naming the field (used by pages).
-pub fn pickup_field_error() -> FieldError {
-    FieldError::new(
-        "pickup_at",
-        "le créneau doit tomber avant la fin de la réservation",
-        "the slot must fall before the hold ends",
-    )
 }

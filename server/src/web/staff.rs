@@ -2,9 +2,8 @@
 //! a phone opens from a label's QR code (`/I/CODE`, any case).
 
 use super::account::page_read;
-use super::{Chrome, Visitor, error_page, html, see_other};
+use super::{Chrome, Visitor, html, see_other};
 use crate::db::Db;
-use crate::error::ApiError;
 use crate::service::items::{self, Access};
 use crate::signed_in;
 use actix_web::http::StatusCode;
@@ -193,9 +192,4 @@ pub async fn lookup(req: HttpRequest) -> HttpResponse {
         }
     };
     see_other(&format!("/i/{code}"))
-}
-
-/// Unused codes and searches that find nothing are answered as a page.
-pub fn not_found(req: &HttpRequest, v: &Visitor) -> HttpResponse {
-    error_page(req, Some(v), &ApiError::new(ErrorCode::ItemNotFound))
 }
