@@ -463,6 +463,37 @@ macro_rules! signed_in {
     };
 }
 
+/// A small form's target: signed in, its CSRF token checked, `f` run in one write
+/// transaction; then to the page `f` names, or, refused, back to `back` (else the
+/// form's own `back` field) with the refusal's code.
+pub async fn form_action<F>(
+    req: HttpRequest,
+    db: web::Data<crate::db::Db>,
+    body: web::Bytes,
+    back: Option<String>,
+    f: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut crate::db::DbConnection, &Actor, &Fields) -> crate::error::ApiResult<String>
+        + Send
+        + 'static,
+{
+    let v = signed_in!(req);
+    let fields = Fields::parse(&body);
+    if let Err(r) = check_csrf(&req, &v, &fields) {
+        return *r;
+    }
+    let back = back.unwrap_or_else(|| safe_next(fields.get("back")).to_owned());
+    let actor = v.actor.clone();
+    match crate::routes::write(&db, move |c| f(c, &actor, &fields)).await {
+        Ok(to) => see_other(&to),
+        Err(e) => {
+            let sep = if back.contains('?') { '&' } else { '?' };
+            see_other(&format!("{back}{sep}error={}", e.code.as_str()))
+        }
+    }
+}
+
 /// The value of a query parameter of the request.
 pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
     let q = req.uri().query()?;

@@ -11,7 +11,9 @@ use crate::routes::{read, write};
 use crate::service::{beneficiaries, needs, reservations, training};
 use crate::signed_in;
 use crate::web::account::page_read;
-use crate::web::{Chrome, Fields, Problem, Visitor, check_csrf, error_page, html, see_other};
+use crate::web::{
+    Chrome, Fields, Problem, Visitor, check_csrf, error_page, form_action, html, see_other,
+};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -364,36 +366,9 @@ pub async fn show(
     html(StatusCode::OK, page.render())
 }
 
-async fn action<F, T>(req: HttpRequest, db: Data<Db>, body: Bytes, f: F) -> HttpResponse
-where
-    T: Send + 'static,
-    F: FnOnce(
-            &mut crate::db::DbConnection,
-            &crate::auth::Actor,
-            &Fields,
-        ) -> crate::error::ApiResult<(T, String)>
-        + Send
-        + 'static,
-{
-    let v = signed_in!(req);
-    let fields = Fields::parse(&body);
-    if let Err(r) = check_csrf(&req, &v, &fields) {
-        return *r;
-    }
-    let back = crate::web::safe_next(fields.get("back")).to_owned();
-    let actor = v.actor.clone();
-    match write(&db, move |c| f(c, &actor, &fields)).await {
-        Ok((_, to)) => see_other(&to),
-        Err(e) => {
-            let sep = if back.contains('?') { '&' } else { '?' };
-            see_other(&format!("{back}{sep}error={}", e.code.as_str()))
-        }
-    }
-}
-
 pub async fn update(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
     let id = BeneficiaryId(id.into_inner());
-    action(req, db, body, move |c, a, f| {
+    form_action(req, db, body, None, move |c, a, f| {
         let household_size = match f.get("household_size") {
             "" => None,
             h => Some(h.parse::<u32>().map_err(|_| {
@@ -418,15 +393,14 @@ pub async fn update(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
             contact: Some(f.get("contact").to_owned()),
             notes: Some(f.get("notes").to_owned()),
         };
-        beneficiaries::update(c, a, id, &u)
-            .map(|b| ((), format!("/beneficiaries/{}?done=updated", b.id)))
+        beneficiaries::update(c, a, id, &u).map(|b| format!("/beneficiaries/{}?done=updated", b.id))
     })
     .await
 }
 
 pub async fn erase(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
     let id = BeneficiaryId(id.into_inner());
-    action(req, db, body, move |c, a, f| {
+    form_action(req, db, body, None, move |c, a, f| {
         if f.get("confirm") != "yes" {
             return Err(field_error(
                 a.lang,
@@ -435,7 +409,7 @@ pub async fn erase(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -
                 "tick the box to confirm",
             ));
         }
-        beneficiaries::erase(c, a, id).map(|b| ((), format!("/beneficiaries/{}?done=erased", b.id)))
+        beneficiaries::erase(c, a, id).map(|b| format!("/beneficiaries/{}?done=erased", b.id))
     })
     .await
 }
@@ -460,7 +434,7 @@ pub async fn export(req: HttpRequest, db: Data<Db>, id: Path<i64>) -> HttpRespon
 }
 
 pub async fn add_need(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
-    action(req, db, body, move |c, a, f| {
+    form_action(req, db, body, None, move |c, a, f| {
         let num = |name: &'static str| -> crate::error::ApiResult<Option<u32>> {
             match f.get(name) {
                 "" => Ok(None),
@@ -506,7 +480,7 @@ pub async fn add_need(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
             storage_type: f.opt("storage_type"),
             min_storage_gb: num("min_storage_gb")?,
         };
-        needs::create(c, a, &n).map(|n| ((), format!("/beneficiaries/{}?done=need", n.beneficiary)))
+        needs::create(c, a, &n).map(|n| format!("/beneficiaries/{}?done=need", n.beneficiary))
     })
     .await
 }
@@ -518,13 +492,8 @@ pub async fn close_need(
     body: Bytes,
 ) -> HttpResponse {
     let id = NeedId(id.into_inner());
-    action(req, db, body, move |c, a, _| {
-        needs::close(c, a, id).map(|n| {
-            (
-                (),
-                format!("/beneficiaries/{}?done=need_closed", n.beneficiary),
-            )
-        })
+    form_action(req, db, body, None, move |c, a, _| {
+        needs::close(c, a, id).map(|n| format!("/beneficiaries/{}?done=need_closed", n.beneficiary))
     })
     .await
 }

@@ -9,7 +9,7 @@ use crate::routes::{pdf_response, read, write};
 use crate::service::{documents, reservations, training};
 use crate::signed_in;
 use crate::web::account::page_read;
-use crate::web::{Chrome, Fields, check_csrf, error_page, html, see_other};
+use crate::web::{Chrome, Fields, check_csrf, error_page, form_action, html, see_other};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -233,48 +233,25 @@ pub async fn show(
     html(StatusCode::OK, page.render())
 }
 
-async fn post_action<F>(
-    req: HttpRequest,
-    db: Data<Db>,
-    id: i64,
-    body: Bytes,
-    done: &str,
-    f: F,
-) -> HttpResponse
-where
-    F: FnOnce(
-            &mut crate::db::DbConnection,
-            &crate::auth::Actor,
-            &Fields,
-        ) -> crate::error::ApiResult<()>
-        + Send
-        + 'static,
-{
-    let v = signed_in!(req);
-    let fields = Fields::parse(&body);
-    if let Err(r) = check_csrf(&req, &v, &fields) {
-        return *r;
-    }
-    let actor = v.actor.clone();
-    match write(&db, move |c| f(c, &actor, &fields)).await {
-        Ok(()) => see_other(&format!("/reservations/{id}?done={done}")),
-        Err(e) => see_other(&format!("/reservations/{id}?error={}", e.code.as_str())),
-    }
-}
-
 pub async fn cancel(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
     let id = id.into_inner();
-    post_action(req, db, id, body, "cancelled", move |c, a, f| {
-        reservations::cancel(
-            c,
-            a,
-            ReservationId(id),
-            &CancelReservation {
-                reason: f.opt("reason"),
-            },
-        )
-        .map(|_| ())
-    })
+    form_action(
+        req,
+        db,
+        body,
+        Some(format!("/reservations/{id}")),
+        move |c, a, f| {
+            reservations::cancel(
+                c,
+                a,
+                ReservationId(id),
+                &CancelReservation {
+                    reason: f.opt("reason"),
+                },
+            )
+            .map(|_| format!("/reservations/{id}?done=cancelled"))
+        },
+    )
     .await
 }
 
@@ -285,21 +262,27 @@ pub async fn refuse_training(
     body: Bytes,
 ) -> HttpResponse {
     let id = id.into_inner();
-    post_action(req, db, id, body, "refused", move |c, a, f| {
-        let reason = f.get("reason").to_owned();
-        if reason.is_empty() {
-            return Err(ApiError::field(
-                filiere_shared::validate::FieldError::new(
-                    "reason",
-                    "indiquez la raison",
-                    "give the reason",
-                ),
-                a.lang,
-            ));
-        }
-        reservations::refuse_training(c, a, ReservationId(id), &RefuseTraining { reason })
-            .map(|_| ())
-    })
+    form_action(
+        req,
+        db,
+        body,
+        Some(format!("/reservations/{id}")),
+        move |c, a, f| {
+            let reason = f.get("reason").to_owned();
+            if reason.is_empty() {
+                return Err(ApiError::field(
+                    filiere_shared::validate::FieldError::new(
+                        "reason",
+                        "indiquez la raison",
+                        "give the reason",
+                    ),
+                    a.lang,
+                ));
+            }
+            reservations::refuse_training(c, a, ReservationId(id), &RefuseTraining { reason })
+                .map(|_| format!("/reservations/{id}?done=refused"))
+        },
+    )
     .await
 }
 
