@@ -109,6 +109,17 @@ route_table! {
     "/api/v1/needs" => [get list_needs, post create_need],
     "/api/v1/needs/{id}" => [delete close_need],
     "/api/v1/need-counts" => [get need_counts],
+    "/api/v1/prices" => [get list_prices],
+    "/api/v1/price-rules" => [post set_price_rule],
+    "/api/v1/price-rules/{id}" => [delete delete_price_rule],
+    "/api/v1/price-caps/{category}" => [put set_price_cap],
+    "/api/v1/sites/{id}/counter" => [get site_counter],
+    "/api/v1/sales" => [get list_sales, post create_sale],
+    "/api/v1/sales/{id}" => [get get_sale],
+    "/api/v1/sales/{id}/invoice.pdf" => [get sale_invoice],
+    "/api/v1/sales/{id}/returns" => [post create_return],
+    "/api/v1/after-sales/{id}/settle" => [post settle_after_sales],
+    "/api/v1/after-sales/{id}/hand-back" => [post hand_back],
 }
 
 /// A method the path does not take: 405, the methods it does take, the usual body.

@@ -110,6 +110,26 @@ impl Clock {
             .to_string()
     }
 
+    /// The association's date at `t`.
+    pub fn date(&self, t: DateTime<Utc>) -> chrono::NaiveDate {
+        t.with_timezone(&self.tz).date_naive()
+    }
+
+    /// The first instant of `day` in the association's time zone.
+    pub fn day_start(&self, day: chrono::NaiveDate) -> DateTime<Utc> {
+        let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+        self.tz
+            .from_local_datetime(&midnight)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| midnight.and_utc())
+    }
+
+    /// "26/11/2026" for a date.
+    pub fn date_text(&self, d: chrono::NaiveDate) -> String {
+        d.format("%d/%m/%Y").to_string()
+    }
+
     /// A `datetime-local` field's value, read in the association's time zone.
     pub fn parse_input(&self, s: &str) -> Option<DateTime<Utc>> {
         let s = s.trim();

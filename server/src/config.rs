@@ -34,6 +34,11 @@ pub struct Settings {
     /// Reverse proxies whose `X-Forwarded-For` tells the client's address (for the
     /// login throttle); requests from anywhere else are taken at their own address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A beneficiary's identity is anonymised this many days after the last
+    /// guarantee of what they bought ends…
+    pub anonymise_after_guarantee_days: u32,
+    /// …or, having bought nothing, after this many days without a reservation.
+    pub anonymise_inactive_days: u32,
 }
 
 impl Default for Settings {
@@ -51,6 +56,8 @@ impl Default for Settings {
             timezone: "Europe/Paris".into(),
             household_years: filiere_shared::social::DEFAULT_HOUSEHOLD_YEARS,
             trusted_proxies: Vec::new(),
+            anonymise_after_guarantee_days: 30,
+            anonymise_inactive_days: 365,
         }
     }
 }
@@ -64,6 +71,8 @@ pub struct WebSettings {
     pub public_host: Option<String>,
     /// Reverse proxies trusted for `X-Forwarded-For`.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// How long beneficiaries' identities are kept.
+    pub retention: crate::service::beneficiaries::Retention,
 }
 
 impl WebSettings {
@@ -105,6 +114,10 @@ impl Settings {
             clock,
             public_host: self.public_host.clone(),
             trusted_proxies: self.trusted_proxies.clone(),
+            retention: crate::service::beneficiaries::Retention {
+                after_guarantee_days: self.anonymise_after_guarantee_days,
+                inactive_days: self.anonymise_inactive_days,
+            },
         })
     }
 

@@ -99,7 +99,7 @@ pub fn run_with(
     workers: usize,
 ) -> std::io::Result<Server> {
     use actix_service::ServiceFactoryExt;
-    sweeps::start(db.clone());
+    sweeps::start(db.clone(), web.retention);
     let sessions = actix_web::web::Data::new(auth::SessionCache::default());
     let local = listener.local_addr()?;
     let server = Server::build()

@@ -46,6 +46,8 @@ pub struct SiteRow {
     pub address: Option<String>,
     pub created_at: NaiveDateTime,
     pub opening_hours: Option<String>,
+    /// The organisation that runs the site and sells at its counter.
+    pub organisation_id: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -71,6 +73,7 @@ pub struct OrganisationRow {
     pub weee_status: Option<String>,
     pub contact: Option<String>,
     pub created_at: NaiveDateTime,
+    pub vat_scheme: String,
 }
 
 #[derive(Insertable)]
@@ -600,4 +603,140 @@ pub struct NewNeedRow {
     pub storage_type: Option<String>,
     pub min_storage_gb: Option<i32>,
     pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = price_rules)]
+pub struct PriceRuleRow {
+    pub id: i64,
+    pub region_id: i64,
+    pub category: String,
+    /// `""`: every grade.
+    pub grade: String,
+    pub price_cents: i64,
+    pub public_body_price_cents: Option<i64>,
+    pub updated_by: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = price_rules)]
+pub struct NewPriceRuleRow {
+    pub region_id: i64,
+    pub category: String,
+    pub grade: String,
+    pub price_cents: i64,
+    pub public_body_price_cents: Option<i64>,
+    pub updated_by: i64,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sales)]
+pub struct SaleRow {
+    pub id: i64,
+    pub kind: String,
+    pub number: String,
+    pub year: i32,
+    pub seq: i64,
+    pub seller_id: i64,
+    pub site_id: i64,
+    pub region_id: i64,
+    pub reservation_id: Option<i64>,
+    pub beneficiary_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub buyer: String,
+    pub reason: Option<String>,
+    pub credits_id: Option<i64>,
+    pub total_cents: i64,
+    pub vat_scheme: String,
+    pub sold_by: i64,
+    pub sold_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sales)]
+pub struct NewSaleRow {
+    pub kind: String,
+    pub number: String,
+    pub year: i32,
+    pub seq: i64,
+    pub seller_id: i64,
+    pub site_id: i64,
+    pub region_id: i64,
+    pub reservation_id: Option<i64>,
+    pub beneficiary_id: Option<i64>,
+    pub organisation_id: Option<i64>,
+    pub partner_id: Option<i64>,
+    pub buyer: String,
+    pub reason: Option<String>,
+    pub credits_id: Option<i64>,
+    pub total_cents: i64,
+    pub vat_scheme: String,
+    pub sold_by: i64,
+    pub sold_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = sale_lines)]
+pub struct SaleLineRow {
+    pub id: i64,
+    pub sale_id: i64,
+    pub position: i32,
+    pub item_id: i64,
+    pub code: String,
+    pub category: String,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub price_cents: i64,
+    pub public_body: bool,
+    pub guarantee_until: Option<NaiveDate>,
+    pub status: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = sale_lines)]
+pub struct NewSaleLineRow {
+    pub sale_id: i64,
+    pub position: i32,
+    pub item_id: i64,
+    pub code: String,
+    pub category: String,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub price_cents: i64,
+    pub public_body: bool,
+    pub guarantee_until: Option<NaiveDate>,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    #[diesel(skip_insertion)]
+    pub id: i64,
+    pub sale_id: i64,
+    pub method: String,
+    pub amount_cents: i64,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = after_sales)]
+pub struct AfterSalesRow {
+    pub id: i64,
+    pub sale_id: i64,
+    pub line_id: i64,
+    pub item_id: i64,
+    pub reason: String,
+    pub opened_by: i64,
+    pub opened_at: NaiveDateTime,
+    pub outcome: Option<String>,
+    pub outcome_reason: Option<String>,
+    pub settled_by: Option<i64>,
+    pub settled_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub credit_note_id: Option<i64>,
+    pub replacement_sale_id: Option<i64>,
 }

@@ -38,6 +38,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         list_sessions, create_session, get_session, record_attendance, attendance_sheet,
         create_booking, cancel_booking,
         list_needs, create_need, close_need, need_counts,
+        list_prices, set_price_rule, delete_price_rule, set_price_cap, site_counter,
+        list_sales, create_sale, get_sale, sale_invoice, create_return,
+        settle_after_sales, hand_back,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

@@ -14,7 +14,26 @@ use filiere_shared::*;
 use serde::Deserialize;
 use web::{Data, Json, Path, Query};
 
+/// A read handler's body: `f` on a read connection, errors in the caller's language,
+/// the answer as JSON.
+macro_rules! read_handler {
+    ($actor:ident, $db:ident, |$c:ident, $a:ident| $body:expr) => {{
+        let $a = $actor.clone();
+        localise(&$actor, read(&$db, move |$c| $body).await).map(Json)
+    }};
+}
+
+/// [`read_handler`] in one write transaction.
+macro_rules! write_handler {
+    ($actor:ident, $db:ident, |$c:ident, $a:ident| $body:expr) => {{
+        let $a = $actor.clone();
+        localise(&$actor, write(&$db, move |$c| $body).await).map(Json)
+    }};
+}
+
+mod sales;
 mod social;
+pub use sales::*;
 pub use social::*;
 
 /// Runs `f` on a read connection, off the async workers.

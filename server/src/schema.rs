@@ -20,6 +20,7 @@ diesel::table! {
         address -> Nullable<Text>,
         created_at -> Timestamp,
         opening_hours -> Nullable<Text>,
+        organisation_id -> Nullable<BigInt>,
     }
 }
 
@@ -35,6 +36,7 @@ diesel::table! {
         weee_status -> Nullable<Text>,
         contact -> Nullable<Text>,
         created_at -> Timestamp,
+        vat_scheme -> Text,
     }
 }
 
@@ -449,6 +451,113 @@ diesel::joinable!(training_bookings -> beneficiaries (beneficiary_id));
 diesel::joinable!(training_bookings -> reservations (reservation_id));
 diesel::joinable!(needs -> beneficiaries (beneficiary_id));
 
+diesel::table! {
+    price_caps (category) {
+        category -> Text,
+        max_cents -> BigInt,
+        legal_reference -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    price_rules (id) {
+        id -> BigInt,
+        region_id -> BigInt,
+        category -> Text,
+        grade -> Text,
+        price_cents -> BigInt,
+        public_body_price_cents -> Nullable<BigInt>,
+        updated_by -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_counters (organisation_id, year, kind) {
+        organisation_id -> BigInt,
+        year -> Integer,
+        kind -> Text,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    sales (id) {
+        id -> BigInt,
+        kind -> Text,
+        number -> Text,
+        year -> Integer,
+        seq -> BigInt,
+        seller_id -> BigInt,
+        site_id -> BigInt,
+        region_id -> BigInt,
+        reservation_id -> Nullable<BigInt>,
+        beneficiary_id -> Nullable<BigInt>,
+        organisation_id -> Nullable<BigInt>,
+        partner_id -> Nullable<BigInt>,
+        buyer -> Text,
+        reason -> Nullable<Text>,
+        credits_id -> Nullable<BigInt>,
+        total_cents -> BigInt,
+        vat_scheme -> Text,
+        sold_by -> BigInt,
+        sold_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sale_lines (id) {
+        id -> BigInt,
+        sale_id -> BigInt,
+        position -> Integer,
+        item_id -> BigInt,
+        code -> Text,
+        category -> Text,
+        brand -> Nullable<Text>,
+        model -> Nullable<Text>,
+        price_cents -> BigInt,
+        public_body -> Bool,
+        guarantee_until -> Nullable<Date>,
+        status -> Text,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> BigInt,
+        sale_id -> BigInt,
+        method -> Text,
+        amount_cents -> BigInt,
+        reference -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    after_sales (id) {
+        id -> BigInt,
+        sale_id -> BigInt,
+        line_id -> BigInt,
+        item_id -> BigInt,
+        reason -> Text,
+        opened_by -> BigInt,
+        opened_at -> Timestamp,
+        outcome -> Nullable<Text>,
+        outcome_reason -> Nullable<Text>,
+        settled_by -> Nullable<BigInt>,
+        settled_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        credit_note_id -> Nullable<BigInt>,
+        replacement_sale_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(price_rules -> regions (region_id));
+diesel::joinable!(sale_lines -> sales (sale_id));
+diesel::joinable!(sale_lines -> items (item_id));
+diesel::joinable!(payments -> sales (sale_id));
+diesel::joinable!(after_sales -> sale_lines (line_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     sites,
@@ -476,4 +585,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     training_bookings,
     needs,
     login_failures,
+    price_caps,
+    price_rules,
+    document_counters,
+    sales,
+    sale_lines,
+    payments,
+    after_sales,
 );

@@ -1,11 +1,14 @@
-//! Work each server process does on its own, every minute: releasing reservations
-//! whose hold has run out, forgetting old failed logins. Several processes sharing
-//! one PostgreSQL database all run it; each hold is released by one conditional update
-//! (see [`crate::service::reservations::end`]), so never twice.
+//! Work each server process does on its own: every minute, releasing reservations
+//! whose hold has run out and forgetting old failed logins; every day, anonymising the
+//! beneficiaries kept long enough. Several processes sharing one PostgreSQL database
+//! all run it; each hold is released, and each beneficiary anonymised, by one
+//! conditional update (see [`crate::service::reservations::end`] and
+//! [`crate::service::beneficiaries::anonymise`]), so never twice.
 
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::schema::login_failures;
+use crate::service::beneficiaries::{self, Retention};
 use crate::service::reservations;
 use diesel::prelude::*;
 use filiere_shared::Lang;
@@ -17,12 +20,24 @@ pub const EVERY: Duration = Duration::from_secs(60);
 /// Holds released in one sweep at most (the next sweep takes the rest).
 const BATCH: i64 = 500;
 
+/// How often each process anonymises.
+pub const DAILY: Duration = Duration::from_secs(24 * 3600);
+
 /// Starts the sweeps on the current actix runtime.
-pub fn start(db: Db) {
+pub fn start(db: Db, retention: Retention) {
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(EVERY);
+        let mut last_daily: Option<std::time::Instant> = None;
         loop {
             tick.tick().await;
+            if last_daily.is_none_or(|t| t.elapsed() >= DAILY) {
+                last_daily = Some(std::time::Instant::now());
+                match anonymise_due(&db, retention).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(anonymised = n, "beneficiaries anonymised"),
+                    Err(e) => tracing::warn!(error = %e.code, "anonymisation sweep failed"),
+                }
+            }
             match expire_holds(&db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(released = n, "expired holds released"),
@@ -68,4 +83,31 @@ async fn forget_old_failures(db: &Db) -> ApiResult<()> {
         Ok(())
     })
     .await
+}
+
+/// Anonymises the beneficiaries whose retention has run out. Returns how many this
+/// process anonymised (one another process did first is not counted). Logs ids only,
+/// never an identity.
+pub async fn anonymise_due(db: &Db, retention: Retention) -> ApiResult<usize> {
+    let due = {
+        let db = db.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.read.get()?;
+            beneficiaries::due_for_anonymisation(
+                &mut conn,
+                retention,
+                crate::models::now(),
+                BATCH as usize,
+            )
+        })
+        .await??
+    };
+    let mut done = 0;
+    for id in due {
+        if db.write(move |c| beneficiaries::anonymise(c, id)).await? {
+            tracing::info!(beneficiary = id, "beneficiary anonymised (retention ended)");
+            done += 1;
+        }
+    }
+    Ok(done)
 }

@@ -94,6 +94,9 @@ request_type! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
         pub opening_hours: Option<String>,
+        /// The organisation (kind `operator`) that runs the site and sells at its counter.
+        #[serde(default)]
+        pub organisation: Option<OrgId>,
     }
 
     pub struct NewOrganisation {
@@ -113,6 +116,9 @@ request_type! {
         pub weee_status: Option<String>,
         #[serde(default)]
         pub contact: Option<String>,
+        /// For a seller: the VAT rule its invoices state (`franchise` when absent).
+        #[serde(default)]
+        pub vat_scheme: Option<VatScheme>,
     }
 
     pub struct NewUser {
@@ -177,6 +183,8 @@ api_type! {
         pub kind: SiteKind,
         pub address: Option<String>,
         pub opening_hours: Option<String>,
+        /// The organisation that sells at its counter.
+        pub organisation: Option<OrgId>,
     }
 
     pub struct OrganisationView {
@@ -189,6 +197,7 @@ api_type! {
         pub address: Option<String>,
         pub weee_status: Option<String>,
         pub contact: Option<String>,
+        pub vat_scheme: VatScheme,
     }
 
     pub struct BenchView {
@@ -896,6 +905,9 @@ api_type! {
         /// A reserved device's hold: the beneficiary's reference and until when.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub hold: Option<crate::lifecycle::Hold>,
+        /// A sold device's sale: the buyer's reference and the guarantee's end.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub sale: Option<crate::lifecycle::SaleMark>,
         /// For a refurbishing device: what keeps it from `ready`.
         pub blockers: Vec<Blocker>,
         pub created_at: DateTime<Utc>,
@@ -1136,6 +1148,7 @@ impl ItemView {
             route: self.route,
             weee_batch: self.weee_batch,
             hold: self.hold.clone().map(Box::new),
+            sale: self.sale.clone().map(Box::new),
         }
     }
 }

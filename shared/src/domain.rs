@@ -69,6 +69,8 @@ str_enum!(
         Recycler = "recycler",
         SocialPartner = "social_partner",
         TrainingVenue = "training_venue",
+        /// The association that runs workshops and sells their devices.
+        Operator = "operator",
     }
 );
 
@@ -370,6 +372,11 @@ str_enum!(
         Reserved = "reserved",
         ReservationCancelled = "reservation_cancelled",
         ReservationExpired = "reservation_expired",
+        Sold = "sold",
+        Returned = "returned",
+        RepairStarted = "repair_started",
+        HandedBack = "handed_back",
+        TakenBack = "taken_back",
         Corrected = "corrected",
     }
 );
@@ -401,5 +408,81 @@ str_enum!(
         Fail = "fail",
         /// The device has no such function (no webcam on a desktop…).
         NotApplicable = "not_applicable",
+    }
+);
+
+str_enum!(
+    /// How a sale (or part of it) was paid, or a refund given.
+    PaymentMethod: "payment method" {
+        Cash = "cash",
+        Card = "card",
+        Cheque = "cheque",
+        /// A partner's voucher (a town's, a foundation's…); its reference goes with it.
+        Voucher = "voucher",
+        /// Given for nothing: the whole price, or what is left of it.
+        Free = "free",
+        /// Settled by a credit note: the price of an exchanged device.
+        CreditNote = "credit_note",
+    }
+);
+
+str_enum!(
+    /// The VAT rule that applies to a selling organisation, printed on its invoices.
+    VatScheme: "VAT scheme" {
+        /// An association under the VAT threshold: art. 293 B of the CGI.
+        Franchise = "franchise",
+        /// The margin scheme for second-hand goods: art. 297 A of the CGI.
+        Margin = "margin",
+    }
+);
+
+str_enum!(
+    /// An invoice, or a credit note that cancels (part of) one.
+    SaleKind: "sale kind" {
+        Invoice = "invoice",
+        CreditNote = "credit_note",
+    }
+);
+
+str_enum!(
+    /// Where a device sold stands.
+    SaleLineStatus: "sale line status" {
+        /// With its buyer; the guarantee runs.
+        Sold = "sold",
+        /// Brought back under the guarantee, waiting for a decision.
+        Returned = "returned",
+        /// Being repaired, for the same buyer.
+        Repairing = "repairing",
+        /// Replaced by another device (credit note).
+        Exchanged = "exchanged",
+        /// Taken back and refunded (credit note).
+        Refunded = "refunded",
+    }
+);
+
+str_enum!(
+    /// What after-sales did with a returned device.
+    AfterSalesOutcome: "after-sales outcome" {
+        /// Repaired and handed back to the same buyer, guarantee extended by 6 months.
+        Repair = "repair",
+        /// Another device instead: a credit note, a new invoice, a new guarantee.
+        Exchange = "exchange",
+        /// Taken back and refunded: a credit note.
+        Refund = "refund",
+    }
+);
+
+str_enum!(
+    /// The devices the décret of 7 November 2022 caps the resale price of, when they
+    /// come from a public body.
+    CapCategory: "price cap category" {
+        Laptop = "laptop",
+        /// A desktop with its screen, keyboard and mouse.
+        DesktopSet = "desktop_set",
+        Tablet = "tablet",
+        Screen = "screen",
+        Printer = "printer",
+        MultifunctionPrinter = "multifunction_printer",
+        Smartphone = "smartphone",
     }
 );

@@ -132,6 +132,9 @@ error_codes! {
     TrainingSessionNotFound = "training_session_not_found", 404, "Session de formation introuvable.", "Training session not found.";
     BookingNotFound = "booking_not_found", 404, "Inscription introuvable.", "Booking not found.";
     NeedNotFound = "need_not_found", 404, "Besoin introuvable.", "Need not found.";
+    SaleNotFound = "sale_not_found", 404, "Vente introuvable.", "Sale not found.";
+    PriceRuleNotFound = "price_rule_not_found", 404, "Prix solidaire introuvable.", "Solidarity price not found.";
+    AfterSalesNotFound = "after_sales_not_found", 404, "Dossier de service après-vente introuvable.", "After-sales case not found.";
     MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
     // --- conflicts: 409
     VersionConflict = "version_conflict", 409, "L'objet a changé entre-temps : rechargez-le puis recommencez.", "The item changed in the meantime: reload it and try again.";
@@ -141,6 +144,7 @@ error_codes! {
     NotAvailable = "not_available", 409, "Ce PC n'est pas disponible à la réservation.", "This PC is not available for reservation.";
     ReferenceTaken = "reference_taken", 409, "Cette référence est déjà utilisée dans votre organisation.", "This reference is already used in your organisation.";
     AlreadyBooked = "already_booked", 409, "Ce bénéficiaire est déjà inscrit à cette session.", "This beneficiary is already booked on this session.";
+    NotForSale = "not_for_sale", 409, "Cet appareil n'est pas en vente : il doit être prêt (ou réservé pour ce bénéficiaire) et sur le site de la vente.", "This device is not for sale: it must be ready (or reserved for this beneficiary) and at the sale's site.";
     Duplicate = "duplicate", 409, "Cet enregistrement existe déjà.", "This record already exists.";
     // --- well-formed, but refused by a rule the schema cannot state: 422
     InvalidValue = "invalid_value", 422, "Valeur refusée.", "Value refused.";
@@ -187,6 +191,15 @@ error_codes! {
     SessionPast = "session_past", 422, "Cette session de formation a déjà eu lieu.", "This training session has already taken place.";
     SessionNotPast = "session_not_past", 422, "La présence se note après le début de la session.", "Attendance is recorded once the session has started.";
     BeneficiaryErased = "beneficiary_erased", 422, "Les données de ce bénéficiaire ont été effacées.", "This beneficiary's data has been erased.";
+    AfterSalesPending = "after_sales_pending", 422, "Cet appareil est rentré sous garantie : le service après-vente doit d'abord décider (réparation, échange ou remboursement).", "This device came back under the guarantee: after-sales must decide first (repair, exchange or refund).";
+    // --- refused by the rules of sales: 422
+    OverPriceCap = "over_price_cap", 422, "Prix au-dessus du plafond légal de revente d'un bien venant d'un organisme public (décret du 7 novembre 2022).", "Price above the legal resale cap for a device from a public body (décret of 7 November 2022).";
+    PriceMissing = "price_missing", 422, "Aucun prix solidaire n'est fixé pour cet appareil dans la région : la coordination doit le fixer, ou indiquez le prix.", "No solidarity price is set for this device in the region: the coordination must set it, or give the price.";
+    PaymentsMismatch = "payments_mismatch", 422, "Les paiements n'égalent pas le total de la vente.", "The payments do not add up to the sale's total.";
+    TrainingMissing = "training_missing", 422, "Ni formation réservée ni refus enregistré : la travailleuse sociale doit réserver une session ou noter le refus du bénéficiaire.", "No training booked and no refusal recorded: the social worker must book a session or record the beneficiary's refusal.";
+    GuaranteeOver = "guarantee_over", 422, "La garantie légale de cet appareil est terminée.", "This device's legal guarantee has ended.";
+    AfterSalesClosed = "after_sales_closed", 422, "Ce dossier de service après-vente est déjà traité.", "This after-sales case is already settled.";
+    NoSeller = "no_seller", 422, "Ce site n'est rattaché à aucune organisation qui vend : un administrateur doit l'indiquer.", "This site belongs to no selling organisation: an admin must set it.";
     ConsentRequired = "consent_required", 422, "Le consentement du bénéficiaire est nécessaire.", "The beneficiary's consent is required.";
     // --- too many tries: 429
     TooManyAttempts = "too_many_attempts", 429, "Trop de tentatives de connexion : patientez une minute avant de réessayer.", "Too many login attempts: wait a minute before trying again.";

@@ -55,4 +55,10 @@ id_type!(
     BookingId,
     /// A beneficiary's recorded need, when no device fits yet.
     NeedId,
+    /// An invoice or a credit note.
+    SaleId,
+    /// A solidarity price of a region, per category and grade.
+    PriceRuleId,
+    /// A device brought back under the guarantee, and what after-sales did with it.
+    AfterSalesId,
 );

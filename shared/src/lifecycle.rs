@@ -11,7 +11,7 @@ use crate::LabelCode;
 use crate::domain::*;
 use crate::error::{ErrorCode, Lang};
 use crate::ids::*;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -84,6 +84,21 @@ pub struct Lifecycle {
     /// until when.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hold: Option<Box<Hold>>,
+    /// A sold device's sale: to whom (the reference only) and until when the legal
+    /// guarantee runs; kept while after-sales repairs it for the same buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sale: Option<Box<SaleMark>>,
+}
+
+/// A device's sale as the rules and the bench see it: never an identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SaleMark {
+    pub sale: SaleId,
+    /// The beneficiary's pseudonymous reference, or the partner organisation's name.
+    pub buyer: String,
+    /// The last day of the legal conformity guarantee.
+    pub guarantee_until: NaiveDate,
 }
 
 /// A reservation's hold as the rules and the bench see it: never an identity.
@@ -333,6 +348,33 @@ pub enum EventPayload {
         reservation: ReservationId,
         expired: bool,
     },
+    /// Handed over to its buyer (a reserved device by its reservation, or a `ready`
+    /// one sold with it or to a partner).
+    Sold {
+        sale: SaleId,
+        buyer: String,
+        guarantee_until: NaiveDate,
+    },
+    /// Brought back by its buyer under the guarantee.
+    Returned {
+        sale: SaleId,
+        reason: String,
+    },
+    /// After-sales repairs it, for the same buyer: back to the bench.
+    RepairStarted {
+        sale: SaleId,
+    },
+    /// Repaired and handed back to the same buyer; the guarantee runs to its new end.
+    HandedBack {
+        sale: SaleId,
+        guarantee_until: NaiveDate,
+    },
+    /// Taken back for good (exchanged or refunded): stock of the workshop again, to
+    /// be triaged.
+    TakenBack {
+        sale: SaleId,
+        outcome: AfterSalesOutcome,
+    },
     /// Compensates the item's last effective event.
     Corrected {
         event: EventId,
@@ -370,6 +412,11 @@ impl EventPayload {
             P::Reserved { .. } => EventType::Reserved,
             P::ReservationEnded { expired: false, .. } => EventType::ReservationCancelled,
             P::ReservationEnded { expired: true, .. } => EventType::ReservationExpired,
+            P::Sold { .. } => EventType::Sold,
+            P::Returned { .. } => EventType::Returned,
+            P::RepairStarted { .. } => EventType::RepairStarted,
+            P::HandedBack { .. } => EventType::HandedBack,
+            P::TakenBack { .. } => EventType::TakenBack,
             P::Corrected { .. } => EventType::Corrected,
         }
     }
@@ -477,6 +524,8 @@ pub enum Refusal {
     AlreadyInWeeeBatch { batch: WeeeBatchId },
     #[error("already reserved")]
     AlreadyReserved,
+    #[error("after-sales must decide first")]
+    AfterSalesPending,
     #[error("nothing to correct")]
     NothingToCorrect,
     #[error("{event} cannot be corrected by undoing it")]
@@ -515,6 +564,7 @@ impl Refusal {
             R::NotInWeeeBatch { .. } => ErrorCode::NotInWeeeBatch,
             R::AlreadyInWeeeBatch { .. } => ErrorCode::AlreadyInWeeeBatch,
             R::AlreadyReserved => ErrorCode::AlreadyReserved,
+            R::AfterSalesPending => ErrorCode::AfterSalesPending,
             R::NothingToCorrect => ErrorCode::NothingToCorrect,
             R::CorrectionNotPossible { .. } => ErrorCode::CorrectionNotPossible,
             R::CorrectionTargetMismatch { .. } => ErrorCode::CorrectionTargetMismatch,
@@ -606,6 +656,7 @@ impl Refusal {
             | R::PartAlreadyFitted
             | R::PartNotInDevice
             | R::AlreadyReserved
+            | R::AfterSalesPending
             | R::NothingToCorrect => return None,
         })
     }
@@ -659,6 +710,7 @@ pub fn register(payload: &EventPayload) -> Result<Lifecycle, Refusal> {
         route: None,
         weee_batch: None,
         hold: None,
+        sale: None,
     })
 }
 
@@ -994,6 +1046,9 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
         P::Triaged { route } => {
             require_kind(ev, item, ItemKind::Device)?;
             require_state(ev, item, &[Received, Returned, Refurbishing, Harvesting])?;
+            if item.sale.is_some() {
+                return Err(Refusal::AfterSalesPending);
+            }
             if item.route == Some(*route) && item.state != Returned {
                 return Err(wrong_state(ev, item));
             }
@@ -1104,6 +1159,9 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
         P::MarkedReady => {
             require_kind(ev, item, ItemKind::Device)?;
             require_state(ev, item, &[Refurbishing])?;
+            if item.sale.is_some() {
+                return Err(Refusal::AfterSalesPending);
+            }
             match item.blockers_for_ready().into_iter().next() {
                 Some(refusal) => Err(refusal),
                 None => Ok(()),
@@ -1175,6 +1233,36 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
                 _ => Err(wrong_state(ev, item)),
             }
         }
+        P::Sold { .. } => {
+            require_kind(ev, item, ItemKind::Device)?;
+            require_state(ev, item, &[Ready, Reserved])?;
+            require_sanitised(item)
+        }
+        P::Returned { sale, .. } => {
+            require_state(ev, item, &[Sold])?;
+            require_sale(ev, item, *sale)
+        }
+        P::RepairStarted { sale } | P::TakenBack { sale, .. } => {
+            require_state(ev, item, &[Returned])?;
+            require_sale(ev, item, *sale)
+        }
+        P::HandedBack { sale, .. } => {
+            require_state(ev, item, &[Refurbishing])?;
+            require_sale(ev, item, *sale)?;
+            match item.qa {
+                None => Err(Refusal::QaMissing),
+                Some(qa) if !qa.passed => Err(Refusal::QaFailed),
+                Some(_) => Ok(()),
+            }
+        }
+    }
+}
+
+/// The after-sales steps act on the sale the device was sold under, and no other.
+fn require_sale(event: EventType, item: &Lifecycle, sale: SaleId) -> Result<(), Refusal> {
+    match &item.sale {
+        Some(m) if m.sale == sale => Ok(()),
+        _ => Err(wrong_state(event, item)),
     }
 }
 
@@ -1312,6 +1400,37 @@ pub fn evolve(item: &Lifecycle, event: &EventPayload) -> Lifecycle {
         P::ReservationEnded { .. } => {
             next.state = Ready;
             next.hold = None;
+        }
+        P::Sold {
+            sale,
+            buyer,
+            guarantee_until,
+        } => {
+            next.state = Sold;
+            next.hold = None;
+            next.sale = Some(Box::new(SaleMark {
+                sale: *sale,
+                buyer: buyer.clone(),
+                guarantee_until: *guarantee_until,
+            }));
+        }
+        P::Returned { .. } => next.state = Returned,
+        P::RepairStarted { .. } => {
+            next.state = Refurbishing;
+            next.route = Some(Route::Refurbish);
+            next.qa = None;
+        }
+        P::HandedBack {
+            guarantee_until, ..
+        } => {
+            next.state = Sold;
+            if let Some(m) = next.sale.as_mut() {
+                m.guarantee_until = *guarantee_until;
+            }
+        }
+        P::TakenBack { .. } => {
+            next.sale = None;
+            next.route = None;
         }
     }
     next

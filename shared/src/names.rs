@@ -185,6 +185,11 @@ impl Named for EventType {
             Reserved => ("Réservé", "Reserved"),
             ReservationCancelled => ("Réservation annulée", "Reservation cancelled"),
             ReservationExpired => ("Réservation expirée", "Reservation expired"),
+            Sold => ("Vendu", "Sold"),
+            Returned => ("Retour sous garantie", "Returned under guarantee"),
+            RepairStarted => ("Réparation sous garantie", "Repair under guarantee"),
+            HandedBack => ("Rendu réparé", "Handed back repaired"),
+            TakenBack => ("Repris (échange ou remboursement)", "Taken back (exchange or refund)"),
             Corrected => ("Annulé (correction)", "Corrected"),
         }
     }
@@ -231,6 +236,82 @@ impl Named for CatalogueSort {
     }
 }
 
+impl Named for PaymentMethod {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            PaymentMethod::Cash => ("Espèces", "Cash"),
+            PaymentMethod::Card => ("Carte bancaire", "Card"),
+            PaymentMethod::Cheque => ("Chèque", "Cheque"),
+            PaymentMethod::Voucher => ("Bon d'un partenaire", "Partner's voucher"),
+            PaymentMethod::Free => ("Gratuit", "Free"),
+            PaymentMethod::CreditNote => ("Avoir", "Credit note"),
+        }
+    }
+}
+
+impl Named for VatScheme {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            VatScheme::Franchise => (
+                "TVA non applicable, art. 293 B du CGI",
+                "VAT not applicable, art. 293 B of the CGI",
+            ),
+            VatScheme::Margin => (
+                "Régime particulier – biens d'occasion (art. 297 A du CGI) : TVA sur la marge, non récupérable",
+                "Margin scheme for second-hand goods (art. 297 A of the CGI): VAT on the margin, not deductible",
+            ),
+        }
+    }
+}
+
+impl Named for SaleKind {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SaleKind::Invoice => ("Facture", "Invoice"),
+            SaleKind::CreditNote => ("Avoir", "Credit note"),
+        }
+    }
+}
+
+impl Named for SaleLineStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SaleLineStatus::Sold => ("Remis à l'acheteur", "With the buyer"),
+            SaleLineStatus::Returned => ("Retour en attente de décision", "Returned, awaiting a decision"),
+            SaleLineStatus::Repairing => ("En réparation", "Being repaired"),
+            SaleLineStatus::Exchanged => ("Échangé", "Exchanged"),
+            SaleLineStatus::Refunded => ("Remboursé", "Refunded"),
+        }
+    }
+}
+
+impl Named for AfterSalesOutcome {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            AfterSalesOutcome::Repair => ("Réparation", "Repair"),
+            AfterSalesOutcome::Exchange => ("Échange", "Exchange"),
+            AfterSalesOutcome::Refund => ("Remboursement", "Refund"),
+        }
+    }
+}
+
+impl Named for CapCategory {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            CapCategory::Laptop => ("Ordinateur portable", "Laptop"),
+            CapCategory::DesktopSet => (
+                "Ordinateur fixe avec écran, clavier et souris",
+                "Desktop with screen, keyboard and mouse",
+            ),
+            CapCategory::Tablet => ("Tablette", "Tablet"),
+            CapCategory::Screen => ("Écran", "Screen"),
+            CapCategory::Printer => ("Imprimante", "Printer"),
+            CapCategory::MultifunctionPrinter => ("Imprimante multifonction", "Multifunction printer"),
+            CapCategory::Smartphone => ("Smartphone", "Smartphone"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +333,12 @@ mod tests {
         all(BookingStatus::ALL);
         all(Attendance::ALL);
         all(CatalogueSort::ALL);
+        all(PaymentMethod::ALL);
+        all(VatScheme::ALL);
+        all(SaleKind::ALL);
+        all(SaleLineStatus::ALL);
+        all(AfterSalesOutcome::ALL);
+        all(CapCategory::ALL);
         assert_eq!(ItemState::Ready.name(Lang::Fr), "Prêt");
         assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
     }

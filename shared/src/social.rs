@@ -337,6 +337,8 @@ api_type! {
     pub struct CatalogueEntry {
         pub item: SaleItemView,
         pub site_name: String,
+        /// The region's solidarity price for it (absent when none is set).
+        pub price_cents: Option<i64>,
     }
 
     pub struct CataloguePage {
@@ -359,6 +361,8 @@ api_type! {
         /// Present when the device is reserved for or sold to the caller's
         /// organisation's beneficiary.
         pub reservation: Option<ReservationId>,
+        /// The region's solidarity price for it (absent when none is set).
+        pub price_cents: Option<i64>,
     }
 }
 
@@ -596,6 +600,10 @@ request_type! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
         pub opening_hours: Option<String>,
+        /// The organisation (kind `operator`) that sells at its counter; unchanged
+        /// when absent.
+        #[serde(default)]
+        pub organisation: Option<OrgId>,
     }
 }
 

@@ -1449,6 +1449,7 @@ fn new_view(
         cosmetic_grade: None,
         weee_batch: None,
         hold: None,
+        sale: None,
         blockers: Vec::new(),
         created_at: now,
         updated_at: now,

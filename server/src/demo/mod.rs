@@ -62,6 +62,9 @@ struct FxSite {
     address: Option<String>,
     #[serde(default)]
     opening_hours: Option<String>,
+    /// The key of the organisation that runs it and sells at its counter.
+    #[serde(default)]
+    organisation: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +77,8 @@ struct FxOrg {
     region: Option<String>,
     address: Option<String>,
     weee_status: Option<String>,
+    #[serde(default)]
+    vat_scheme: Option<VatScheme>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,28 +219,6 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
             .copied()
             .ok_or(DemoError::Unknown("region", k.into()))
     };
-    let mut sites: Vec<(String, SiteView)> = Vec::new();
-    for s in &fx.sites {
-        let v = admin::create_site(
-            conn,
-            &root,
-            &NewSite {
-                region: region(&s.region)?,
-                name: s.name.clone(),
-                kind: s.kind,
-                address: s.address.clone(),
-                opening_hours: s.opening_hours.clone(),
-            },
-        )?;
-        sites.push((s.key.clone(), v));
-    }
-    let site = |k: &str| {
-        sites
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .ok_or(DemoError::Unknown("site", k.into()))
-    };
     let mut orgs = HashMap::new();
     for o in &fx.organisations {
         let v = admin::create_organisation(
@@ -250,6 +233,7 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
                 address: o.address.clone(),
                 weee_status: o.weee_status.clone(),
                 contact: None,
+                vat_scheme: o.vat_scheme,
             },
         )?;
         orgs.insert(o.key.clone(), v);
@@ -258,6 +242,33 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
         orgs.get(k)
             .cloned()
             .ok_or(DemoError::Unknown("organisation", k.into()))
+    };
+    let mut sites: Vec<(String, SiteView)> = Vec::new();
+    for s in &fx.sites {
+        let v = admin::create_site(
+            conn,
+            &root,
+            &NewSite {
+                region: region(&s.region)?,
+                name: s.name.clone(),
+                kind: s.kind,
+                address: s.address.clone(),
+                opening_hours: s.opening_hours.clone(),
+                organisation: s
+                    .organisation
+                    .as_deref()
+                    .map(|o| org(o).map(|o| o.id))
+                    .transpose()?,
+            },
+        )?;
+        sites.push((s.key.clone(), v));
+    }
+    let site = |k: &str| {
+        sites
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .ok_or(DemoError::Unknown("site", k.into()))
     };
     let mut logins = vec![(admin_user.username.clone(), "administrateur".to_owned())];
     let mut technicians: HashMap<String, Actor> = HashMap::new();

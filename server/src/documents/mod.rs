@@ -1,8 +1,10 @@
-//! PDF documents people print or show on a phone: pickup vouchers, attendance sheets.
+//! PDF documents people print or show on a phone: pickup vouchers, attendance sheets,
+//! invoices and credit notes.
 //! A4 pages drawn with printpdf's standard Helvetica (nothing embedded), QR codes as
 //! vectors.
 
 pub mod attendance;
+pub mod invoice;
 pub mod voucher;
 
 use printpdf::{

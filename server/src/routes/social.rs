@@ -15,20 +15,6 @@ use filiere_shared::error::ErrorBody;
 use filiere_shared::social::*;
 use filiere_shared::*;
 
-macro_rules! read_handler {
-    ($actor:ident, $db:ident, |$c:ident, $a:ident| $body:expr) => {{
-        let $a = $actor.clone();
-        localise(&$actor, read(&$db, move |$c| $body).await).map(Json)
-    }};
-}
-
-macro_rules! write_handler {
-    ($actor:ident, $db:ident, |$c:ident, $a:ident| $body:expr) => {{
-        let $a = $actor.clone();
-        localise(&$actor, write(&$db, move |$c| $body).await).map(Json)
-    }};
-}
-
 // ---------------------------------------------------------------- reference data
 
 #[utoipa::path(get, path = "/api/v1/proof-types", tag = "beneficiaries", security(("bearer" = [])),

@@ -67,7 +67,22 @@ pub fn site_view(s: SiteRow) -> ApiResult<SiteView> {
         kind: parse_stored(&s.kind)?,
         address: s.address,
         opening_hours: s.opening_hours,
+        organisation: s.organisation_id.map(OrgId),
     })
+}
+
+/// A site's selling organisation must exist and run workshops (kind `operator`).
+fn check_operator(conn: &mut DbConnection, actor: &Actor, org: OrgId) -> ApiResult<()> {
+    let kind: Option<String> = organisations::table
+        .find(org.0)
+        .select(organisations::kind)
+        .first(conn)
+        .optional()?;
+    match kind {
+        None => Err(actor.err(ErrorCode::OrganisationNotFound)),
+        Some(k) if k != OrgKind::Operator.as_str() => Err(actor.err(ErrorCode::InvalidRecipient)),
+        Some(_) => Ok(()),
+    }
 }
 
 pub fn list_sites(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<SiteView>> {
@@ -95,6 +110,9 @@ pub fn create_site(conn: &mut DbConnection, actor: &Actor, s: &NewSite) -> ApiRe
     if exists.is_none() {
         return Err(actor.err(ErrorCode::RegionNotFound));
     }
+    if let Some(org) = s.organisation {
+        check_operator(conn, actor, org)?;
+    }
     let id: i64 = diesel::insert_into(sites::table)
         .values(NewSiteRow {
             region_id: s.region.0,
@@ -106,6 +124,11 @@ pub fn create_site(conn: &mut DbConnection, actor: &Actor, s: &NewSite) -> ApiRe
         })
         .returning(sites::id)
         .get_result(conn)?;
+    if let Some(org) = s.organisation {
+        diesel::update(sites::table.find(id))
+            .set(sites::organisation_id.eq(Some(org.0)))
+            .execute(conn)?;
+    }
     site_view(sites::table.find(id).first(conn)?)
 }
 
@@ -131,6 +154,9 @@ pub fn update_site(
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
     };
+    if let Some(org) = u.organisation {
+        check_operator(conn, actor, org)?;
+    }
     let n = diesel::update(sites::table.find(site.0))
         .set((
             sites::address.eq(blank_to_none(&u.address)),
@@ -139,6 +165,11 @@ pub fn update_site(
         .execute(conn)?;
     if n == 0 {
         return Err(actor.err(ErrorCode::SiteNotFound));
+    }
+    if let Some(org) = u.organisation {
+        diesel::update(sites::table.find(site.0))
+            .set(sites::organisation_id.eq(Some(org.0)))
+            .execute(conn)?;
     }
     site_view(sites::table.find(site.0).first(conn)?)
 }
@@ -180,6 +211,7 @@ pub fn org_view(o: OrganisationRow) -> ApiResult<OrganisationView> {
         address: o.address,
         weee_status: o.weee_status,
         contact: o.contact,
+        vat_scheme: parse_stored(&o.vat_scheme)?,
     })
 }
 
@@ -243,6 +275,11 @@ pub fn create_organisation(
         .returning(organisations::id)
         .get_result(conn)
         .map_err(|e| duplicate(actor, e))?;
+    if let Some(v) = o.vat_scheme {
+        diesel::update(organisations::table.find(id))
+            .set(organisations::vat_scheme.eq(v.as_str()))
+            .execute(conn)?;
+    }
     org_view(organisations::table.find(id).first(conn)?)
 }
 

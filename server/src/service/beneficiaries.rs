@@ -341,16 +341,43 @@ pub fn erase(
             actor.lang,
         )?;
     }
+    wipe(conn, row.id)?;
+    get(conn, actor, id)
+}
+
+/// Erases what identifies a beneficiary (household, proof, contact, notes), closes
+/// their open needs and gives back their unused seats; the pseudonymous reference and
+/// what the law keeps (reservations, invoices) stay. Claimed by one conditional update:
+/// `false` when it was already done (by a person, or another process's sweep), and
+/// then nothing is written.
+fn wipe(conn: &mut DbConnection, id: i64) -> ApiResult<bool> {
     let at = now();
+    let n = diesel::update(
+        beneficiaries::table
+            .filter(beneficiaries::id.eq(id))
+            .filter(beneficiaries::erased_at.is_null()),
+    )
+    .set((
+        beneficiaries::household_size.eq(None::<i32>),
+        beneficiaries::proof_type.eq(None::<String>),
+        beneficiaries::proof_date.eq(None::<NaiveDate>),
+        beneficiaries::contact.eq(None::<String>),
+        beneficiaries::notes.eq(None::<String>),
+        beneficiaries::erased_at.eq(Some(at)),
+    ))
+    .execute(conn)?;
+    if n != 1 {
+        return Ok(false);
+    }
     diesel::update(
         needs::table
-            .filter(needs::beneficiary_id.eq(row.id))
+            .filter(needs::beneficiary_id.eq(id))
             .filter(needs::closed_at.is_null()),
     )
     .set(needs::closed_at.eq(Some(at)))
     .execute(conn)?;
     let open_seats: Vec<i64> = training_bookings::table
-        .filter(training_bookings::beneficiary_id.eq(row.id))
+        .filter(training_bookings::beneficiary_id.eq(id))
         .filter(training_bookings::status.ne(BookingStatus::Cancelled.as_str()))
         .filter(training_bookings::attendance.is_null())
         .select(training_bookings::id)
@@ -358,17 +385,100 @@ pub fn erase(
     for b in open_seats {
         super::training::release(conn, BookingId(b), at)?;
     }
-    diesel::update(beneficiaries::table.find(row.id))
-        .set((
-            beneficiaries::household_size.eq(None::<i32>),
-            beneficiaries::proof_type.eq(None::<String>),
-            beneficiaries::proof_date.eq(None::<NaiveDate>),
-            beneficiaries::contact.eq(None::<String>),
-            beneficiaries::notes.eq(None::<String>),
-            beneficiaries::erased_at.eq(Some(at)),
-        ))
-        .execute(conn)?;
-    get(conn, actor, id)
+    Ok(true)
+}
+
+/// How long a beneficiary's identity is kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Days after the last guarantee of a device sold to them ends.
+    pub after_guarantee_days: u32,
+    /// Days without any reservation, for a beneficiary who bought nothing.
+    pub inactive_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            after_guarantee_days: 30,
+            inactive_days: 365,
+        }
+    }
+}
+
+/// The beneficiaries whose identity is due for anonymisation at `at` (at most
+/// `limit`): no active reservation, and either every guarantee of what they bought
+/// ended `after_guarantee_days` ago, or, having bought nothing, no reservation (nor
+/// their record) for `inactive_days`.
+pub fn due_for_anonymisation(
+    conn: &mut DbConnection,
+    r: Retention,
+    at: chrono::NaiveDateTime,
+    limit: usize,
+) -> ApiResult<Vec<i64>> {
+    use crate::schema::{sale_lines, sales};
+    use diesel::dsl::max;
+    let kept: Vec<(i64, chrono::NaiveDateTime)> = beneficiaries::table
+        .filter(beneficiaries::erased_at.is_null())
+        .filter(beneficiaries::created_at.lt(at - chrono::Duration::days(i64::from(r.inactive_days.min(r.after_guarantee_days)))))
+        .select((beneficiaries::id, beneficiaries::created_at))
+        .order(beneficiaries::id)
+        .load(conn)?;
+    if kept.is_empty() {
+        return Ok(Vec::new());
+    }
+    let guarantees: std::collections::HashMap<i64, Option<NaiveDate>> = sales::table
+        .inner_join(sale_lines::table)
+        .filter(sales::beneficiary_id.is_not_null())
+        .group_by(sales::beneficiary_id)
+        .select((sales::beneficiary_id, max(sale_lines::guarantee_until)))
+        .load::<(Option<i64>, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .filter_map(|(b, g)| b.map(|b| (b, g)))
+        .collect();
+    let last_reserved: std::collections::HashMap<i64, Option<chrono::NaiveDateTime>> =
+        reservations::table
+            .group_by(reservations::beneficiary_id)
+            .select((reservations::beneficiary_id, max(reservations::created_at)))
+            .load::<(i64, Option<chrono::NaiveDateTime>)>(conn)?
+            .into_iter()
+            .collect();
+    let active: std::collections::HashSet<i64> = reservations::table
+        .filter(reservations::status.eq(ReservationStatus::Active.as_str()))
+        .select(reservations::beneficiary_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    let today = at.date();
+    let mut due = Vec::new();
+    for (id, created) in kept {
+        if active.contains(&id) {
+            continue;
+        }
+        let is_due = match guarantees.get(&id) {
+            Some(end) => match end {
+                Some(end) => *end + chrono::Duration::days(i64::from(r.after_guarantee_days)) < today,
+                None => false,
+            },
+            None => {
+                let last = last_reserved.get(&id).copied().flatten().unwrap_or(created).max(created);
+                last + chrono::Duration::days(i64::from(r.inactive_days)) < at
+            }
+        };
+        if is_due {
+            due.push(id);
+            if due.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(due)
+}
+
+/// Anonymises one beneficiary found due by [`due_for_anonymisation`], if it still is
+/// not (another process may have done it in between). `true` when this call did it.
+pub fn anonymise(conn: &mut DbConnection, id: i64) -> ApiResult<bool> {
+    wipe(conn, id)
 }
 
 /// Coordinators: per organisation of their region, how many beneficiaries, active

@@ -3,7 +3,7 @@
 //! over a million items stays fast), in step with every step that makes a device
 //! ready or takes it out of `ready`.
 
-use super::items::{lifecycle_of, sale_view};
+use super::items::{lifecycle_of, sale_view, stored_grade};
 use super::parse_stored;
 use crate::auth::Actor;
 use crate::db::DbConnection;
@@ -215,19 +215,32 @@ pub fn search(
     })
 }
 
-/// The catalogue entries of `ids`, in that order.
+/// The catalogue entries of `ids`, in that order, with their region's price.
 pub fn entries(conn: &mut DbConnection, ids: &[i64]) -> ApiResult<Vec<CatalogueEntry>> {
-    let rows: Vec<(ItemRow, String)> = items::table
+    let rows: Vec<(ItemRow, String, i64)> = items::table
         .inner_join(sites::table)
         .filter(items::id.eq_any(ids))
-        .select((items::all_columns, sites::name))
+        .select((items::all_columns, sites::name, sites::region_id))
         .load(conn)?;
+    let mut prices = std::collections::HashMap::new();
+    let mut regions: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    for region in regions {
+        let devices = rows
+            .iter()
+            .filter(|r| r.2 == region)
+            .map(|(r, _, _)| Ok((r.id, parse_stored(&r.category)?, stored_grade(r.cosmetic_grade.as_deref())?)))
+            .collect::<ApiResult<Vec<_>>>()?;
+        prices.extend(super::sales::prices_of(conn, RegionId(region), &devices)?);
+    }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        if let Some((row, site_name)) = rows.iter().find(|(r, _)| r.id == *id) {
+        if let Some((row, site_name, _)) = rows.iter().find(|(r, _, _)| r.id == *id) {
             out.push(CatalogueEntry {
                 item: sale_view(row)?,
                 site_name: site_name.clone(),
+                price_cents: prices.get(id).copied(),
             });
         }
     }
@@ -297,7 +310,19 @@ pub fn device(conn: &mut DbConnection, id: ItemId, actor: &Actor) -> ApiResult<C
             .select(diesel::dsl::max(erasure_records::ended_at))
             .first(conn)?
     };
+    let price = super::sales::prices_of(
+        conn,
+        RegionId(site.region_id),
+        &[(
+            row.id,
+            parse_stored(&row.category)?,
+            stored_grade(row.cosmetic_grade.as_deref())?,
+        )],
+    )?
+    .get(&row.id)
+    .copied();
     Ok(CatalogueDevice {
+        price_cents: price,
         item: sale_view(&row)?,
         os_installed,
         erased_at: erased_at.map(utc),

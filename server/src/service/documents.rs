@@ -63,3 +63,43 @@ pub fn attendance_pdf(
     let detail = super::training::get(conn, actor, id)?;
     Ok(attendance::render(&detail, actor.lang, clock))
 }
+
+/// The invoice (or credit note) of a sale, as a PDF in French: whoever may see the
+/// sale.
+pub fn invoice_pdf(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: SaleId,
+    clock: Clock,
+) -> ApiResult<Vec<u8>> {
+    use crate::documents::invoice;
+    use crate::schema::{sales, sites};
+    let sale = super::sales::get(conn, actor, id)?;
+    let (name, siret, address): (String, Option<String>, Option<String>) = organisations::table
+        .find(sale.seller.0)
+        .select((
+            organisations::name,
+            organisations::siret,
+            organisations::address,
+        ))
+        .first(conn)?;
+    let site_address: Option<String> = sites::table
+        .find(sale.site.0)
+        .select(sites::address)
+        .first(conn)?;
+    let credited: Option<String> = match sale.credits {
+        Some(c) => Some(sales::table.find(c.0).select(sales::number).first(conn)?),
+        None => None,
+    };
+    Ok(invoice::render(&invoice::Invoice {
+        sale: &sale,
+        seller: invoice::Seller {
+            name: &name,
+            siret: siret.as_deref(),
+            address: address.as_deref(),
+        },
+        site_address: site_address.as_deref(),
+        credited: credited.as_deref(),
+        clock,
+    }))
+}

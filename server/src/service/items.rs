@@ -144,13 +144,14 @@ pub fn view(row: &ItemRow, previous: Vec<LabelCode>, lang: Lang) -> ApiResult<It
         cosmetic_grade: stored_grade(row.cosmetic_grade.as_deref())?,
         weee_batch: row.weee_batch_id.map(WeeeBatchId),
         hold: lc.hold.as_deref().cloned(),
+        sale: lc.sale.as_deref().cloned(),
         blockers,
         created_at: utc(row.created_at),
         updated_at: utc(row.updated_at),
     })
 }
 
-fn stored_grade(grade: Option<&str>) -> ApiResult<Option<Grade>> {
+pub fn stored_grade(grade: Option<&str>) -> ApiResult<Option<Grade>> {
     grade.map(parse_stored).transpose()
 }
 

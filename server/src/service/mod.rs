@@ -11,6 +11,8 @@ pub mod items;
 pub mod labels;
 pub mod needs;
 pub mod reservations;
+pub mod sales;
+pub mod after_sales;
 pub mod training;
 pub mod weee;
 

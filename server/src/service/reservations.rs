@@ -168,6 +168,32 @@ pub fn of_beneficiary(
     )
 }
 
+/// A reservation as the counter sees it: a technician of its site, or the region's
+/// coordinator.
+pub fn counter_view(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ReservationId,
+) -> ApiResult<ReservationView> {
+    actor.require(&[Role::Technician, Role::Coordinator])?;
+    let r = load(conn, actor, id)?;
+    if !actor.covers_site(SiteId(r.site_id), RegionId(r.region_id)) {
+        return Err(actor.err(ErrorCode::ReservationNotFound));
+    }
+    view(conn, actor, r)
+}
+
+/// The active reservation of a device, if any.
+pub fn active_for_item(conn: &mut DbConnection, item: ItemId) -> ApiResult<Option<ReservationId>> {
+    Ok(reservations::table
+        .filter(reservations::item_id.eq(item.0))
+        .filter(reservations::status.eq(ReservationStatus::Active.as_str()))
+        .select(reservations::id)
+        .first::<i64>(conn)
+        .optional()?
+        .map(ReservationId))
+}
+
 /// Whether the household had or holds a computer within the limit's period.
 fn within_household_limit(
     conn: &mut DbConnection,

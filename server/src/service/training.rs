@@ -429,7 +429,17 @@ fn load_booking(conn: &mut DbConnection, actor: &Actor, id: BookingId) -> ApiRes
         Role::SocialWorker => actor.org == Some(OrgId(b.organisation_id)),
         Role::Coordinator => actor.region == Some(RegionId(region)),
         Role::Admin => true,
-        Role::Technician => false,
+        // The counter of the reservation's site sees the seat booked with it.
+        Role::Technician => match b.reservation_id {
+            Some(r) => {
+                let site: i64 = crate::schema::reservations::table
+                    .find(r)
+                    .select(crate::schema::reservations::site_id)
+                    .first(conn)?;
+                actor.site == Some(SiteId(site))
+            }
+            None => false,
+        },
     };
     if !visible {
         return Err(actor.err(ErrorCode::BookingNotFound));

@@ -102,6 +102,25 @@ fn device(state: ItemState) -> Lifecycle {
                 until: chrono::DateTime::UNIX_EPOCH,
             })
         }),
+        sale: (state == ItemState::Sold).then(sale_mark),
+    }
+}
+
+const SALE: SaleId = SaleId(7);
+
+fn sale_mark() -> Box<SaleMark> {
+    Box::new(SaleMark {
+        sale: SALE,
+        buyer: "B-TEST".into(),
+        guarantee_until: NaiveDate::from_ymd_opt(2028, 11, 26).expect("date"),
+    })
+}
+
+/// A device under after-sales for its buyer: brought back, or being repaired.
+fn device_of_buyer(state: ItemState) -> Lifecycle {
+    Lifecycle {
+        sale: Some(sale_mark()),
+        ..device(state)
     }
 }
 
@@ -128,6 +147,7 @@ fn part(state: ItemState, is_drive: bool) -> Lifecycle {
         route: None,
         weee_batch: None,
         hold: None,
+        sale: None,
     }
 }
 
@@ -566,6 +586,127 @@ fn table() -> Vec<Row> {
                 expired: true,
             },
             item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[],
+        },
+        Row {
+            name: "sell",
+            kind: dev,
+            event: EventPayload::Sold {
+                sale: SALE,
+                buyer: "B-TEST".into(),
+                guarantee_until: NaiveDate::from_ymd_opt(2028, 11, 26).expect("date"),
+            },
+            item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[Ready, Reserved],
+        },
+        Row {
+            name: "sell a device whose drive is not erased",
+            kind: dev,
+            event: EventPayload::Sold {
+                sale: SALE,
+                buyer: "B-TEST".into(),
+                guarantee_until: NaiveDate::from_ymd_opt(2028, 11, 26).expect("date"),
+            },
+            item: |s| Lifecycle {
+                drives: vec![drive("D1", DriveStatus::Pending)],
+                ..device(s)
+            },
+            counterpart: None,
+            batch: false,
+            allowed: &[],
+        },
+        Row {
+            name: "return under the guarantee",
+            kind: dev,
+            event: EventPayload::Returned {
+                sale: SALE,
+                reason: "écran".into(),
+            },
+            item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[Sold],
+        },
+        Row {
+            name: "return under another sale",
+            kind: dev,
+            event: EventPayload::Returned {
+                sale: SaleId(8),
+                reason: "écran".into(),
+            },
+            item: device,
+            counterpart: None,
+            batch: false,
+            allowed: &[],
+        },
+        Row {
+            name: "start a repair",
+            kind: dev,
+            event: EventPayload::RepairStarted { sale: SALE },
+            item: device_of_buyer,
+            counterpart: None,
+            batch: false,
+            allowed: &[Returned],
+        },
+        Row {
+            name: "hand back repaired",
+            kind: dev,
+            event: EventPayload::HandedBack {
+                sale: SALE,
+                guarantee_until: NaiveDate::from_ymd_opt(2029, 5, 26).expect("date"),
+            },
+            item: device_of_buyer,
+            counterpart: None,
+            batch: false,
+            allowed: &[Refurbishing],
+        },
+        Row {
+            name: "hand back without a new QA",
+            kind: dev,
+            event: EventPayload::HandedBack {
+                sale: SALE,
+                guarantee_until: NaiveDate::from_ymd_opt(2029, 5, 26).expect("date"),
+            },
+            item: |s| Lifecycle {
+                qa: None,
+                ..device_of_buyer(s)
+            },
+            counterpart: None,
+            batch: false,
+            allowed: &[],
+        },
+        Row {
+            name: "take back",
+            kind: dev,
+            event: EventPayload::TakenBack {
+                sale: SALE,
+                outcome: AfterSalesOutcome::Refund,
+            },
+            item: device_of_buyer,
+            counterpart: None,
+            batch: false,
+            allowed: &[Returned],
+        },
+        Row {
+            name: "triage a device still under after-sales",
+            kind: dev,
+            event: EventPayload::Triaged {
+                route: Route::Refurbish,
+            },
+            item: device_of_buyer,
+            counterpart: None,
+            batch: false,
+            allowed: &[],
+        },
+        Row {
+            name: "make ready a device repaired for its buyer",
+            kind: dev,
+            event: EventPayload::MarkedReady,
+            item: device_of_buyer,
             counterpart: None,
             batch: false,
             allowed: &[],

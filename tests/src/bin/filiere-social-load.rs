@@ -131,6 +131,7 @@ fn seed(app: &TestApp, sites: &[(SiteId, RegionId)], n: usize, ready_share: f64)
                         route: None,
                         weee_batch: None,
                         hold: None,
+                        sale: None,
                     };
                     let lc = serde_json::to_string(&lc).expect("lifecycle");
                     let grade = |g: &str| if ready { q(g) } else { "NULL".into() };

@@ -1,0 +1,10 @@
+DROP INDEX beneficiaries_kept;
+DROP TABLE after_sales;
+DROP TABLE payments;
+DROP TABLE sale_lines;
+DROP TABLE sales;
+DROP TABLE document_counters;
+DROP TABLE price_rules;
+DROP TABLE price_caps;
+ALTER TABLE organisations DROP COLUMN vat_scheme;
+ALTER TABLE sites DROP COLUMN organisation_id;

@@ -1,0 +1,177 @@
+//! The invoice of a sale at the counter, and the credit note of an exchange or a
+//! refund: in French (the language of the law they quote), with the selling
+//! organisation's identity, the number of its series, the beneficiary's pseudonymous
+//! reference (never a name), the devices and their guarantee, the payments, the VAT
+//! mention that applies to the seller and the legal mentions of a refurbished device
+//! sold to a consumer.
+
+use super::Doc;
+use crate::clock::Clock;
+use filiere_shared::names::Named;
+use filiere_shared::sales::*;
+use filiere_shared::{Lang, SaleKind};
+
+/// Who sells: as the invoice states it.
+pub struct Seller<'a> {
+    pub name: &'a str,
+    pub siret: Option<&'a str>,
+    pub address: Option<&'a str>,
+}
+
+pub struct Invoice<'a> {
+    pub sale: &'a SaleView,
+    pub seller: Seller<'a>,
+    /// The site's address (the counter the device was handed over at).
+    pub site_address: Option<&'a str>,
+    /// A credit note's invoice number.
+    pub credited: Option<&'a str>,
+    pub clock: Clock,
+}
+
+/// "200 046 977 00019".
+pub fn spaced_siret(s: &str) -> String {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_owned();
+    }
+    format!("{} {} {} {}", &s[0..3], &s[3..6], &s[6..9], &s[9..14])
+}
+
+fn euros(cents: i64) -> String {
+    format_euros(cents, Lang::Fr)
+}
+
+pub fn render(v: &Invoice) -> Vec<u8> {
+    let s = v.sale;
+    let c = v.clock;
+    let mut doc = Doc::new();
+    doc.text(6.0, true, v.seller.name);
+    if let Some(a) = v.seller.address {
+        doc.text(4.0, false, a);
+    }
+    if let Some(siret) = v.seller.siret {
+        doc.text(4.0, false, &format!("SIRET : {}", spaced_siret(siret)));
+    }
+    doc.gap(4.0);
+    let title = match s.kind {
+        SaleKind::Invoice => format!("Facture n° {}", s.number),
+        SaleKind::CreditNote => format!("Avoir n° {}", s.number),
+    };
+    doc.text(8.0, true, &title);
+    if let Some(n) = v.credited {
+        doc.text(4.5, false, &format!("Annule et remplace en tout ou partie la facture n° {n}"));
+    }
+    doc.gap(2.0);
+    doc.field("Date", &c.day(s.sold_at));
+    let place = match v.site_address {
+        Some(a) => format!("{} — {a}", s.site_name),
+        None => s.site_name.clone(),
+    };
+    doc.field("Lieu de remise", &place);
+    match s.partner {
+        Some(_) => {
+            doc.field("Client", &format!("{} (association partenaire)", s.buyer));
+            if let Some(r) = &s.reason {
+                doc.field("Motif de la vente", r);
+            }
+        }
+        None => {
+            doc.field(
+                "Client",
+                &format!("bénéficiaire, référence {}", s.buyer),
+            );
+            if let Some(r) = &s.reason
+                && s.kind == SaleKind::CreditNote
+            {
+                doc.field("Motif", r);
+            }
+        }
+    }
+    if let Some(r) = s.reservation {
+        doc.field("Bon de retrait", &format!("n° {r} (FILIERE-R-{r})"));
+    }
+    doc.rule();
+    let rows: Vec<Vec<String>> = s
+        .lines
+        .iter()
+        .map(|l| {
+            let what = [l.brand.as_deref(), l.model.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let what = if what.is_empty() {
+                l.category.name(Lang::Fr).to_owned()
+            } else {
+                format!("{} {what}", l.category.name(Lang::Fr))
+            };
+            vec![
+                l.code.clone(),
+                what,
+                l.guarantee_until
+                    .map(|d| c.date_text(d))
+                    .unwrap_or_else(|| "—".into()),
+                euros(l.price_cents),
+            ]
+        })
+        .collect();
+    doc.table(
+        &[32.0, 84.0, 30.0, 28.0],
+        &["Étiquette", "Appareil reconditionné", "Garantie jusqu'au", "Prix TTC"],
+        &rows,
+    );
+    doc.gap(2.0);
+    let total_label = match s.kind {
+        SaleKind::Invoice => "Total à payer",
+        SaleKind::CreditNote => "Total de l'avoir",
+    };
+    doc.field(total_label, &euros(s.total_cents));
+    doc.text(3.8, false, s.vat_scheme.name(Lang::Fr));
+    doc.gap(2.0);
+    let paid: Vec<String> = s
+        .payments
+        .iter()
+        .map(|p| {
+            let r = p
+                .reference
+                .as_deref()
+                .map(|r| format!(" (réf. {r})"))
+                .unwrap_or_default();
+            format!("{}{r} : {}", p.method.name(Lang::Fr), euros(p.amount_cents))
+        })
+        .collect();
+    if !paid.is_empty() {
+        let label = match s.kind {
+            SaleKind::Invoice => "Règlement",
+            SaleKind::CreditNote => "Remboursement",
+        };
+        doc.field(label, &paid.join(" ; "));
+    }
+    if s.kind == SaleKind::Invoice {
+        if let Some(end) = s.lines.iter().filter_map(|l| l.guarantee_until).max() {
+            doc.field(
+                "Garantie légale",
+                &format!("jusqu'au {} inclus", c.date_text(end)),
+            );
+        }
+        doc.rule();
+        doc.text(3.2, true, "Mentions légales");
+        doc.text(3.0, false, LEGAL_GUARANTEE_FR);
+        doc.gap(1.0);
+        doc.text(3.0, false, RECONDITIONED_FR);
+        if s.lines.iter().any(|l| l.public_body) {
+            doc.gap(1.0);
+            doc.text(3.0, false, PUBLIC_BODY_FR);
+        }
+    }
+    doc.gap(3.0);
+    doc.text(
+        3.0,
+        false,
+        &format!(
+            "Document émis par Filière pour {} le {}.",
+            v.seller.name,
+            c.day(s.sold_at)
+        ),
+    );
+    doc.finish(&title)
+}
