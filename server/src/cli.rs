@@ -446,14 +446,15 @@ fn demo(
         crate::demo::load(&mut conn, &crate::demo::fixtures_dir()).map_err(|e| e.to_string())?
     };
     out!(
-        "Base de démonstration {} remplie en {:.1} s : {} objets, {} événements, {} bénéficiaires, {} réservations, {} sessions de formation.",
+        "Base de démonstration {} remplie en {:.1} s : {} objets, {} événements, {} bénéficiaires, {} réservations, {} sessions de formation, {} factures et avoirs.",
         file.display(),
         started.elapsed().as_secs_f64(),
         summary.items,
         summary.events,
         summary.beneficiaries,
         summary.reservations,
-        summary.sessions
+        summary.sessions,
+        summary.sales
     );
     if no_serve {
         return Ok(());

@@ -473,3 +473,190 @@ async fn the_second_social_worker_is_told_and_sees_nothing_of_the_first_ones_ben
         c.close().await.expect("close");
     }
 }
+
+/// The counter at Lyon: Tom signs in with his password, scans the voucher of the
+/// pickup due today, is refused a price above the legal cap, records the sale at the
+/// region's price and gets the invoice; the laptop comes back, is repaired and handed
+/// back with six more months of guarantee. Then the coordinator's prices and sales.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
+    let Some(driver) = chromedriver() else { return };
+    let app = demo_app().await;
+    let (reservation, item): (i64, i64) = {
+        let mut conn = app.conn();
+        use diesel::prelude::*;
+        use filiere_server::schema::{beneficiaries, reservations};
+        reservations::table
+            .inner_join(beneficiaries::table)
+            .filter(beneficiaries::reference.eq("CCAS-2026-0197"))
+            .select((reservations::id, reservations::item_id))
+            .first(&mut conn)
+            .expect("the pickup due today")
+    };
+    let c = browser(&driver, PC).await;
+    log_in(&c, &app, "tom").await;
+    c.goto(&format!("{}/counter", app.base))
+        .await
+        .expect("counter");
+    let page = text(&c).await;
+    assert!(
+        page.contains("Retraits du jour") && page.contains("CCAS-2026-0197"),
+        "{page}"
+    );
+    shot(&c, "counter", PC).await;
+
+    // The scanner types the voucher's QR code, then Enter.
+    fill(&c, "#code", &format!("FILIERE-R-{reservation}\n")).await;
+    for _ in 0..100 {
+        if path(&c).await.starts_with("/counter/reservations/") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        path(&c).await,
+        format!("/counter/reservations/{reservation}")
+    );
+    let page = text(&c).await;
+    assert!(
+        page.contains("Prix plafonné à 180,00 €") && page.contains("Formation réservée"),
+        "{page}"
+    );
+    shot(&c, "handover", PC).await;
+
+    // The region's price for it, as the form offers it ("110,00").
+    let offered = c
+        .find(Locator::Css("#price"))
+        .await
+        .expect("price field")
+        .prop("value")
+        .await
+        .expect("value")
+        .expect("a price");
+    let cents = filiere_shared::sales::parse_euros(&offered).expect("an amount") as i64;
+    // Above the cap of a public body's laptop: refused, on the page, nothing sold.
+    fill(&c, "#price", "200").await;
+    fill(&c, "#amount_1", "200").await;
+    submit(&c, "form[action='/counter/sales'] button[type=submit]").await;
+    let refused = text(&c).await;
+    assert!(
+        refused.contains("over_price_cap") && refused.contains("plafond légal"),
+        "{refused}"
+    );
+    // At the region's price (its rule for public bodies' laptops), paid in two ways.
+    fill(&c, "#price", "").await;
+    let household = filiere_shared::sales::format_euros(cents - 5000, filiere_shared::Lang::Fr);
+    fill(&c, "#amount_1", household.trim_end_matches(" €")).await;
+    select(&c, "#method_2", "voucher").await;
+    fill(&c, "#amount_2", "50").await;
+    fill(&c, "#reference_2", "CCAS-BON-2026-040").await;
+    submit(&c, "form[action='/counter/sales'] button[type=submit]").await;
+    let sale_path = path(&c).await;
+    assert!(
+        sale_path.contains("done=sold"),
+        "{sale_path}: {}",
+        text(&c).await
+    );
+    let sale = first_number_after(&sale_path, "/sales/").expect("sale id");
+    let page = text(&c).await;
+    assert!(
+        page.contains("Facture n° F")
+            && page.contains(&filiere_shared::sales::format_euros(cents, filiere_shared::Lang::Fr)),
+        "{page}"
+    );
+    shot(&c, "sale", PC).await;
+
+    // The invoice, as the browser downloads it.
+    let cookie = c
+        .get_named_cookie("filiere_session")
+        .await
+        .expect("session cookie");
+    let invoice = app
+        .client
+        .get(format!("{}/sales/{sale}/invoice.pdf", app.base))
+        .header("cookie", format!("filiere_session={}", cookie.value()))
+        .send()
+        .await
+        .expect("invoice");
+    assert_eq!(invoice.status().as_u16(), 200);
+    let pdf = invoice.bytes().await.expect("pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    if let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") {
+        let file = std::env::temp_dir().join(format!("invoice-{}.pdf", std::process::id()));
+        std::fs::write(&file, &pdf).expect("write invoice");
+        let _ = Command::new("pdftoppm")
+            .args(["-r", "80", "-png", "-singlefile", "-f", "1", "-l", "1"])
+            .arg(&file)
+            .arg(format!("{dir}/invoice"))
+            .status();
+        let _ = std::fs::remove_file(file);
+    }
+
+    // Brought back under the guarantee: repaired, tested again, handed back.
+    fill(&c, &format!("#return-reason-{item}"), "Le pavé tactile ne répond plus").await;
+    submit(&c, &format!("#return-reason-{item} ~ .actions button")).await;
+    assert!(path(&c).await.contains("done=returned"), "{}", text(&c).await);
+    fill(&c, "input[id^='repair-']", "Pavé tactile remplacé").await;
+    submit(&c, "input[id^='repair-'] ~ .actions button").await;
+    assert!(path(&c).await.contains("done=repair"), "{}", text(&c).await);
+    // Not without a new QA test at the bench.
+    submit(&c, "form[action$='/hand-back'] button[type=submit]").await;
+    let page = text(&c).await;
+    assert!(page.contains("qa_missing"), "{page}");
+    let token = app
+        .post_ok_anon::<filiere_shared::api::SessionResponse>(
+            "/api/v1/auth/login",
+            &json!({"username": "tom", "password": filiere_server::demo::DEMO_PASSWORD}),
+        )
+        .await
+        .token;
+    let device: filiere_shared::api::ItemView = app
+        .get_ok(&format!("/api/v1/items/{item}"), &token)
+        .await;
+    app.step_ok(&token, &device, "counter-qa", filiere_tests::qa_pass())
+        .await;
+    submit(&c, "form[action$='/hand-back'] button[type=submit]").await;
+    assert!(
+        path(&c).await.contains("done=handed_back"),
+        "{}",
+        text(&c).await
+    );
+    let extended = filiere_shared::sales::extended_by_repair(filiere_shared::sales::guarantee_end(
+        chrono::Utc::now().date_naive(),
+    ));
+    let page = text(&c).await;
+    assert!(
+        page.contains(&extended.format("%d/%m/%Y").to_string()) && page.contains("Réparation"),
+        "{page}"
+    );
+    shot(&c, "after-sales", PC).await;
+
+    // The coordinator sets prices and reads every sale of the region.
+    let claire = browser(&driver, PC).await;
+    log_in(&claire, &app, "claire").await;
+    claire
+        .goto(&format!("{}/prices", app.base))
+        .await
+        .expect("prices");
+    select(&claire, "#category", "tablet").await;
+    fill(&claire, "#price", "55").await;
+    fill(&claire, "#public_body_price", "120").await;
+    submit(&claire, "form[action='/prices'] button[type=submit]").await;
+    let page = text(&claire).await;
+    assert!(page.contains("over_price_cap"), "a tablet caps at 100 €: {page}");
+    fill(&claire, "#price", "55").await;
+    submit(&claire, "form[action='/prices'] button[type=submit]").await;
+    let page = text(&claire).await;
+    assert!(page.contains("Enregistré") && page.contains("55,00 €"), "{page}");
+    shot(&claire, "prices", PC).await;
+    claire
+        .goto(&format!("{}/sales", app.base))
+        .await
+        .expect("sales");
+    let page = text(&claire).await;
+    assert!(page.contains("Avoir") && page.contains("CCAS-2026-0197"), "{page}");
+    shot(&claire, "sales", PC).await;
+    for c in [c, claire] {
+        c.close().await.expect("close");
+    }
+}

@@ -657,6 +657,9 @@ async fn fifty_concurrent_sales_get_fifty_consecutive_invoice_numbers() {
         ),
         50
     );
+    // Sold from `ready`: none is left in the catalogue.
+    let page: CataloguePage = app.get_ok("/api/v1/catalogue", &w.coord_a).await;
+    assert_eq!(page.total, 0);
     // A partner sale is the coordinator's: a technician's is refused, and so is one
     // to an organisation that is not a social partner.
     let body = |partner: OrgId| json!({"partner": partner, "site": w.site_a1, "reason": "x",

@@ -1278,6 +1278,24 @@ fn item_card(ui: &mut egui::Ui, bench: &Bench, k: &Known, lang: Lang) {
             .color(WARN),
         );
     }
+    if let Some(m) = &v.sale {
+        let until = m.guarantee_until.format("%d/%m/%Y");
+        let text = match v.state {
+            ItemState::Sold => format!(
+                "{} {} — {} {until}",
+                t("Vendu à", "Sold to"),
+                m.buyer,
+                t("garanti jusqu'au", "guaranteed until"),
+            ),
+            _ => format!(
+                "{} {} — {} {until}",
+                t("Service après-vente pour", "After-sales for"),
+                m.buyer,
+                t("garanti jusqu'au", "guaranteed until"),
+            ),
+        };
+        ui.label(RichText::new(text).size(22.0).color(WARN));
+    }
     if let Some(s) = &v.serial {
         ui.label(format!("{} {s}", t("N° de série", "Serial")));
     }

@@ -2,6 +2,7 @@
 //! items taken through the real operations (the same code as the API), so that every
 //! history is one the rules accept.
 
+mod sales;
 mod social;
 
 use crate::auth::Actor;
@@ -124,6 +125,8 @@ pub struct Summary {
     pub beneficiaries: usize,
     pub reservations: usize,
     pub sessions: usize,
+    /// Invoices and credit notes.
+    pub sales: usize,
     pub logins: Vec<(String, String)>,
     pub benches: Vec<(String, String)>,
 }
@@ -393,12 +396,47 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
         .map(|(k, o)| (k.clone(), o.id))
         .collect();
     let social = social::load(conn, &social_workers, &coordinators, &venues)?;
+    let user = |name: &str, map: &HashMap<String, Actor>| {
+        map.get(name)
+            .cloned()
+            .ok_or(DemoError::Unknown("user", name.into()))
+    };
+    let coordinator = |a: &Actor| {
+        a.region
+            .and_then(|r| coordinators.get(&r).cloned())
+            .ok_or(DemoError::Unknown("coordinator of", a.name.clone()))
+    };
+    let (sophie, nadia, paul) = (
+        user("sophie", &social_workers)?,
+        user("nadia", &social_workers)?,
+        user("paul", &social_workers)?,
+    );
+    let sold = sales::load(
+        conn,
+        &sales::Actors {
+            claire: &coordinator(&sophie)?,
+            yann: &coordinator(&paul)?,
+            sophie: &sophie,
+            nadia: &nadia,
+            paul: &paul,
+            tom: &user("lyon", &technicians)?,
+            malik: &user("montreuil", &technicians)?,
+            epn: *venues
+                .get("epn")
+                .ok_or(DemoError::Unknown("training venue", "epn".into()))?,
+            entraide: org("entraide")?.id,
+        },
+    )?;
     Ok(Summary {
         items: generator.items,
         events: generator.events,
-        beneficiaries: social.beneficiaries,
+        beneficiaries: diesel::RunQueryDsl::get_result::<i64>(
+            diesel::QueryDsl::count(crate::schema::beneficiaries::table),
+            conn,
+        )? as usize,
         reservations: social.reservations,
         sessions: social.sessions,
+        sales: sold,
         logins,
         benches,
     })

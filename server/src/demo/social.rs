@@ -17,7 +17,6 @@ use filiere_shared::*;
 use std::collections::HashMap;
 
 pub struct Counts {
-    pub beneficiaries: usize,
     pub reservations: usize,
     pub sessions: usize,
 }
@@ -188,13 +187,11 @@ pub fn load(
     let n3 = beneficiary(conn, &nadia, "EV-327", 1, "css", 200)?;
     let p1 = beneficiary(conn, &paul, "SSM-0912", 3, "caf", 12)?;
     let p2 = beneficiary(conn, &paul, "SSM-0915", 2, "rsa", 40)?;
-    let mut count_b = 11;
     // A proof that lapsed since: the reservation will be refused until it is updated.
     let lapsed = beneficiary(conn, &sophie, "CCAS-2026-0099", 2, "caf", 60)?;
     diesel::update(crate::schema::beneficiaries::table.find(lapsed.id.0))
         .set(crate::schema::beneficiaries::proof_date.eq(Some(today() - Duration::days(120))))
         .execute(conn)?;
-    count_b += 1;
 
     // Training: a past session with attendance, coming ones with free seats, one full.
     let epn = venue("epn")?;
@@ -386,7 +383,6 @@ pub fn load(
         },
     )?;
     Ok(Counts {
-        beneficiaries: count_b,
         reservations: count_r,
         sessions: 5,
     })

@@ -115,8 +115,8 @@ pub fn render(v: &Invoice) -> Vec<u8> {
         })
         .collect();
     doc.table(
-        &[32.0, 84.0, 30.0, 28.0],
-        &["Étiquette", "Appareil reconditionné", "Garantie jusqu'au", "Prix TTC"],
+        &[30.0, 86.0, 30.0, 28.0],
+        &["Étiquette", "Appareil reconditionné", "Fin garantie", "Prix TTC"],
         &rows,
     );
     doc.gap(2.0);

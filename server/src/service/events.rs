@@ -1607,6 +1607,7 @@ fn touches_catalogue(payload: &EventPayload) -> bool {
             | EventPayload::Corrected { .. }
             | EventPayload::Reserved { .. }
             | EventPayload::ReservationEnded { .. }
+            | EventPayload::Sold { .. }
     )
 }
 

@@ -100,9 +100,10 @@ fn price_region(actor: &Actor, asked: Option<RegionId>) -> ApiResult<RegionId> {
     }
 }
 
-/// The prices of a region and the legal caps: everyone signed in reads their own
-/// region's (the catalogue shows them); an admin any region's.
+/// The prices of a region and the legal caps: coordinators and social workers read
+/// their own region's (the catalogue shows them); an admin any region's.
 pub fn price_list(conn: &mut DbConnection, actor: &Actor, q: &PriceQuery) -> ApiResult<PriceList> {
+    actor.require(&[Role::Coordinator, Role::SocialWorker, Role::Admin])?;
     let region = price_region(actor, q.region)?;
     Ok(PriceList {
         rules: rules_of(conn, region)?,

@@ -6,6 +6,8 @@
 
 pub mod account;
 pub mod coordinator;
+pub mod counter;
+pub mod prices;
 pub mod social;
 pub mod staff;
 
@@ -102,6 +104,40 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/training/{id}/attendance-sheet.pdf",
             web::get().to(coordinator::attendance_sheet),
         )
+        .route("/counter", web::get().to(counter::home))
+        .route("/counter/scan", web::get().to(counter::scan))
+        .route(
+            "/counter/reservations/{id}",
+            web::get().to(counter::handover),
+        )
+        .route("/counter/sales", web::post().to(counter::sell))
+        .route("/counter/partner", web::get().to(counter::partner_form))
+        .route(
+            "/counter/partner-sales",
+            web::post().to(counter::partner_sell),
+        )
+        .route("/sales", web::get().to(counter::sales::list))
+        .route("/sales/{id}", web::get().to(counter::sales::show))
+        .route(
+            "/sales/{id}/invoice.pdf",
+            web::get().to(counter::sales::invoice),
+        )
+        .route(
+            "/sales/{id}/returns",
+            web::post().to(counter::sales::open_return),
+        )
+        .route(
+            "/after-sales/{id}/settle",
+            web::post().to(counter::sales::settle),
+        )
+        .route(
+            "/after-sales/{id}/hand-back",
+            web::post().to(counter::sales::hand_back),
+        )
+        .route("/prices", web::get().to(prices::page))
+        .route("/prices", web::post().to(prices::set_rule))
+        .route("/prices/{id}/delete", web::post().to(prices::delete_rule))
+        .route("/price-caps/{key}", web::post().to(prices::set_cap))
         .route("/bookings", web::post().to(social::training::book))
         .route(
             "/bookings/{id}/cancel",
@@ -274,16 +310,24 @@ impl Chrome {
                 nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
                 nav.push((t("Bénéficiaires", "Beneficiaries"), "/beneficiaries"));
                 nav.push((t("Formations", "Training"), "/training"));
+                nav.push((t("Ventes", "Sales"), "/sales"));
             }
             Role::Coordinator => {
                 nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
                 nav.push((t("Formations", "Training"), "/training"));
+                nav.push((t("Comptoir", "Counter"), "/counter"));
+                nav.push((t("Ventes", "Sales"), "/sales"));
+                nav.push((t("Prix", "Prices"), "/prices"));
             }
             Role::Admin => {
                 nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
                 nav.push((t("Formations", "Training"), "/training"));
+                nav.push((t("Prix", "Prices"), "/prices"));
             }
-            Role::Technician => {}
+            Role::Technician => {
+                nav.push((t("Comptoir", "Counter"), "/counter"));
+                nav.push((t("Ventes", "Sales"), "/sales"));
+            }
         }
         Chrome {
             lang,
