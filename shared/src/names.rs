@@ -189,7 +189,10 @@ impl Named for EventType {
             Returned => ("Retour sous garantie", "Returned under guarantee"),
             RepairStarted => ("Réparation sous garantie", "Repair under guarantee"),
             HandedBack => ("Rendu réparé", "Handed back repaired"),
-            TakenBack => ("Repris (échange ou remboursement)", "Taken back (exchange or refund)"),
+            TakenBack => (
+                "Repris (échange ou remboursement)",
+                "Taken back (exchange or refund)",
+            ),
             Corrected => ("Annulé (correction)", "Corrected"),
         }
     }
@@ -277,7 +280,10 @@ impl Named for SaleLineStatus {
     fn names(self) -> (&'static str, &'static str) {
         match self {
             SaleLineStatus::Sold => ("Remis à l'acheteur", "With the buyer"),
-            SaleLineStatus::Returned => ("Retour en attente de décision", "Returned, awaiting a decision"),
+            SaleLineStatus::Returned => (
+                "Retour en attente de décision",
+                "Returned, awaiting a decision",
+            ),
             SaleLineStatus::Repairing => ("En réparation", "Being repaired"),
             SaleLineStatus::Exchanged => ("Échangé", "Exchanged"),
             SaleLineStatus::Refunded => ("Remboursé", "Refunded"),
@@ -306,7 +312,9 @@ impl Named for CapCategory {
             CapCategory::Tablet => ("Tablette", "Tablet"),
             CapCategory::Screen => ("Écran", "Screen"),
             CapCategory::Printer => ("Imprimante", "Printer"),
-            CapCategory::MultifunctionPrinter => ("Imprimante multifonction", "Multifunction printer"),
+            CapCategory::MultifunctionPrinter => {
+                ("Imprimante multifonction", "Multifunction printer")
+            }
             CapCategory::Smartphone => ("Smartphone", "Smartphone"),
         }
     }

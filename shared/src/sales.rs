@@ -190,7 +190,11 @@ pub const MAX_LINES: usize = 10;
 
 /// Whether the payments add up to the total exactly.
 pub fn payments_balance(total_cents: i64, payments: &[PaymentInput]) -> bool {
-    payments.iter().map(|p| i64::from(p.amount_cents)).sum::<i64>() == total_cents
+    payments
+        .iter()
+        .map(|p| i64::from(p.amount_cents))
+        .sum::<i64>()
+        == total_cents
 }
 
 /// The number printed on an invoice (`F2026-00042`) or a credit note (`AV2026-00003`):
@@ -618,10 +622,7 @@ mod tests {
         }
         assert_eq!(format_euros(4_550, crate::Lang::Fr), "45,50 €");
         assert_eq!(format_euros(-4_550, crate::Lang::En), "-€45.50");
-        assert_eq!(
-            document_number(SaleKind::Invoice, 2026, 42),
-            "F2026-00042"
-        );
+        assert_eq!(document_number(SaleKind::Invoice, 2026, 42), "F2026-00042");
         assert_eq!(
             document_number(SaleKind::CreditNote, 2026, 3),
             "AV2026-00003"

@@ -561,7 +561,10 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
     let page = text(&c).await;
     assert!(
         page.contains("Facture n° F")
-            && page.contains(&filiere_shared::sales::format_euros(cents, filiere_shared::Lang::Fr)),
+            && page.contains(&filiere_shared::sales::format_euros(
+                cents,
+                filiere_shared::Lang::Fr
+            )),
         "{page}"
     );
     shot(&c, "sale", PC).await;
@@ -593,9 +596,18 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
     }
 
     // Brought back under the guarantee: repaired, tested again, handed back.
-    fill(&c, &format!("#return-reason-{item}"), "Le pavé tactile ne répond plus").await;
+    fill(
+        &c,
+        &format!("#return-reason-{item}"),
+        "Le pavé tactile ne répond plus",
+    )
+    .await;
     submit(&c, &format!("#return-reason-{item} ~ .actions button")).await;
-    assert!(path(&c).await.contains("done=returned"), "{}", text(&c).await);
+    assert!(
+        path(&c).await.contains("done=returned"),
+        "{}",
+        text(&c).await
+    );
     fill(&c, "input[id^='repair-']", "Pavé tactile remplacé").await;
     submit(&c, "input[id^='repair-'] ~ .actions button").await;
     assert!(path(&c).await.contains("done=repair"), "{}", text(&c).await);
@@ -610,9 +622,8 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
         )
         .await
         .token;
-    let device: filiere_shared::api::ItemView = app
-        .get_ok(&format!("/api/v1/items/{item}"), &token)
-        .await;
+    let device: filiere_shared::api::ItemView =
+        app.get_ok(&format!("/api/v1/items/{item}"), &token).await;
     app.step_ok(&token, &device, "counter-qa", filiere_tests::qa_pass())
         .await;
     submit(&c, "form[action$='/hand-back'] button[type=submit]").await;
@@ -643,18 +654,27 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
     fill(&claire, "#public_body_price", "120").await;
     submit(&claire, "form[action='/prices'] button[type=submit]").await;
     let page = text(&claire).await;
-    assert!(page.contains("over_price_cap"), "a tablet caps at 100 €: {page}");
+    assert!(
+        page.contains("over_price_cap"),
+        "a tablet caps at 100 €: {page}"
+    );
     fill(&claire, "#price", "55").await;
     submit(&claire, "form[action='/prices'] button[type=submit]").await;
     let page = text(&claire).await;
-    assert!(page.contains("Enregistré") && page.contains("55,00 €"), "{page}");
+    assert!(
+        page.contains("Enregistré") && page.contains("55,00 €"),
+        "{page}"
+    );
     shot(&claire, "prices", PC).await;
     claire
         .goto(&format!("{}/sales", app.base))
         .await
         .expect("sales");
     let page = text(&claire).await;
-    assert!(page.contains("Avoir") && page.contains("CCAS-2026-0197"), "{page}");
+    assert!(
+        page.contains("Avoir") && page.contains("CCAS-2026-0197"),
+        "{page}"
+    );
     shot(&claire, "sales", PC).await;
     for c in [c, claire] {
         c.close().await.expect("close");

@@ -245,7 +245,11 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
         .await;
     assert_eq!(counter.seller.as_deref(), Some("Atelier A"));
     assert!(
-        counter.today.iter().chain(&counter.week).any(|p| p.id == r.id),
+        counter
+            .today
+            .iter()
+            .chain(&counter.week)
+            .any(|p| p.id == r.id),
         "the pickup is on the counter"
     );
 
@@ -274,7 +278,10 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
         .await;
     assert_eq!(item.state, ItemState::Sold);
     let mark = item.sale.expect("sale mark");
-    assert_eq!((mark.buyer.as_str(), mark.guarantee_until), ("CCAS-42", until));
+    assert_eq!(
+        (mark.buyer.as_str(), mark.guarantee_until),
+        ("CCAS-42", until)
+    );
     let res: ReservationView = app
         .get_ok(
             &format!("/api/v1/reservations/{}", r.id),
@@ -332,11 +339,7 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
     // organisation; not another site's technician, another region, or an admin.
     let mine: Vec<SaleView> = app.get_ok("/api/v1/sales", &w.social_worker_a).await;
     assert_eq!(mine.len(), 1);
-    for (token, status) in [
-        (&w.tech_a2, 404),
-        (&w.coord_b, 404),
-        (&w.admin, 403),
-    ] {
+    for (token, status) in [(&w.tech_a2, 404), (&w.coord_b, 404), (&w.admin, 403)] {
         let (st, _) = app.get(&format!("/api/v1/sales/{}", sale.id), token).await;
         assert_eq!(st.as_u16(), status);
     }
@@ -385,14 +388,16 @@ async fn refused_sales_write_nothing_and_give_no_number_away() {
         .map(|t| count(&app, &format!("SELECT COUNT(*) AS n FROM {t}")))
     };
     let before = tables();
-    let sale = |reservation: ReservationId, items: Value, payments: Value| {
-        json!({"reservation": reservation, "items": items, "payments": payments})
-    };
+    let sale = |reservation: ReservationId, items: Value, payments: Value| json!({"reservation": reservation, "items": items, "payments": payments});
     let cash = |cents: u32| json!([{"method": "cash", "amount_cents": cents}]);
     for (body, status, code) in [
         // Over the cap of a public body's laptop (180 €).
         (
-            sale(r.id, json!([{"item": laptop.id, "price_cents": 18001}]), cash(18001)),
+            sale(
+                r.id,
+                json!([{"item": laptop.id, "price_cents": 18001}]),
+                cash(18001),
+            ),
             422,
             "over_price_cap",
         ),
@@ -420,7 +425,11 @@ async fn refused_sales_write_nothing_and_give_no_number_away() {
         ),
         // A reservation's sale must hand over its device.
         (
-            sale(r.id, json!([{"item": screen.id, "price_cents": 2000}]), cash(2000)),
+            sale(
+                r.id,
+                json!([{"item": screen.id, "price_cents": 2000}]),
+                cash(2000),
+            ),
             409,
             "not_for_sale",
         ),
@@ -436,7 +445,11 @@ async fn refused_sales_write_nothing_and_give_no_number_away() {
         ),
         // No price rule for monitors, and no price given.
         (
-            sale(r.id, json!([{"item": laptop.id}, {"item": screen.id}]), cash(9000)),
+            sale(
+                r.id,
+                json!([{"item": laptop.id}, {"item": screen.id}]),
+                cash(9000),
+            ),
             422,
             "price_missing",
         ),
@@ -458,11 +471,7 @@ async fn refused_sales_write_nothing_and_give_no_number_away() {
         ),
     ] {
         let (st, v) = app.post("/api/v1/sales", &w.tech_a1, &body).await;
-        assert_eq!(
-            (st.as_u16(), code_of(&v)),
-            (status, code),
-            "{body} -> {v}"
-        );
+        assert_eq!((st.as_u16(), code_of(&v)), (status, code), "{body} -> {v}");
         assert!(!v["message"].as_str().unwrap_or("").is_empty());
     }
     // A lapsed proof.
@@ -504,12 +513,14 @@ async fn price_rules_hold_to_the_legal_caps_and_to_the_region() {
     let app = TestApp::spawn().await;
     let s = shop(&app).await;
     let w = &s.w;
-    let rule = |category: &str, price: u32, pb: Option<u32>| {
-        json!({"region": w.region_a, "category": category, "price_cents": price, "public_body_price_cents": pb})
-    };
+    let rule = |category: &str, price: u32, pb: Option<u32>| json!({"region": w.region_a, "category": category, "price_cents": price, "public_body_price_cents": pb});
     // 200 € for a laptop would apply to a public body's laptop: refused…
     let (st, v) = app
-        .post("/api/v1/price-rules", &w.coord_a, &rule("laptop", 20000, None))
+        .post(
+            "/api/v1/price-rules",
+            &w.coord_a,
+            &rule("laptop", 20000, None),
+        )
         .await;
     assert_eq!((st.as_u16(), code_of(&v)), (422, "over_price_cap"));
     assert_eq!(v["details"]["max_cents"], json!(18000));
@@ -547,7 +558,8 @@ async fn price_rules_hold_to_the_legal_caps_and_to_the_region() {
         .find(|c| c.category == CapCategory::Laptop)
         .expect("laptop cap");
     assert!(cap.legal_reference.contains("7 novembre 2022"));
-    let caps_body = json!({"max_cents": 17000, "legal_reference": "Décret du 7 novembre 2022 (test)"});
+    let caps_body =
+        json!({"max_cents": 17000, "legal_reference": "Décret du 7 novembre 2022 (test)"});
     for (token, status) in [(&w.coord_a, 403), (&w.tech_a1, 403)] {
         let (st, _) = app
             .request(
@@ -601,10 +613,7 @@ async fn price_rules_hold_to_the_legal_caps_and_to_the_region() {
     let seen: PriceList = app.get_ok("/api/v1/prices", &w.social_worker_a).await;
     assert_eq!(seen.caps.len(), 7);
     let (st, _) = app
-        .get(
-            &format!("/api/v1/prices?region={}", w.region_b),
-            &w.coord_a,
-        )
+        .get(&format!("/api/v1/prices?region={}", w.region_b), &w.coord_a)
         .await;
     assert_eq!(st.as_u16(), 403);
 }
@@ -662,8 +671,10 @@ async fn fifty_concurrent_sales_get_fifty_consecutive_invoice_numbers() {
     assert_eq!(page.total, 0);
     // A partner sale is the coordinator's: a technician's is refused, and so is one
     // to an organisation that is not a social partner.
-    let body = |partner: OrgId| json!({"partner": partner, "site": w.site_a1, "reason": "x",
-        "items": [{"item": items[0].id, "price_cents": 0}], "payments": []});
+    let body = |partner: OrgId| {
+        json!({"partner": partner, "site": w.site_a1, "reason": "x",
+        "items": [{"item": items[0].id, "price_cents": 0}], "payments": []})
+    };
     let (st, _) = app.post("/api/v1/sales", &w.tech_a1, &body(partner)).await;
     assert_eq!(st.as_u16(), 403);
     let (st, v) = app
@@ -768,7 +779,13 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
         .get_ok(&format!("/api/v1/items/{}/history", a.id), &w.tech_a1)
         .await;
     let types = event_types(&h);
-    for t in ["sold", "returned", "repair_started", "qa_tested", "handed_back"] {
+    for t in [
+        "sold",
+        "returned",
+        "repair_started",
+        "qa_tested",
+        "handed_back",
+    ] {
         assert!(types.contains(&t), "{t} in {types:?}");
     }
 
@@ -801,7 +818,10 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
     assert_eq!(case_view.outcome, Some(AfterSalesOutcome::Exchange));
     let note: SaleView = app
         .get_ok(
-            &format!("/api/v1/sales/{}", case_view.credit_note.expect("credit note")),
+            &format!(
+                "/api/v1/sales/{}",
+                case_view.credit_note.expect("credit note")
+            ),
             &w.coord_a,
         )
         .await;
@@ -810,7 +830,10 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
     assert_eq!(note.credits, Some(sales[1].id));
     let new: SaleView = app
         .get_ok(
-            &format!("/api/v1/sales/{}", case_view.replacement_sale.expect("new invoice")),
+            &format!(
+                "/api/v1/sales/{}",
+                case_view.replacement_sale.expect("new invoice")
+            ),
             &w.coord_a,
         )
         .await;
@@ -818,7 +841,10 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
     assert_eq!(new.lines[0].item, spare.id);
     assert_eq!(new.lines[0].guarantee_until, Some(end));
     assert_eq!(new.payments[0].method, PaymentMethod::CreditNote);
-    assert_eq!(new.payments[0].reference.as_deref(), Some(note.number.as_str()));
+    assert_eq!(
+        new.payments[0].reference.as_deref(),
+        Some(note.number.as_str())
+    );
     assert_eq!(new.buyer, "AS-2");
     let returned = item_view(&app, w, b.id).await;
     assert_eq!(returned.state, ItemState::Returned);

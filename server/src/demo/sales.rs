@@ -39,7 +39,12 @@ fn ready(
     Ok(rows.into_iter().map(|r| ItemId(r.0)).collect())
 }
 
-fn price(region: RegionId, category: Category, euros: u32, public_body: Option<u32>) -> NewPriceRule {
+fn price(
+    region: RegionId,
+    category: Category,
+    euros: u32,
+    public_body: Option<u32>,
+) -> NewPriceRule {
     NewPriceRule {
         region,
         category,
@@ -49,7 +54,11 @@ fn price(region: RegionId, category: Category, euros: u32, public_body: Option<u
     }
 }
 
-fn beneficiary(conn: &mut DbConnection, sw: &Actor, reference: &str) -> Result<BeneficiaryView, DemoError> {
+fn beneficiary(
+    conn: &mut DbConnection,
+    sw: &Actor,
+    reference: &str,
+) -> Result<BeneficiaryView, DemoError> {
     Ok(beneficiaries::create(
         conn,
         sw,
@@ -198,10 +207,22 @@ pub struct Actors<'a> {
 
 /// Loads the sales; returns how many invoices and credit notes were issued.
 pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
-    let ara = a.claire.region.ok_or(DemoError::Unknown("region of", "claire".into()))?;
-    let idf = a.yann.region.ok_or(DemoError::Unknown("region of", "yann".into()))?;
-    let lyon = a.tom.site.ok_or(DemoError::Unknown("site of", "tom".into()))?;
-    let montreuil = a.malik.site.ok_or(DemoError::Unknown("site of", "malik".into()))?;
+    let ara = a
+        .claire
+        .region
+        .ok_or(DemoError::Unknown("region of", "claire".into()))?;
+    let idf = a
+        .yann
+        .region
+        .ok_or(DemoError::Unknown("region of", "yann".into()))?;
+    let lyon = a
+        .tom
+        .site
+        .ok_or(DemoError::Unknown("site of", "tom".into()))?;
+    let montreuil = a
+        .malik
+        .site
+        .ok_or(DemoError::Unknown("site of", "malik".into()))?;
     // Prices: a public body's laptop at most 180 € by law; the regions ask less.
     for rule in [
         price(ara, Category::Laptop, 90, Some(80)),
@@ -248,12 +269,17 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
     let mut issued = 0;
     let public_laptops = ready(conn, lyon, Category::Laptop, Some(true))?;
     let other_laptops = ready(conn, lyon, Category::Laptop, Some(false))?;
-    let (due_today, public_laptops) = public_laptops
-        .split_first()
-        .ok_or(DemoError::Unknown("public body's ready laptop at", "lyon".into()))?;
+    let (due_today, public_laptops) = public_laptops.split_first().ok_or(DemoError::Unknown(
+        "public body's ready laptop at",
+        "lyon".into(),
+    ))?;
     let due_today = *due_today;
     let mut laptops = public_laptops.iter().chain(other_laptops.iter()).copied();
-    let mut next = || laptops.next().ok_or(DemoError::Unknown("ready laptop at", "lyon".into()));
+    let mut next = || {
+        laptops
+            .next()
+            .ok_or(DemoError::Unknown("ready laptop at", "lyon".into()))
+    };
 
     // A public body's laptop, its price within the cap, paid by a partner's voucher
     // and the household.
@@ -353,7 +379,9 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
         &NewSale {
             reservation: None,
             partner: Some(a.entraide),
-            reason: Some("Équipement de l'espace numérique en accès libre de l'association.".into()),
+            reason: Some(
+                "Équipement de l'espace numérique en accès libre de l'association.".into(),
+            ),
             site: Some(lyon),
             items: vec![
                 SaleLineInput {

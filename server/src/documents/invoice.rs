@@ -58,7 +58,11 @@ pub fn render(v: &Invoice) -> Vec<u8> {
     };
     doc.text(8.0, true, &title);
     if let Some(n) = v.credited {
-        doc.text(4.5, false, &format!("Annule et remplace en tout ou partie la facture n° {n}"));
+        doc.text(
+            4.5,
+            false,
+            &format!("Annule et remplace en tout ou partie la facture n° {n}"),
+        );
     }
     doc.gap(2.0);
     doc.field("Date", &c.day(s.sold_at));
@@ -75,10 +79,7 @@ pub fn render(v: &Invoice) -> Vec<u8> {
             }
         }
         None => {
-            doc.field(
-                "Client",
-                &format!("bénéficiaire, référence {}", s.buyer),
-            );
+            doc.field("Client", &format!("bénéficiaire, référence {}", s.buyer));
             if let Some(r) = &s.reason
                 && s.kind == SaleKind::CreditNote
             {
@@ -116,7 +117,12 @@ pub fn render(v: &Invoice) -> Vec<u8> {
         .collect();
     doc.table(
         &[30.0, 86.0, 30.0, 28.0],
-        &["Étiquette", "Appareil reconditionné", "Fin garantie", "Prix TTC"],
+        &[
+            "Étiquette",
+            "Appareil reconditionné",
+            "Fin garantie",
+            "Prix TTC",
+        ],
         &rows,
     );
     doc.gap(2.0);

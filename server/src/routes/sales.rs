@@ -55,7 +55,10 @@ pub async fn delete_price_rule(
 ) -> ApiResult<HttpResponse> {
     let id = PriceRuleId(id.into_inner());
     let a = actor.clone();
-    localise(&actor, write(&db, move |c| sales::delete_rule(c, &a, id)).await)?;
+    localise(
+        &actor,
+        write(&db, move |c| sales::delete_rule(c, &a, id)).await,
+    )?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -35,12 +35,7 @@ fn line_of(conn: &mut DbConnection, sale: i64, item: i64) -> ApiResult<Option<Sa
         .optional()?)
 }
 
-fn step(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    item: i64,
-    payload: EventPayload,
-) -> ApiResult<()> {
+fn step(conn: &mut DbConnection, actor: &Actor, item: i64, payload: EventPayload) -> ApiResult<()> {
     let row: ItemRow = items::table.find(item).first(conn)?;
     match super::events::system_step(conn, Some(actor), &row, payload, actor.lang)? {
         Some(_) => Ok(()),
@@ -62,7 +57,9 @@ fn set_line(
                 sale_lines::guarantee_until.eq(Some(u)),
             ))
             .execute(conn)?,
-        None => q.set(sale_lines::status.eq(status.as_str())).execute(conn)?,
+        None => q
+            .set(sale_lines::status.eq(status.as_str()))
+            .execute(conn)?,
     };
     Ok(())
 }
@@ -80,7 +77,8 @@ pub fn open_return(
     if s.kind != SaleKind::Invoice.as_str() {
         return Err(actor.err(ErrorCode::SaleNotFound));
     }
-    let line = line_of(conn, s.id, req.item.0)?.ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
+    let line =
+        line_of(conn, s.id, req.item.0)?.ok_or_else(|| actor.err(ErrorCode::ItemNotFound))?;
     match parse_stored::<SaleLineStatus>(&line.status)? {
         SaleLineStatus::Sold => {}
         SaleLineStatus::Returned | SaleLineStatus::Repairing => {
@@ -121,7 +119,11 @@ pub fn open_return(
     view(conn, s)
 }
 
-fn load_case(conn: &mut DbConnection, actor: &Actor, id: AfterSalesId) -> ApiResult<(AfterSalesRow, SaleRow)> {
+fn load_case(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: AfterSalesId,
+) -> ApiResult<(AfterSalesRow, SaleRow)> {
     staff(actor)?;
     let case: AfterSalesRow = after_sales::table
         .find(id.0)
@@ -178,13 +180,22 @@ pub fn settle(
     let mut closed = None;
     match req.outcome {
         AfterSalesOutcome::Repair => {
-            step(conn, actor, line.item_id, EventPayload::RepairStarted { sale: sale_id })?;
+            step(
+                conn,
+                actor,
+                line.item_id,
+                EventPayload::RepairStarted { sale: sale_id },
+            )?;
             set_line(conn, line.id, SaleLineStatus::Repairing, None)?;
         }
         AfterSalesOutcome::Exchange => {
             let replacement = req.replacement.ok_or_else(|| {
                 ApiError::field(
-                    FieldError::new("replacement", "l'appareil donné en échange", "the device given instead"),
+                    FieldError::new(
+                        "replacement",
+                        "l'appareil donné en échange",
+                        "the device given instead",
+                    ),
                     actor.lang,
                 )
             })?;
@@ -216,9 +227,11 @@ pub fn settle(
                 price_cents: line.price_cents,
             };
             if let Err(b) = check_caps(&[cap_line], &caps) {
-                return Err(actor.err(ErrorCode::OverPriceCap).with_details(serde_json::json!({
-                    "cap": b.cap, "max_cents": b.max_cents, "price_cents": b.price_cents,
-                })));
+                return Err(actor
+                    .err(ErrorCode::OverPriceCap)
+                    .with_details(serde_json::json!({
+                        "cap": b.cap, "max_cents": b.max_cents, "price_cents": b.price_cents,
+                    })));
             }
             step(
                 conn,
@@ -239,7 +252,17 @@ pub fn settle(
                 SaleKind::CreditNote,
                 parts_of(&sale, reason.clone(), Some(sale.id), line.price_cents),
             )?;
-            insert_line(conn, note, 0, &returned, parse_stored(&line.category)?, line.price_cents, line.public_body, None, SaleLineStatus::Exchanged)?;
+            insert_line(
+                conn,
+                note,
+                0,
+                &returned,
+                parse_stored(&line.category)?,
+                line.price_cents,
+                line.public_body,
+                None,
+                SaleLineStatus::Exchanged,
+            )?;
             let note_number: String = crate::schema::sales::table
                 .find(note)
                 .select(crate::schema::sales::number)
@@ -252,15 +275,38 @@ pub fn settle(
                 parts_of(&sale, reason.clone(), None, line.price_cents),
             )?;
             let until = guarantee_end(today());
-            insert_line(conn, invoice, 0, &item, category, line.price_cents, public_body, Some(until), SaleLineStatus::Sold)?;
-            insert_payment(conn, invoice, PaymentMethod::CreditNote, line.price_cents, Some(&note_number))?;
-            insert_payment(conn, note, PaymentMethod::CreditNote, line.price_cents, None)?;
+            insert_line(
+                conn,
+                invoice,
+                0,
+                &item,
+                category,
+                line.price_cents,
+                public_body,
+                Some(until),
+                SaleLineStatus::Sold,
+            )?;
+            insert_payment(
+                conn,
+                invoice,
+                PaymentMethod::CreditNote,
+                line.price_cents,
+                Some(&note_number),
+            )?;
+            insert_payment(
+                conn,
+                note,
+                PaymentMethod::CreditNote,
+                line.price_cents,
+                None,
+            )?;
             let payload = EventPayload::Sold {
                 sale: SaleId(invoice),
                 buyer: sale.buyer.clone(),
                 guarantee_until: until,
             };
-            if super::events::system_step(conn, Some(actor), &item, payload, actor.lang)?.is_none() {
+            if super::events::system_step(conn, Some(actor), &item, payload, actor.lang)?.is_none()
+            {
                 return Err(actor.err(ErrorCode::VersionConflict));
             }
             credit_note = Some(note);
@@ -300,7 +346,17 @@ pub fn settle(
                 SaleKind::CreditNote,
                 parts_of(&sale, reason.clone(), Some(sale.id), line.price_cents),
             )?;
-            insert_line(conn, note, 0, &returned, parse_stored(&line.category)?, line.price_cents, line.public_body, None, SaleLineStatus::Refunded)?;
+            insert_line(
+                conn,
+                note,
+                0,
+                &returned,
+                parse_stored(&line.category)?,
+                line.price_cents,
+                line.public_body,
+                None,
+                SaleLineStatus::Refunded,
+            )?;
             insert_payment(conn, note, method, line.price_cents, None)?;
             credit_note = Some(note);
             closed = Some(at);
@@ -324,14 +380,19 @@ pub fn settle(
 /// buyer, the guarantee extended by six months.
 pub fn hand_back(conn: &mut DbConnection, actor: &Actor, id: AfterSalesId) -> ApiResult<SaleView> {
     let (case, sale) = load_case(conn, actor, id)?;
-    if case.outcome.as_deref() != Some(AfterSalesOutcome::Repair.as_str()) || case.closed_at.is_some() {
+    if case.outcome.as_deref() != Some(AfterSalesOutcome::Repair.as_str())
+        || case.closed_at.is_some()
+    {
         return Err(actor.err(ErrorCode::AfterSalesClosed));
     }
     let line: SaleLineRow = sale_lines::table
         .find(case.line_id)
         .select(SaleLineRow::as_select())
         .first(conn)?;
-    let end = extended_by_repair(line.guarantee_until.unwrap_or_else(|| guarantee_end(today())));
+    let end = extended_by_repair(
+        line.guarantee_until
+            .unwrap_or_else(|| guarantee_end(today())),
+    );
     step(
         conn,
         actor,

@@ -418,12 +418,15 @@ pub fn due_for_anonymisation(
 ) -> ApiResult<Vec<i64>> {
     use crate::schema::{sale_lines, sales};
     use diesel::dsl::max;
-    let kept: Vec<(i64, chrono::NaiveDateTime)> = beneficiaries::table
-        .filter(beneficiaries::erased_at.is_null())
-        .filter(beneficiaries::created_at.lt(at - chrono::Duration::days(i64::from(r.inactive_days.min(r.after_guarantee_days)))))
-        .select((beneficiaries::id, beneficiaries::created_at))
-        .order(beneficiaries::id)
-        .load(conn)?;
+    let kept: Vec<(i64, chrono::NaiveDateTime)> =
+        beneficiaries::table
+            .filter(beneficiaries::erased_at.is_null())
+            .filter(beneficiaries::created_at.lt(
+                at - chrono::Duration::days(i64::from(r.inactive_days.min(r.after_guarantee_days)))
+            ))
+            .select((beneficiaries::id, beneficiaries::created_at))
+            .order(beneficiaries::id)
+            .load(conn)?;
     if kept.is_empty() {
         return Ok(Vec::new());
     }
@@ -457,11 +460,18 @@ pub fn due_for_anonymisation(
         }
         let is_due = match guarantees.get(&id) {
             Some(end) => match end {
-                Some(end) => *end + chrono::Duration::days(i64::from(r.after_guarantee_days)) < today,
+                Some(end) => {
+                    *end + chrono::Duration::days(i64::from(r.after_guarantee_days)) < today
+                }
                 None => false,
             },
             None => {
-                let last = last_reserved.get(&id).copied().flatten().unwrap_or(created).max(created);
+                let last = last_reserved
+                    .get(&id)
+                    .copied()
+                    .flatten()
+                    .unwrap_or(created)
+                    .max(created);
                 last + chrono::Duration::days(i64::from(r.inactive_days)) < at
             }
         };

@@ -230,7 +230,13 @@ pub fn entries(conn: &mut DbConnection, ids: &[i64]) -> ApiResult<Vec<CatalogueE
         let devices = rows
             .iter()
             .filter(|r| r.2 == region)
-            .map(|(r, _, _)| Ok((r.id, parse_stored(&r.category)?, stored_grade(r.cosmetic_grade.as_deref())?)))
+            .map(|(r, _, _)| {
+                Ok((
+                    r.id,
+                    parse_stored(&r.category)?,
+                    stored_grade(r.cosmetic_grade.as_deref())?,
+                ))
+            })
             .collect::<ApiResult<Vec<_>>>()?;
         prices.extend(super::sales::prices_of(conn, RegionId(region), &devices)?);
     }

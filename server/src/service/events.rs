@@ -949,7 +949,7 @@ pub enum Prepared {
 enum Begun {
     Replayed(Box<EventResponse>),
     /// The key, the item's row, its lifecycle and its earlier labels.
-    Loaded(Key, Box<ItemRow>, Lifecycle, Vec<LabelCode>),
+    Loaded(Key, Box<(ItemRow, Lifecycle)>, Vec<LabelCode>),
 }
 
 fn begin(
@@ -963,7 +963,7 @@ fn begin(
         return Ok(Begun::Replayed(Box::new(previous)));
     }
     let (row, lc, earlier) = load_for_write(conn, actor, item, req.expected_version)?;
-    Ok(Begun::Loaded(key, Box::new(row), lc, earlier))
+    Ok(Begun::Loaded(key, Box::new((row, lc)), earlier))
 }
 
 /// Who may take a step, and the step's idempotency key.
@@ -1242,7 +1242,10 @@ pub fn apply(
 ) -> ApiResult<EventResponse> {
     let (key, row, lc, earlier) = match begin(conn, actor, item, req)? {
         Begun::Replayed(answer) => return Ok(*answer),
-        Begun::Loaded(key, row, lc, earlier) => (key, *row, lc, earlier),
+        Begun::Loaded(key, loaded, earlier) => {
+            let (row, lc) = *loaded;
+            (key, row, lc, earlier)
+        }
     };
     if let Some(step) = own_step(conn, actor, item, req, &lc)? {
         let prepared = prepare_step(actor, item, req, &key, row, earlier, &lc, step)?;

@@ -2,6 +2,7 @@
 //! caller, checks role and scope, and reads or writes.
 
 pub mod admin;
+pub mod after_sales;
 pub mod beneficiaries;
 pub mod catalogue;
 pub mod collections;
@@ -12,7 +13,6 @@ pub mod labels;
 pub mod needs;
 pub mod reservations;
 pub mod sales;
-pub mod after_sales;
 pub mod training;
 pub mod weee;
 

@@ -112,9 +112,11 @@ pub fn price_list(conn: &mut DbConnection, actor: &Actor, q: &PriceQuery) -> Api
 }
 
 fn cap_refusal(actor: &Actor, b: CapBreach) -> ApiError {
-    actor.err(ErrorCode::OverPriceCap).with_details(serde_json::json!({
-        "cap": b.cap, "max_cents": b.max_cents, "price_cents": b.price_cents,
-    }))
+    actor
+        .err(ErrorCode::OverPriceCap)
+        .with_details(serde_json::json!({
+            "cap": b.cap, "max_cents": b.max_cents, "price_cents": b.price_cents,
+        }))
 }
 
 /// Sets a region's price for a category (and grade): its coordinator, or an admin.
@@ -128,11 +130,7 @@ pub fn set_rule(
     let region = price_region(actor, Some(req.region))?;
     if req.category.kind() != ItemKind::Device {
         return Err(ApiError::rule(
-            FieldError::new(
-                "category",
-                "une catégorie d'appareil",
-                "a device category",
-            ),
+            FieldError::new("category", "une catégorie d'appareil", "a device category"),
             actor.lang,
         ));
     }
@@ -326,7 +324,9 @@ fn may_see(actor: &Actor, s: &SaleRow) -> bool {
     match actor.role {
         Role::Technician => actor.site == Some(SiteId(s.site_id)),
         Role::Coordinator => actor.region == Some(RegionId(s.region_id)),
-        Role::SocialWorker => s.organisation_id.is_some() && actor.org.map(|o| o.0) == s.organisation_id,
+        Role::SocialWorker => {
+            s.organisation_id.is_some() && actor.org.map(|o| o.0) == s.organisation_id
+        }
         Role::Admin => false,
     }
 }
@@ -390,10 +390,7 @@ pub fn view(conn: &mut DbConnection, s: SaleRow) -> ApiResult<SaleView> {
         .find(s.site_id)
         .select(sites::name)
         .first(conn)?;
-    let codes: HashMap<i64, String> = lines
-        .iter()
-        .map(|l| (l.item_id, l.code.clone()))
-        .collect();
+    let codes: HashMap<i64, String> = lines.iter().map(|l| (l.item_id, l.code.clone())).collect();
     Ok(SaleView {
         id: SaleId(s.id),
         kind: parse_stored(&s.kind)?,
@@ -531,16 +528,25 @@ struct Line {
 }
 
 fn check_lines(actor: &Actor, req: &NewSale) -> ApiResult<()> {
-    let field = |f: &str, fr: &str, en: &str| ApiError::field(FieldError::new(f, fr, en), actor.lang);
+    let field =
+        |f: &str, fr: &str, en: &str| ApiError::field(FieldError::new(f, fr, en), actor.lang);
     if req.items.is_empty() || req.items.len() > MAX_LINES {
         return Err(field("items", "1 à 10 appareils", "1 to 10 devices"));
     }
     let mut seen = HashSet::new();
     if !req.items.iter().all(|l| seen.insert(l.item)) {
-        return Err(field("items", "un appareil une seule fois", "each device once"));
+        return Err(field(
+            "items",
+            "un appareil une seule fois",
+            "each device once",
+        ));
     }
     if req.payments.len() > MAX_PAYMENTS {
-        return Err(field("payments", "5 paiements au plus", "at most 5 payments"));
+        return Err(field(
+            "payments",
+            "5 paiements au plus",
+            "at most 5 payments",
+        ));
     }
     for p in &req.payments {
         check(
@@ -560,7 +566,10 @@ fn check_lines(actor: &Actor, req: &NewSale) -> ApiResult<()> {
     }
     for l in &req.items {
         if let Some(p) = l.price_cents {
-            check(actor, validate::range("items.price_cents", p.into(), 0, 10_000_000))?;
+            check(
+                actor,
+                validate::range("items.price_cents", p.into(), 0, 10_000_000),
+            )?;
         }
     }
     Ok(())
@@ -628,7 +637,11 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
             check(actor, validate::text("reason", reason, 500))?;
             let site = req.site.ok_or_else(|| {
                 ApiError::field(
-                    FieldError::new("site", "site de la vente requis", "the sale's site is required"),
+                    FieldError::new(
+                        "site",
+                        "site de la vente requis",
+                        "the sale's site is required",
+                    ),
                     actor.lang,
                 )
             })?;
@@ -690,9 +703,9 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
         let price_cents = match l.price_cents {
             Some(p) => i64::from(p),
             None => price_for(&rules, category, grade, public_body).ok_or_else(|| {
-                actor
-                    .err(ErrorCode::PriceMissing)
-                    .with_details(serde_json::json!({"item": ItemId(item.id), "category": category}))
+                actor.err(ErrorCode::PriceMissing).with_details(
+                    serde_json::json!({"item": ItemId(item.id), "category": category}),
+                )
             })?,
         };
         lines.push(Line {
@@ -736,14 +749,29 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
             organisation: beneficiary.as_ref().map(|b| b.organisation_id),
             partner: partner.as_ref().map(|p| p.id),
             buyer: buyer.clone(),
-            reason: req.reason.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            reason: req
+                .reason
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
             credits: None,
             total_cents: total,
         },
     )?;
     let until = guarantee_end(today());
     for (i, l) in lines.iter().enumerate() {
-        insert_line(conn, sale, i, &l.item, l.category, l.price_cents, l.public_body, Some(until), SaleLineStatus::Sold)?;
+        insert_line(
+            conn,
+            sale,
+            i,
+            &l.item,
+            l.category,
+            l.price_cents,
+            l.public_body,
+            Some(until),
+            SaleLineStatus::Sold,
+        )?;
         let payload = EventPayload::Sold {
             sale: SaleId(sale),
             buyer: buyer.clone(),
@@ -754,7 +782,13 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
         }
     }
     for p in &req.payments {
-        insert_payment(conn, sale, p.method, i64::from(p.amount_cents), p.reference.as_deref())?;
+        insert_payment(
+            conn,
+            sale,
+            p.method,
+            i64::from(p.amount_cents),
+            p.reference.as_deref(),
+        )?;
     }
     if let Some(r) = &reservation {
         let n = diesel::update(
@@ -866,7 +900,10 @@ pub fn insert_payment(
             sale_id: sale,
             method: method.as_str().to_owned(),
             amount_cents,
-            reference: reference.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+            reference: reference
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
         })
         .execute(conn)?;
     Ok(())
@@ -978,7 +1015,11 @@ pub fn partners(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<(i64, S
 }
 
 /// The last invoice a device was sold under, if the caller may see it.
-pub fn last_sale_of(conn: &mut DbConnection, actor: &Actor, item: ItemId) -> ApiResult<Option<SaleId>> {
+pub fn last_sale_of(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    item: ItemId,
+) -> ApiResult<Option<SaleId>> {
     let found: Option<i64> = sale_lines::table
         .inner_join(sales::table)
         .filter(sale_lines::item_id.eq(item.0))
@@ -988,7 +1029,9 @@ pub fn last_sale_of(conn: &mut DbConnection, actor: &Actor, item: ItemId) -> Api
         .first(conn)
         .optional()?;
     match found {
-        Some(id) => Ok(load_visible(conn, actor, SaleId(id)).ok().map(|s| SaleId(s.id))),
+        Some(id) => Ok(load_visible(conn, actor, SaleId(id))
+            .ok()
+            .map(|s| SaleId(s.id))),
         None => Ok(None),
     }
 }

@@ -76,12 +76,16 @@ pub async fn page(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     let region = region.or(v.actor.region.map(|r| r.0)).unwrap_or(0);
     let admin = v.actor.role == Role::Admin;
     let page = PricesPage {
-        chrome: Chrome::for_visitor(&v, lang.pick("Prix solidaires", "Solidarity prices"), "/prices")
-            .with_error_code(crate::web::query_param(&req, "error").as_deref())
-            .with_notice(
-                crate::web::query_param(&req, "done")
-                    .map(|_| lang.pick("Enregistré.", "Saved.").to_owned()),
-            ),
+        chrome: Chrome::for_visitor(
+            &v,
+            lang.pick("Prix solidaires", "Solidarity prices"),
+            "/prices",
+        )
+        .with_error_code(crate::web::query_param(&req, "error").as_deref())
+        .with_notice(
+            crate::web::query_param(&req, "done")
+                .map(|_| lang.pick("Enregistré.", "Saved.").to_owned()),
+        ),
         rules: list
             .rules
             .iter()
@@ -150,7 +154,10 @@ pub async fn set_rule(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
             .map_err(|_| a.err(ErrorCode::InvalidInput))?;
         let grade = match f.get("grade") {
             "" => None,
-            g => Some(g.parse::<Grade>().map_err(|_| a.err(ErrorCode::InvalidInput))?),
+            g => Some(
+                g.parse::<Grade>()
+                    .map_err(|_| a.err(ErrorCode::InvalidInput))?,
+            ),
         };
         let price_cents = euros_field(a, "price", f.get("price"))?;
         let public_body_price_cents = match f.get("public_body_price") {
@@ -173,7 +180,12 @@ pub async fn set_rule(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
     .await
 }
 
-pub async fn delete_rule(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn delete_rule(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let id = PriceRuleId(id.into_inner());
     form_action(req, db, body, None, move |c, a, f| {
         service::delete_rule(c, a, id)?;
@@ -183,7 +195,12 @@ pub async fn delete_rule(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: By
 }
 
 /// An admin's change of a legal cap.
-pub async fn set_cap(req: HttpRequest, db: Data<Db>, key: Path<String>, body: Bytes) -> HttpResponse {
+pub async fn set_cap(
+    req: HttpRequest,
+    db: Data<Db>,
+    key: Path<String>,
+    body: Bytes,
+) -> HttpResponse {
     let key = key.into_inner();
     form_action(req, db, body, Some("/prices".into()), move |c, a, f| {
         let category: CapCategory = key.parse().map_err(|_| a.err(ErrorCode::NotFound))?;

@@ -353,10 +353,14 @@ fn read_payments(lang: Lang, f: &Fields) -> Result<Vec<PaymentInput>, ApiError> 
         if raw.is_empty() {
             continue;
         }
-        let method: PaymentMethod = f
-            .get(&format!("method_{i}"))
-            .parse()
-            .map_err(|_| field_error(lang, "method", "moyen de paiement inconnu", "unknown payment method"))?;
+        let method: PaymentMethod = f.get(&format!("method_{i}")).parse().map_err(|_| {
+            field_error(
+                lang,
+                "method",
+                "moyen de paiement inconnu",
+                "unknown payment method",
+            )
+        })?;
         out.push(PaymentInput {
             method,
             amount_cents: amount(lang, "amount", raw)?,
@@ -409,7 +413,11 @@ pub async fn sell(
     }
     let lang = v.lang();
     let Ok(id) = f.get("reservation").parse::<i64>() else {
-        return error_page(&req, Some(&v), &ApiError::new(ErrorCode::ReservationNotFound));
+        return error_page(
+            &req,
+            Some(&v),
+            &ApiError::new(ErrorCode::ReservationNotFound),
+        );
     };
     let id = ReservationId(id);
     let entered = Entered::read(&f);
@@ -466,20 +474,27 @@ pub struct PartnerPage {
     pub methods: Vec<Method>,
 }
 
+/// What the partner sale form was sent with.
+pub struct PartnerForm {
+    pub site: i64,
+    pub partner: i64,
+    pub reason: String,
+    pub entered: Entered,
+}
+
 fn partner_page(
     v: &Visitor,
-    sites: Vec<(i64, String)>,
-    partners: Vec<(i64, String)>,
-    site: i64,
-    partner: i64,
-    reason: String,
-    entered: Entered,
+    (sites, partners): Choices,
+    form: PartnerForm,
     problem: Option<&ApiError>,
 ) -> HttpResponse {
     let lang = v.lang();
     let mut chrome = Chrome::for_visitor(
         v,
-        lang.pick("Vente à une association partenaire", "Sale to a partner association"),
+        lang.pick(
+            "Vente à une association partenaire",
+            "Sale to a partner association",
+        ),
         "/counter",
     );
     if let Some(e) = problem {
@@ -487,18 +502,18 @@ fn partner_page(
     }
     let page = PartnerPage {
         chrome,
-        site,
+        site: form.site,
         sites: sites
             .into_iter()
-            .map(|(id, n)| (id, n, id == site))
+            .map(|(id, n)| (id, n, id == form.site))
             .collect(),
         partners: partners
             .into_iter()
-            .map(|(id, n)| (id, n, id == partner))
+            .map(|(id, n)| (id, n, id == form.partner))
             .collect(),
-        partner,
-        reason,
-        entered: entered.padded(),
+        partner: form.partner,
+        reason: form.reason,
+        entered: form.entered.padded(),
         methods: methods(lang),
     };
     let status = match problem {
@@ -527,16 +542,13 @@ pub async fn partner_form(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     match page_read(&req, &v, &db, partner_choices).await {
         Ok((sites, partners)) => {
             let site = asked.or(sites.first().map(|s| s.0)).unwrap_or(0);
-            partner_page(
-                &v,
-                sites,
-                partners,
+            let form = PartnerForm {
                 site,
-                0,
-                String::new(),
-                Entered::default(),
-                None,
-            )
+                partner: 0,
+                reason: String::new(),
+                entered: Entered::default(),
+            };
+            partner_page(&v, (sites, partners), form, None)
         }
         Err(r) => r,
     }
@@ -586,14 +598,15 @@ pub async fn partner_sell(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRe
         Err(e) => {
             let e = e.in_lang(lang);
             match page_read(&req, &v, &db, partner_choices).await {
-                Ok((sites, partners)) => partner_page(
+                Ok(choices) => partner_page(
                     &v,
-                    sites,
-                    partners,
-                    site,
-                    partner,
-                    reason,
-                    entered,
+                    choices,
+                    PartnerForm {
+                        site,
+                        partner,
+                        reason,
+                        entered,
+                    },
                     Some(&e),
                 ),
                 Err(r) => r,

@@ -158,7 +158,12 @@ pub async fn show(
     }
 }
 
-fn sale_page(req: &HttpRequest, v: &Visitor, s: &SaleView, clock: crate::clock::Clock) -> HttpResponse {
+fn sale_page(
+    req: &HttpRequest,
+    v: &Visitor,
+    s: &SaleView,
+    clock: crate::clock::Clock,
+) -> HttpResponse {
     let lang = v.lang();
     let today = clock.date(chrono::Utc::now());
     let staff = matches!(v.actor.role, Role::Technician | Role::Coordinator);
@@ -179,7 +184,10 @@ fn sale_page(req: &HttpRequest, v: &Visitor, s: &SaleView, clock: crate::clock::
             "Échange fait : un avoir et une nouvelle facture ont été émis.",
             "Exchanged: a credit note and a new invoice were issued.",
         )),
-        Some("refund") => Some(lang.pick("Remboursement fait : un avoir a été émis.", "Refunded: a credit note was issued.")),
+        Some("refund") => Some(lang.pick(
+            "Remboursement fait : un avoir a été émis.",
+            "Refunded: a credit note was issued.",
+        )),
         Some("handed_back") => Some(lang.pick(
             "Appareil rendu réparé ; la garantie court six mois de plus.",
             "Device handed back repaired; the guarantee runs six months longer.",
@@ -209,11 +217,15 @@ fn sale_page(req: &HttpRequest, v: &Visitor, s: &SaleView, clock: crate::clock::
             .map(|l| LineRow {
                 item: l.item.0,
                 code: l.code.clone(),
-                device: [Some(l.category.name(lang)), l.brand.as_deref(), l.model.as_deref()]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                device: [
+                    Some(l.category.name(lang)),
+                    l.brand.as_deref(),
+                    l.model.as_deref(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" "),
                 price: format_euros(l.price_cents, lang),
                 until: l
                     .guarantee_until
@@ -280,21 +292,47 @@ pub async fn invoice(
 fn reason_of(a: &crate::auth::Actor, f: &crate::web::Fields) -> Result<String, ApiError> {
     f.opt("reason").ok_or_else(|| {
         ApiError::field(
-            filiere_shared::validate::FieldError::new("reason", "indiquez la raison", "give the reason"),
+            filiere_shared::validate::FieldError::new(
+                "reason",
+                "indiquez la raison",
+                "give the reason",
+            ),
             a.lang,
         )
     })
 }
 
 /// A device of the sale brought back.
-pub async fn open_return(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn open_return(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let id = id.into_inner();
-    form_action(req, db, body, Some(format!("/sales/{id}")), move |c, a, f| {
-        let item: i64 = f.get("item").parse().map_err(|_| a.err(ErrorCode::ItemNotFound))?;
-        let reason = reason_of(a, f)?;
-        after_sales::open_return(c, a, SaleId(id), &NewReturn { item: ItemId(item), reason })
+    form_action(
+        req,
+        db,
+        body,
+        Some(format!("/sales/{id}")),
+        move |c, a, f| {
+            let item: i64 = f
+                .get("item")
+                .parse()
+                .map_err(|_| a.err(ErrorCode::ItemNotFound))?;
+            let reason = reason_of(a, f)?;
+            after_sales::open_return(
+                c,
+                a,
+                SaleId(id),
+                &NewReturn {
+                    item: ItemId(item),
+                    reason,
+                },
+            )
             .map(|_| format!("/sales/{id}?done=returned"))
-    })
+        },
+    )
     .await
 }
 
