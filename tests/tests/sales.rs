@@ -253,6 +253,44 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
         "the pickup is on the counter"
     );
 
+    // Who may sell it: not a social worker, an admin, another site's technician or
+    // another region's coordinator; and who reads a counter.
+    let body = json!({"reservation": r.id, "items": [{"item": laptop.id}],
+        "payments": [{"method": "cash", "amount_cents": 9000}]});
+    for (token, status) in [
+        (&w.social_worker_a, 403),
+        (&w.admin, 403),
+        (&w.tech_a2, 404),
+        (&w.tech_b, 404),
+        (&w.coord_b, 404),
+    ] {
+        let (st, v) = app.post("/api/v1/sales", token, &body).await;
+        assert_eq!(st.as_u16(), status, "{v}");
+    }
+    for (token, status) in [
+        (&w.social_worker_a, 403),
+        (&w.admin, 403),
+        (&w.tech_a2, 403),
+        (&w.coord_b, 403),
+        (&w.coord_a, 200),
+    ] {
+        let (st, _) = app
+            .get(&format!("/api/v1/sites/{}/counter", w.site_a1), token)
+            .await;
+        assert_eq!(st.as_u16(), status);
+    }
+    let (st, _) = app.get("/api/v1/prices", &w.tech_a1).await;
+    assert_eq!(
+        st.as_u16(),
+        403,
+        "prices are the coordination's and the social side's"
+    );
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM sales"),
+        0,
+        "nothing sold by the refusals"
+    );
+
     // Split payments: a partner's voucher for part, the household the rest.
     let sale: SaleView = app
         .post_ok(

@@ -480,3 +480,118 @@ async fn the_language_switch_and_the_roles_pages() {
     assert_eq!(page.status, StatusCode::FORBIDDEN);
     assert!(page.body.contains("forbidden"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_counter_sales_and_prices_pages_keep_to_their_roles() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let a1 = w.site_a1.0.to_string();
+    let mut tech = Browser::new(&app);
+    tech.log_in("tech_a1").await;
+    let mut other = Browser::new(&app);
+    other.log_in("tech_b").await;
+    let mut social = Browser::new(&app);
+    let social_csrf = social.log_in("social_a").await;
+    let mut coord = Browser::new(&app);
+    coord.log_in("coord_a").await;
+    let mut admin = Browser::new(&app);
+    admin.log_in("admin").await;
+
+    // The counter is the site's technicians' and the region's coordinator's.
+    let page = tech.get("/counter").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("aucune organisation vendeuse"),
+        "site A1 has no seller yet: {}",
+        page.body
+    );
+    assert!(page.body.contains("name=\"code\""));
+    for (who, path, status, code) in [
+        ("other", format!("/counter?site={a1}"), 403, "out_of_scope"),
+        ("social", "/counter".to_owned(), 403, "forbidden"),
+        ("admin", "/counter".to_owned(), 403, "forbidden"),
+        ("tech", "/counter/partner".to_owned(), 403, "forbidden"),
+        ("tech", "/prices".to_owned(), 403, "forbidden"),
+        ("admin", "/sales".to_owned(), 403, "forbidden"),
+        ("coord", "/sales/999".to_owned(), 404, "sale_not_found"),
+        (
+            "tech",
+            "/counter/reservations/999".to_owned(),
+            404,
+            "reservation_not_found",
+        ),
+    ] {
+        let b = match who {
+            "other" => &mut other,
+            "social" => &mut social,
+            "admin" => &mut admin,
+            "coord" => &mut coord,
+            _ => &mut tech,
+        };
+        let page = b.get(&path).await;
+        assert_eq!(page.status.as_u16(), status, "{path}: {}", page.body);
+        assert!(page.body.contains(code), "{path}: {code}");
+    }
+    for path in [
+        format!("/counter?site={a1}"),
+        "/counter/partner".to_owned(),
+        "/prices".to_owned(),
+        "/sales".to_owned(),
+    ] {
+        assert_eq!(coord.get(&path).await.status, StatusCode::OK, "{path}");
+    }
+    // Social workers read the prices, and only their beneficiaries' sales.
+    assert_eq!(social.get("/prices").await.status, StatusCode::OK);
+    assert_eq!(social.get("/sales").await.status, StatusCode::OK);
+    // …but set no price: refused, and nothing written.
+    let refused = social
+        .post(
+            "/prices",
+            &[
+                ("csrf", &social_csrf),
+                ("region", &w.region_a.0.to_string()),
+                ("category", "laptop"),
+                ("price", "50"),
+                ("back", "/prices"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    assert!(
+        refused
+            .location
+            .as_deref()
+            .is_some_and(|l| l.contains("error=forbidden")),
+        "{:?}",
+        refused.location
+    );
+    // A sale posted without the session's CSRF token is refused.
+    let forged = tech
+        .post(
+            "/counter/sales",
+            &[
+                ("reservation", "1"),
+                ("price", "10"),
+                ("amount_1", "10"),
+                ("method_1", "cash"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("csrf_rejected"));
+    // A scan of something that is no label goes back to the counter with the reason.
+    let scanned = tech.get("/counter/scan?code=NOT-A-CODE").await;
+    assert_eq!(scanned.status, StatusCode::SEE_OTHER);
+    assert!(
+        scanned
+            .location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/counter") && l.contains("error=")),
+        "{:?}",
+        scanned.location
+    );
+    assert_eq!(
+        TestApp::number(&mut app.conn(), "SELECT COUNT(*) AS n FROM price_rules"),
+        0
+    );
+}
