@@ -489,6 +489,7 @@ pub struct SaleQuery {
     pub beneficiary: Option<BeneficiaryId>,
     pub kind: Option<SaleKind>,
     /// Sold in this year.
+    #[cfg_attr(feature = "openapi", param(minimum = 2000, maximum = 2100))]
     pub year: Option<i32>,
 }
 

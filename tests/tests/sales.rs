@@ -494,8 +494,8 @@ async fn refused_sales_write_nothing_and_give_no_number_away() {
         // No reservation: only a coordinator's partner sale may do without.
         (
             json!({"items": [{"item": screen.id, "price_cents": 1000}], "payments": []}),
-            400,
-            "invalid_input",
+            422,
+            "invalid_value",
         ),
         // A credit note pays only an exchange.
         (
@@ -844,7 +844,7 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
             &json!({"outcome": "exchange", "reason": "Pas de dalle en stock"}),
         )
         .await;
-    assert_eq!((st.as_u16(), code_of(&v)), (400, "invalid_input"));
+    assert_eq!((st.as_u16(), code_of(&v)), (422, "invalid_value"));
     let settled: SaleView = app
         .post_ok(
             &format!("/api/v1/after-sales/{case}/settle"),

@@ -190,7 +190,7 @@ pub fn settle(
         }
         AfterSalesOutcome::Exchange => {
             let replacement = req.replacement.ok_or_else(|| {
-                ApiError::field(
+                ApiError::rule(
                     FieldError::new(
                         "replacement",
                         "l'appareil donné en échange",
@@ -317,7 +317,7 @@ pub fn settle(
             let method = match req.refund_method {
                 Some(m) if m != PaymentMethod::CreditNote => m,
                 _ => {
-                    return Err(ApiError::field(
+                    return Err(ApiError::rule(
                         FieldError::new(
                             "refund_method",
                             "le moyen de remboursement (espèces, carte, chèque…)",

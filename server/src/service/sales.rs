@@ -6,7 +6,7 @@
 //! sale's transaction: a sale refused or rolled back gives its number back).
 
 use super::items::stored_grade;
-use super::{check, parse_stored};
+use super::{check, check_rule, parse_stored};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -85,7 +85,7 @@ pub fn rules_of(conn: &mut DbConnection, region: RegionId) -> ApiResult<Vec<Pric
 fn price_region(actor: &Actor, asked: Option<RegionId>) -> ApiResult<RegionId> {
     match actor.role {
         Role::Admin => asked.ok_or_else(|| {
-            ApiError::field(
+            ApiError::rule(
                 FieldError::new("region", "région requise", "region required"),
                 actor.lang,
             )
@@ -535,10 +535,9 @@ fn check_lines(actor: &Actor, req: &NewSale) -> ApiResult<()> {
     }
     let mut seen = HashSet::new();
     if !req.items.iter().all(|l| seen.insert(l.item)) {
-        return Err(field(
-            "items",
-            "un appareil une seule fois",
-            "each device once",
+        return Err(ApiError::rule(
+            FieldError::new("items", "un appareil une seule fois", "each device once"),
+            actor.lang,
         ));
     }
     if req.payments.len() > MAX_PAYMENTS {
@@ -634,9 +633,9 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
         (None, Some(pid)) => {
             actor.require(&[Role::Coordinator])?;
             let reason = req.reason.as_deref().unwrap_or("");
-            check(actor, validate::text("reason", reason, 500))?;
+            check_rule(actor, validate::text("reason", reason, 500))?;
             let site = req.site.ok_or_else(|| {
-                ApiError::field(
+                ApiError::rule(
                     FieldError::new(
                         "site",
                         "site de la vente requis",
@@ -662,7 +661,7 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
             (counter, None, None, Some(p))
         }
         _ => {
-            return Err(ApiError::field(
+            return Err(ApiError::rule(
                 FieldError::new(
                     "reservation",
                     "une réservation, ou un partenaire (pas les deux)",
