@@ -774,3 +774,92 @@ async fn offline_the_bench_prints_the_part_label_itself_on_its_zpl_printer() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sold_device_shows_its_buyers_reference_and_guarantee_at_the_bench() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let bench = app.bench_session(&w).await;
+    let t = bench.token.clone();
+    let code = app.codes(&t, w.site_a1, 1).await.remove(0);
+    let mut laptop = app.laptop(&t, &code, "SOLD-DRIVE").await;
+    for (k, step) in [
+        ("t", json!({"type": "triage", "route": "refurbish"})),
+        ("e", erase("SOLD-DRIVE")),
+        ("q", qa_pass()),
+        ("r", json!({"type": "mark_ready"})),
+    ] {
+        laptop = app
+            .step_ok(&t, &laptop, &format!("sold-{k}"), step)
+            .await
+            .item;
+    }
+    // The site's seller, a beneficiary who declines the training, the sale.
+    let op: OrganisationView = app
+        .post_ok(
+            "/api/v1/organisations",
+            &w.admin,
+            &json!({"name": "Atelier A", "kind": "operator", "region": w.region_a}),
+        )
+        .await;
+    let (st, _) = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/sites/{}", w.site_a1),
+            Some(&w.admin),
+            Some(&json!({"organisation": op.id})),
+        )
+        .await;
+    assert_eq!(st.as_u16(), 200);
+    let b: filiere_shared::social::BeneficiaryView = app
+        .post_ok(
+            "/api/v1/beneficiaries",
+            &w.social_worker_a,
+            &json!({"reference": "B-SOLD", "household_size": 1, "proof_type": "caf",
+                "proof_date": chrono::Utc::now().date_naive().to_string(), "consent": true}),
+        )
+        .await;
+    let r: filiere_shared::social::ReservationView = app
+        .post_ok(
+            "/api/v1/reservations",
+            &w.social_worker_a,
+            &json!({"item": laptop.id, "beneficiary": b.id,
+                "pickup_at": (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339()}),
+        )
+        .await;
+    let _: filiere_shared::social::ReservationView = app
+        .post_ok(
+            &format!("/api/v1/reservations/{}/training-refusal", r.id),
+            &w.social_worker_a,
+            &json!({"reason": "déjà formé"}),
+        )
+        .await;
+    let _: filiere_shared::sales::SaleView = app
+        .post_ok(
+            "/api/v1/sales",
+            &w.tech_a1,
+            &json!({"reservation": r.id, "items": [{"item": laptop.id, "price_cents": 5000}],
+                "payments": [{"method": "cash", "amount_cents": 5000}]}),
+        )
+        .await;
+
+    let dir = bench_dir(&app, &w, Station::Qa, Lang::Fr);
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the sign-in", |a| {
+        a.bench().is_some_and(|b| b.session.is_some())
+    });
+    scan(&mut h, &code);
+    wait(&mut h, "the sold laptop", |a| {
+        a.bench()
+            .and_then(|b| b.current())
+            .is_some_and(|k| k.view.id == laptop.id && k.view.state == ItemState::Sold)
+    });
+    let until = filiere_shared::sales::guarantee_end(chrono::Utc::now().date_naive());
+    h.get_by_label(&format!(
+        "Vendu à B-SOLD — garanti jusqu'au {}",
+        until.format("%d/%m/%Y")
+    ));
+    assert_eq!(waiting(h.state()), 0, "scanning it sends nothing");
+    let _ = std::fs::remove_dir_all(&dir);
+}
