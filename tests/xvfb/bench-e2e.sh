@@ -180,6 +180,10 @@ shot repair 0.5
 keys alt+7
 scan "$TO_RECYCLE"
 shot recycling 0.5
+# A device sold at the counter: the buyer's reference and the guarantee's end.
+keys alt+6
+scan "$(first sold)"
+shot sold 0.5
 keys F12
 keys alt+6
 scan "$CODE"
