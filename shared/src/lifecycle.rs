@@ -363,6 +363,7 @@ pub enum EventPayload {
     /// After-sales repairs it, for the same buyer: back to the bench.
     RepairStarted {
         sale: SaleId,
+        reason: String,
     },
     /// Repaired and handed back to the same buyer; the guarantee runs to its new end.
     HandedBack {
@@ -374,6 +375,7 @@ pub enum EventPayload {
     TakenBack {
         sale: SaleId,
         outcome: AfterSalesOutcome,
+        reason: String,
     },
     /// Compensates the item's last effective event.
     Corrected {
@@ -1242,7 +1244,7 @@ pub fn check(item: &Lifecycle, event: &EventPayload, ctx: &Context) -> Result<()
             require_state(ev, item, &[Sold])?;
             require_sale(ev, item, *sale)
         }
-        P::RepairStarted { sale } | P::TakenBack { sale, .. } => {
+        P::RepairStarted { sale, .. } | P::TakenBack { sale, .. } => {
             require_state(ev, item, &[Returned])?;
             require_sale(ev, item, *sale)
         }

@@ -269,6 +269,11 @@ async fn a_social_worker_reserves_a_laptop_from_a_phone() {
         page.contains("Où le retirer") && page.contains("Horaires"),
         "{page}"
     );
+    // The region's solidarity price, as its coordinator set it.
+    assert!(
+        page.contains("Prix solidaire") && page.contains(",00 €"),
+        "{page}"
+    );
     shot(&c, "device", PHONE).await;
 
     // A new beneficiary, with consent.

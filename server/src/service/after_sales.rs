@@ -184,7 +184,10 @@ pub fn settle(
                 conn,
                 actor,
                 line.item_id,
-                EventPayload::RepairStarted { sale: sale_id },
+                EventPayload::RepairStarted {
+                    sale: sale_id,
+                    reason: reason.clone(),
+                },
             )?;
             set_line(conn, line.id, SaleLineStatus::Repairing, None)?;
         }
@@ -240,6 +243,7 @@ pub fn settle(
                 EventPayload::TakenBack {
                     sale: sale_id,
                     outcome: AfterSalesOutcome::Exchange,
+                    reason: reason.clone(),
                 },
             )?;
             set_line(conn, line.id, SaleLineStatus::Exchanged, None)?;
@@ -334,6 +338,7 @@ pub fn settle(
                 EventPayload::TakenBack {
                     sale: sale_id,
                     outcome: AfterSalesOutcome::Refund,
+                    reason: reason.clone(),
                 },
             )?;
             set_line(conn, line.id, SaleLineStatus::Refunded, None)?;

@@ -646,7 +646,10 @@ fn table() -> Vec<Row> {
         Row {
             name: "start a repair",
             kind: dev,
-            event: EventPayload::RepairStarted { sale: SALE },
+            event: EventPayload::RepairStarted {
+                sale: SALE,
+                reason: "clavier".into(),
+            },
             item: device_of_buyer,
             counterpart: None,
             batch: false,
@@ -685,6 +688,7 @@ fn table() -> Vec<Row> {
             event: EventPayload::TakenBack {
                 sale: SALE,
                 outcome: AfterSalesOutcome::Refund,
+                reason: "remboursé".into(),
             },
             item: device_of_buyer,
             counterpart: None,

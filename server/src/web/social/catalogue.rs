@@ -188,7 +188,7 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         devices: found
             .items
             .iter()
-            .map(|e| DeviceCard::new(&e.item, &e.site_name, lang))
+            .map(|e| DeviceCard::new(&e.item, &e.site_name, lang).with_price(e.price_cents, lang))
             .collect(),
         total: if found.more {
             lang.pick("plus de 1 000", "more than 1,000").to_owned()
@@ -287,9 +287,15 @@ pub async fn device_page(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let card = DeviceCard::new(&d.item, &d.site.name, lang);
+    let card = DeviceCard::new(&d.item, &d.site.name, lang).with_price(d.price_cents, lang);
     let t = |fr: &str, en: &str| lang.pick(fr, en).to_owned();
     let mut facts = vec![
+        (
+            t("Prix solidaire", "Solidarity price"),
+            card.price
+                .clone()
+                .unwrap_or_else(|| t("fixé à l'atelier", "set at the workshop")),
+        ),
         (t("Étiquette", "Label"), card.code.clone()),
         (t("Caractéristiques", "Specifications"), card.specs.clone()),
         (t("Grades", "Grades"), card.grades.clone()),

@@ -20,6 +20,8 @@ pub struct DeviceCard {
     pub specs: String,
     pub grades: String,
     pub site: String,
+    /// The region's solidarity price, when one is set.
+    pub price: Option<String>,
 }
 
 impl DeviceCard {
@@ -38,7 +40,13 @@ impl DeviceCard {
             specs: specs_line(item, lang),
             grades: grades_line(item, lang),
             site: site.to_owned(),
+            price: None,
         }
+    }
+
+    pub fn with_price(mut self, cents: Option<i64>, lang: Lang) -> DeviceCard {
+        self.price = cents.map(|c| filiere_shared::sales::format_euros(c, lang));
+        self
     }
 }
 
