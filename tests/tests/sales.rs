@@ -884,6 +884,29 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
         Some(note.number.as_str())
     );
     assert_eq!(new.buyer, "AS-2");
+    assert_eq!(
+        note.payments[0].reference.as_deref(),
+        Some(new.number.as_str()),
+        "the credit note is settled against the new invoice"
+    );
+    let (st, bytes) = pdf(
+        &app,
+        &format!("/api/v1/sales/{}/invoice.pdf", note.id),
+        &w.tech_a1,
+    )
+    .await;
+    assert_eq!(st, 200);
+    if let Some(text) = pdf_text(&bytes) {
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for needle in [
+            format!("Avoir n° {}", note.number),
+            format!("la facture n° {}", sales[1].number),
+            format!("imputé sur la facture {}", new.number),
+            "Pas de dalle en stock".to_owned(),
+        ] {
+            assert!(flat.contains(&needle), "{needle:?} missing from:\n{text}");
+        }
+    }
     let returned = item_view(&app, w, b.id).await;
     assert_eq!(returned.state, ItemState::Returned);
     assert!(returned.sale.is_none());

@@ -136,19 +136,21 @@ pub fn render(v: &Invoice) -> Vec<u8> {
     let paid: Vec<String> = s
         .payments
         .iter()
-        .map(|p| {
-            let r = p
-                .reference
-                .as_deref()
-                .map(|r| format!(" (réf. {r})"))
-                .unwrap_or_default();
-            format!("{}{r} : {}", p.method.name(Lang::Fr), euros(p.amount_cents))
+        .map(|p| match (s.kind, p.method, p.reference.as_deref()) {
+            // An exchange's credit note is settled against the new invoice.
+            (SaleKind::CreditNote, filiere_shared::PaymentMethod::CreditNote, Some(r)) => {
+                format!("imputé sur la facture {r} : {}", euros(p.amount_cents))
+            }
+            (_, m, r) => {
+                let r = r.map(|r| format!(" (réf. {r})")).unwrap_or_default();
+                format!("{}{r} : {}", m.name(Lang::Fr), euros(p.amount_cents))
+            }
         })
         .collect();
     if !paid.is_empty() {
         let label = match s.kind {
             SaleKind::Invoice => "Règlement",
-            SaleKind::CreditNote => "Remboursement",
+            SaleKind::CreditNote => "Règlement de l'avoir",
         };
         doc.field(label, &paid.join(" ; "));
     }

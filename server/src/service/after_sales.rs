@@ -297,12 +297,17 @@ pub fn settle(
                 line.price_cents,
                 Some(&note_number),
             )?;
+            let invoice_number: String = crate::schema::sales::table
+                .find(invoice)
+                .select(crate::schema::sales::number)
+                .first(conn)?;
+            // The credit note is settled against the new invoice.
             insert_payment(
                 conn,
                 note,
                 PaymentMethod::CreditNote,
                 line.price_cents,
-                None,
+                Some(&invoice_number),
             )?;
             let payload = EventPayload::Sold {
                 sale: SaleId(invoice),

@@ -241,9 +241,13 @@ fn sale_page(
             .payments
             .iter()
             .map(|p| {
-                let what = match &p.reference {
-                    Some(r) => format!("{} ({r})", p.method.name(lang)),
-                    None => p.method.name(lang).to_owned(),
+                let what = match (s.kind, p.method, &p.reference) {
+                    (SaleKind::CreditNote, PaymentMethod::CreditNote, Some(r)) => format!(
+                        "{} {r}",
+                        lang.pick("Imputé sur la facture", "Set against invoice")
+                    ),
+                    (_, m, Some(r)) => format!("{} ({r})", m.name(lang)),
+                    (_, m, None) => m.name(lang).to_owned(),
                 };
                 (what, format_euros(p.amount_cents, lang))
             })
