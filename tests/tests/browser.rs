@@ -503,6 +503,8 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
     c.goto(&format!("{}/counter", app.base))
         .await
         .expect("counter");
+    // The demo's pickup is a quarter of an hour after the demo was filled: today's,
+    // or, filled just before midnight, tomorrow's (in the week's list).
     let page = text(&c).await;
     assert!(
         page.contains("Retraits du jour") && page.contains("CCAS-2026-0197"),
