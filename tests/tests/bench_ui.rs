@@ -855,7 +855,9 @@ async fn a_sold_device_shows_its_buyers_reference_and_guarantee_at_the_bench() {
             .and_then(|b| b.current())
             .is_some_and(|k| k.view.id == laptop.id && k.view.state == ItemState::Sold)
     });
-    let until = filiere_shared::sales::guarantee_end(chrono::Utc::now().date_naive());
+    let until = filiere_shared::sales::guarantee_end(
+        filiere_server::clock::Clock::default().date(chrono::Utc::now()),
+    );
     h.get_by_label(&format!(
         "Vendu à B-SOLD — garanti jusqu'au {}",
         until.format("%d/%m/%Y")

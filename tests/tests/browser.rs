@@ -640,7 +640,7 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
         text(&c).await
     );
     let extended = filiere_shared::sales::extended_by_repair(filiere_shared::sales::guarantee_end(
-        chrono::Utc::now().date_naive(),
+        filiere_server::clock::Clock::default().date(chrono::Utc::now()),
     ));
     let page = text(&c).await;
     assert!(

@@ -216,8 +216,11 @@ fn pdf_text(bytes: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The year of the invoices' series: the association's (Europe/Paris), as the server's.
 fn year() -> i32 {
-    Utc::now().year()
+    filiere_server::clock::Clock::default()
+        .date(Utc::now())
+        .year()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -305,7 +308,7 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
     assert_eq!(sale.total_cents, 9000);
     assert_eq!(sale.buyer, "CCAS-42");
     assert_eq!(sale.seller, s.operator);
-    let until = guarantee_end(Utc::now().date_naive());
+    let until = guarantee_end(filiere_server::clock::Clock::default().date(Utc::now()));
     assert_eq!(sale.lines[0].guarantee_until, Some(until));
     assert!(sale.lines[0].public_body);
 
@@ -744,7 +747,7 @@ async fn after_sales_repair_extends_the_guarantee_and_an_exchange_restarts_it() 
             .await;
         sales.push(sale);
     }
-    let end = guarantee_end(Utc::now().date_naive());
+    let end = guarantee_end(filiere_server::clock::Clock::default().date(Utc::now()));
 
     // A: brought back, repaired, handed back with six months more.
     let back: SaleView = app

@@ -6,6 +6,7 @@
 
 use super::DemoError;
 use crate::auth::Actor;
+use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::schema::{collections, items, organisations};
 use crate::service::{after_sales, beneficiaries, events, reservations as res, sales, training};
@@ -153,6 +154,7 @@ fn sell(
             items: lines,
             payments,
         },
+        Clock::default(),
     )?)
 }
 
@@ -327,6 +329,7 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
             item,
             reason: "Plusieurs touches du clavier ne répondent plus.".into(),
         },
+        Clock::default(),
     )?;
     let case = back.after_sales[0].id;
     after_sales::settle(
@@ -339,9 +342,10 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
             replacement: None,
             refund_method: None,
         },
+        Clock::default(),
     )?;
     retest(conn, a.tom, item, "demo-after-sales-qa")?;
-    after_sales::hand_back(conn, a.tom, case)?;
+    after_sales::hand_back(conn, a.tom, case, Clock::default())?;
 
     // Brought back and exchanged: a credit note, a new invoice, a new guarantee.
     let b = beneficiary(conn, a.nadia, "EV-345")?;
@@ -356,6 +360,7 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
             item: sale.lines[0].item,
             reason: "L'écran s'éteint au bout de quelques minutes.".into(),
         },
+        Clock::default(),
     )?;
     after_sales::settle(
         conn,
@@ -367,6 +372,7 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
             replacement: Some(next()?),
             refund_method: None,
         },
+        Clock::default(),
     )?;
     issued += 2;
 
@@ -399,6 +405,7 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
                 reference: Some("Chèque n° 0004512".into()),
             }],
         },
+        Clock::default(),
     )?;
     issued += 1;
 

@@ -126,10 +126,12 @@ pub async fn list_sales(
 pub async fn create_sale(
     actor: Actor,
     db: Data<Db>,
+    settings: Data<WebSettings>,
     body: JsonBody<NewSale>,
 ) -> ApiResult<Json<SaleView>> {
     let body = body.read(&actor)?;
-    write_handler!(actor, db, |c, a| sales::sell(c, &a, &body))
+    let clock = settings.clock;
+    write_handler!(actor, db, |c, a| sales::sell(c, &a, &body, clock))
 }
 
 #[utoipa::path(get, path = "/api/v1/sales/{id}", tag = "sales", security(("bearer" = [])),
@@ -168,12 +170,16 @@ pub async fn sale_invoice(
 pub async fn create_return(
     actor: Actor,
     db: Data<Db>,
+    settings: Data<WebSettings>,
     id: Path<i64>,
     body: JsonBody<NewReturn>,
 ) -> ApiResult<Json<SaleView>> {
     let id = SaleId(id.into_inner());
     let body = body.read(&actor)?;
-    write_handler!(actor, db, |c, a| after_sales::open_return(c, &a, id, &body))
+    let clock = settings.clock;
+    write_handler!(actor, db, |c, a| after_sales::open_return(
+        c, &a, id, &body, clock
+    ))
 }
 
 /// After-sales' decision on a returned device: a repair (back to the bench), an
@@ -186,12 +192,16 @@ pub async fn create_return(
 pub async fn settle_after_sales(
     actor: Actor,
     db: Data<Db>,
+    settings: Data<WebSettings>,
     id: Path<i64>,
     body: JsonBody<SettleAfterSales>,
 ) -> ApiResult<Json<SaleView>> {
     let id = AfterSalesId(id.into_inner());
     let body = body.read(&actor)?;
-    write_handler!(actor, db, |c, a| after_sales::settle(c, &a, id, &body))
+    let clock = settings.clock;
+    write_handler!(actor, db, |c, a| after_sales::settle(
+        c, &a, id, &body, clock
+    ))
 }
 
 /// The repaired device, tested again, handed back: the guarantee runs six months
@@ -199,7 +209,13 @@ pub async fn settle_after_sales(
 #[utoipa::path(post, path = "/api/v1/after-sales/{id}/hand-back", tag = "sales", security(("bearer" = [])),
     params(("id" = i64, Path)),
     responses((status = 200, body = SaleView), (status = 422, body = ErrorBody)))]
-pub async fn hand_back(actor: Actor, db: Data<Db>, id: Path<i64>) -> ApiResult<Json<SaleView>> {
+pub async fn hand_back(
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+) -> ApiResult<Json<SaleView>> {
     let id = AfterSalesId(id.into_inner());
-    write_handler!(actor, db, |c, a| after_sales::hand_back(c, &a, id))
+    let clock = settings.clock;
+    write_handler!(actor, db, |c, a| after_sales::hand_back(c, &a, id, clock))
 }

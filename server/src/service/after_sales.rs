@@ -10,6 +10,7 @@ use super::sales::{
 };
 use super::{check, parse_stored};
 use crate::auth::Actor;
+use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
@@ -70,6 +71,7 @@ pub fn open_return(
     actor: &Actor,
     sale: SaleId,
     req: &NewReturn,
+    clock: Clock,
 ) -> ApiResult<SaleView> {
     staff(actor)?;
     check(actor, validate::text("reason", &req.reason, 500))?;
@@ -89,7 +91,7 @@ pub fn open_return(
         }
     }
     match line.guarantee_until {
-        Some(end) if under_guarantee(end, today()) => {}
+        Some(end) if under_guarantee(end, today(clock)) => {}
         end => {
             return Err(actor
                 .err(ErrorCode::GuaranteeOver)
@@ -162,6 +164,7 @@ pub fn settle(
     actor: &Actor,
     id: AfterSalesId,
     req: &SettleAfterSales,
+    clock: Clock,
 ) -> ApiResult<SaleView> {
     check(actor, validate::text("reason", &req.reason, 500))?;
     let (case, sale) = load_case(conn, actor, id)?;
@@ -255,6 +258,7 @@ pub fn settle(
                 &counter,
                 SaleKind::CreditNote,
                 parts_of(&sale, reason.clone(), Some(sale.id), line.price_cents),
+                clock,
             )?;
             insert_line(
                 conn,
@@ -277,8 +281,9 @@ pub fn settle(
                 &counter,
                 SaleKind::Invoice,
                 parts_of(&sale, reason.clone(), None, line.price_cents),
+                clock,
             )?;
-            let until = guarantee_end(today());
+            let until = guarantee_end(today(clock));
             insert_line(
                 conn,
                 invoice,
@@ -355,6 +360,7 @@ pub fn settle(
                 &counter,
                 SaleKind::CreditNote,
                 parts_of(&sale, reason.clone(), Some(sale.id), line.price_cents),
+                clock,
             )?;
             insert_line(
                 conn,
@@ -388,7 +394,12 @@ pub fn settle(
 
 /// The repair is done (and the device passed a new QA test): handed back to the same
 /// buyer, the guarantee extended by six months.
-pub fn hand_back(conn: &mut DbConnection, actor: &Actor, id: AfterSalesId) -> ApiResult<SaleView> {
+pub fn hand_back(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: AfterSalesId,
+    clock: Clock,
+) -> ApiResult<SaleView> {
     let (case, sale) = load_case(conn, actor, id)?;
     if case.outcome.as_deref() != Some(AfterSalesOutcome::Repair.as_str())
         || case.closed_at.is_some()
@@ -401,7 +412,7 @@ pub fn hand_back(conn: &mut DbConnection, actor: &Actor, id: AfterSalesId) -> Ap
         .first(conn)?;
     let end = extended_by_repair(
         line.guarantee_until
-            .unwrap_or_else(|| guarantee_end(today())),
+            .unwrap_or_else(|| guarantee_end(today(clock))),
     );
     step(
         conn,

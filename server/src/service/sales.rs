@@ -8,6 +8,7 @@
 use super::items::stored_grade;
 use super::{check, check_rule, parse_stored};
 use crate::auth::Actor;
+use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
@@ -23,9 +24,9 @@ use filiere_shared::validate::{self, FieldError};
 use filiere_shared::*;
 use std::collections::{HashMap, HashSet};
 
-/// Today, at the workshops (the guarantee counts in days).
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
+/// Today, in the association's time zone (the guarantee counts in its days).
+pub fn today(clock: Clock) -> NaiveDate {
+    clock.date(Utc::now())
 }
 
 // ---------------------------------------------------------------- prices
@@ -596,7 +597,12 @@ fn training_settled(conn: &mut DbConnection, r: &ReservationRow) -> ApiResult<bo
 
 /// Records a sale: see [`NewSale`]. Everything is checked before anything is written,
 /// and the whole sale is one transaction: refused, nothing stays.
-pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<SaleView> {
+pub fn sell(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    req: &NewSale,
+    clock: Clock,
+) -> ApiResult<SaleView> {
     actor.require(&[Role::Technician, Role::Coordinator])?;
     check_lines(actor, req)?;
     // Who buys, and where.
@@ -757,8 +763,9 @@ pub fn sell(conn: &mut DbConnection, actor: &Actor, req: &NewSale) -> ApiResult<
             credits: None,
             total_cents: total,
         },
+        clock,
     )?;
-    let until = guarantee_end(today());
+    let until = guarantee_end(today(clock));
     for (i, l) in lines.iter().enumerate() {
         insert_line(
             conn,
@@ -827,9 +834,10 @@ pub fn insert_sale(
     counter: &Counter,
     kind: SaleKind,
     parts: NewSaleParts,
+    clock: Clock,
 ) -> ApiResult<i64> {
     let at = now();
-    let year = at.date().year();
+    let year = clock.date(utc(at)).year();
     let seq = next_number(conn, counter.seller.id, year, kind)?;
     Ok(diesel::insert_into(sales::table)
         .values(NewSaleRow {

@@ -422,6 +422,7 @@ pub async fn sell(
     let id = ReservationId(id);
     let entered = Entered::read(&f);
     let actor = v.actor.clone();
+    let clock = settings.clock;
     let outcome = write(&db, move |c| {
         let r = reservations::counter_view(c, &actor, id)?;
         let price = f.get("price");
@@ -446,6 +447,7 @@ pub async fn sell(
                 items: lines,
                 payments,
             },
+            clock,
         )
     })
     .await;
@@ -555,7 +557,13 @@ pub async fn partner_form(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 }
 
 /// The partner sale's target.
-pub async fn partner_sell(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
+pub async fn partner_sell(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    body: Bytes,
+) -> HttpResponse {
+    let clock = settings.clock;
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
@@ -590,6 +598,7 @@ pub async fn partner_sell(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRe
                 items: lines,
                 payments,
             },
+            clock,
         )
     })
     .await;

@@ -310,9 +310,11 @@ fn reason_of(a: &crate::auth::Actor, f: &crate::web::Fields) -> Result<String, A
 pub async fn open_return(
     req: HttpRequest,
     db: Data<Db>,
+    settings: Data<WebSettings>,
     id: Path<i64>,
     body: Bytes,
 ) -> HttpResponse {
+    let clock = settings.clock;
     let id = id.into_inner();
     form_action(
         req,
@@ -333,6 +335,7 @@ pub async fn open_return(
                     item: ItemId(item),
                     reason,
                 },
+                clock,
             )
             .map(|_| format!("/sales/{id}?done=returned"))
         },
@@ -341,7 +344,14 @@ pub async fn open_return(
 }
 
 /// After-sales' decision on a returned device.
-pub async fn settle(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn settle(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let clock = settings.clock;
     let case = id.into_inner();
     form_action(req, db, body, None, move |c, a, f| {
         let outcome: AfterSalesOutcome = f
@@ -367,6 +377,7 @@ pub async fn settle(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
                 replacement,
                 refund_method,
             },
+            clock,
         )?;
         Ok(format!("/sales/{}?done={}", sale.id, outcome.as_str()))
     })
@@ -374,10 +385,17 @@ pub async fn settle(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
 }
 
 /// The repaired device handed back.
-pub async fn hand_back(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn hand_back(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let clock = settings.clock;
     let case = id.into_inner();
     form_action(req, db, body, None, move |c, a, _| {
-        let sale = after_sales::hand_back(c, a, AfterSalesId(case))?;
+        let sale = after_sales::hand_back(c, a, AfterSalesId(case), clock)?;
         Ok(format!("/sales/{}?done=handed_back", sale.id))
     })
     .await
