@@ -260,9 +260,13 @@ impl TestApp {
         self.serve(listener);
     }
 
-    /// A direct connection to the test database, for row counts and set-up.
+    /// A direct connection to the test database, for row counts and set-up; with the
+    /// server's busy timeout, so that a write here waits for the server's writer (or
+    /// its checkpoint) instead of failing with "database is locked".
     pub fn conn(&self) -> db::DbConnection {
-        db::connect(&self.url).expect("connect")
+        let mut conn = db::connect(&self.url).expect("connect");
+        db::apply_pragmas(&mut conn).expect("pragmas");
+        conn
     }
 
     /// The one number `sql` answers, in a column named `n`.
