@@ -5,8 +5,8 @@
 //! the device with its reason.
 
 use super::sales::{
-    Counter, NewSaleParts, from_public_bodies, insert_line, insert_payment, insert_sale,
-    load_visible, today, view,
+    Counter, NewSaleParts, cap_pairs, cap_refusal, caps, from_public_bodies, insert_line,
+    insert_payment, insert_sale, load_visible, today, view,
 };
 use super::{check, parse_stored};
 use crate::auth::Actor;
@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
-use crate::schema::{after_sales, items, organisations, price_caps, sale_lines, sites};
+use crate::schema::{after_sales, items, organisations, sale_lines, sites};
 use diesel::prelude::*;
 use filiere_shared::lifecycle::EventPayload;
 use filiere_shared::sales::*;
@@ -158,6 +158,57 @@ fn parts_of(s: &SaleRow, reason: String, credits: Option<i64>, total: i64) -> Ne
     }
 }
 
+/// Takes a returned device back for good (exchanged or refunded): its step, its line's
+/// status, and the credit note of its price. Returns the sale's counter and the note.
+#[allow(clippy::too_many_arguments)]
+fn take_back(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    sale: &SaleRow,
+    line: &SaleLineRow,
+    outcome: AfterSalesOutcome,
+    reason: &str,
+    clock: Clock,
+) -> ApiResult<(Counter, i64)> {
+    let status = match outcome {
+        AfterSalesOutcome::Refund => SaleLineStatus::Refunded,
+        _ => SaleLineStatus::Exchanged,
+    };
+    step(
+        conn,
+        actor,
+        line.item_id,
+        EventPayload::TakenBack {
+            sale: SaleId(sale.id),
+            outcome,
+            reason: reason.to_owned(),
+        },
+    )?;
+    set_line(conn, line.id, status, None)?;
+    let counter = counter_of(conn, sale)?;
+    let returned: ItemRow = items::table.find(line.item_id).first(conn)?;
+    let note = insert_sale(
+        conn,
+        actor,
+        &counter,
+        SaleKind::CreditNote,
+        parts_of(sale, reason.to_owned(), Some(sale.id), line.price_cents),
+        clock,
+    )?;
+    insert_line(
+        conn,
+        note,
+        0,
+        &returned,
+        parse_stored(&line.category)?,
+        line.price_cents,
+        line.public_body,
+        None,
+        status,
+    )?;
+    Ok((counter, note))
+}
+
 /// After-sales' decision on a returned device: repair, exchange or refund.
 pub fn settle(
     conn: &mut DbConnection,
@@ -220,56 +271,20 @@ pub fn settle(
             }
             let category: Category = parse_stored(&item.category)?;
             let public_body = from_public_bodies(conn, &[item.id])?.contains(&item.id);
-            let caps: Vec<(String, i64)> = price_caps::table
-                .select((price_caps::category, price_caps::max_cents))
-                .load(conn)?;
-            let caps: Vec<(CapCategory, i64)> = caps
-                .into_iter()
-                .filter_map(|(c, m)| c.parse().ok().map(|c| (c, m)))
-                .collect();
             let cap_line = CapLine {
                 category,
                 public_body,
                 price_cents: line.price_cents,
             };
-            if let Err(b) = check_caps(&[cap_line], &caps) {
-                return Err(actor
-                    .err(ErrorCode::OverPriceCap)
-                    .with_details(serde_json::json!({
-                        "cap": b.cap, "max_cents": b.max_cents, "price_cents": b.price_cents,
-                    })));
-            }
-            step(
+            check_caps(&[cap_line], &cap_pairs(&caps(conn)?)).map_err(|b| cap_refusal(actor, b))?;
+            let (counter, note) = take_back(
                 conn,
                 actor,
-                line.item_id,
-                EventPayload::TakenBack {
-                    sale: sale_id,
-                    outcome: AfterSalesOutcome::Exchange,
-                    reason: reason.clone(),
-                },
-            )?;
-            set_line(conn, line.id, SaleLineStatus::Exchanged, None)?;
-            let counter = counter_of(conn, &sale)?;
-            let returned: ItemRow = items::table.find(line.item_id).first(conn)?;
-            let note = insert_sale(
-                conn,
-                actor,
-                &counter,
-                SaleKind::CreditNote,
-                parts_of(&sale, reason.clone(), Some(sale.id), line.price_cents),
+                &sale,
+                &line,
+                AfterSalesOutcome::Exchange,
+                &reason,
                 clock,
-            )?;
-            insert_line(
-                conn,
-                note,
-                0,
-                &returned,
-                parse_stored(&line.category)?,
-                line.price_cents,
-                line.public_body,
-                None,
-                SaleLineStatus::Exchanged,
             )?;
             let note_number: String = crate::schema::sales::table
                 .find(note)
@@ -341,37 +356,14 @@ pub fn settle(
                     ));
                 }
             };
-            step(
+            let (_, note) = take_back(
                 conn,
                 actor,
-                line.item_id,
-                EventPayload::TakenBack {
-                    sale: sale_id,
-                    outcome: AfterSalesOutcome::Refund,
-                    reason: reason.clone(),
-                },
-            )?;
-            set_line(conn, line.id, SaleLineStatus::Refunded, None)?;
-            let counter = counter_of(conn, &sale)?;
-            let returned: ItemRow = items::table.find(line.item_id).first(conn)?;
-            let note = insert_sale(
-                conn,
-                actor,
-                &counter,
-                SaleKind::CreditNote,
-                parts_of(&sale, reason.clone(), Some(sale.id), line.price_cents),
+                &sale,
+                &line,
+                AfterSalesOutcome::Refund,
+                &reason,
                 clock,
-            )?;
-            insert_line(
-                conn,
-                note,
-                0,
-                &returned,
-                parse_stored(&line.category)?,
-                line.price_cents,
-                line.public_body,
-                None,
-                SaleLineStatus::Refunded,
             )?;
             insert_payment(conn, note, method, line.price_cents, None)?;
             credit_note = Some(note);

@@ -52,7 +52,7 @@ pub fn caps(conn: &mut DbConnection) -> ApiResult<Vec<PriceCapView>> {
     rows.into_iter().map(cap_view).collect()
 }
 
-fn cap_pairs(caps: &[PriceCapView]) -> Vec<(CapCategory, i64)> {
+pub fn cap_pairs(caps: &[PriceCapView]) -> Vec<(CapCategory, i64)> {
     caps.iter().map(|c| (c.category, c.max_cents)).collect()
 }
 
@@ -112,7 +112,7 @@ pub fn price_list(conn: &mut DbConnection, actor: &Actor, q: &PriceQuery) -> Api
     })
 }
 
-fn cap_refusal(actor: &Actor, b: CapBreach) -> ApiError {
+pub fn cap_refusal(actor: &Actor, b: CapBreach) -> ApiError {
     actor
         .err(ErrorCode::OverPriceCap)
         .with_details(serde_json::json!({
