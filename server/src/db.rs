@@ -178,6 +178,9 @@ pub struct Db {
     /// The group-commit writer: every write on SQLite; on PostgreSQL, whose other
     /// writes commit concurrently from the pool, the bench's daily steps.
     writer: crate::writer::Writer,
+    /// The key that signs the public forms, the same for every process of one
+    /// database (kept in `server_secrets`, made on first start).
+    pub form_key: std::sync::Arc<[u8]>,
 }
 
 pub struct PoolSizes {
@@ -191,6 +194,10 @@ impl Db {
         let mut conn = connect(url)?;
         apply_pragmas(&mut conn)?;
         run_migrations(&mut conn)?;
+        let form_key = secret(&mut conn, "form")
+            .map_err(DbError::Query)?
+            .into_bytes()
+            .into();
         drop(conn);
         let build = |size: u32| {
             Pool::builder()
@@ -214,6 +221,7 @@ impl Db {
             write: build(write_size)?,
             backend,
             writer,
+            form_key,
         })
     }
 
@@ -254,6 +262,40 @@ impl Db {
     }
 }
 
+/// A named server secret: read, or made (64 random hex digits) when there is none. Two
+/// processes starting at once keep whichever was written first.
+pub fn secret(conn: &mut DbConnection, name: &str) -> Result<String, diesel::result::Error> {
+    use crate::schema::server_secrets;
+    use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
+    let read = |conn: &mut DbConnection| {
+        server_secrets::table
+            .find(name)
+            .select(server_secrets::value)
+            .first::<String>(conn)
+            .optional()
+    };
+    if let Some(v) = read(conn)? {
+        return Ok(v);
+    }
+    let mut bytes = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let inserted = diesel::insert_into(server_secrets::table)
+        .values((
+            server_secrets::name.eq(name),
+            server_secrets::value.eq(hex::encode(bytes)),
+        ))
+        .execute(conn);
+    match inserted {
+        Ok(_) => {}
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {}
+        Err(e) => return Err(e),
+    }
+    read(conn)?.ok_or(diesel::result::Error::NotFound)
+}
+
 /// Applies the embedded migrations of the connection's backend.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<(), DbError> {
     let result = match conn {
@@ -287,6 +329,7 @@ pub const TABLES: &[&str] = &[
     "training_bookings",
     "needs",
     "login_failures",
+    "donor_offers",
 ];
 
 #[derive(diesel::QueryableByName)]

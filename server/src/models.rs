@@ -104,6 +104,8 @@ pub struct UserRow {
     pub language: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
+    pub setup_token_hash: Option<String>,
+    pub setup_expires_at: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -167,6 +169,11 @@ pub struct CollectionRow {
     pub notes: Option<String>,
     pub created_by: i64,
     pub created_at: NaiveDateTime,
+    pub status: String,
+    pub closed_at: Option<NaiveDateTime>,
+    pub closed_by: Option<i64>,
+    pub missing_count: Option<i32>,
+    pub missing_weight_g: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -739,4 +746,54 @@ pub struct AfterSalesRow {
     pub closed_at: Option<NaiveDateTime>,
     pub credit_note_id: Option<i64>,
     pub replacement_sale_id: Option<i64>,
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = donor_offers)]
+pub struct DonorOfferRow {
+    pub id: i64,
+    pub region_id: i64,
+    pub organisation_name: String,
+    pub siret: String,
+    pub public_body: bool,
+    pub contact_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub address: String,
+    pub availability: String,
+    pub laptops: i32,
+    pub desktops: i32,
+    pub monitors: i32,
+    pub others: i32,
+    pub notes: Option<String>,
+    pub client_hash: String,
+    pub form_nonce: String,
+    pub status: String,
+    pub collection_id: Option<i64>,
+    pub decided_by: Option<i64>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub decline_reason: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = donor_offers)]
+pub struct NewDonorOfferRow<'a> {
+    pub region_id: i64,
+    pub organisation_name: &'a str,
+    pub siret: &'a str,
+    pub public_body: bool,
+    pub contact_name: &'a str,
+    pub email: &'a str,
+    pub phone: Option<&'a str>,
+    pub address: &'a str,
+    pub availability: &'a str,
+    pub laptops: i32,
+    pub desktops: i32,
+    pub monitors: i32,
+    pub others: i32,
+    pub notes: Option<&'a str>,
+    pub client_hash: &'a str,
+    pub form_nonce: &'a str,
+    pub created_at: NaiveDateTime,
 }

@@ -41,6 +41,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         list_prices, set_price_rule, delete_price_rule, set_price_cap, site_counter,
         list_sales, create_sale, get_sale, sale_invoice, create_return,
         settle_after_sales, hand_back,
+        close_collection, list_offers, get_offer, accept_offer, decline_offer,
+        get_organisation, update_organisation, setup_link, set_password, change_password,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

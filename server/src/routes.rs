@@ -31,8 +31,10 @@ macro_rules! write_handler {
     }};
 }
 
+mod coordination;
 mod sales;
 mod social;
+pub use coordination::*;
 pub use sales::*;
 pub use social::*;
 
@@ -441,13 +443,23 @@ pub async fn print_labels(
     settings: Data<LabelSettings>,
     body: JsonBody<PrintRequest>,
 ) -> ApiResult<Json<PrintResult>> {
-    let a = actor.clone();
     let req = body.read(&actor)?;
-    let settings = settings.into_inner();
+    print_on(&db, settings.into_inner(), &actor, req).await.map(Json)
+}
+
+/// Renders labels for a configured printer, sends them, and counts them as printed
+/// once the printer took them (the API's print and the labels page).
+pub async fn print_on(
+    db: &Data<Db>,
+    settings: std::sync::Arc<LabelSettings>,
+    actor: &Actor,
+    req: PrintRequest,
+) -> ApiResult<PrintResult> {
+    let a = actor.clone();
     let s = settings.clone();
     let (printer, rendered) = localise(
-        &actor,
-        read(&db, move |c| {
+        actor,
+        read(db, move |c| {
             let printer = labels::usable_printer(c, &a, req.printer)?;
             let rendered = labels::render(c, &a, &labels::print_request(&printer, &req), &s)?;
             Ok((printer, rendered))
@@ -478,16 +490,16 @@ pub async fn print_labels(
     })?;
     let codes = rendered.codes.clone();
     localise(
-        &actor,
-        write(&db, move |c| labels::record_prints(c, &codes)).await,
+        actor,
+        write(db, move |c| labels::record_prints(c, &codes)).await,
     )?;
-    Ok(Json(PrintResult {
+    Ok(PrintResult {
         printer: printer.id,
         labels: rendered.codes.len() as u32,
         bytes: len as u64,
         reprinted: rendered.reprinted,
         job,
-    }))
+    })
 }
 
 #[utoipa::path(get, path = "/api/v1/printers", tag = "labels", security(("bearer" = [])),

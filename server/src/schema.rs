@@ -54,6 +54,8 @@ diesel::table! {
         language -> Text,
         active -> Bool,
         created_at -> Timestamp,
+        setup_token_hash -> Nullable<Text>,
+        setup_expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -95,6 +97,46 @@ diesel::table! {
         notes -> Nullable<Text>,
         created_by -> BigInt,
         created_at -> Timestamp,
+        status -> Text,
+        closed_at -> Nullable<Timestamp>,
+        closed_by -> Nullable<BigInt>,
+        missing_count -> Nullable<Integer>,
+        missing_weight_g -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    donor_offers (id) {
+        id -> BigInt,
+        region_id -> BigInt,
+        organisation_name -> Text,
+        siret -> Text,
+        public_body -> Bool,
+        contact_name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        address -> Text,
+        availability -> Text,
+        laptops -> Integer,
+        desktops -> Integer,
+        monitors -> Integer,
+        others -> Integer,
+        notes -> Nullable<Text>,
+        client_hash -> Text,
+        form_nonce -> Text,
+        status -> Text,
+        collection_id -> Nullable<BigInt>,
+        decided_by -> Nullable<BigInt>,
+        decided_at -> Nullable<Timestamp>,
+        decline_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
     }
 }
 
@@ -280,6 +322,8 @@ diesel::joinable!(sessions -> benches (bench_id));
 diesel::joinable!(collections -> organisations (donor_id));
 diesel::joinable!(collections -> sites (site_id));
 diesel::joinable!(collections -> users (created_by));
+diesel::joinable!(donor_offers -> regions (region_id));
+diesel::joinable!(donor_offers -> collections (collection_id));
 diesel::joinable!(label_batches -> sites (site_id));
 diesel::joinable!(label_batches -> benches (bench_id));
 diesel::joinable!(label_batches -> users (created_by));
@@ -566,6 +610,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     benches,
     sessions,
     collections,
+    donor_offers,
+    server_secrets,
     label_batches,
     weee_batches,
     items,

@@ -68,6 +68,9 @@ api_type! {
         pub active: bool,
         /// Whether a badge is set (the badge itself is never shown again).
         pub has_badge: bool,
+        /// Whether a password is set (a new user sets it from their one-time link).
+        #[serde(default)]
+        pub has_password: bool,
     }
 }
 
@@ -160,6 +163,41 @@ request_type! {
         pub display_name: Option<String>,
     }
 
+    /// Changes an organisation; an absent field stays as it is, an empty text clears
+    /// it.
+    pub struct UpdateOrganisation {
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200, pattern = "$required-text"))]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub siret: Option<String>,
+        #[serde(default)]
+        pub public_body: Option<bool>,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
+        pub address: Option<String>,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
+        pub contact: Option<String>,
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 300, pattern = "$text"))]
+        pub weee_status: Option<String>,
+    }
+
+    /// Anyone changes their own password with their current one.
+    pub struct ChangePassword {
+        pub current: String,
+        /// 10 to 200 characters.
+        pub new: String,
+    }
+
+    /// A new user sets their password from the one-time link an admin passed on.
+    pub struct SetPassword {
+        pub token: String,
+        /// 10 to 200 characters.
+        pub password: String,
+    }
+
     pub struct NewBench {
         pub site: SiteId,
         #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
@@ -205,6 +243,14 @@ api_type! {
         pub site: SiteId,
         pub name: String,
         pub active: bool,
+    }
+
+    /// A one-time link for a user to set their own password (no mail is sent: the
+    /// admin passes it on). A new link replaces the previous one.
+    pub struct SetupLink {
+        pub user: UserId,
+        pub url: String,
+        pub expires_at: DateTime<Utc>,
     }
 
     pub struct NewBenchResponse {
@@ -264,11 +310,29 @@ api_type! {
         pub registered_count: i64,
         /// Items checked in at the workshop (not still `collected`).
         pub received_count: i64,
-        /// Sum of the registered items' weights.
+        /// Sum of the received items' weights (items still at the donor's not counted).
         pub received_weight_g: i64,
         /// How many of those weights were estimated rather than weighed.
         pub estimated_weight_count: i64,
+        pub status: CollectionStatus,
+        /// Recorded at closing: declared but never received (declared = received +
+        /// missing).
+        pub missing_count: Option<i32>,
+        /// Recorded at closing when a weight was declared: declared weight less the
+        /// received weight, never below zero.
+        pub missing_weight_g: Option<i64>,
+        pub closed_at: Option<DateTime<Utc>>,
         pub created_at: DateTime<Utc>,
+    }
+}
+
+request_type! {
+    /// Closes a collection: what was declared and never received is recorded as
+    /// missing, and nothing more can be registered on it.
+    pub struct CloseCollection {
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(max_length = 2000, pattern = "$text"))]
+        pub notes: Option<String>,
     }
 }
 

@@ -210,6 +210,27 @@ str_enum!(
 );
 
 str_enum!(
+    /// Where a collection stands.
+    CollectionStatus: "collection status" {
+        /// Planned or under way: items are registered and received.
+        Planned = "planned",
+        /// Closed by the coordinator: what never arrived is recorded as missing.
+        Closed = "closed",
+    }
+);
+
+str_enum!(
+    /// Where a donor's offer stands.
+    OfferStatus: "offer status" {
+        /// Sent by the donor, waiting for the region's coordinator.
+        Proposed = "proposed",
+        /// Accepted: a planned collection.
+        Accepted = "accepted",
+        Declined = "declined",
+    }
+);
+
+str_enum!(
     /// Legal status of a collected lot.
     LegalStatus: "legal status" {
         /// Handed over for reuse: not waste.

@@ -134,6 +134,8 @@ error_codes! {
     NeedNotFound = "need_not_found", 404, "Besoin introuvable.", "Need not found.";
     SaleNotFound = "sale_not_found", 404, "Vente introuvable.", "Sale not found.";
     PriceRuleNotFound = "price_rule_not_found", 404, "Prix solidaire introuvable.", "Solidarity price not found.";
+    OfferNotFound = "offer_not_found", 404, "Proposition de don introuvable.", "Donation offer not found.";
+    SetupLinkInvalid = "setup_link_invalid", 404, "Ce lien n'est plus valable (déjà utilisé ou expiré) : demandez-en un nouveau à l'administrateur.", "This link is no longer valid (already used or expired): ask the admin for a new one.";
     AfterSalesNotFound = "after_sales_not_found", 404, "Dossier de service après-vente introuvable.", "After-sales case not found.";
     MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
     // --- conflicts: 409
@@ -145,6 +147,8 @@ error_codes! {
     ReferenceTaken = "reference_taken", 409, "Cette référence est déjà utilisée dans votre organisation.", "This reference is already used in your organisation.";
     AlreadyBooked = "already_booked", 409, "Ce bénéficiaire est déjà inscrit à cette session.", "This beneficiary is already booked on this session.";
     NotForSale = "not_for_sale", 409, "Cet appareil n'est pas en vente : il doit être prêt (ou réservé pour ce bénéficiaire) et sur le site de la vente.", "This device is not for sale: it must be ready (or reserved for this beneficiary) and at the sale's site.";
+    CollectionClosed = "collection_closed", 409, "Cette collecte est close : plus rien ne s'y ajoute.", "This collection is closed: nothing more can be added to it.";
+    OfferDecided = "offer_decided", 409, "Cette proposition a déjà été acceptée ou déclinée.", "This offer has already been accepted or declined.";
     Duplicate = "duplicate", 409, "Cet enregistrement existe déjà.", "This record already exists.";
     // --- well-formed, but refused by a rule the schema cannot state: 422
     InvalidValue = "invalid_value", 422, "Valeur refusée.", "Value refused.";
@@ -200,9 +204,14 @@ error_codes! {
     GuaranteeOver = "guarantee_over", 422, "La garantie légale de cet appareil est terminée.", "This device's legal guarantee has ended.";
     AfterSalesClosed = "after_sales_closed", 422, "Ce dossier de service après-vente est déjà traité.", "This after-sales case is already settled.";
     NoSeller = "no_seller", 422, "Ce site n'est rattaché à aucune organisation qui vend : un administrateur doit l'indiquer.", "This site belongs to no selling organisation: an admin must set it.";
+    FormRejected = "form_rejected", 422, "Le formulaire n'a pas pu être accepté : rechargez la page et envoyez-le de nouveau.", "The form could not be accepted: reload the page and send it again.";
+    FormTooFast = "form_too_fast", 422, "Formulaire envoyé trop vite : relisez-le puis envoyez-le de nouveau.", "Form sent too fast: read it over, then send it again.";
+    FormExpired = "form_expired", 422, "Ce formulaire date de plus d'un jour : rechargez la page et envoyez-le de nouveau.", "This form is more than a day old: reload the page and send it again.";
+    WrongPassword = "wrong_password", 422, "Le mot de passe actuel n'est pas le bon.", "The current password is not right.";
     ConsentRequired = "consent_required", 422, "Le consentement du bénéficiaire est nécessaire.", "The beneficiary's consent is required.";
     // --- too many tries: 429
     TooManyAttempts = "too_many_attempts", 429, "Trop de tentatives de connexion : patientez une minute avant de réessayer.", "Too many login attempts: wait a minute before trying again.";
+    TooManyOffers = "too_many_offers", 429, "Trop de propositions envoyées aujourd'hui depuis cette adresse ou pour ce SIRET : réessayez demain, ou appelez l'association.", "Too many offers sent today from this address or for this SIRET: try again tomorrow, or call the association.";
     // --- server side
     Internal = "internal", 500, "Erreur interne du serveur. L'incident est journalisé.", "Internal server error. The incident has been logged.";
     PrinterUnreachable = "printer_unreachable", 502, "L'imprimante ne répond pas : rien n'a été imprimé ni compté. Vérifiez qu'elle est allumée et branchée, puis réessayez.", "The printer does not answer: nothing was printed or counted. Check that it is on and connected, then try again.";

@@ -61,4 +61,6 @@ id_type!(
     PriceRuleId,
     /// A device brought back under the guarantee, and what after-sales did with it.
     AfterSalesId,
+    /// A donor's offer of computers, sent through the public form.
+    OfferId,
 );

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod label;
 pub mod lifecycle;
 pub mod names;
+pub mod offers;
 pub mod sales;
 pub mod social;
 pub mod validate;

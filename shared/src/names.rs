@@ -301,6 +301,77 @@ impl Named for AfterSalesOutcome {
     }
 }
 
+impl Named for CollectionStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            CollectionStatus::Planned => ("Prévue ou en cours", "Planned or under way"),
+            CollectionStatus::Closed => ("Close", "Closed"),
+        }
+    }
+}
+
+impl Named for OfferStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            OfferStatus::Proposed => ("À examiner", "To review"),
+            OfferStatus::Accepted => ("Acceptée", "Accepted"),
+            OfferStatus::Declined => ("Déclinée", "Declined"),
+        }
+    }
+}
+
+impl Named for LegalStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            LegalStatus::Reuse => ("Don pour réemploi", "Given for reuse"),
+            LegalStatus::Waste => ("Déchet (DEEE)", "Waste (WEEE)"),
+        }
+    }
+}
+
+impl Named for OrgKind {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            OrgKind::Donor => ("Donateur", "Donor"),
+            OrgKind::Recycler => ("Recycleur", "Recycler"),
+            OrgKind::SocialPartner => ("Partenaire social", "Social partner"),
+            OrgKind::TrainingVenue => ("Lieu de formation", "Training venue"),
+            OrgKind::Operator => ("Association gestionnaire", "Operating association"),
+        }
+    }
+}
+
+impl Named for Role {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Role::Technician => ("Technicien·ne", "Technician"),
+            Role::Coordinator => ("Coordinateur·rice", "Coordinator"),
+            Role::SocialWorker => ("Travailleur·se social·e", "Social worker"),
+            Role::Admin => ("Administrateur·rice", "Admin"),
+        }
+    }
+}
+
+impl Named for SiteKind {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            SiteKind::Workshop => ("Atelier", "Workshop"),
+            SiteKind::Warehouse => ("Entrepôt", "Warehouse"),
+            SiteKind::Shop => ("Boutique", "Shop"),
+        }
+    }
+}
+
+impl Named for WeeeBatchStatus {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            WeeeBatchStatus::Open => ("Ouvert", "Open"),
+            WeeeBatchStatus::Closed => ("Fermé et pesé", "Closed and weighed"),
+            WeeeBatchStatus::HandedOver => ("Remis au recycleur", "Handed over"),
+        }
+    }
+}
+
 impl Named for CapCategory {
     fn names(self) -> (&'static str, &'static str) {
         match self {
@@ -347,6 +418,13 @@ mod tests {
         all(SaleLineStatus::ALL);
         all(AfterSalesOutcome::ALL);
         all(CapCategory::ALL);
+        all(CollectionStatus::ALL);
+        all(OfferStatus::ALL);
+        all(LegalStatus::ALL);
+        all(OrgKind::ALL);
+        all(Role::ALL);
+        all(SiteKind::ALL);
+        all(WeeeBatchStatus::ALL);
         assert_eq!(ItemState::Ready.name(Lang::Fr), "Prêt");
         assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
     }

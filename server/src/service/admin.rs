@@ -1,4 +1,8 @@
-//! Administration: regions, sites, organisations, users, benches. Admin only.
+//! Administration: regions, sites, organisations, users, benches. Written by admins
+//! (coordinators also keep their region's donors and social partners); read as each
+//! role needs: regions by everyone, sites within one's region, organisations within
+//! one's region (and the national ones without a region), one's own for a social
+//! worker.
 
 use super::{check, check_rule, parse_stored};
 use crate::auth::{Actor, hash_password, hash_secret, new_token};
@@ -33,9 +37,16 @@ pub fn region_view(r: RegionRow) -> RegionView {
     }
 }
 
+/// Every region, for every role (names and hold lengths; the public offer form
+/// lists them too).
 pub fn list_regions(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<RegionView>> {
-    let rows: Vec<RegionRow> = regions::table.order(regions::id).load(conn)?;
     let _ = actor;
+    all_regions(conn)
+}
+
+/// Every region, for the public offer form.
+pub fn all_regions(conn: &mut DbConnection) -> ApiResult<Vec<RegionView>> {
+    let rows: Vec<RegionRow> = regions::table.order(regions::name).load(conn)?;
     Ok(rows.into_iter().map(region_view).collect())
 }
 
@@ -85,9 +96,14 @@ fn check_operator(conn: &mut DbConnection, actor: &Actor, org: OrgId) -> ApiResu
     }
 }
 
+/// Sites: an admin's all, everyone else's their region's (a technician's: their
+/// site's region, where items move between workshops).
 pub fn list_sites(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<SiteView>> {
-    let _ = actor;
-    let rows: Vec<SiteRow> = sites::table.order(sites::id).load(conn)?;
+    let mut q = sites::table.order(sites::id).into_boxed();
+    if actor.role != Role::Admin {
+        q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1)));
+    }
+    let rows: Vec<SiteRow> = q.load(conn)?;
     rows.into_iter().map(site_view).collect()
 }
 
@@ -215,18 +231,132 @@ pub fn org_view(o: OrganisationRow) -> ApiResult<OrganisationView> {
     })
 }
 
-/// Organisations are read by every staff role (donors on collections, recyclers on
-/// WEEE batches); social workers see their own only.
+/// Organisations: an admin's all; a coordinator's and a technician's those of their
+/// region and the national ones (no region: a recycler, an operator); a social
+/// worker's their own.
 pub fn list_organisations(
     conn: &mut DbConnection,
     actor: &Actor,
 ) -> ApiResult<Vec<OrganisationView>> {
-    let mut q = organisations::table.order(organisations::id).into_boxed();
-    if actor.role == Role::SocialWorker {
-        q = q.filter(organisations::id.eq(actor.org.map(|o| o.0).unwrap_or(-1)));
+    let mut q = organisations::table
+        .order((organisations::kind, organisations::name))
+        .into_boxed();
+    match actor.role {
+        Role::Admin => {}
+        Role::SocialWorker => {
+            q = q.filter(organisations::id.eq(actor.org.map(|o| o.0).unwrap_or(-1)));
+        }
+        Role::Coordinator | Role::Technician => {
+            q = q.filter(
+                organisations::region_id
+                    .eq(actor.region.map(|r| r.0).unwrap_or(-1))
+                    .or(organisations::region_id.is_null()),
+            );
+        }
     }
     let rows: Vec<OrganisationRow> = q.load(conn)?;
     rows.into_iter().map(org_view).collect()
+}
+
+/// The kinds of organisation a coordinator keeps for their region.
+pub const COORDINATOR_KINDS: [OrgKind; 2] = [OrgKind::Donor, OrgKind::SocialPartner];
+
+/// Refuses a coordinator an organisation outside their region or of a kind they do
+/// not keep.
+fn may_keep(actor: &Actor, kind: OrgKind, region: Option<RegionId>) -> ApiResult<()> {
+    match actor.role {
+        Role::Admin => Ok(()),
+        Role::Coordinator => {
+            if !COORDINATOR_KINDS.contains(&kind) {
+                return Err(actor.err(ErrorCode::Forbidden));
+            }
+            if region.is_none() || region != actor.region {
+                return Err(actor.out_of_scope());
+            }
+            Ok(())
+        }
+        _ => Err(actor.err(ErrorCode::Forbidden)),
+    }
+}
+
+/// One organisation the caller may read.
+pub fn get_organisation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: OrgId,
+) -> ApiResult<OrganisationView> {
+    let row: OrganisationRow = organisations::table
+        .find(id.0)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::OrganisationNotFound))?;
+    let visible = match actor.role {
+        Role::Admin => true,
+        Role::SocialWorker => actor.org == Some(id),
+        Role::Coordinator | Role::Technician => {
+            row.region_id.is_none() || row.region_id == actor.region.map(|r| r.0)
+        }
+    };
+    if !visible {
+        return Err(actor.err(ErrorCode::OrganisationNotFound));
+    }
+    org_view(row)
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+/// Changes an organisation (admins; a coordinator their region's donors and social
+/// partners). An empty text clears the field.
+pub fn update_organisation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: OrgId,
+    u: &UpdateOrganisation,
+) -> ApiResult<OrganisationView> {
+    actor.require(&[Role::Admin, Role::Coordinator])?;
+    let current = get_organisation(conn, actor, id)?;
+    may_keep(actor, current.kind, current.region)?;
+    if let Some(n) = &u.name {
+        check(actor, validate::text("name", n, 200))?;
+    }
+    let siret = match u.siret.as_deref().map(str::trim) {
+        None => current.siret.clone(),
+        Some("") => None,
+        Some(s) => {
+            check_rule(actor, validate::siret("siret", s))?;
+            Some(digits(s))
+        }
+    };
+    for (f, v) in [
+        ("address", &u.address),
+        ("contact", &u.contact),
+        ("weee_status", &u.weee_status),
+    ] {
+        check(actor, validate::opt_text(f, v.as_deref(), 300))?;
+    }
+    let text = |new: &Option<String>, old: &Option<String>| match new.as_deref().map(str::trim) {
+        None => old.clone(),
+        Some("") => None,
+        Some(v) => Some(v.to_owned()),
+    };
+    diesel::update(organisations::table.find(id.0))
+        .set((
+            organisations::name.eq(u
+                .name
+                .as_deref()
+                .map(str::trim)
+                .unwrap_or(&current.name)),
+            organisations::siret.eq(siret),
+            organisations::public_body.eq(u.public_body.unwrap_or(current.public_body)),
+            organisations::address.eq(text(&u.address, &current.address)),
+            organisations::contact.eq(text(&u.contact, &current.contact)),
+            organisations::weee_status.eq(text(&u.weee_status, &current.weee_status)),
+        ))
+        .execute(conn)
+        .map_err(|e| duplicate(actor, e))?;
+    org_view(organisations::table.find(id.0).first(conn)?)
 }
 
 pub fn create_organisation(
@@ -234,7 +364,7 @@ pub fn create_organisation(
     actor: &Actor,
     o: &NewOrganisation,
 ) -> ApiResult<OrganisationView> {
-    admin(actor)?;
+    may_keep(actor, o.kind, o.region)?;
     check(actor, validate::text("name", &o.name, 200))?;
     if let Some(s) = &o.siret {
         check_rule(actor, validate::siret("siret", s))?;
@@ -256,10 +386,7 @@ pub fn create_organisation(
             return Err(actor.err(ErrorCode::RegionNotFound));
         }
     }
-    let siret = o
-        .siret
-        .as_ref()
-        .map(|s| s.chars().filter(|c| c.is_ascii_digit()).collect::<String>());
+    let siret = o.siret.as_deref().map(digits);
     let id: i64 = diesel::insert_into(organisations::table)
         .values(NewOrganisationRow {
             name: o.name.trim(),
@@ -295,6 +422,7 @@ pub fn user_view(u: &UserRow) -> ApiResult<UserView> {
         language: Lang::parse(&u.language).unwrap_or_default(),
         active: u.active,
         has_badge: u.badge_hash.is_some(),
+        has_password: u.password_hash.is_some(),
     })
 }
 
@@ -320,7 +448,10 @@ fn badge_hash(actor: Option<&Actor>, badge: &str) -> ApiResult<String> {
 }
 
 fn check_password(actor: Option<&Actor>, p: &str) -> ApiResult<()> {
-    let lang = actor.map(|a| a.lang).unwrap_or_default();
+    check_password_lang(actor.map(|a| a.lang).unwrap_or_default(), p)
+}
+
+fn check_password_lang(lang: Lang, p: &str) -> ApiResult<()> {
     if p.chars().count() < 10 || p.len() > 200 {
         return Err(ApiError::field(
             FieldError::new("password", "10 à 200 caractères", "10 to 200 characters"),
@@ -565,4 +696,108 @@ pub fn revoke_bench(conn: &mut DbConnection, actor: &Actor, id: BenchId) -> ApiR
     }
     let row: BenchRow = benches::table.find(id.0).first(conn)?;
     Ok(bench_view(&row))
+}
+
+/// How long a password link stays valid.
+pub const SETUP_LINK_DAYS: i64 = 7;
+
+/// A one-time link for a user to set their own password (admins): `base` is the
+/// server's public address. A new link replaces the user's previous one.
+pub fn issue_setup_link(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: UserId,
+    base: &str,
+) -> ApiResult<SetupLink> {
+    admin(actor)?;
+    let token = new_token("fls");
+    let expires = now() + chrono::Duration::days(SETUP_LINK_DAYS);
+    let n = diesel::update(users::table.find(id.0))
+        .set((
+            users::setup_token_hash.eq(Some(hash_secret(&token))),
+            users::setup_expires_at.eq(Some(expires)),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(actor.err(ErrorCode::UserNotFound));
+    }
+    Ok(SetupLink {
+        user: id,
+        url: format!("{}/setup/{token}", base.trim_end_matches('/')),
+        expires_at: utc(expires),
+    })
+}
+
+/// The active user a password link belongs to, while it is valid.
+pub fn setup_link_user(conn: &mut DbConnection, token: &str, lang: Lang) -> ApiResult<UserView> {
+    let row = setup_row(conn, token, lang)?;
+    user_view(&row)
+}
+
+fn setup_row(conn: &mut DbConnection, token: &str, lang: Lang) -> ApiResult<UserRow> {
+    let invalid = || ApiError::new(ErrorCode::SetupLinkInvalid).in_lang(lang);
+    if token.is_empty() || token.len() > 200 {
+        return Err(invalid());
+    }
+    users::table
+        .filter(users::setup_token_hash.eq(hash_secret(token)))
+        .filter(users::setup_expires_at.gt(now()))
+        .filter(users::active.eq(true))
+        .first::<UserRow>(conn)
+        .optional()?
+        .ok_or_else(invalid)
+}
+
+/// Sets a password from a one-time link, which is then spent.
+pub fn set_password(conn: &mut DbConnection, s: &SetPassword, lang: Lang) -> ApiResult<UserView> {
+    let row = setup_row(conn, &s.token, lang)?;
+    check_password_lang(lang, &s.password)?;
+    let hash = hash_password(&s.password)?;
+    // Spent in the same update that sets the password: a link works once.
+    let n = diesel::update(
+        users::table
+            .find(row.id)
+            .filter(users::setup_token_hash.eq(hash_secret(&s.token))),
+    )
+    .set((
+        users::password_hash.eq(Some(hash)),
+        users::setup_token_hash.eq(None::<String>),
+        users::setup_expires_at.eq(None::<chrono::NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(ApiError::new(ErrorCode::SetupLinkInvalid).in_lang(lang));
+    }
+    user_view(&users::table.find(row.id).first(conn)?)
+}
+
+/// Anyone changes their own password, giving the current one; their other sessions
+/// end.
+pub fn change_password(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    c: &ChangePassword,
+) -> ApiResult<UserView> {
+    use crate::schema::sessions;
+    let row: UserRow = users::table.find(actor.user.0).first(conn)?;
+    let ok = row
+        .password_hash
+        .as_deref()
+        .is_some_and(|h| crate::auth::verify_password(&c.current, h));
+    if !ok {
+        return Err(actor.err(ErrorCode::WrongPassword));
+    }
+    check_password(Some(actor), &c.new)?;
+    diesel::update(users::table.find(row.id))
+        .set(users::password_hash.eq(Some(hash_password(&c.new)?)))
+        .execute(conn)?;
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(row.id))
+            .filter(sessions::id.ne(actor.session))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(Some(now())))
+    .execute(conn)?;
+    user_view(&users::table.find(row.id).first(conn)?)
 }

@@ -33,6 +33,7 @@ fn view(conn: &mut DbConnection, c: CollectionRow) -> ApiResult<CollectionView> 
     let weight: Option<i64> = items::table
         .filter(items::collection_id.eq(c.id))
         .filter(items::origin_id.is_null())
+        .filter(items::state.ne(ItemState::Collected.as_str()))
         .select(diesel::dsl::sql::<
             diesel::sql_types::Nullable<diesel::sql_types::BigInt>,
         >("CAST(SUM(weight_g) AS BIGINT)"))
@@ -40,6 +41,7 @@ fn view(conn: &mut DbConnection, c: CollectionRow) -> ApiResult<CollectionView> 
     let estimated: i64 = items::table
         .filter(items::collection_id.eq(c.id))
         .filter(items::origin_id.is_null())
+        .filter(items::state.ne(ItemState::Collected.as_str()))
         .filter(items::weight_estimated.eq(true))
         .select(count_star())
         .first(conn)?;
@@ -61,6 +63,10 @@ fn view(conn: &mut DbConnection, c: CollectionRow) -> ApiResult<CollectionView> 
         received_count: received,
         received_weight_g: weight.unwrap_or(0),
         estimated_weight_count: estimated,
+        status: parse_stored(&c.status)?,
+        missing_count: c.missing_count,
+        missing_weight_g: c.missing_weight_g,
+        closed_at: c.closed_at.map(utc),
         created_at: utc(c.created_at),
     })
 }
@@ -74,6 +80,13 @@ pub fn create(
     actor: &Actor,
     c: &NewCollection,
 ) -> ApiResult<CollectionView> {
+    let id = insert(conn, actor, c)?;
+    let row = collections::table.find(id).first(conn)?;
+    view(conn, row)
+}
+
+/// Checks and writes a planned collection; its id.
+pub(super) fn insert(conn: &mut DbConnection, actor: &Actor, c: &NewCollection) -> ApiResult<i64> {
     actor.require(&[Role::Coordinator, Role::Admin])?;
     let region = site_region(conn, c.site, actor)?;
     actor.require_site(c.site, region)?;
@@ -150,11 +163,16 @@ pub fn create(
         })
         .returning(collections::id)
         .get_result(conn)?;
-    let row = collections::table.find(id).first(conn)?;
-    view(conn, row)
+    Ok(id)
 }
 
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: CollectionId) -> ApiResult<CollectionView> {
+    let row = load(conn, actor, id)?;
+    view(conn, row)
+}
+
+/// A collection of the caller's scope (any other answers as if it did not exist).
+fn load(conn: &mut DbConnection, actor: &Actor, id: CollectionId) -> ApiResult<CollectionRow> {
     staff(actor)?;
     let row: CollectionRow = collections::table
         .find(id.0)
@@ -165,10 +183,64 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: CollectionId) -> ApiResul
     if !actor.covers_site(SiteId(row.site_id), region) {
         return Err(actor.err(ErrorCode::CollectionNotFound));
     }
-    view(conn, row)
+    Ok(row)
+}
+
+/// Closes a collection (its region's coordinator, admins): what was declared and
+/// never received is recorded as missing, count and weight, so that declared =
+/// received + missing; nothing more is registered on it afterwards.
+pub fn close(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CollectionId,
+    c: &CloseCollection,
+) -> ApiResult<CollectionView> {
+    let row = load(conn, actor, id)?;
+    actor.require(&[Role::Coordinator, Role::Admin])?;
+    check(actor, validate::opt_text("notes", c.notes.as_deref(), 2000))?;
+    if row.status != CollectionStatus::Planned.as_str() {
+        return Err(actor.err(ErrorCode::CollectionClosed));
+    }
+    let before = view(conn, row.clone())?;
+    let missing_count = (i64::from(before.declared_count) - before.received_count).max(0);
+    let missing_weight = before
+        .declared_weight_g
+        .map(|w| (w - before.received_weight_g).max(0));
+    let notes = match (&row.notes, c.notes.as_deref().map(str::trim)) {
+        (_, None | Some("")) => row.notes.clone(),
+        (None, Some(n)) => Some(n.to_owned()),
+        (Some(old), Some(n)) => Some(format!("{old}\n{n}")),
+    };
+    let n = diesel::update(
+        collections::table
+            .find(row.id)
+            .filter(collections::status.eq(CollectionStatus::Planned.as_str())),
+    )
+    .set((
+        collections::status.eq(CollectionStatus::Closed.as_str()),
+        collections::closed_at.eq(Some(now())),
+        collections::closed_by.eq(Some(actor.user.0)),
+        collections::missing_count.eq(Some(i32::try_from(missing_count).unwrap_or(i32::MAX))),
+        collections::missing_weight_g.eq(missing_weight),
+        collections::notes.eq(notes),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Err(actor.err(ErrorCode::CollectionClosed));
+    }
+    get(conn, actor, id)
 }
 
 pub fn list(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<CollectionView>> {
+    list_filtered(conn, actor, None)
+}
+
+/// [`list`], of one status.
+pub fn list_filtered(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    status: Option<CollectionStatus>,
+) -> ApiResult<Vec<CollectionView>> {
     staff(actor)?;
     let mut q = collections::table
         .inner_join(sites::table)
@@ -184,6 +256,9 @@ pub fn list(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<CollectionV
             q = q.filter(sites::region_id.eq(actor.region.map(|r| r.0).unwrap_or(-1)))
         }
         _ => {}
+    }
+    if let Some(s) = status {
+        q = q.filter(collections::status.eq(s.as_str()));
     }
     let rows: Vec<CollectionRow> = q.load(conn)?;
     rows.into_iter().map(|r| view(conn, r)).collect()

@@ -627,13 +627,18 @@ fn trim_drives(drives: &[DriveSpec]) -> Vec<DriveSpec> {
         .collect()
 }
 
+/// The site of a collection that still takes items (a closed one refuses them).
 fn collection_site(conn: &mut DbConnection, actor: &Actor, c: CollectionId) -> ApiResult<i64> {
-    collections::table
+    let (site, status): (i64, String) = collections::table
         .find(c.0)
-        .select(collections::site_id)
+        .select((collections::site_id, collections::status))
         .first(conn)
         .optional()?
-        .ok_or_else(|| actor.err(ErrorCode::CollectionNotFound))
+        .ok_or_else(|| actor.err(ErrorCode::CollectionNotFound))?;
+    if status != CollectionStatus::Planned.as_str() {
+        return Err(actor.err(ErrorCode::CollectionClosed));
+    }
+    Ok(site)
 }
 
 /// Registers an item by claiming its label code.

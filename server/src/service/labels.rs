@@ -171,6 +171,71 @@ pub fn list(
     Ok(out)
 }
 
+/// The benches of the caller's scope (a technician's site, a coordinator's region).
+pub fn benches(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<BenchView>> {
+    staff(actor)?;
+    let mut q = benches::table
+        .inner_join(sites::table)
+        .select(benches::all_columns)
+        .filter(benches::active.eq(true))
+        .order(benches::id)
+        .into_boxed();
+    q = in_scope!(q, actor, benches::site_id);
+    let rows: Vec<BenchRow> = q.load(conn)?;
+    Ok(rows.iter().map(super::admin::bench_view).collect())
+}
+
+/// One code of a batch, as its page lists it.
+pub struct CodeLine {
+    pub code: LabelCode,
+    pub item: Option<ItemId>,
+    pub print_count: i32,
+    pub last_printed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A batch of the caller's scope with every code: claimed or not, printed how often.
+pub fn batch_codes(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: LabelBatchId,
+) -> ApiResult<(LabelBatchView, Vec<CodeLine>)> {
+    staff(actor)?;
+    let r: LabelBatchRow = label_batches::table
+        .find(id.0)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| actor.err(ErrorCode::LabelBatchNotFound))?;
+    let region = site_region(conn, SiteId(r.site_id), actor)?;
+    if !actor.covers_site(SiteId(r.site_id), region) {
+        return Err(actor.err(ErrorCode::LabelBatchNotFound));
+    }
+    let rows: Vec<LabelCodeRow> = label_codes::table
+        .filter(label_codes::batch_id.eq(r.id))
+        .order(label_codes::code)
+        .load(conn)?;
+    let lines = rows
+        .iter()
+        .map(|c| {
+            Ok(CodeLine {
+                code: LabelCode::parse(&c.code).map_err(ApiError::internal)?,
+                item: c.item_id.map(ItemId),
+                print_count: c.print_count,
+                last_printed_at: c.last_printed_at.map(utc),
+            })
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let view = LabelBatchView {
+        id: LabelBatchId(r.id),
+        site: SiteId(r.site_id),
+        bench: r.bench_id.map(BenchId),
+        count: r.count,
+        unclaimed: lines.iter().filter(|l| l.item.is_none()).count() as i64,
+        created_at: utc(r.created_at),
+        codes: Vec::new(),
+    };
+    Ok((view, lines))
+}
+
 // ---------------------------------------------------------------- rendering
 
 use crate::printing::LabelSettings;

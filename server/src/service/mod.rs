@@ -11,6 +11,7 @@ pub mod events;
 pub mod items;
 pub mod labels;
 pub mod needs;
+pub mod offers;
 pub mod reservations;
 pub mod sales;
 pub mod training;

@@ -96,6 +96,36 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: WeeeBatchId) -> ApiResult
     view(conn, row)
 }
 
+/// The items in a batch: code, category, weight.
+pub fn items(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: WeeeBatchId,
+) -> ApiResult<Vec<WeeeItem>> {
+    let b = load(conn, actor, id)?;
+    let rows: Vec<(String, String, Option<i64>)> = items::table
+        .filter(items::weee_batch_id.eq(b.id))
+        .select((items::code, items::category, items::weight_g))
+        .order(items::id)
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(code, category, weight_g)| {
+            Ok(WeeeItem {
+                code: LabelCode::parse(&code).map_err(ApiError::internal)?,
+                category: parse_stored(&category)?,
+                weight_g,
+            })
+        })
+        .collect()
+}
+
+/// An item of a WEEE batch, as the batch's page lists it.
+pub struct WeeeItem {
+    pub code: LabelCode,
+    pub category: Category,
+    pub weight_g: Option<i64>,
+}
+
 pub fn list(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<WeeeBatchView>> {
     staff(actor)?;
     let rows: Vec<WeeeBatchRow> = weee_batches::table

@@ -207,7 +207,8 @@ pub async fn home(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
     match v.actor.role {
         Role::SocialWorker => super::social::home::page(&req, &db, &settings, v).await,
         Role::Coordinator => super::coordinator::home(&req, &db, &settings, v).await,
-        Role::Technician | Role::Admin => super::staff::home(&req, v).await,
+        Role::Admin => super::admin::hub(req, db).await,
+        Role::Technician => super::staff::home(&req, v).await,
     }
 }
 
@@ -228,4 +229,131 @@ where
     read(db, move |c| f(c, &actor))
         .await
         .map_err(|e| error_page(req, Some(v), &e))
+}
+
+#[derive(Template)]
+#[template(path = "account/setup.html")]
+pub struct SetupPage {
+    pub chrome: Chrome,
+    pub token: String,
+    pub username: String,
+    pub display_name: String,
+    pub done: bool,
+}
+
+fn mismatch(lang: Lang) -> crate::error::ApiError {
+    crate::error::ApiError::field(
+        filiere_shared::validate::FieldError::new(
+            "confirm",
+            "les deux mots de passe ne sont pas les mêmes",
+            "the two passwords are not the same",
+        ),
+        lang,
+    )
+}
+
+/// The page a one-time link opens: choose one's password (no login).
+pub async fn setup_form(
+    req: HttpRequest,
+    db: Data<Db>,
+    token: actix_web::web::Path<String>,
+) -> HttpResponse {
+    let lang = guest_lang(&req);
+    let token = token.into_inner();
+    let t = token.clone();
+    match read(&db, move |c| crate::service::admin::setup_link_user(c, &t, lang)).await {
+        Ok(user) => {
+            let page = SetupPage {
+                chrome: Chrome::guest(
+                    user.language,
+                    user.language.pick("Choisir votre mot de passe", "Choose your password"),
+                    String::new(),
+                ),
+                token,
+                username: user.username,
+                display_name: user.display_name,
+                done: false,
+            };
+            html(StatusCode::OK, page.render())
+        }
+        Err(e) => error_page(&req, None, &e),
+    }
+}
+
+pub async fn setup_submit(
+    req: HttpRequest,
+    db: Data<Db>,
+    token: actix_web::web::Path<String>,
+    body: Bytes,
+) -> HttpResponse {
+    let lang = guest_lang(&req);
+    let f = Fields::parse(&body);
+    let token = token.into_inner();
+    let (password, confirm) = (f.get("password").to_owned(), f.get("confirm").to_owned());
+    if password != confirm {
+        return error_page(&req, None, &mismatch(lang));
+    }
+    let body = filiere_shared::api::SetPassword { token, password };
+    match write(&db, move |c| crate::service::admin::set_password(c, &body, lang)).await {
+        Ok(user) => {
+            let page = SetupPage {
+                chrome: Chrome::guest(
+                    user.language,
+                    user.language.pick("Mot de passe enregistré", "Password saved"),
+                    String::new(),
+                ),
+                token: String::new(),
+                username: user.username,
+                display_name: user.display_name,
+                done: true,
+            };
+            html(StatusCode::OK, page.render())
+        }
+        Err(e) => error_page(&req, None, &e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account/password.html")]
+pub struct PasswordPage {
+    pub chrome: Chrome,
+}
+
+pub async fn password_form(req: HttpRequest) -> HttpResponse {
+    let v = signed_in!(req);
+    let lang = v.lang();
+    let page = PasswordPage {
+        chrome: Chrome::for_visitor(&v, lang.pick("Mon mot de passe", "My password"), "")
+            .with_notice(
+                super::query_param(&req, "done")
+                    .map(|_| lang.pick("Mot de passe changé.", "Password changed.").to_owned()),
+            ),
+    };
+    html(StatusCode::OK, page.render())
+}
+
+pub async fn password_submit(
+    req: HttpRequest,
+    db: Data<Db>,
+    sessions: Data<auth::SessionCache>,
+    body: Bytes,
+) -> HttpResponse {
+    let answer = super::form_submit(req, db, body, |c, a, f| {
+        if f.get("new") != f.get("confirm") {
+            return Err(mismatch(a.lang));
+        }
+        crate::service::admin::change_password(
+            c,
+            a,
+            &filiere_shared::api::ChangePassword {
+                current: f.get("current").to_owned(),
+                new: f.get("new").to_owned(),
+            },
+        )?;
+        Ok("/account/password?done=1".to_owned())
+    })
+    .await;
+    // The other sessions, ended, are forgotten at once.
+    sessions.clear();
+    answer
 }

@@ -42,6 +42,9 @@ pub struct HomePage {
     pub reservations: Vec<ReservationLine>,
     pub counts: Vec<CountLine>,
     pub needs: Vec<NeedCountLine>,
+    /// Donors' offers waiting for a decision.
+    pub offers: usize,
+    pub collections: Vec<crate::web::coordination::collections::CollectionLine>,
 }
 
 pub async fn home(
@@ -64,10 +67,13 @@ pub async fn home(
         )?;
         let counts = beneficiaries::counts(c, a)?;
         let needs = needs::counts(c, a)?;
-        Ok((coming, past, res, counts, needs))
+        let offers = crate::service::offers::list(c, a, Some(OfferStatus::Proposed))?.len();
+        let open = crate::service::collections::list_filtered(c, a, Some(CollectionStatus::Planned))?;
+        let sites = crate::web::coordination::site_names(c, a)?;
+        Ok((coming, past, res, counts, needs, offers, open, sites))
     })
     .await;
-    let (coming, past, res, counts, need_counts) = match found {
+    let (coming, past, res, counts, need_counts, offers, open, sites) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -102,6 +108,11 @@ pub async fn home(
                 needs: n.needs,
                 ready: n.ready_devices,
             })
+            .collect(),
+        offers,
+        collections: open
+            .iter()
+            .map(|c| crate::web::coordination::collections::line(c, &sites, settings))
             .collect(),
     };
     html(StatusCode::OK, page.render())

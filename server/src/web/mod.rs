@@ -5,7 +5,10 @@
 //! functions as the JSON routes.
 
 pub mod account;
+pub mod admin;
+pub mod coordination;
 pub mod coordinator;
+pub mod public;
 pub mod counter;
 pub mod prices;
 pub mod social;
@@ -138,6 +141,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/prices", web::post().to(prices::set_rule))
         .route("/prices/{id}/delete", web::post().to(prices::delete_rule))
         .route("/price-caps/{key}", web::post().to(prices::set_cap))
+        .route("/offer", web::get().to(public::offer_form))
+        .route("/offer", web::post().to(public::offer_submit))
+        .route("/setup/{token}", web::get().to(account::setup_form))
+        .route("/setup/{token}", web::post().to(account::setup_submit))
+        .route("/account/password", web::get().to(account::password_form))
+        .route("/account/password", web::post().to(account::password_submit))
+        .route("/organisations", web::get().to(coordination::organisations::list))
+        .route("/organisations", web::post().to(coordination::organisations::create))
+        .route("/organisations/{id}", web::get().to(coordination::organisations::show))
+        .route("/organisations/{id}", web::post().to(coordination::organisations::update))
+        .route("/collections", web::get().to(coordination::collections::list))
+        .route("/collections", web::post().to(coordination::collections::create))
+        .route("/collections/{id}", web::get().to(coordination::collections::show))
+        .route("/collections/{id}/close", web::post().to(coordination::collections::close))
+        .route("/offers", web::get().to(coordination::offers::list))
+        .route("/offers/{id}", web::get().to(coordination::offers::show))
+        .route("/offers/{id}/accept", web::post().to(coordination::offers::accept))
+        .route("/offers/{id}/decline", web::post().to(coordination::offers::decline))
+        .route("/labels", web::get().to(coordination::labels::list))
+        .route("/labels", web::post().to(coordination::labels::allocate))
+        .route("/labels/{id}", web::get().to(coordination::labels::show))
+        .route("/labels/{id}/sheet", web::post().to(coordination::labels::sheet))
+        .route("/labels/{id}/print", web::post().to(coordination::labels::print))
+        .route("/weee", web::get().to(coordination::weee::list))
+        .route("/weee", web::post().to(coordination::weee::open))
+        .route("/weee/{id}", web::get().to(coordination::weee::show))
+        .route("/weee/{id}/close", web::post().to(coordination::weee::close))
+        .route("/weee/{id}/hand-over", web::post().to(coordination::weee::hand_over))
+        .route("/admin", web::get().to(admin::hub))
+        .route("/admin/regions", web::get().to(admin::regions::list))
+        .route("/admin/regions", web::post().to(admin::regions::create))
+        .route("/admin/sites", web::get().to(admin::sites::list))
+        .route("/admin/sites", web::post().to(admin::sites::create))
+        .route("/admin/sites/{id}", web::get().to(admin::sites::show))
+        .route("/admin/sites/{id}", web::post().to(admin::sites::update))
+        .route("/admin/sites/{id}/printers", web::post().to(admin::sites::add_printer))
+        .route("/admin/users", web::get().to(admin::users::list))
+        .route("/admin/users", web::post().to(admin::users::create))
+        .route("/admin/users/{id}", web::get().to(admin::users::show))
+        .route("/admin/users/{id}", web::post().to(admin::users::update))
+        .route("/admin/users/{id}/setup-link", web::post().to(admin::users::new_link))
+        .route("/admin/benches", web::get().to(admin::benches::list))
+        .route("/admin/benches", web::post().to(admin::benches::create))
+        .route("/admin/benches/{id}/revoke", web::post().to(admin::benches::revoke))
         .route("/bookings", web::post().to(social::training::book))
         .route(
             "/bookings/{id}/cancel",
@@ -313,6 +360,10 @@ impl Chrome {
                 nav.push((t("Ventes", "Sales"), "/sales"));
             }
             Role::Coordinator => {
+                nav.push((t("Collectes", "Collections"), "/collections"));
+                nav.push((t("Étiquettes", "Labels"), "/labels"));
+                nav.push((t("DEEE", "WEEE"), "/weee"));
+                nav.push((t("Organisations", "Organisations"), "/organisations"));
                 nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
                 nav.push((t("Formations", "Training"), "/training"));
                 nav.push((t("Comptoir", "Counter"), "/counter"));
@@ -320,6 +371,10 @@ impl Chrome {
                 nav.push((t("Prix", "Prices"), "/prices"));
             }
             Role::Admin => {
+                nav.push((t("Administration", "Administration"), "/admin"));
+                nav.push((t("Collectes", "Collections"), "/collections"));
+                nav.push((t("Étiquettes", "Labels"), "/labels"));
+                nav.push((t("DEEE", "WEEE"), "/weee"));
                 nav.push((t("Catalogue", "Catalogue"), "/catalogue"));
                 nav.push((t("Formations", "Training"), "/training"));
                 nav.push((t("Prix", "Prices"), "/prices"));
@@ -536,6 +591,92 @@ where
             see_other(&format!("{back}{sep}error={}", e.code.as_str()))
         }
     }
+}
+
+/// A form's target whose refusal is a page with the refusal's whole message (which
+/// field, what it expects), as the API says it; the browser's back button keeps what
+/// was typed. `f` runs in one write transaction and names the page to go to.
+pub async fn form_submit<F>(
+    req: HttpRequest,
+    db: web::Data<crate::db::Db>,
+    body: web::Bytes,
+    f: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut crate::db::DbConnection, &Actor, &Fields) -> crate::error::ApiResult<String>
+        + Send
+        + 'static,
+{
+    let v = signed_in!(req);
+    let fields = Fields::parse(&body);
+    if let Err(r) = check_csrf(&req, &v, &fields) {
+        return *r;
+    }
+    let actor = v.actor.clone();
+    match crate::routes::write(&db, move |c| f(c, &actor, &fields)).await {
+        Ok(to) => see_other(&to),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// A form field that must parse (a number, a choice): else `invalid_input` naming it.
+pub fn parsed<T: std::str::FromStr>(
+    a: &Actor,
+    f: &Fields,
+    name: &str,
+    fr: &str,
+    en: &str,
+) -> crate::error::ApiResult<T> {
+    f.get(name).parse().map_err(|_| {
+        ApiError::field(
+            filiere_shared::validate::FieldError::new(name, fr, en),
+            a.lang,
+        )
+    })
+}
+
+/// [`parsed`], or `None` when the field is blank.
+pub fn parsed_opt<T: std::str::FromStr>(
+    a: &Actor,
+    f: &Fields,
+    name: &str,
+    fr: &str,
+    en: &str,
+) -> crate::error::ApiResult<Option<T>> {
+    if f.get(name).is_empty() {
+        Ok(None)
+    } else {
+        parsed(a, f, name, fr, en).map(Some)
+    }
+}
+
+/// Kilograms as typed (`12`, `12,5`, `12.5`), in grams; `None` when blank.
+pub fn kilograms(a: &Actor, f: &Fields, name: &str) -> crate::error::ApiResult<Option<i64>> {
+    let v = f.get(name).replace(',', ".");
+    if v.is_empty() {
+        return Ok(None);
+    }
+    match v.parse::<f64>() {
+        Ok(kg) if kg.is_finite() && (0.0..=100_000.0).contains(&kg) => {
+            Ok(Some((kg * 1000.0).round() as i64))
+        }
+        _ => Err(ApiError::field(
+            filiere_shared::validate::FieldError::new(
+                name,
+                "un poids en kilogrammes, par exemple 12,5",
+                "a weight in kilograms, such as 12.5",
+            ),
+            a.lang,
+        )),
+    }
+}
+
+/// Grams shown as kilograms, French or English decimals.
+pub fn kg_text(grams: i64, lang: Lang) -> String {
+    let whole = grams / 1000;
+    let tenths = (grams % 1000).abs() / 100;
+    let sep = lang.pick(",", ".");
+    format!("{whole}{sep}{tenths} kg")
 }
 
 /// The value of a query parameter of the request.

@@ -1,0 +1,10 @@
+DROP TABLE server_secrets;
+DROP INDEX users_setup_token;
+ALTER TABLE users DROP COLUMN setup_expires_at;
+ALTER TABLE users DROP COLUMN setup_token_hash;
+DROP TABLE donor_offers;
+ALTER TABLE collections DROP COLUMN missing_weight_g;
+ALTER TABLE collections DROP COLUMN missing_count;
+ALTER TABLE collections DROP COLUMN closed_by;
+ALTER TABLE collections DROP COLUMN closed_at;
+ALTER TABLE collections DROP COLUMN status;

@@ -1,0 +1,57 @@
+//! The regional coordinator's daily work on pages (admins reach the same pages for
+//! every region): donors and partners, collections and donors' offers, label batches,
+//! WEEE batches. Each page calls the service functions of its JSON routes.
+
+pub mod collections;
+pub mod labels;
+pub mod offers;
+pub mod organisations;
+pub mod weee;
+
+use crate::auth::Actor;
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+use crate::service::admin;
+use filiere_shared::*;
+
+/// One option of a `<select>`.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl ToString, label: impl Into<String>, selected: bool) -> Choice {
+        Choice {
+            value: value.to_string(),
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+/// The sites the caller may act at, and their names.
+pub fn site_choices(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    selected: Option<i64>,
+) -> ApiResult<Vec<Choice>> {
+    let sites = admin::list_sites(conn, actor)?;
+    Ok(sites
+        .into_iter()
+        .filter(|s| actor.role != Role::Technician || actor.site == Some(s.id))
+        .map(|s| Choice::new(s.id.0, s.name, Some(s.id.0) == selected))
+        .collect())
+}
+
+/// Site names by id, for tables.
+pub fn site_names(
+    conn: &mut DbConnection,
+    actor: &Actor,
+) -> ApiResult<std::collections::HashMap<i64, String>> {
+    Ok(admin::list_sites(conn, actor)?
+        .into_iter()
+        .map(|s| (s.id.0, s.name))
+        .collect())
+}
