@@ -387,10 +387,14 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str) -> String {
+        self.login_with(username, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, username: &str, password: &str) -> String {
         let r: SessionResponse = self
             .post_ok_anon(
                 "/api/v1/auth/login",
-                &json!({"username": username, "password": PASSWORD}),
+                &json!({"username": username, "password": password}),
             )
             .await;
         r.token

@@ -416,16 +416,18 @@ async fn the_role_and_scope_table_cell_by_cell() {
         201
     );
 
-    // --- administration: admin only, every other role refused
+    // --- administration: admin only, every other role refused (organisations: see
+    // tests/coordination.rs for what a coordinator keeps)
     let admin_posts: Vec<(&str, Value)> = vec![
         ("/api/v1/regions", json!({"name": "R", "code": "RRR"})),
         (
             "/api/v1/sites",
             json!({"region": w.region_a, "name": "S", "kind": "workshop"}),
         ),
+        // (a coordinator keeps their region's donors and partners: tests/coordination.rs)
         (
             "/api/v1/organisations",
-            json!({"name": "O", "kind": "donor"}),
+            json!({"name": "O", "kind": "recycler"}),
         ),
         (
             "/api/v1/users",
