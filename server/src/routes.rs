@@ -444,7 +444,9 @@ pub async fn print_labels(
     body: JsonBody<PrintRequest>,
 ) -> ApiResult<Json<PrintResult>> {
     let req = body.read(&actor)?;
-    print_on(&db, settings.into_inner(), &actor, req).await.map(Json)
+    print_on(&db, settings.into_inner(), &actor, req)
+        .await
+        .map(Json)
 }
 
 /// Renders labels for a configured printer, sends them, and counts them as printed

@@ -687,3 +687,425 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
         c.close().await.expect("close");
     }
 }
+
+/// A stand-in label printer on the network (ZPL on raw TCP): what it was sent.
+fn fake_zebra() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::Read;
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).expect("read job");
+        got
+    });
+    (port, handle)
+}
+
+/// The text of the first element `css` matches.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn check(c: &Client, css: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    if e.prop("checked").await.ok().flatten().as_deref() != Some("true") {
+        e.click().await.expect("tick");
+    }
+}
+
+/// The first day of an association on a fresh database, all on pages: the admin sets
+/// up a region, an organisation, a site with its label printer, a coordinator (who
+/// chooses her password from her one-time link) and a bench (its token shown once);
+/// a town hall offers 30 laptops through the public form; the coordinator accepts the
+/// offer as a planned collection, prints 30 intake labels from a page, and follows
+/// the reception as the workshop scans them. Refusals on the way: a bad SIRET, a
+/// form sent too fast, another region's coordinator at the collection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fresh_installation_is_set_up_on_pages_and_a_donors_offer_becomes_a_collection() {
+    let Some(driver) = chromedriver() else { return };
+    let app = TestApp::spawn().await;
+    {
+        // The first admin, as `filiere create-user` makes it.
+        use filiere_shared::api::NewUser;
+        let mut conn = app.conn();
+        filiere_server::service::admin::create_user(
+            &mut conn,
+            None,
+            &NewUser {
+                username: "admin".into(),
+                display_name: "Marc (bénévole)".into(),
+                role: filiere_shared::Role::Admin,
+                password: Some(filiere_tests::PASSWORD.into()),
+                badge: None,
+                site: None,
+                region: None,
+                organisation: None,
+                language: filiere_shared::Lang::Fr,
+            },
+        )
+        .expect("first admin");
+    }
+    let c = browser(&driver, PC).await;
+    c.goto(&format!("{}/login", app.base)).await.expect("login");
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", filiere_tests::PASSWORD).await;
+    submit(&c, "form[action='/login'] button[type=submit]").await;
+    assert!(
+        text(&c).await.contains("première installation"),
+        "the admin's hub"
+    );
+    shot(&c, "admin-hub", PC).await;
+
+    // A region.
+    submit(&c, "a[href='/admin/regions']").await;
+    fill(&c, "#name", "Auvergne-Rhône-Alpes").await;
+    fill(&c, "#code", "ARA").await;
+    submit(&c, "form[action='/admin/regions'] button[type=submit]").await;
+    assert!(text(&c).await.contains("Auvergne-Rhône-Alpes"));
+    shot(&c, "admin-regions", PC).await;
+
+    // The association that runs the workshop: a bad SIRET first.
+    c.goto(&format!("{}/organisations", app.base))
+        .await
+        .expect("orgs");
+    fill(&c, "#name", "Atelier Solidaire Rhône").await;
+    select(&c, "#kind", "operator").await;
+    fill(&c, "#siret", "123 456 789 00011").await;
+    submit(&c, "form[action='/organisations'] button[type=submit]").await;
+    let refused = text(&c).await;
+    assert!(
+        refused.contains("un SIRET compte 14 chiffres et sa clé doit être valide"),
+        "{refused}"
+    );
+    assert!(refused.contains("invalid_value"));
+    shot(&c, "admin-bad-siret", PC).await;
+    c.back().await.expect("back");
+    fill(&c, "#name", "Atelier Solidaire Rhône").await;
+    select(&c, "#kind", "operator").await;
+    fill(&c, "#siret", "120 027 016 00019").await;
+    submit(&c, "form[action='/organisations'] button[type=submit]").await;
+    assert!(
+        path(&c).await.starts_with("/organisations/"),
+        "{}",
+        path(&c).await
+    );
+
+    // A site, sold from by that association, with its label printer.
+    c.goto(&format!("{}/admin/sites", app.base))
+        .await
+        .expect("sites");
+    fill(&c, "#name", "Atelier de Lyon").await;
+    fill(&c, "#address", "12 rue du Repos, 69007 Lyon").await;
+    fill(&c, "#opening_hours", "Du lundi au vendredi, 9 h – 17 h").await;
+    let operator = c
+        .find(Locator::Css("#organisation option:nth-child(2)"))
+        .await
+        .expect("the association")
+        .attr("value")
+        .await
+        .expect("value")
+        .expect("an id");
+    select(&c, "#organisation", &operator).await;
+    submit(&c, "form[action='/admin/sites'] button[type=submit]").await;
+    let site_path = path(&c).await;
+    assert!(site_path.starts_with("/admin/sites/"), "{site_path}");
+    let site_id = site_path.trim_start_matches("/admin/sites/").to_owned();
+    let (port, printed) = fake_zebra();
+    fill(&c, "#p-name", "Zebra de l'accueil").await;
+    select(&c, "#p-kind", "zpl").await;
+    fill(&c, "#p-address", &format!("127.0.0.1:{port}")).await;
+    select(&c, "#p-roll", "50x25").await;
+    submit(&c, "form[action$='/printers'] button[type=submit]").await;
+    assert!(text(&c).await.contains("Zebra de l'accueil"));
+    shot(&c, "admin-site", PC).await;
+
+    // A coordinator: her one-time link, shown to the admin.
+    c.goto(&format!("{}/admin/users", app.base))
+        .await
+        .expect("users");
+    fill(&c, "#username", "claire").await;
+    fill(&c, "#display_name", "Claire Dubois").await;
+    select(&c, "#role", "coordinator").await;
+    let region = c
+        .find(Locator::Css("#region option:nth-child(2)"))
+        .await
+        .expect("the region")
+        .attr("value")
+        .await
+        .expect("value")
+        .expect("an id");
+    select(&c, "#region", &region).await;
+    submit(&c, "form[action='/admin/users'] button[type=submit]").await;
+    let link = text_of(&c, "#setup-link").await;
+    assert!(link.contains("/setup/fls_"), "{link}");
+    shot(&c, "admin-user-link", PC).await;
+
+    // A bench: its token once, never again.
+    c.goto(&format!("{}/admin/benches", app.base))
+        .await
+        .expect("benches");
+    fill(&c, "#name", "Poste de réception").await;
+    submit(&c, "form[action='/admin/benches'] button[type=submit]").await;
+    let token = text_of(&c, "#bench-token").await;
+    assert!(token.starts_with("flb_"), "{token}");
+    shot(&c, "admin-bench-token", PC).await;
+    c.goto(&format!("{}/admin/benches", app.base))
+        .await
+        .expect("benches again");
+    let again = text(&c).await;
+    assert!(
+        again.contains("Poste de réception") && !again.contains(&token),
+        "shown once"
+    );
+    let login: filiere_shared::api::SessionResponse = app
+        .post_ok_anon(
+            "/api/v1/auth/login",
+            &json!({"username": "admin", "password": filiere_tests::PASSWORD}),
+        )
+        .await;
+    let admin_token = login.token;
+
+    // Claire chooses her password from the link, then signs in.
+    submit(&c, "header form[action='/logout'] button[type=submit]").await;
+    let link_path = &link[link.find("/setup/").expect("path")..];
+    c.goto(&format!("{}{link_path}", app.base))
+        .await
+        .expect("link");
+    assert!(text(&c).await.contains("Claire Dubois"));
+    fill(&c, "#password", "lyon-gerland-2026").await;
+    fill(&c, "#confirm", "lyon-gerland-2026").await;
+    shot(&c, "coordinator-setup", PC).await;
+    submit(&c, "form[action^='/setup/'] button[type=submit]").await;
+    assert!(text(&c).await.contains("Mot de passe enregistré"));
+    c.goto(&format!("{}{link_path}", app.base))
+        .await
+        .expect("link again");
+    assert!(
+        text(&c).await.contains("setup_link_invalid"),
+        "a link works once"
+    );
+
+    // A town hall offers 30 laptops, from a phone; too fast first.
+    let donor = browser(&driver, PHONE).await;
+    donor
+        .goto(&format!("{}/offer", app.base))
+        .await
+        .expect("offer");
+    fill(&donor, "#organisation_name", "Mairie de Villeurbanne").await;
+    fill(&donor, "#siret", "21690266800013").await;
+    check(&donor, "#public_body").await;
+    fill(&donor, "#contact_name", "Claire Morel").await;
+    fill(&donor, "#email", "dsi@villeurbanne.example").await;
+    fill(&donor, "#laptops", "30").await;
+    fill(
+        &donor,
+        "#address",
+        "Place Lazare-Goujon, 69100 Villeurbanne",
+    )
+    .await;
+    fill(&donor, "#availability", "À partir du 5 janvier, le matin").await;
+    shot(&donor, "public-offer", PHONE).await;
+    submit(&donor, "form[action='/offer'] button[type=submit]").await;
+    let fast = text(&donor).await;
+    assert!(fast.contains("form_too_fast"), "{fast}");
+    assert_eq!(
+        donor
+            .find(Locator::Css("#organisation_name"))
+            .await
+            .expect("kept")
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("Mairie de Villeurbanne"),
+        "what was typed is kept"
+    );
+    tokio::time::sleep(Duration::from_millis(3_200)).await;
+    submit(&donor, "form[action='/offer'] button[type=submit]").await;
+    assert!(
+        text(&donor).await.contains("Merci"),
+        "{}",
+        text(&donor).await
+    );
+    shot(&donor, "public-offer-sent", PHONE).await;
+
+    // Claire accepts it as a planned collection at the Lyon workshop.
+    c.goto(&format!("{}/login", app.base)).await.expect("login");
+    fill(&c, "#username", "claire").await;
+    fill(&c, "#password", "lyon-gerland-2026").await;
+    submit(&c, "form[action='/login'] button[type=submit]").await;
+    assert!(
+        text(&c)
+            .await
+            .contains("1 proposition(s) de don à examiner")
+    );
+    submit(&c, "a[href='/offers']").await;
+    shot(&c, "coordinator-offers", PC).await;
+    submit(&c, "td a[href^='/offers/']").await;
+    assert!(text(&c).await.contains("30 portable(s)"));
+    shot(&c, "coordinator-offer", PC).await;
+    submit(&c, "form[action$='/accept'] button[type=submit]").await;
+    let collection_path = path(&c).await;
+    assert!(
+        collection_path.starts_with("/collections/"),
+        "{collection_path}"
+    );
+    assert!(text_of(&c, "#received-count").await.contains("0 / 30"));
+
+    // 30 intake labels for the site, sent to its printer from a page.
+    submit(&c, "a[href^='/labels?site=']").await;
+    assert_eq!(
+        c.find(Locator::Css("#count"))
+            .await
+            .expect("count")
+            .prop("value")
+            .await
+            .expect("value")
+            .as_deref(),
+        Some("30")
+    );
+    submit(&c, "form[action='/labels'] button[type=submit]").await;
+    let batch_path = path(&c).await;
+    assert!(text_of(&c, "#unclaimed").await.contains("30"));
+    submit(&c, "form[action$='/print'] button[type=submit]").await;
+    assert!(text(&c).await.contains("30 étiquette(s) envoyée(s)"));
+    shot(&c, "coordinator-labels", PC).await;
+    let zpl = String::from_utf8(printed.join().expect("printer")).expect("ZPL");
+    assert_eq!(
+        zpl.matches("^XA").count(),
+        30,
+        "30 labels reached the printer"
+    );
+
+    // The workshop scans three of them in: the collection page follows.
+    let codes: Vec<String> = {
+        use diesel::prelude::*;
+        use filiere_server::schema::label_codes;
+        let batch: i64 = batch_path
+            .trim_start_matches("/labels/")
+            .parse()
+            .expect("batch id");
+        label_codes::table
+            .filter(label_codes::batch_id.eq(batch))
+            .select(label_codes::code)
+            .order(label_codes::code)
+            .limit(3)
+            .load(&mut app.conn())
+            .expect("codes")
+    };
+    let collection_id: i64 = collection_path
+        .trim_start_matches("/collections/")
+        .parse()
+        .expect("collection id");
+    for (i, code) in codes.iter().enumerate() {
+        let _: filiere_shared::api::EventResponse = app
+            .post_ok(
+                "/api/v1/items",
+                &admin_token,
+                &json!({"idempotency_key": format!("in-{i}"), "code": code, "category": "laptop",
+                    "collection": collection_id, "weight_g": 2100, "no_drive": true}),
+            )
+            .await;
+    }
+    c.goto(&format!("{}{collection_path}", app.base))
+        .await
+        .expect("collection");
+    assert!(text_of(&c, "#received-count").await.contains("3 / 30"));
+    assert!(
+        c.find(Locator::Css("meta[http-equiv='refresh']"))
+            .await
+            .is_ok(),
+        "an open collection's page refreshes itself"
+    );
+    shot(&c, "coordinator-collection", PC).await;
+    let _ = site_id;
+
+    // Another region's coordinator does not reach it.
+    let r2: filiere_shared::api::RegionView = app
+        .post_ok(
+            "/api/v1/regions",
+            &admin_token,
+            &json!({"name": "Île-de-France", "code": "IDF"}),
+        )
+        .await;
+    let _: filiere_shared::api::UserView = app
+        .post_ok(
+            "/api/v1/users",
+            &admin_token,
+            &json!({"username": "yann", "display_name": "Yann", "role": "coordinator",
+                "region": r2.id, "password": filiere_tests::PASSWORD}),
+        )
+        .await;
+    let other = browser(&driver, PC).await;
+    log_in_as(&other, &app, "yann", filiere_tests::PASSWORD).await;
+    other
+        .goto(&format!("{}{collection_path}", app.base))
+        .await
+        .expect("their collection");
+    let nope = text(&other).await;
+    assert!(nope.contains("collection_not_found"), "{nope}");
+
+    // A WEEE batch needs a recycler; Claire's organisations page refuses a bad SIRET.
+    c.goto(&format!("{}/organisations", app.base))
+        .await
+        .expect("orgs");
+    fill(&c, "#name", "Clinique du Parc").await;
+    fill(&c, "#siret", "4821374920001").await;
+    submit(&c, "form[action='/organisations'] button[type=submit]").await;
+    assert!(text(&c).await.contains("invalid_value"));
+    c.back().await.expect("back");
+    fill(&c, "#name", "Clinique du Parc").await;
+    fill(&c, "#siret", "48213749200013").await;
+    submit(&c, "form[action='/organisations'] button[type=submit]").await;
+    c.goto(&format!("{}/organisations", app.base))
+        .await
+        .expect("orgs");
+    assert!(text(&c).await.contains("Clinique du Parc"));
+    shot(&c, "coordinator-organisations", PC).await;
+    c.goto(&format!("{}/collections", app.base))
+        .await
+        .expect("collections");
+    shot(&c, "coordinator-collections", PC).await;
+
+    // A WEEE batch for the recycler the admin recorded: closing it empty is refused.
+    let _: filiere_shared::api::OrganisationView = app
+        .post_ok(
+            "/api/v1/organisations",
+            &admin_token,
+            &json!({"name": "Envie Rhône (DEEE)", "kind": "recycler", "weee_status": "Centre de traitement agréé"}),
+        )
+        .await;
+    c.goto(&format!("{}/weee", app.base)).await.expect("weee");
+    submit(&c, "form[action='/weee'] button[type=submit]").await;
+    assert!(path(&c).await.starts_with("/weee/"), "{}", path(&c).await);
+    shot(&c, "coordinator-weee", PC).await;
+    fill(&c, "#weight", "12,5").await;
+    submit(&c, "form[action$='/close'] button[type=submit]").await;
+    assert!(
+        text(&c).await.contains("weee_batch_empty"),
+        "{}",
+        text(&c).await
+    );
+
+    for client in [c, donor, other] {
+        client.close().await.ok();
+    }
+}
+
+async fn log_in_as(c: &Client, app: &TestApp, user: &str, password: &str) {
+    c.goto(&format!("{}/login", app.base))
+        .await
+        .expect("login page");
+    fill(c, "#username", user).await;
+    fill(c, "#password", password).await;
+    submit(c, "form[action='/login'] button[type=submit]").await;
+}

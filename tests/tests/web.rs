@@ -595,3 +595,186 @@ async fn the_counter_sales_and_prices_pages_keep_to_their_roles() {
         0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_coordination_and_admin_pages_keep_to_their_roles() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut coord = Browser::new(&app);
+    let coord_csrf = coord.log_in("coord_a").await;
+    let mut other = Browser::new(&app);
+    other.log_in("coord_b").await;
+    let mut tech = Browser::new(&app);
+    tech.log_in("tech_a1").await;
+    let mut social = Browser::new(&app);
+    social.log_in("social_a").await;
+    let mut admin = Browser::new(&app);
+    let admin_csrf = admin.log_in("admin").await;
+
+    // A coordinator prepares a batch and downloads its sheets: counted as printed.
+    let a1 = w.site_a1.0.to_string();
+    let made = coord
+        .post(
+            "/labels",
+            &[("csrf", &coord_csrf), ("site", &a1), ("count", "3")],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    let batch = made.location.clone().expect("the batch's page");
+    for _ in 0..2 {
+        let pdf = coord
+            .post(
+                &format!("{batch}/sheet"),
+                &[("csrf", &coord_csrf), ("sheet", "L7160")],
+            )
+            .await;
+        assert_eq!(pdf.status, StatusCode::OK);
+        assert_eq!(
+            pdf.headers.get("content-type").map(|v| v.as_bytes()),
+            Some(&b"application/pdf"[..])
+        );
+    }
+    let page = coord.get(&batch).await;
+    assert!(
+        page.body.contains("<span class=\"badge bad\">3</span>"),
+        "three free codes printed twice: {}",
+        page.body
+    );
+    let sheet_without_token = coord
+        .post(&format!("{batch}/sheet"), &[("sheet", "L7160")])
+        .await;
+    assert_eq!(sheet_without_token.status, StatusCode::FORBIDDEN);
+
+    // Who reaches what.
+    for (who, path, status, code) in [
+        ("other", batch.clone(), 404, "label_batch_not_found"),
+        ("coord", "/admin/users".to_owned(), 403, "forbidden"),
+        ("coord", "/admin".to_owned(), 403, "forbidden"),
+        ("tech", "/offers".to_owned(), 403, "forbidden"),
+        ("tech", "/organisations".to_owned(), 403, "forbidden"),
+        ("tech", "/admin/benches".to_owned(), 403, "forbidden"),
+        ("social", "/collections".to_owned(), 403, "forbidden"),
+        ("social", "/weee".to_owned(), 403, "forbidden"),
+        ("social", "/labels".to_owned(), 403, "forbidden"),
+        ("other", "/offers/999".to_owned(), 404, "offer_not_found"),
+    ] {
+        let b = match who {
+            "other" => &mut other,
+            "coord" => &mut coord,
+            "tech" => &mut tech,
+            _ => &mut social,
+        };
+        let page = b.get(&path).await;
+        assert_eq!(page.status.as_u16(), status, "{who} {path}: {}", page.body);
+        assert!(page.body.contains(code), "{who} {path}: {code}");
+    }
+    for (path, status) in [
+        ("/admin", 200),
+        ("/admin/sites", 200),
+        ("/admin/users", 200),
+        ("/admin/benches", 200),
+        ("/organisations", 200),
+    ] {
+        assert_eq!(admin.get(path).await.status.as_u16(), status, "{path}");
+    }
+    assert_eq!(coord.get("/collections").await.status, StatusCode::OK);
+    assert_eq!(tech.get("/collections").await.status, StatusCode::OK);
+    let guest = Browser::new(&app).get("/admin").await;
+    assert_eq!(guest.status, StatusCode::SEE_OTHER);
+
+    // Refusals write nothing, with the API's messages.
+    let before = app.counts();
+    let forged = admin
+        .post("/admin/regions", &[("name", "Bretagne"), ("code", "BRE")])
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("csrf_rejected"));
+    let coord_region = coord
+        .post(
+            "/admin/regions",
+            &[("csrf", &coord_csrf), ("name", "Bretagne"), ("code", "BRE")],
+        )
+        .await;
+    assert_eq!(coord_region.status, StatusCode::FORBIDDEN);
+    let bad_user = admin
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", &admin_csrf),
+                ("username", "jean dupont"),
+                ("display_name", "Jean"),
+                ("role", "admin"),
+                ("language", "fr"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_user.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad_user.body.contains("lettres, chiffres"),
+        "{}",
+        bad_user.body
+    );
+    let bad_scope = admin
+        .post(
+            "/admin/users",
+            &[
+                ("csrf", &admin_csrf),
+                ("username", "jean"),
+                ("display_name", "Jean"),
+                ("role", "coordinator"),
+                ("language", "fr"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_scope.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_scope.body.contains("un coordinateur a une région"),
+        "{}",
+        bad_scope.body
+    );
+    let bad_siret = coord
+        .post(
+            "/organisations",
+            &[
+                ("csrf", &coord_csrf),
+                ("name", "X"),
+                ("kind", "donor"),
+                ("siret", "12345678901234"),
+                ("region", &w.region_a.0.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(bad_siret.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad_siret.body.contains("SIRET compte 14 chiffres"));
+    assert_eq!(app.counts(), before);
+
+    // Own password, changed on a page: a wrong current one is refused.
+    let page = coord.get("/account/password").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let wrong = coord
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &coord_csrf),
+                ("current", "not it at all"),
+                ("new", "a brand new one"),
+                ("confirm", "a brand new one"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("wrong_password"));
+    let done = coord
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &coord_csrf),
+                ("current", PASSWORD),
+                ("new", "a brand new one"),
+                ("confirm", "a brand new one"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    app.login_with("coord_a", "a brand new one").await;
+}

@@ -2,6 +2,7 @@
 //! items taken through the real operations (the same code as the API), so that every
 //! history is one the rules accept.
 
+mod offers;
 mod sales;
 mod social;
 
@@ -427,6 +428,7 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
             entraide: org("entraide")?.id,
         },
     )?;
+    offers::load(conn, &coordinator(&sophie)?, &coordinator(&paul)?)?;
     Ok(Summary {
         items: generator.items,
         events: generator.events,

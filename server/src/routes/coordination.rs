@@ -10,8 +10,8 @@ use crate::db::Db;
 use crate::error::ApiResult;
 use crate::extract::JsonBody;
 use crate::service::{admin, collections, offers};
-use actix_web::web::{Data, Json, Path, Query};
 use actix_web::HttpRequest;
+use actix_web::web::{Data, Json, Path, Query};
 use filiere_shared::api::*;
 use filiere_shared::error::ErrorBody;
 use filiere_shared::offers::*;
@@ -124,7 +124,9 @@ pub async fn update_organisation(
     body: JsonBody<UpdateOrganisation>,
 ) -> ApiResult<Json<OrganisationView>> {
     let (id, body) = (OrgId(id.into_inner()), body.read(&actor)?);
-    write_handler!(actor, db, |c, a| admin::update_organisation(c, &a, id, &body))
+    write_handler!(actor, db, |c, a| admin::update_organisation(
+        c, &a, id, &body
+    ))
 }
 
 /// A one-time link (valid 7 days) for the user to set their own password; the admin

@@ -343,11 +343,7 @@ pub fn update_organisation(
     };
     diesel::update(organisations::table.find(id.0))
         .set((
-            organisations::name.eq(u
-                .name
-                .as_deref()
-                .map(str::trim)
-                .unwrap_or(&current.name)),
+            organisations::name.eq(u.name.as_deref().map(str::trim).unwrap_or(&current.name)),
             organisations::siret.eq(siret),
             organisations::public_body.eq(u.public_body.unwrap_or(current.public_body)),
             organisations::address.eq(text(&u.address, &current.address)),

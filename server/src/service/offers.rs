@@ -43,8 +43,7 @@ pub fn form_token(key: &[u8], issued_at: i64) -> String {
 /// which an offer keeps so that one form is sent once.
 pub fn check_form_token(key: &[u8], token: &str, now: i64) -> Result<String, ErrorCode> {
     let mut parts = token.trim().splitn(3, '.');
-    let (Some(issued), Some(nonce), Some(sig)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(issued), Some(nonce), Some(sig)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(ErrorCode::FormRejected);
     };
     let (Ok(issued_at), Ok(sig)) = (issued.parse::<i64>(), hex::decode(sig)) else {
@@ -351,7 +350,10 @@ pub fn decline(
     d: &DeclineOffer,
 ) -> ApiResult<OfferView> {
     load(conn, actor, id)?;
-    check(actor, validate::opt_text("reason", d.reason.as_deref(), 500))?;
+    check(
+        actor,
+        validate::opt_text("reason", d.reason.as_deref(), 500),
+    )?;
     let reason = d
         .reason
         .as_deref()

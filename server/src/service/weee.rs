@@ -97,11 +97,7 @@ pub fn get(conn: &mut DbConnection, actor: &Actor, id: WeeeBatchId) -> ApiResult
 }
 
 /// The items in a batch: code, category, weight.
-pub fn items(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    id: WeeeBatchId,
-) -> ApiResult<Vec<WeeeItem>> {
+pub fn items(conn: &mut DbConnection, actor: &Actor, id: WeeeBatchId) -> ApiResult<Vec<WeeeItem>> {
     let b = load(conn, actor, id)?;
     let rows: Vec<(String, String, Option<i64>)> = items::table
         .filter(items::weee_batch_id.eq(b.id))

@@ -261,12 +261,17 @@ pub async fn setup_form(
     let lang = guest_lang(&req);
     let token = token.into_inner();
     let t = token.clone();
-    match read(&db, move |c| crate::service::admin::setup_link_user(c, &t, lang)).await {
+    match read(&db, move |c| {
+        crate::service::admin::setup_link_user(c, &t, lang)
+    })
+    .await
+    {
         Ok(user) => {
             let page = SetupPage {
                 chrome: Chrome::guest(
                     user.language,
-                    user.language.pick("Choisir votre mot de passe", "Choose your password"),
+                    user.language
+                        .pick("Choisir votre mot de passe", "Choose your password"),
                     String::new(),
                 ),
                 token,
@@ -294,12 +299,17 @@ pub async fn setup_submit(
         return error_page(&req, None, &mismatch(lang));
     }
     let body = filiere_shared::api::SetPassword { token, password };
-    match write(&db, move |c| crate::service::admin::set_password(c, &body, lang)).await {
+    match write(&db, move |c| {
+        crate::service::admin::set_password(c, &body, lang)
+    })
+    .await
+    {
         Ok(user) => {
             let page = SetupPage {
                 chrome: Chrome::guest(
                     user.language,
-                    user.language.pick("Mot de passe enregistré", "Password saved"),
+                    user.language
+                        .pick("Mot de passe enregistré", "Password saved"),
                     String::new(),
                 ),
                 token: String::new(),
@@ -324,10 +334,10 @@ pub async fn password_form(req: HttpRequest) -> HttpResponse {
     let lang = v.lang();
     let page = PasswordPage {
         chrome: Chrome::for_visitor(&v, lang.pick("Mon mot de passe", "My password"), "")
-            .with_notice(
-                super::query_param(&req, "done")
-                    .map(|_| lang.pick("Mot de passe changé.", "Password changed.").to_owned()),
-            ),
+            .with_notice(super::query_param(&req, "done").map(|_| {
+                lang.pick("Mot de passe changé.", "Password changed.")
+                    .to_owned()
+            })),
     };
     html(StatusCode::OK, page.render())
 }

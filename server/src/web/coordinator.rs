@@ -68,7 +68,8 @@ pub async fn home(
         let counts = beneficiaries::counts(c, a)?;
         let needs = needs::counts(c, a)?;
         let offers = crate::service::offers::list(c, a, Some(OfferStatus::Proposed))?.len();
-        let open = crate::service::collections::list_filtered(c, a, Some(CollectionStatus::Planned))?;
+        let open =
+            crate::service::collections::list_filtered(c, a, Some(CollectionStatus::Planned))?;
         let sites = crate::web::coordination::site_names(c, a)?;
         Ok((coming, past, res, counts, needs, offers, open, sites))
     })

@@ -8,9 +8,9 @@ pub mod account;
 pub mod admin;
 pub mod coordination;
 pub mod coordinator;
-pub mod public;
 pub mod counter;
 pub mod prices;
+pub mod public;
 pub mod social;
 pub mod staff;
 
@@ -146,29 +146,74 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/setup/{token}", web::get().to(account::setup_form))
         .route("/setup/{token}", web::post().to(account::setup_submit))
         .route("/account/password", web::get().to(account::password_form))
-        .route("/account/password", web::post().to(account::password_submit))
-        .route("/organisations", web::get().to(coordination::organisations::list))
-        .route("/organisations", web::post().to(coordination::organisations::create))
-        .route("/organisations/{id}", web::get().to(coordination::organisations::show))
-        .route("/organisations/{id}", web::post().to(coordination::organisations::update))
-        .route("/collections", web::get().to(coordination::collections::list))
-        .route("/collections", web::post().to(coordination::collections::create))
-        .route("/collections/{id}", web::get().to(coordination::collections::show))
-        .route("/collections/{id}/close", web::post().to(coordination::collections::close))
+        .route(
+            "/account/password",
+            web::post().to(account::password_submit),
+        )
+        .route(
+            "/organisations",
+            web::get().to(coordination::organisations::list),
+        )
+        .route(
+            "/organisations",
+            web::post().to(coordination::organisations::create),
+        )
+        .route(
+            "/organisations/{id}",
+            web::get().to(coordination::organisations::show),
+        )
+        .route(
+            "/organisations/{id}",
+            web::post().to(coordination::organisations::update),
+        )
+        .route(
+            "/collections",
+            web::get().to(coordination::collections::list),
+        )
+        .route(
+            "/collections",
+            web::post().to(coordination::collections::create),
+        )
+        .route(
+            "/collections/{id}",
+            web::get().to(coordination::collections::show),
+        )
+        .route(
+            "/collections/{id}/close",
+            web::post().to(coordination::collections::close),
+        )
         .route("/offers", web::get().to(coordination::offers::list))
         .route("/offers/{id}", web::get().to(coordination::offers::show))
-        .route("/offers/{id}/accept", web::post().to(coordination::offers::accept))
-        .route("/offers/{id}/decline", web::post().to(coordination::offers::decline))
+        .route(
+            "/offers/{id}/accept",
+            web::post().to(coordination::offers::accept),
+        )
+        .route(
+            "/offers/{id}/decline",
+            web::post().to(coordination::offers::decline),
+        )
         .route("/labels", web::get().to(coordination::labels::list))
         .route("/labels", web::post().to(coordination::labels::allocate))
         .route("/labels/{id}", web::get().to(coordination::labels::show))
-        .route("/labels/{id}/sheet", web::post().to(coordination::labels::sheet))
-        .route("/labels/{id}/print", web::post().to(coordination::labels::print))
+        .route(
+            "/labels/{id}/sheet",
+            web::post().to(coordination::labels::sheet),
+        )
+        .route(
+            "/labels/{id}/print",
+            web::post().to(coordination::labels::print),
+        )
         .route("/weee", web::get().to(coordination::weee::list))
         .route("/weee", web::post().to(coordination::weee::open))
         .route("/weee/{id}", web::get().to(coordination::weee::show))
-        .route("/weee/{id}/close", web::post().to(coordination::weee::close))
-        .route("/weee/{id}/hand-over", web::post().to(coordination::weee::hand_over))
+        .route(
+            "/weee/{id}/close",
+            web::post().to(coordination::weee::close),
+        )
+        .route(
+            "/weee/{id}/hand-over",
+            web::post().to(coordination::weee::hand_over),
+        )
         .route("/admin", web::get().to(admin::hub))
         .route("/admin/regions", web::get().to(admin::regions::list))
         .route("/admin/regions", web::post().to(admin::regions::create))
@@ -176,15 +221,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/sites", web::post().to(admin::sites::create))
         .route("/admin/sites/{id}", web::get().to(admin::sites::show))
         .route("/admin/sites/{id}", web::post().to(admin::sites::update))
-        .route("/admin/sites/{id}/printers", web::post().to(admin::sites::add_printer))
+        .route(
+            "/admin/sites/{id}/printers",
+            web::post().to(admin::sites::add_printer),
+        )
         .route("/admin/users", web::get().to(admin::users::list))
         .route("/admin/users", web::post().to(admin::users::create))
         .route("/admin/users/{id}", web::get().to(admin::users::show))
         .route("/admin/users/{id}", web::post().to(admin::users::update))
-        .route("/admin/users/{id}/setup-link", web::post().to(admin::users::new_link))
+        .route(
+            "/admin/users/{id}/setup-link",
+            web::post().to(admin::users::new_link),
+        )
         .route("/admin/benches", web::get().to(admin::benches::list))
         .route("/admin/benches", web::post().to(admin::benches::create))
-        .route("/admin/benches/{id}/revoke", web::post().to(admin::benches::revoke))
+        .route(
+            "/admin/benches/{id}/revoke",
+            web::post().to(admin::benches::revoke),
+        )
         .route("/bookings", web::post().to(social::training::book))
         .route(
             "/bookings/{id}/cancel",
@@ -380,6 +434,9 @@ impl Chrome {
                 nav.push((t("Prix", "Prices"), "/prices"));
             }
             Role::Technician => {
+                nav.push((t("Collectes", "Collections"), "/collections"));
+                nav.push((t("Étiquettes", "Labels"), "/labels"));
+                nav.push((t("DEEE", "WEEE"), "/weee"));
                 nav.push((t("Comptoir", "Counter"), "/counter"));
                 nav.push((t("Ventes", "Sales"), "/sales"));
             }

@@ -142,7 +142,14 @@ pub async fn offer_submit(
     let region: Option<i64> = f.get("region").parse().ok();
     // A robot fills every field; nothing is written, and it learns nothing more.
     if !f.get(HONEYPOT).is_empty() {
-        return form(&req, &db, e, region, Some(ApiError::new(ErrorCode::FormRejected))).await;
+        return form(
+            &req,
+            &db,
+            e,
+            region,
+            Some(ApiError::new(ErrorCode::FormRejected)),
+        )
+        .await;
     }
     let nonce = match offers::check_form_token(&db.form_key, f.get("token"), now_secs()) {
         Ok(n) => n,

@@ -60,7 +60,11 @@ async fn page(
         StatusCode::OK
     };
     let page = BenchesPage {
-        chrome: Chrome::for_visitor(v, lang.pick("Postes des ateliers", "Workshop benches"), "/admin"),
+        chrome: Chrome::for_visitor(
+            v,
+            lang.pick("Postes des ateliers", "Workshop benches"),
+            "/admin",
+        ),
         benches: benches
             .iter()
             .map(|b| BenchLine {
@@ -98,7 +102,13 @@ pub async fn create(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse
             c,
             a,
             &NewBench {
-                site: SiteId(parsed(a, &f, "site", "choisissez le site", "choose the site")?),
+                site: SiteId(parsed(
+                    a,
+                    &f,
+                    "site",
+                    "choisissez le site",
+                    "choose the site",
+                )?),
                 name: f.get("name").to_owned(),
             },
         )

@@ -9,8 +9,8 @@ use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use filiere_shared::api::*;
 use filiere_shared::Role;
+use filiere_shared::api::*;
 
 #[derive(Template)]
 #[template(path = "admin/regions.html")]

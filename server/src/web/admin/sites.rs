@@ -104,7 +104,13 @@ pub async fn create(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse
             c,
             a,
             &NewSite {
-                region: RegionId(parsed(a, f, "region", "choisissez la région", "choose the region")?),
+                region: RegionId(parsed(
+                    a,
+                    f,
+                    "region",
+                    "choisissez la région",
+                    "choose the region",
+                )?),
                 name: f.get("name").to_owned(),
                 kind: parsed(a, f, "kind", "choisissez le type", "choose the kind")?,
                 address: f.opt("address"),
@@ -214,7 +220,12 @@ pub async fn update(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
     .await
 }
 
-pub async fn add_printer(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
+pub async fn add_printer(
+    req: HttpRequest,
+    db: Data<Db>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
     let id = SiteId(id.into_inner());
     form_submit(req, db, body, move |c, a, f| {
         let kind = match f.get("kind") {

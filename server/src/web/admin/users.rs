@@ -9,7 +9,9 @@ use crate::service::admin;
 use crate::signed_in;
 use crate::web::account::page_read;
 use crate::web::coordination::Choice;
-use crate::web::{Chrome, Fields, check_csrf, error_page, form_submit, html, parsed_opt, query_param};
+use crate::web::{
+    Chrome, Fields, check_csrf, error_page, form_submit, html, parsed_opt, query_param,
+};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -47,7 +49,10 @@ struct Names {
 }
 
 impl Names {
-    fn read(c: &mut crate::db::DbConnection, a: &crate::auth::Actor) -> crate::error::ApiResult<Names> {
+    fn read(
+        c: &mut crate::db::DbConnection,
+        a: &crate::auth::Actor,
+    ) -> crate::error::ApiResult<Names> {
         Ok(Names {
             sites: admin::list_sites(c, a)?,
             regions: admin::list_regions(c, a)?,
@@ -133,10 +138,22 @@ pub struct LinkPage {
     pub expires: String,
 }
 
-fn link_page(v: &crate::web::Visitor, settings: &WebSettings, user: UserView, link: SetupLink) -> HttpResponse {
+fn link_page(
+    v: &crate::web::Visitor,
+    settings: &WebSettings,
+    user: UserView,
+    link: SetupLink,
+) -> HttpResponse {
     let lang = v.lang();
     let page = LinkPage {
-        chrome: Chrome::for_visitor(v, lang.pick("Lien pour choisir son mot de passe", "Link to choose a password"), "/admin"),
+        chrome: Chrome::for_visitor(
+            v,
+            lang.pick(
+                "Lien pour choisir son mot de passe",
+                "Link to choose a password",
+            ),
+            "/admin",
+        ),
         expires: settings.clock.long(link.expires_at, lang),
         user,
         link,
@@ -145,7 +162,12 @@ fn link_page(v: &crate::web::Visitor, settings: &WebSettings, user: UserView, li
 }
 
 /// Creates the account, then shows its one-time link (on this answer only).
-pub async fn create(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>, body: Bytes) -> HttpResponse {
+pub async fn create(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    body: Bytes,
+) -> HttpResponse {
     let v = signed_in!(req);
     let f = Fields::parse(&body);
     if let Err(r) = check_csrf(&req, &v, &f) {
@@ -155,11 +177,24 @@ pub async fn create(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>,
     let actor = v.actor.clone();
     let made = write(&db, move |c| {
         let a = &actor;
-        let role: Role = crate::web::parsed(a, &f, "role", "choisissez le rôle", "choose the role")?;
+        let role: Role =
+            crate::web::parsed(a, &f, "role", "choisissez le rôle", "choose the role")?;
         let (site, region, organisation) = match role {
-            Role::Technician => (parsed_opt(a, &f, "site", "site", "site")?.map(SiteId), None, None),
-            Role::Coordinator => (None, parsed_opt(a, &f, "region", "région", "region")?.map(RegionId), None),
-            Role::SocialWorker => (None, None, parsed_opt(a, &f, "organisation", "organisation", "organisation")?.map(OrgId)),
+            Role::Technician => (
+                parsed_opt(a, &f, "site", "site", "site")?.map(SiteId),
+                None,
+                None,
+            ),
+            Role::Coordinator => (
+                None,
+                parsed_opt(a, &f, "region", "région", "region")?.map(RegionId),
+                None,
+            ),
+            Role::SocialWorker => (
+                None,
+                None,
+                parsed_opt(a, &f, "organisation", "organisation", "organisation")?.map(OrgId),
+            ),
             Role::Admin => (None, None, None),
         };
         let user = admin::create_user(

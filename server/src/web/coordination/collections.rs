@@ -79,7 +79,14 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
                 .collect(),
             _ => Vec::new(),
         };
-        Ok((open, closed, proposed, donors, site_choices(c, a, None)?, site_names(c, a)?))
+        Ok((
+            open,
+            closed,
+            proposed,
+            donors,
+            site_choices(c, a, None)?,
+            site_names(c, a)?,
+        ))
     })
     .await;
     let (open, closed, proposed, donors, sites, names) = match found {
@@ -99,7 +106,11 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
             .into_iter()
             .map(|o| {
                 let label = if o.public_body {
-                    format!("{} ({})", o.name, lang.pick("organisme public", "public body"))
+                    format!(
+                        "{} ({})",
+                        o.name,
+                        lang.pick("organisme public", "public body")
+                    )
                 } else {
                     o.name
                 };
@@ -129,8 +140,20 @@ pub async fn create(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse
             c,
             a,
             &NewCollection {
-                donor: OrgId(parsed(a, f, "donor", "choisissez le donateur", "choose the donor")?),
-                site: SiteId(parsed(a, f, "site", "choisissez l'atelier", "choose the workshop")?),
+                donor: OrgId(parsed(
+                    a,
+                    f,
+                    "donor",
+                    "choisissez le donateur",
+                    "choose the donor",
+                )?),
+                site: SiteId(parsed(
+                    a,
+                    f,
+                    "site",
+                    "choisissez l'atelier",
+                    "choose the workshop",
+                )?),
                 pickup_date: parsed(a, f, "pickup_date", "date attendue", "a date is expected")?,
                 pickup_address: f.opt("pickup_address"),
                 declared_count: parsed(
@@ -221,7 +244,11 @@ pub async fn show(
     let page = ShowPage {
         chrome: Chrome::for_visitor(
             &v,
-            &format!("{} — {}", lang.pick("Collecte", "Collection"), view.donor_name),
+            &format!(
+                "{} — {}",
+                lang.pick("Collecte", "Collection"),
+                view.donor_name
+            ),
             "/collections",
         ),
         site: names.get(&view.site.0).cloned().unwrap_or_default(),
@@ -233,8 +260,14 @@ pub async fn show(
         open,
         percent,
         received_weight: kg_text(view.received_weight_g, lang),
-        declared_weight: view.declared_weight_g.map(|g| kg_text(g, lang)).unwrap_or_else(dash),
-        missing_weight: view.missing_weight_g.map(|g| kg_text(g, lang)).unwrap_or_else(dash),
+        declared_weight: view
+            .declared_weight_g
+            .map(|g| kg_text(g, lang))
+            .unwrap_or_else(dash),
+        missing_weight: view
+            .missing_weight_g
+            .map(|g| kg_text(g, lang))
+            .unwrap_or_else(dash),
         at_donor: view.registered_count - view.received_count,
         items: item_list
             .iter()
@@ -262,7 +295,14 @@ pub async fn show(
 pub async fn close(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
     let id = CollectionId(id.into_inner());
     form_submit(req, db, body, move |c, a, f| {
-        collections::close(c, a, id, &CloseCollection { notes: f.opt("notes") })?;
+        collections::close(
+            c,
+            a,
+            id,
+            &CloseCollection {
+                notes: f.opt("notes"),
+            },
+        )?;
         Ok(format!("/collections/{id}"))
     })
     .await

@@ -98,7 +98,13 @@ pub async fn allocate(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpRespon
             c,
             a,
             &NewLabelBatch {
-                site: SiteId(parsed(a, f, "site", "choisissez le site", "choose the site")?),
+                site: SiteId(parsed(
+                    a,
+                    f,
+                    "site",
+                    "choisissez le site",
+                    "choose the site",
+                )?),
                 count: parsed(
                     a,
                     f,
@@ -171,13 +177,20 @@ pub async fn show(
     let notice = query_param(&req, "printed").map(|n| {
         format!(
             "{n} {}",
-            lang.pick("étiquette(s) envoyée(s) à l'imprimante.", "label(s) sent to the printer.")
+            lang.pick(
+                "étiquette(s) envoyée(s) à l'imprimante.",
+                "label(s) sent to the printer."
+            )
         )
     });
     let page = BatchPage {
         chrome: Chrome::for_visitor(
             &v,
-            &format!("{} {}", lang.pick("Lot d'étiquettes", "Label batch"), batch.id),
+            &format!(
+                "{} {}",
+                lang.pick("Lot d'étiquettes", "Label batch"),
+                batch.id
+            ),
             "/labels",
         )
         .with_notice(notice)
@@ -245,7 +258,10 @@ pub async fn sheet(
         let sheet = SheetKind::parse(f.get("sheet")).unwrap_or(SheetKind::L7160);
         let start_slot = match f.get("start_slot") {
             "" => None,
-            s => Some(s.parse::<u32>().map_err(|_| v.actor.err(ErrorCode::InvalidInput))?),
+            s => Some(
+                s.parse::<u32>()
+                    .map_err(|_| v.actor.err(ErrorCode::InvalidInput))?,
+            ),
         };
         let request = LabelRequest {
             source,

@@ -1,8 +1,8 @@
 //! Donors' offers as the region's coordinator reviews them: accept one as a planned
 //! collection at one of the region's workshops, or decline it.
 
-use super::collections::legal;
 use super::Choice;
+use super::collections::legal;
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::service::offers;
@@ -44,7 +44,11 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
         Err(r) => return r,
     };
     let page = ListPage {
-        chrome: Chrome::for_visitor(&v, lang.pick("Propositions de dons", "Donation offers"), "/collections"),
+        chrome: Chrome::for_visitor(
+            &v,
+            lang.pick("Propositions de dons", "Donation offers"),
+            "/collections",
+        ),
         offers: list
             .iter()
             .map(|o| OfferLine {
@@ -100,7 +104,11 @@ pub async fn show(
     let page = ShowPage {
         chrome: Chrome::for_visitor(
             &v,
-            &format!("{} — {}", lang.pick("Proposition", "Offer"), o.organisation_name),
+            &format!(
+                "{} — {}",
+                lang.pick("Proposition", "Offer"),
+                o.organisation_name
+            ),
             "/collections",
         ),
         status: o.status.name(lang).to_owned(),
@@ -122,7 +130,13 @@ pub async fn accept(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
             a,
             id,
             &AcceptOffer {
-                site: SiteId(parsed(a, f, "site", "choisissez l'atelier", "choose the workshop")?),
+                site: SiteId(parsed(
+                    a,
+                    f,
+                    "site",
+                    "choisissez l'atelier",
+                    "choose the workshop",
+                )?),
                 pickup_date: parsed(a, f, "pickup_date", "date attendue", "a date is expected")?,
                 legal_status,
                 waste_code,
@@ -137,7 +151,14 @@ pub async fn accept(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) 
 pub async fn decline(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -> HttpResponse {
     let id = OfferId(id.into_inner());
     form_submit(req, db, body, move |c, a, f| {
-        offers::decline(c, a, id, &DeclineOffer { reason: f.opt("reason") })?;
+        offers::decline(
+            c,
+            a,
+            id,
+            &DeclineOffer {
+                reason: f.opt("reason"),
+            },
+        )?;
         Ok(format!("/offers/{id}"))
     })
     .await

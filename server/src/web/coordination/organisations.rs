@@ -42,10 +42,7 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     let lang = v.lang();
     let found = page_read(&req, &v, &db, |c, a| {
         a.require(&[Role::Coordinator, Role::Admin])?;
-        Ok((
-            admin::list_organisations(c, a)?,
-            admin::list_regions(c, a)?,
-        ))
+        Ok((admin::list_organisations(c, a)?, admin::list_regions(c, a)?))
     })
     .await;
     let (orgs, regions) = match found {
@@ -64,8 +61,14 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         COORDINATOR_KINDS.to_vec()
     };
     let page = ListPage {
-        chrome: Chrome::for_visitor(&v, lang.pick("Organisations", "Organisations"), "/organisations")
-            .with_notice(query_param(&req, "done").map(|_| lang.pick("Enregistré.", "Saved.").to_owned())),
+        chrome: Chrome::for_visitor(
+            &v,
+            lang.pick("Organisations", "Organisations"),
+            "/organisations",
+        )
+        .with_notice(
+            query_param(&req, "done").map(|_| lang.pick("Enregistré.", "Saved.").to_owned()),
+        ),
         orgs: orgs
             .iter()
             .map(|o| OrgLine {
@@ -99,7 +102,8 @@ fn opt(f: &Fields, name: &str) -> Option<String> {
 
 pub async fn create(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
     form_submit(req, db, body, |c, a, f| {
-        let kind: OrgKind = crate::web::parsed(a, f, "kind", "choisissez un type", "choose a kind")?;
+        let kind: OrgKind =
+            crate::web::parsed(a, f, "kind", "choisissez un type", "choose a kind")?;
         let region = match f.get("region") {
             "" => None,
             _ => Some(RegionId(crate::web::parsed(
@@ -122,7 +126,13 @@ pub async fn create(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse
                 address: opt(f, "address"),
                 weee_status: opt(f, "weee_status"),
                 contact: opt(f, "contact"),
-                vat_scheme: crate::web::parsed_opt(a, f, "vat_scheme", "régime de TVA", "VAT scheme")?,
+                vat_scheme: crate::web::parsed_opt(
+                    a,
+                    f,
+                    "vat_scheme",
+                    "régime de TVA",
+                    "VAT scheme",
+                )?,
             },
         )?;
         Ok(format!("/organisations/{}?done=1", org.id))
@@ -162,10 +172,13 @@ pub async fn show(req: HttpRequest, db: Data<Db>, id: Path<i64>) -> HttpResponse
         Err(r) => return r,
     };
     let may_edit = v.actor.role == Role::Admin
-        || (COORDINATOR_KINDS.contains(&org.kind) && org.region.is_some() && org.region == v.actor.region);
+        || (COORDINATOR_KINDS.contains(&org.kind)
+            && org.region.is_some()
+            && org.region == v.actor.region);
     let page = ShowPage {
-        chrome: Chrome::for_visitor(&v, &org.name, "/organisations")
-            .with_notice(query_param(&req, "done").map(|_| lang.pick("Enregistré.", "Saved.").to_owned())),
+        chrome: Chrome::for_visitor(&v, &org.name, "/organisations").with_notice(
+            query_param(&req, "done").map(|_| lang.pick("Enregistré.", "Saved.").to_owned()),
+        ),
         kind: org.kind.name(lang).to_owned(),
         region: region.unwrap_or_else(|| lang.pick("nationale", "national").to_owned()),
         org,

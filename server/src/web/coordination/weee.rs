@@ -27,7 +27,11 @@ pub struct BatchLine {
     pub weighed: String,
 }
 
-fn line(b: &WeeeBatchView, names: &std::collections::HashMap<i64, String>, lang: Lang) -> BatchLine {
+fn line(
+    b: &WeeeBatchView,
+    names: &std::collections::HashMap<i64, String>,
+    lang: Lang,
+) -> BatchLine {
     BatchLine {
         id: b.id.0,
         site: names.get(&b.site.0).cloned().unwrap_or_default(),
@@ -35,7 +39,10 @@ fn line(b: &WeeeBatchView, names: &std::collections::HashMap<i64, String>, lang:
         status: b.status.name(lang).to_owned(),
         items: b.item_count,
         items_weight: kg_text(b.items_weight_g, lang),
-        weighed: b.weight_g.map(|g| kg_text(g, lang)).unwrap_or_else(|| "—".into()),
+        weighed: b
+            .weight_g
+            .map(|g| kg_text(g, lang))
+            .unwrap_or_else(|| "—".into()),
     }
 }
 
@@ -57,7 +64,12 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             .into_iter()
             .filter(|o| o.kind == OrgKind::Recycler)
             .collect();
-        Ok((batches, recyclers, site_choices(c, a, None)?, site_names(c, a)?))
+        Ok((
+            batches,
+            recyclers,
+            site_choices(c, a, None)?,
+            site_names(c, a)?,
+        ))
     })
     .await;
     let (batches, recyclers, sites, names) = match found {
@@ -82,8 +94,20 @@ pub async fn open(req: HttpRequest, db: Data<Db>, body: Bytes) -> HttpResponse {
             c,
             a,
             &NewWeeeBatch {
-                site: SiteId(parsed(a, f, "site", "choisissez le site", "choose the site")?),
-                recycler: OrgId(parsed(a, f, "recycler", "choisissez le recycleur", "choose the recycler")?),
+                site: SiteId(parsed(
+                    a,
+                    f,
+                    "site",
+                    "choisissez le site",
+                    "choose the site",
+                )?),
+                recycler: OrgId(parsed(
+                    a,
+                    f,
+                    "recycler",
+                    "choisissez le recycleur",
+                    "choose the recycler",
+                )?),
                 notes: f.opt("notes"),
             },
         )?;
@@ -130,7 +154,11 @@ pub async fn show(
         Err(r) => return r,
     };
     let page = BatchPage {
-        chrome: Chrome::for_visitor(&v, &format!("{} {}", lang.pick("Lot DEEE", "WEEE batch"), b.id), "/weee"),
+        chrome: Chrome::for_visitor(
+            &v,
+            &format!("{} {}", lang.pick("Lot DEEE", "WEEE batch"), b.id),
+            "/weee",
+        ),
         open: b.status == WeeeBatchStatus::Open,
         closed: b.status == WeeeBatchStatus::Closed,
         form_ref: b.waste_form_ref.clone().unwrap_or_default(),
@@ -140,7 +168,10 @@ pub async fn show(
             .map(|i| ItemLine {
                 code: i.code.to_string(),
                 category: i.category.name(lang).to_owned(),
-                weight: i.weight_g.map(|g| kg_text(g, lang)).unwrap_or_else(|| "—".into()),
+                weight: i
+                    .weight_g
+                    .map(|g| kg_text(g, lang))
+                    .unwrap_or_else(|| "—".into()),
             })
             .collect(),
         b: line(&b, &names, lang),
