@@ -309,7 +309,7 @@ pub fn accept(
         offer.id, offer.laptops, offer.desktops, offer.monitors, offer.others, offer.availability
     );
     if let Some(n) = &offer.notes {
-        notes.push_str("\n");
+        notes.push('\n');
         notes.push_str(n);
     }
     let total = [offer.laptops, offer.desktops, offer.monitors, offer.others]

@@ -69,7 +69,7 @@ async fn form(
     problem: Option<ApiError>,
 ) -> HttpResponse {
     let lang = guest_lang(req);
-    let regions = match read(db, |c| admin::all_regions(c)).await {
+    let regions = match read(db, admin::all_regions).await {
         Ok(r) => r,
         Err(e) => return super::error_page(req, None, &e),
     };
