@@ -100,7 +100,7 @@ pub async fn offer_form(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     form(&req, &db, Entered::default(), None, None).await
 }
 
-fn count(f: &Fields, name: &str) -> Result<i32, ApiError> {
+fn count(f: &Fields, name: &str, lang: Lang) -> Result<i32, ApiError> {
     match f.get(name) {
         "" => Ok(0),
         v => v.parse().map_err(|_| {
@@ -110,7 +110,7 @@ fn count(f: &Fields, name: &str) -> Result<i32, ApiError> {
                     "un nombre entier attendu",
                     "a whole number is expected",
                 ),
-                Lang::Fr,
+                lang,
             )
         }),
     }
@@ -157,10 +157,10 @@ pub async fn offer_submit(
     };
     let counts = (|| {
         Ok::<_, ApiError>((
-            count(&f, "laptops")?,
-            count(&f, "desktops")?,
-            count(&f, "monitors")?,
-            count(&f, "others")?,
+            count(&f, "laptops", lang)?,
+            count(&f, "desktops", lang)?,
+            count(&f, "monitors", lang)?,
+            count(&f, "others", lang)?,
         ))
     })();
     let (laptops, desktops, monitors, others) = match counts {
