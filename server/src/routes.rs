@@ -257,13 +257,26 @@ create_handler!(
     NewBenchResponse,
     admin::create_bench
 );
-list_handler!(
-    list_collections,
-    "/api/v1/collections",
-    "collections",
-    CollectionView,
-    collections::list
-);
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CollectionFilter {
+    /// `planned` (under way) or `closed`; both when absent.
+    pub status: Option<CollectionStatus>,
+}
+
+/// The collections of the caller's scope, newest first (500 at most).
+#[utoipa::path(get, path = "/api/v1/collections", tag = "collections", security(("bearer" = [])),
+    params(CollectionFilter),
+    responses((status = 200, body = Vec<CollectionView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn list_collections(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<CollectionFilter>,
+) -> ApiResult<Json<Vec<CollectionView>>> {
+    let status = q.status;
+    read_handler!(actor, db, |c, a| collections::list_filtered(c, &a, status))
+}
 create_handler!(
     create_collection,
     "/api/v1/collections",

@@ -427,8 +427,16 @@ async fn closing_a_collection_records_what_never_arrived() {
         )
         .await;
     assert_eq!((s.as_u16(), code_of(&v)), (409, "collection_closed"));
-    let open: Vec<CollectionView> = app.get_ok("/api/v1/collections", &w.coord_a).await;
-    assert_eq!(open.len(), 1);
+    let all: Vec<CollectionView> = app.get_ok("/api/v1/collections", &w.coord_a).await;
+    assert_eq!(all.len(), 1);
+    let open: Vec<CollectionView> = app
+        .get_ok("/api/v1/collections?status=planned", &w.coord_a)
+        .await;
+    assert!(open.is_empty());
+    let closed: Vec<CollectionView> = app
+        .get_ok("/api/v1/collections?status=closed", &w.tech_a1)
+        .await;
+    assert_eq!(closed.len(), 1);
 }
 
 #[actix_web::test]

@@ -1,11 +1,15 @@
 //! The web pages over plain HTTP (the browser tests drive the same pages in Chromium):
 //! sign-in and its CSRF token, where a page sends someone not signed in, bad input on
 //! the forms (a clear message with its code, nothing written), the security headers,
-//! the language switch.
+//! the language switch; the coordination and admin pages' refusals, a label batch's
+//! sheets, a WEEE batch from opening to handover.
 
+use filiere_shared::WeeeBatchStatus;
+use filiere_shared::api::{EventResponse, WeeeBatchView};
 use filiere_tests::*;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::json;
 use std::collections::BTreeMap;
 
 /// `application/x-www-form-urlencoded`, as a browser writes it.
@@ -777,4 +781,117 @@ async fn the_coordination_and_admin_pages_keep_to_their_roles() {
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     app.login_with("coord_a", "a brand new one").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_weee_batch_is_opened_weighed_and_handed_over_on_pages() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let mut tech = Browser::new(&app);
+    let csrf = tech.log_in("tech_a1").await;
+    let opened = tech
+        .post(
+            "/weee",
+            &[
+                ("csrf", &csrf),
+                ("site", &w.site_a1.0.to_string()),
+                ("recycler", &w.recycler.0.to_string()),
+                ("notes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let batch = opened.location.clone().expect("the batch's page");
+    let id: i64 = batch.trim_start_matches("/weee/").parse().expect("id");
+
+    // A broken monitor goes in from the bench.
+    let code = app.codes(&w.tech_a1, w.site_a1, 1).await.remove(0);
+    let r: EventResponse = app
+        .post_ok(
+            "/api/v1/items",
+            &w.tech_a1,
+            &json!({"idempotency_key": "m1", "code": code, "category": "monitor", "weight_g": 4200, "no_drive": true}),
+        )
+        .await;
+    let item = app
+        .step_ok(
+            &w.tech_a1,
+            &r.item,
+            "t1",
+            json!({"type": "triage", "route": "recycle"}),
+        )
+        .await
+        .item;
+    app.step_ok(
+        &w.tech_a1,
+        &item,
+        "t2",
+        json!({"type": "add_to_weee_batch", "batch": id}),
+    )
+    .await;
+    let page = tech.get(&batch).await;
+    assert!(
+        page.body.contains(&code) && page.body.contains("4,2 kg"),
+        "{}",
+        page.body
+    );
+
+    // A handover before the weighing, and a blank form reference: refused, nothing written.
+    let before = app.counts();
+    let early = tech
+        .post(
+            &format!("{batch}/hand-over"),
+            &[("csrf", &csrf), ("waste_form_ref", "BSD-1")],
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.body.contains("weee_batch_not_closed"));
+    let unweighed = tech
+        .post(
+            &format!("{batch}/close"),
+            &[("csrf", &csrf), ("weight", "")],
+        )
+        .await;
+    assert_eq!(unweighed.status, StatusCode::BAD_REQUEST);
+    assert!(unweighed.body.contains("la masse pesée est nécessaire"));
+    assert_eq!(app.counts(), before);
+
+    let closed = tech
+        .post(
+            &format!("{batch}/close"),
+            &[("csrf", &csrf), ("weight", "4,5")],
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let page = tech.get(&batch).await;
+    assert!(page.body.contains("4,5 kg") && page.body.contains("Fermé et pesé"));
+    let blank = tech
+        .post(
+            &format!("{batch}/hand-over"),
+            &[("csrf", &csrf), ("waste_form_ref", " ")],
+        )
+        .await;
+    assert_eq!(blank.status, StatusCode::BAD_REQUEST, "{}", blank.body);
+    let done = tech
+        .post(
+            &format!("{batch}/hand-over"),
+            &[("csrf", &csrf), ("waste_form_ref", "BSD-20261127-4XK2")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = tech.get(&batch).await;
+    assert!(page.body.contains("Remis au recycleur") && page.body.contains("BSD-20261127-4XK2"));
+    let view: WeeeBatchView = app
+        .get_ok(&format!("/api/v1/weee-batches/{id}"), &w.coord_a)
+        .await;
+    assert_eq!(
+        (view.status, view.weight_g),
+        (WeeeBatchStatus::HandedOver, Some(4_500))
+    );
+
+    // Another site's technician does not reach it.
+    let mut other = Browser::new(&app);
+    other.log_in("tech_b").await;
+    let page = other.get(&batch).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
 }

@@ -231,11 +231,8 @@ pub fn close(
     get(conn, actor, id)
 }
 
-pub fn list(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<CollectionView>> {
-    list_filtered(conn, actor, None)
-}
-
-/// [`list`], of one status.
+/// The collections of the caller's scope (a technician's site, a coordinator's
+/// region), newest first, of one status or both.
 pub fn list_filtered(
     conn: &mut DbConnection,
     actor: &Actor,
