@@ -70,7 +70,7 @@ pub async fn home(
         let offers = crate::service::offers::list(c, a, Some(OfferStatus::Proposed))?.len();
         let open =
             crate::service::collections::list_filtered(c, a, Some(CollectionStatus::Planned))?;
-        let sites = crate::web::coordination::site_names(c, a)?;
+        let sites = crate::web::coordination::site_names(&crate::web::coordination::sites(c, a)?);
         Ok((coming, past, res, counts, needs, offers, open, sites))
     })
     .await;

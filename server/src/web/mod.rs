@@ -619,9 +619,54 @@ macro_rules! signed_in {
     };
 }
 
-/// A small form's target: signed in, its CSRF token checked, `f` run in one write
-/// transaction; then to the page `f` names, or, refused, back to `back` (else the
-/// form's own `back` field) with the refusal's code.
+/// Where a refused form leads.
+enum OnRefusal {
+    /// Back to this page (else the form's own `back` field) with the refusal's code.
+    Back(Option<String>),
+    /// A page with the refusal's whole message.
+    Page,
+}
+
+/// A form's target: signed in, its CSRF token checked, `f` run in one write
+/// transaction; then to the page `f` names, or, refused, as `on_refusal` says.
+async fn run_form<F>(
+    req: HttpRequest,
+    db: web::Data<crate::db::Db>,
+    body: web::Bytes,
+    on_refusal: OnRefusal,
+    f: F,
+) -> HttpResponse
+where
+    F: FnOnce(&mut crate::db::DbConnection, &Actor, &Fields) -> crate::error::ApiResult<String>
+        + Send
+        + 'static,
+{
+    let v = signed_in!(req);
+    let fields = Fields::parse(&body);
+    if let Err(r) = check_csrf(&req, &v, &fields) {
+        return *r;
+    }
+    let back = match on_refusal {
+        OnRefusal::Back(back) => {
+            Some(back.unwrap_or_else(|| safe_next(fields.get("back")).to_owned()))
+        }
+        OnRefusal::Page => None,
+    };
+    let actor = v.actor.clone();
+    match crate::routes::write(&db, move |c| f(c, &actor, &fields)).await {
+        Ok(to) => see_other(&to),
+        Err(e) => match back {
+            Some(back) => {
+                let sep = if back.contains('?') { '&' } else { '?' };
+                see_other(&format!("{back}{sep}error={}", e.code.as_str()))
+            }
+            None => error_page(&req, Some(&v), &e),
+        },
+    }
+}
+
+/// A small form's target ([`run_form`]): refused, back to `back` (else the form's own
+/// `back` field) with the refusal's code.
 pub async fn form_action<F>(
     req: HttpRequest,
     db: web::Data<crate::db::Db>,
@@ -634,25 +679,12 @@ where
         + Send
         + 'static,
 {
-    let v = signed_in!(req);
-    let fields = Fields::parse(&body);
-    if let Err(r) = check_csrf(&req, &v, &fields) {
-        return *r;
-    }
-    let back = back.unwrap_or_else(|| safe_next(fields.get("back")).to_owned());
-    let actor = v.actor.clone();
-    match crate::routes::write(&db, move |c| f(c, &actor, &fields)).await {
-        Ok(to) => see_other(&to),
-        Err(e) => {
-            let sep = if back.contains('?') { '&' } else { '?' };
-            see_other(&format!("{back}{sep}error={}", e.code.as_str()))
-        }
-    }
+    run_form(req, db, body, OnRefusal::Back(back), f).await
 }
 
-/// A form's target whose refusal is a page with the refusal's whole message (which
-/// field, what it expects), as the API says it; the browser's back button keeps what
-/// was typed. `f` runs in one write transaction and names the page to go to.
+/// A form's target ([`run_form`]) whose refusal is a page with the refusal's whole
+/// message (which field, what it expects), as the API says it; the browser's back
+/// button keeps what was typed.
 pub async fn form_submit<F>(
     req: HttpRequest,
     db: web::Data<crate::db::Db>,
@@ -664,16 +696,7 @@ where
         + Send
         + 'static,
 {
-    let v = signed_in!(req);
-    let fields = Fields::parse(&body);
-    if let Err(r) = check_csrf(&req, &v, &fields) {
-        return *r;
-    }
-    let actor = v.actor.clone();
-    match crate::routes::write(&db, move |c| f(c, &actor, &fields)).await {
-        Ok(to) => see_other(&to),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
+    run_form(req, db, body, OnRefusal::Page, f).await
 }
 
 /// A form field that must parse (a number, a choice): else `invalid_input` naming it.

@@ -2,7 +2,7 @@
 //! refreshes itself while the collection is open: no script), close it (what never
 //! arrived recorded as missing).
 
-use super::{Choice, site_choices, site_names};
+use super::{Choice, site_choices, site_names, sites};
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::service::{admin, collections, items, offers};
@@ -79,13 +79,14 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
                 .collect(),
             _ => Vec::new(),
         };
+        let all_sites = sites(c, a)?;
         Ok((
             open,
             closed,
             proposed,
             donors,
-            site_choices(c, a, None)?,
-            site_names(c, a)?,
+            site_choices(&all_sites, a, None),
+            site_names(&all_sites),
         ))
     })
     .await;
@@ -227,7 +228,7 @@ pub async fn show(
             ItemListing::Full(p) => p.items,
             ItemListing::Sale(_) => Vec::new(),
         };
-        Ok((view, items, site_names(c, a)?))
+        Ok((view, items, site_names(&sites(c, a)?)))
     })
     .await;
     let (view, item_list, names) = match found {

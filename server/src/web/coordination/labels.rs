@@ -2,7 +2,7 @@
 //! benches, download its sheets or send them to the site's printer, and see which
 //! codes are still unclaimed and which were printed more than once.
 
-use super::{Choice, site_choices, site_names};
+use super::{Choice, site_choices, site_names, sites};
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::printing::LabelSettings;
@@ -49,9 +49,10 @@ pub async fn list(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
         .filter(|n| (1..=10_000).contains(n))
         .unwrap_or(50);
     let found = page_read(&req, &v, &db, move |c, a| {
+        let all_sites = sites(c, a)?;
         Ok((
-            site_choices(c, a, site)?,
-            site_names(c, a)?,
+            site_choices(&all_sites, a, site),
+            site_names(&all_sites),
             labels::benches(c, a)?,
             labels::list(c, a, None)?,
         ))
@@ -154,7 +155,7 @@ pub async fn show(
     let found = page_read(&req, &v, &db, move |c, a| {
         let (batch, codes) = labels::batch_codes(c, a, id)?;
         let printers = labels::list_printers(c, a, Some(batch.site))?;
-        Ok((batch, codes, printers, site_names(c, a)?))
+        Ok((batch, codes, printers, site_names(&sites(c, a)?)))
     })
     .await;
     let (batch, codes, printers, names) = match found {

@@ -12,6 +12,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::ApiResult;
 use crate::service::admin;
+use filiere_shared::api::SiteView;
 use filiere_shared::*;
 
 /// One option of a `<select>`.
@@ -31,27 +32,21 @@ impl Choice {
     }
 }
 
-/// The sites the caller may act at, and their names.
-pub fn site_choices(
-    conn: &mut DbConnection,
-    actor: &Actor,
-    selected: Option<i64>,
-) -> ApiResult<Vec<Choice>> {
-    let sites = admin::list_sites(conn, actor)?;
-    Ok(sites
-        .into_iter()
+/// The sites the caller may act at (of those they may read), as choices.
+pub fn site_choices(sites: &[SiteView], actor: &Actor, selected: Option<i64>) -> Vec<Choice> {
+    sites
+        .iter()
         .filter(|s| actor.role != Role::Technician || actor.site == Some(s.id))
-        .map(|s| Choice::new(s.id.0, s.name, Some(s.id.0) == selected))
-        .collect())
+        .map(|s| Choice::new(s.id.0, s.name.clone(), Some(s.id.0) == selected))
+        .collect()
 }
 
 /// Site names by id, for tables.
-pub fn site_names(
-    conn: &mut DbConnection,
-    actor: &Actor,
-) -> ApiResult<std::collections::HashMap<i64, String>> {
-    Ok(admin::list_sites(conn, actor)?
-        .into_iter()
-        .map(|s| (s.id.0, s.name))
-        .collect())
+pub fn site_names(sites: &[SiteView]) -> std::collections::HashMap<i64, String> {
+    sites.iter().map(|s| (s.id.0, s.name.clone())).collect()
+}
+
+/// The sites the caller may read, for [`site_choices`] and [`site_names`].
+pub fn sites(conn: &mut DbConnection, actor: &Actor) -> ApiResult<Vec<SiteView>> {
+    admin::list_sites(conn, actor)
 }

@@ -2,7 +2,7 @@
 //! its weight, close it with the weighed mass, hand it over with the waste-tracking
 //! form's reference.
 
-use super::{Choice, site_choices, site_names};
+use super::{Choice, site_choices, site_names, sites};
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::service::{admin, weee};
@@ -64,11 +64,12 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             .into_iter()
             .filter(|o| o.kind == OrgKind::Recycler)
             .collect();
+        let all_sites = sites(c, a)?;
         Ok((
             batches,
             recyclers,
-            site_choices(c, a, None)?,
-            site_names(c, a)?,
+            site_choices(&all_sites, a, None),
+            site_names(&all_sites),
         ))
     })
     .await;
@@ -146,7 +147,7 @@ pub async fn show(
     let found = page_read(&req, &v, &db, move |c, a| {
         let b = weee::get(c, a, id)?;
         let items = weee::items(c, a, id)?;
-        Ok((b, items, site_names(c, a)?))
+        Ok((b, items, site_names(&sites(c, a)?)))
     })
     .await;
     let (b, list, names) = match found {
