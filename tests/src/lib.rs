@@ -730,3 +730,31 @@ pub fn erase(serial: &str) -> Value {
         "result": "erased"
     })
 }
+
+/// A stand-in network label printer (ZPL on raw TCP): accepts one job and returns
+/// what it received.
+pub fn fake_printer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let handle = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        let mut got = Vec::new();
+        stream.read_to_end(&mut got).expect("read job");
+        got
+    });
+    (port, handle)
+}
+
+/// `application/x-www-form-urlencoded`, as a browser writes it.
+pub fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_owned(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

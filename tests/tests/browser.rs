@@ -136,9 +136,14 @@ async fn submit(c: &Client, css: &str) {
     e.click()
         .await
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
-    if !navigates {
-        return;
+    if navigates {
+        next_page(c, &format!("clicking {css}")).await;
     }
+}
+
+/// Waits for the page that follows the one marked `window.__filiere_before` (after
+/// `what`, for the message if none comes).
+async fn next_page(c: &Client, what: &str) {
     for _ in 0..200 {
         let loaded = c
             .execute(
@@ -154,7 +159,7 @@ async fn submit(c: &Client, css: &str) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("no new page after clicking {css}");
+    panic!("no new page after {what}");
 }
 
 async fn select(c: &Client, css: &str, value: &str) {
@@ -688,20 +693,6 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
     }
 }
 
-/// A stand-in label printer on the network (ZPL on raw TCP): what it was sent.
-fn fake_zebra() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
-    use std::io::Read;
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut got = Vec::new();
-        stream.read_to_end(&mut got).expect("read job");
-        got
-    });
-    (port, handle)
-}
-
 /// The text of the first element `css` matches.
 async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
@@ -819,7 +810,7 @@ async fn a_fresh_installation_is_set_up_on_pages_and_a_donors_offer_becomes_a_co
     let site_path = path(&c).await;
     assert!(site_path.starts_with("/admin/sites/"), "{site_path}");
     let site_id = site_path.trim_start_matches("/admin/sites/").to_owned();
-    let (port, printed) = fake_zebra();
+    let (port, printed) = filiere_tests::fake_printer();
     fill(&c, "#p-name", "Zebra de l'accueil").await;
     select(&c, "#p-kind", "zpl").await;
     fill(&c, "#p-address", &format!("127.0.0.1:{port}")).await;
@@ -908,21 +899,7 @@ async fn a_fresh_installation_is_set_up_on_pages_and_a_donors_offer_becomes_a_co
         )
         .await
         .expect("send at once");
-    for _ in 0..200 {
-        let loaded = donor
-            .execute(
-                "return window.__filiere_before === undefined && document.readyState === 'complete';",
-                vec![],
-            )
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            .unwrap_or(false);
-        if loaded {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    next_page(&donor, "sending the form at once").await;
     let fast = text(&donor).await;
     assert!(fast.contains("form_too_fast"), "{fast}");
     fill(&donor, "#organisation_name", "Mairie de Villeurbanne").await;

@@ -30,18 +30,6 @@ fn siret(n: u64) -> String {
         .expect("a check digit")
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// The form's key, as the server keeps it.
 fn form_key(app: &TestApp) -> Vec<u8> {
     filiere_server::db::secret(&mut app.conn(), "form")
@@ -83,9 +71,9 @@ async fn send_offer(
     token: &str,
     fields: &[(String, String)],
 ) -> (StatusCode, String) {
-    let mut body = format!("token={}", encode(token));
+    let mut body = format!("token={}", form_encode(token));
     for (k, v) in fields {
-        body.push_str(&format!("&{}={}", encode(k), encode(v)));
+        body.push_str(&format!("&{}={}", form_encode(k), form_encode(v)));
     }
     let resp = app
         .client

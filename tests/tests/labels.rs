@@ -10,7 +10,6 @@ use filiere_tests::raster::{self, Image, Symbol};
 use filiere_tests::*;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::io::Read;
 use std::net::TcpListener;
 
 const HOST: &str = "filiere.test";
@@ -434,19 +433,6 @@ async fn a_bench_gets_a_part_label_in_zpl_for_a_203_dpi_zebra() {
     let found = img.symbols();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].content, code(&codes[0]).qr_content(Some(HOST)));
-}
-
-/// A stand-in network printer: accepts one job and returns what it received.
-fn fake_printer() -> (u16, std::thread::JoinHandle<Vec<u8>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let handle = std::thread::spawn(move || {
-        let (mut stream, _) = listener.accept().expect("accept");
-        let mut got = Vec::new();
-        stream.read_to_end(&mut got).expect("read job");
-        got
-    });
-    (port, handle)
 }
 
 /// A port nobody listens on.

@@ -12,19 +12,6 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::json;
 use std::collections::BTreeMap;
 
-/// `application/x-www-form-urlencoded`, as a browser writes it.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_owned(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A browser's part that matters here: cookies, and not following redirects.
 struct Browser {
     client: reqwest::Client,
@@ -95,7 +82,7 @@ impl Browser {
     async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let body = form
             .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
             .collect::<Vec<_>>()
             .join("&");
         let rb = self
