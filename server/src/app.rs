@@ -129,6 +129,10 @@ route_table! {
     "/api/v1/sales/{id}/returns" => [post create_return],
     "/api/v1/after-sales/{id}/settle" => [post settle_after_sales],
     "/api/v1/after-sales/{id}/hand-back" => [post hand_back],
+    "/api/v1/dashboards/stock" => [get dashboard_stock],
+    "/api/v1/dashboards/flows" => [get dashboard_flows],
+    "/api/v1/dashboards/aging" => [get dashboard_aging],
+    "/api/v1/dashboards/impact" => [get dashboard_impact],
 }
 
 /// A method the path does not take: 405, the methods it does take, the usual body.

@@ -194,6 +194,7 @@ impl Db {
         let mut conn = connect(url)?;
         apply_pragmas(&mut conn)?;
         run_migrations(&mut conn)?;
+        crate::aggregates::rebuild(&mut conn).map_err(|e| DbError::Migrations(e.to_string()))?;
         let form_key = secret(&mut conn, "form")
             .map_err(DbError::Query)?
             .into_bytes()

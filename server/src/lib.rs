@@ -1,5 +1,6 @@
 //! Filière server: the HTTP API over diesel storage (SQLite or PostgreSQL).
 
+pub mod aggregates;
 pub mod app;
 pub mod auth;
 pub mod cli;

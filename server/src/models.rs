@@ -287,6 +287,12 @@ pub struct ItemRow {
     pub lifecycle: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// What the stock counters group a part by (`filiere_shared::dashboards::spec_key`).
+    pub spec_key: Option<String>,
+    /// What the item waits for ('' for nothing), for the aging dashboard.
+    pub blocker: Option<String>,
+    /// Since when it is in its state (kept by the database).
+    pub state_since: Option<NaiveDateTime>,
 }
 
 #[derive(Insertable)]
@@ -316,6 +322,9 @@ pub struct NewItemRow {
     pub lifecycle: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub spec_key: Option<String>,
+    pub blocker: Option<String>,
+    pub state_since: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Queryable)]
@@ -334,6 +343,8 @@ pub struct EventRow {
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     pub response: Option<String>,
+    /// The dashboards' flow it counts in ('' none).
+    pub flow: Option<String>,
 }
 
 #[derive(Insertable, Clone)]
@@ -352,6 +363,7 @@ pub struct NewEventRow {
     pub idempotency_key: Option<String>,
     pub request_hash: Option<String>,
     pub response: Option<String>,
+    pub flow: Option<String>,
 }
 
 #[derive(Insertable)]

@@ -43,6 +43,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         settle_after_sales, hand_back,
         close_collection, list_offers, get_offer, accept_offer, decline_offer,
         get_organisation, update_organisation, setup_link, set_password, change_password,
+        dashboard_stock, dashboard_flows, dashboard_aging, dashboard_impact,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

@@ -32,9 +32,11 @@ macro_rules! write_handler {
 }
 
 mod coordination;
+mod dashboards;
 mod sales;
 mod social;
 pub use coordination::*;
+pub use dashboards::*;
 pub use sales::*;
 pub use social::*;
 

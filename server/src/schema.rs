@@ -194,6 +194,9 @@ diesel::table! {
         lifecycle -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        spec_key -> Nullable<Text>,
+        blocker -> Nullable<Text>,
+        state_since -> Nullable<Timestamp>,
     }
 }
 
@@ -250,6 +253,7 @@ diesel::table! {
         idempotency_key -> Nullable<Text>,
         request_hash -> Nullable<Text>,
         response -> Nullable<Text>,
+        flow -> Nullable<Text>,
     }
 }
 
@@ -602,6 +606,118 @@ diesel::joinable!(sale_lines -> items (item_id));
 diesel::joinable!(payments -> sales (sale_id));
 diesel::joinable!(after_sales -> sale_lines (line_id));
 
+diesel::table! {
+    item_deltas (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        collection_id -> Nullable<BigInt>,
+        category -> Text,
+        state -> Text,
+        grade -> Text,
+        spec_key -> Text,
+        weight_g -> Nullable<BigInt>,
+        weight_estimated -> Bool,
+        n -> Integer,
+    }
+}
+
+diesel::table! {
+    stock_counts (site_id, category, state, grade, spec_key) {
+        site_id -> BigInt,
+        category -> Text,
+        state -> Text,
+        grade -> Text,
+        spec_key -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    collection_counts (collection_id, category, state) {
+        collection_id -> BigInt,
+        category -> Text,
+        state -> Text,
+        n -> BigInt,
+        weighed_n -> BigInt,
+        weighed_g -> BigInt,
+        estimated_n -> BigInt,
+        estimated_g -> BigInt,
+    }
+}
+
+diesel::table! {
+    flow_deltas (id) {
+        id -> BigInt,
+        site_id -> BigInt,
+        occurred_at -> Timestamp,
+        flow -> Text,
+        category -> Text,
+        weight_g -> Nullable<BigInt>,
+        weight_estimated -> Bool,
+        received_at -> Nullable<Timestamp>,
+        n -> Integer,
+    }
+}
+
+diesel::table! {
+    flow_weeks (site_id, week, flow) {
+        site_id -> BigInt,
+        week -> Date,
+        flow -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    flow_months (site_id, month, flow, category) {
+        site_id -> BigInt,
+        month -> Date,
+        flow -> Text,
+        category -> Text,
+        n -> BigInt,
+        weighed_n -> BigInt,
+        weighed_g -> BigInt,
+        estimated_n -> BigInt,
+        estimated_g -> BigInt,
+    }
+}
+
+diesel::table! {
+    ready_times (site_id, week, days) {
+        site_id -> BigInt,
+        week -> Date,
+        days -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    aging_thresholds (state) {
+        state -> Text,
+        days -> Integer,
+    }
+}
+
+diesel::table! {
+    impact_factors (category) {
+        category -> Text,
+        avoided_g_per_year -> Nullable<BigInt>,
+        avoided_source -> Nullable<Text>,
+        manufacturing_g -> Nullable<BigInt>,
+        manufacturing_source -> Nullable<Text>,
+        estimated_weight_g -> BigInt,
+        weight_source -> Text,
+        source_date -> Date,
+    }
+}
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     sites,
@@ -638,4 +754,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     sale_lines,
     payments,
     after_sales,
+    item_deltas,
+    stock_counts,
+    collection_counts,
+    flow_deltas,
+    flow_weeks,
+    flow_months,
+    ready_times,
+    aging_thresholds,
+    impact_factors,
+    settings,
 );

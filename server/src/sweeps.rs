@@ -23,8 +23,21 @@ const BATCH: i64 = 500;
 /// How often each process anonymises.
 pub const DAILY: Duration = Duration::from_secs(24 * 3600);
 
+/// How often each process folds the dashboards' deltas into their counters.
+pub const FOLD_EVERY: Duration = Duration::from_secs(5);
+
 /// Starts the sweeps on the current actix runtime.
 pub fn start(db: Db, retention: Retention) {
+    let folding = db.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(FOLD_EVERY);
+        loop {
+            tick.tick().await;
+            if let Err(e) = fold_all(&folding).await {
+                tracing::warn!(error = %e.code, "folding the dashboards' counters failed");
+            }
+        }
+    });
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(EVERY);
         let mut last_daily: Option<std::time::Instant> = None;
@@ -48,6 +61,20 @@ pub fn start(db: Db, retention: Retention) {
             }
         }
     });
+}
+
+/// Folds every pending delta of the dashboards into their counters, a batch per
+/// write transaction. Any number of processes may fold at once: each delta is
+/// deleted, then counted, by one of them.
+pub async fn fold_all(db: &Db) -> ApiResult<usize> {
+    let mut total = 0;
+    loop {
+        let n = db.write(crate::aggregates::fold).await?;
+        total += n;
+        if n == 0 {
+            return Ok(total);
+        }
+    }
 }
 
 /// Releases every reservation whose hold has run out: the device goes back to

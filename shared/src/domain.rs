@@ -507,3 +507,72 @@ str_enum!(
         Smartphone = "smartphone",
     }
 );
+
+str_enum!(
+    /// A flow of the dashboards: what an event counts as, week by week. `intake` is an
+    /// item registered at the workshop: it counts as collected and as received.
+    Flow: "flow" {
+        Collected = "collected",
+        Intake = "intake",
+        Received = "received",
+        Ready = "ready",
+        Reserved = "reserved",
+        Sold = "sold",
+        /// Taken back for good after a sale: no longer reused.
+        TakenBack = "taken_back",
+        /// A device torn down for its parts.
+        Harvested = "harvested",
+        Recycled = "recycled",
+    }
+);
+
+impl Flow {
+    /// The flows the dashboards chart, in the chain's order.
+    pub const CHARTED: &'static [Flow] = &[
+        Flow::Collected,
+        Flow::Received,
+        Flow::Ready,
+        Flow::Reserved,
+        Flow::Sold,
+        Flow::Harvested,
+        Flow::Recycled,
+    ];
+
+    /// The charted flows one stored flow counts in.
+    pub fn counts_as(self) -> &'static [Flow] {
+        match self {
+            Flow::Intake => &[Flow::Collected, Flow::Received],
+            Flow::Collected => &[Flow::Collected],
+            Flow::Received => &[Flow::Received],
+            Flow::Ready => &[Flow::Ready],
+            Flow::Reserved => &[Flow::Reserved],
+            Flow::Sold => &[Flow::Sold],
+            Flow::TakenBack => &[Flow::TakenBack],
+            Flow::Harvested => &[Flow::Harvested],
+            Flow::Recycled => &[Flow::Recycled],
+        }
+    }
+}
+
+str_enum!(
+    /// What an item waits for in its state: the aging dashboard groups by it. An item
+    /// in a final state (sold, recycled, fitted, destroyed) waits for nothing.
+    WaitingFor: "waiting for" {
+        AwaitingReception = "awaiting_reception",
+        AwaitingTriage = "awaiting_triage",
+        DrivesUndeclared = "drives_undeclared",
+        DrivesNotErased = "drives_not_erased",
+        QaMissing = "qa_missing",
+        QaFailed = "qa_failed",
+        AwaitingReadyMark = "awaiting_ready_mark",
+        AwaitingBuyer = "awaiting_buyer",
+        AwaitingPickup = "awaiting_pickup",
+        AwaitingAfterSales = "awaiting_after_sales",
+        TeardownPending = "teardown_pending",
+        AwaitingRecycling = "awaiting_recycling",
+        AwaitingWeeeBatch = "awaiting_weee_batch",
+        AwaitingHandover = "awaiting_handover",
+        PartUntested = "part_untested",
+        AwaitingUse = "awaiting_use",
+    }
+);

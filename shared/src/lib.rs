@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod code;
+pub mod dashboards;
 pub mod domain;
 pub mod error;
 pub mod ids;

@@ -125,6 +125,37 @@ impl Lifecycle {
         self.kind == ItemKind::Part && self.category.is_drive()
     }
 
+    /// What the item waits for in its state, for the aging dashboard; `None` in a
+    /// final state.
+    pub fn waiting_for(&self) -> Option<WaitingFor> {
+        use ItemState::*;
+        let erased = self.unsanitised_drives().is_empty();
+        Some(match self.state {
+            Collected => WaitingFor::AwaitingReception,
+            Received => WaitingFor::AwaitingTriage,
+            Refurbishing => match self.blockers_for_ready().first() {
+                Some(Refusal::DrivesUndeclared) => WaitingFor::DrivesUndeclared,
+                Some(Refusal::DrivesNotErased { .. }) => WaitingFor::DrivesNotErased,
+                Some(Refusal::QaMissing) => WaitingFor::QaMissing,
+                Some(Refusal::QaFailed) => WaitingFor::QaFailed,
+                _ => WaitingFor::AwaitingReadyMark,
+            },
+            Ready => WaitingFor::AwaitingBuyer,
+            Reserved => WaitingFor::AwaitingPickup,
+            Returned => WaitingFor::AwaitingAfterSales,
+            Harvesting if !erased => WaitingFor::DrivesNotErased,
+            Harvesting => WaitingFor::TeardownPending,
+            Harvested | Faulty => WaitingFor::AwaitingRecycling,
+            ToRecycle if self.weee_batch.is_some() => WaitingFor::AwaitingHandover,
+            ToRecycle => WaitingFor::AwaitingWeeeBatch,
+            InStock if !erased => WaitingFor::DrivesNotErased,
+            InStock => WaitingFor::PartUntested,
+            TestedGood if !erased => WaitingFor::DrivesNotErased,
+            TestedGood => WaitingFor::AwaitingUse,
+            Sold | Recycled | Fitted | Destroyed => return None,
+        })
+    }
+
     /// What still keeps a refurbishing device from `ready`, in the order to fix it.
     pub fn blockers_for_ready(&self) -> Vec<Refusal> {
         let mut out = Vec::new();
@@ -420,6 +451,35 @@ impl EventPayload {
             P::HandedBack { .. } => EventType::HandedBack,
             P::TakenBack { .. } => EventType::TakenBack,
             P::Corrected { .. } => EventType::Corrected,
+        }
+    }
+}
+
+impl EventPayload {
+    /// The flow of the dashboards this event counts in, if any (stored with the event;
+    /// a `corrected` event takes its target's flow back).
+    pub fn flow(&self) -> Option<Flow> {
+        use EventPayload as P;
+        match self {
+            P::Registered {
+                origin: Some(_), ..
+            } => None,
+            P::Registered {
+                state: ItemState::Collected,
+                ..
+            } => Some(Flow::Collected),
+            P::Registered { .. } => Some(Flow::Intake),
+            P::Received { .. } => Some(Flow::Received),
+            P::MarkedReady => Some(Flow::Ready),
+            P::Reserved { .. } => Some(Flow::Reserved),
+            P::Sold { .. } => Some(Flow::Sold),
+            P::TakenBack { .. } => Some(Flow::TakenBack),
+            P::TeardownDone => Some(Flow::Harvested),
+            // A part recycled inside its device is counted with the device.
+            P::Recycled {
+                with_parent: false, ..
+            } => Some(Flow::Recycled),
+            _ => None,
         }
     }
 }

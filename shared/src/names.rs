@@ -429,3 +429,50 @@ mod tests {
         assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
     }
 }
+
+impl Named for Flow {
+    fn names(self) -> (&'static str, &'static str) {
+        use Flow::*;
+        match self {
+            Collected => ("Collectés", "Collected"),
+            Intake => ("Entrés à l'atelier", "Taken in at the workshop"),
+            Received => ("Reçus", "Received"),
+            Ready => ("Prêts", "Ready"),
+            Reserved => ("Réservés", "Reserved"),
+            Sold => ("Vendus", "Sold"),
+            TakenBack => ("Repris après vente", "Taken back after sale"),
+            Harvested => ("Démontés", "Harvested"),
+            Recycled => ("Recyclés", "Recycled"),
+        }
+    }
+}
+
+impl Named for WaitingFor {
+    fn names(self) -> (&'static str, &'static str) {
+        use WaitingFor::*;
+        match self {
+            AwaitingReception => (
+                "Pas encore reçu à l'atelier",
+                "Not yet received at the workshop",
+            ),
+            AwaitingTriage => ("Pas encore trié", "Not yet triaged"),
+            DrivesUndeclared => ("Disques non déclarés", "Drives not declared"),
+            DrivesNotErased => ("Disque pas encore effacé", "Drive not yet erased"),
+            QaMissing => ("Test qualité manquant", "QA test missing"),
+            QaFailed => ("Test qualité échoué", "QA test failed"),
+            AwaitingReadyMark => ("À déclarer prêt", "To be marked ready"),
+            AwaitingBuyer => ("En attente d'un bénéficiaire", "Waiting for a beneficiary"),
+            AwaitingPickup => ("Retrait en attente", "Pickup pending"),
+            AwaitingAfterSales => ("Retour à traiter", "Return to settle"),
+            TeardownPending => ("Démontage à finir", "Teardown to finish"),
+            AwaitingRecycling => ("À envoyer au recyclage", "To send to recycling"),
+            AwaitingWeeeBatch => ("Pas encore dans un lot DEEE", "Not yet in a WEEE batch"),
+            AwaitingHandover => (
+                "Lot DEEE pas encore remis",
+                "WEEE batch not yet handed over",
+            ),
+            PartUntested => ("Pièce à tester", "Part to test"),
+            AwaitingUse => ("Pièce en stock", "Part in stock"),
+        }
+    }
+}

@@ -412,7 +412,33 @@ fn event_row(
         idempotency_key: key.map(|k| k.key.clone()),
         request_hash: key.map(|k| k.hash.clone()),
         response: None,
+        flow: Some(flow_text(payload)),
     })
+}
+
+/// The dashboards' flow of an event, as stored ('' for none).
+pub fn flow_text(payload: &EventPayload) -> String {
+    payload
+        .flow()
+        .map(|f| f.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// What an item waits for, as stored ('' for nothing).
+pub fn blocker_text(lc: &Lifecycle) -> String {
+    lc.waiting_for()
+        .map(|b| b.as_str().to_owned())
+        .unwrap_or_default()
+}
+
+/// The key spec a part is counted by in the stock, as stored.
+pub fn spec_key_of(category: Category, specs: &Specs) -> String {
+    filiere_shared::dashboards::spec_key(
+        category,
+        specs.part_spec.as_deref(),
+        specs.ram_gb,
+        specs.storage_gb,
+    )
 }
 
 /// The row as it reads back once inserted with `id`. Timestamps are set before the
@@ -433,6 +459,7 @@ fn written(id: i64, row: NewEventRow) -> EventRow {
         idempotency_key: row.idempotency_key,
         request_hash: row.request_hash,
         response: row.response,
+        flow: row.flow,
     }
 }
 
@@ -486,6 +513,11 @@ struct ItemChange {
     weee_batch_id: Option<Option<i64>>,
     functional_grade: Option<Option<String>>,
     cosmetic_grade: Option<Option<String>>,
+    blocker: Option<Option<String>>,
+    /// When the item entered its state, when the step changes it: the step's own
+    /// time (a bench's step done offline is dated when it was done). Left out, the
+    /// database dates a change of state with `updated_at`.
+    state_since: Option<Option<chrono::NaiveDateTime>>,
     lifecycle: String,
     version: i64,
     updated_at: chrono::NaiveDateTime,
@@ -502,6 +534,8 @@ impl ItemChange {
             weee_batch_id: Some(lc.weee_batch.map(|b| b.0)),
             functional_grade: Some(grade(lc.qa.and_then(|q| q.functional_grade))),
             cosmetic_grade: Some(grade(lc.qa.and_then(|q| q.cosmetic_grade))),
+            blocker: Some(Some(blocker_text(lc))),
+            state_since: None,
             lifecycle: serde_json::to_string(lc).map_err(ApiError::internal)?,
             version,
             updated_at: at,
@@ -522,6 +556,15 @@ impl ItemChange {
         keep(&mut self.weee_batch_id, &row.weee_batch_id);
         keep(&mut self.functional_grade, &row.functional_grade);
         keep(&mut self.cosmetic_grade, &row.cosmetic_grade);
+        keep(&mut self.blocker, &row.blocker);
+        self
+    }
+
+    /// Dates the item's new state with the step's time, if the step changes it.
+    fn dated(mut self, before: ItemState, at: chrono::NaiveDateTime) -> ItemChange {
+        if self.state.as_deref().is_some_and(|s| s != before.as_str()) {
+            self.state_since = Some(Some(at));
+        }
         self
     }
 
@@ -534,6 +577,8 @@ impl ItemChange {
             weee_batch_id: self.weee_batch_id.unwrap_or(row.weee_batch_id),
             functional_grade: self.functional_grade.unwrap_or(row.functional_grade),
             cosmetic_grade: self.cosmetic_grade.unwrap_or(row.cosmetic_grade),
+            blocker: self.blocker.unwrap_or(row.blocker),
+            state_since: self.state_since.unwrap_or(row.state_since),
             lifecycle: self.lifecycle,
             version: self.version,
             updated_at: self.updated_at,
@@ -568,9 +613,10 @@ fn save_item(
     id: i64,
     expected: i64,
     lc: &Lifecycle,
-    at: chrono::NaiveDateTime,
+    (before, stamp): (ItemState, &Stamp),
 ) -> ApiResult<ItemChange> {
-    let change = ItemChange::new(lc, expected + 1, at)?;
+    let change =
+        ItemChange::new(lc, expected + 1, stamp.recorded_at)?.dated(before, stamp.occurred_at);
     let n = update_item(conn, id, expected, &change)?;
     if n != 1 {
         let current: i64 = items::table.find(id).select(items::version).first(conn)?;
@@ -740,6 +786,9 @@ pub fn register(
         lifecycle: serde_json::to_string(&start).map_err(ApiError::internal)?,
         created_at: stamp.recorded_at,
         updated_at: stamp.recorded_at,
+        spec_key: Some(spec_key_of(req.category, &req.specs)),
+        blocker: Some(blocker_text(&start)),
+        state_since: Some(stamp.occurred_at),
     };
     let item_id: i64 = diesel::insert_into(items::table)
         .values(&row)
@@ -749,7 +798,7 @@ pub fn register(
     let first = insert_event(conn, item_id, &payload, site, 1, &stamp, Some(&key))?;
     let mut version = 1;
     for (e, next) in extra.iter().zip(&states) {
-        version = save_item(conn, actor, item_id, version, next, stamp.recorded_at)?.version;
+        version = save_item(conn, actor, item_id, version, next, (next.state, &stamp))?.version;
         let ev = insert_event(conn, item_id, e, site, version, &stamp, None)?;
         if let EventPayload::DrivesDeclared { drives } = e {
             insert_drive_rows(conn, item_id, ev.id, drives, stamp.recorded_at)?;
@@ -994,7 +1043,9 @@ fn prepare_step(
     let stamp = Stamp::new(actor, req.occurred_at);
     // Where the step was done: the technician's site, else the item's.
     let site = actor.site.unwrap_or(lc.site);
-    let change = ItemChange::new(&next, req.expected_version + 1, stamp.recorded_at)?.against(&row);
+    let change = ItemChange::new(&next, req.expected_version + 1, stamp.recorded_at)?
+        .against(&row)
+        .dated(lc.state, stamp.occurred_at);
     let mut event = event_row(item.0, &payload, site, change.version, &stamp, Some(key))?;
     let item_row = change.clone().applied(row);
     // The event's id is known once it is written: 0 until then.
@@ -1149,17 +1200,19 @@ WITH v AS (
         $1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
         $7::bigint[], $8::timestamp[], $9::timestamp[], $10::bigint[], $11::text[],
         $12::text[], $13::text[], $14::text[], $15::text[], $16::bigint[], $17::bigint[],
-        $18::bigint[], $19::text[], $20::text[], $21::text[], $22::timestamp[]
+        $18::bigint[], $19::text[], $20::text[], $21::text[], $22::timestamp[],
+        $23::text[], $24::text[], $25::timestamp[]
     ) WITH ORDINALITY AS v(item_id, expected, event_type, payload, actor_id, bench_id,
         site_id, occurred_at, recorded_at, version, key_owner, idempotency_key,
         request_hash, response, state, item_site_id, parent_id, weee_batch_id,
-        functional_grade, cosmetic_grade, lifecycle, updated_at, n)
+        functional_grade, cosmetic_grade, lifecycle, updated_at, flow, blocker,
+        state_since, n)
 ), ev AS (
     INSERT INTO item_events (item_id, event_type, payload, actor_id, bench_id, site_id,
         occurred_at, recorded_at, version, key_owner, idempotency_key, request_hash,
-        response)
+        response, flow)
     SELECT item_id, event_type, payload, actor_id, bench_id, site_id, occurred_at,
-        recorded_at, version, key_owner, idempotency_key, request_hash, response
+        recorded_at, version, key_owner, idempotency_key, request_hash, response, flow
     FROM v ORDER BY n
     ON CONFLICT DO NOTHING
     RETURNING id, item_id
@@ -1167,6 +1220,7 @@ WITH v AS (
     UPDATE items AS i SET state = v.state, site_id = v.item_site_id,
         parent_id = v.parent_id, weee_batch_id = v.weee_batch_id,
         functional_grade = v.functional_grade, cosmetic_grade = v.cosmetic_grade,
+        blocker = v.blocker, state_since = COALESCE(v.state_since, i.state_since),
         lifecycle = v.lifecycle, version = v.version, updated_at = v.updated_at
     FROM v JOIN ev ON ev.item_id = v.item_id
     WHERE i.id = v.item_id AND i.version = v.expected
@@ -1233,7 +1287,15 @@ fn write_steps_together(
             .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.after.functional_grade.as_ref()))
             .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.after.cosmetic_grade.as_ref()))
             .bind::<Array<Text>, _>(text(&|s| &s.after.lifecycle))
-            .bind::<Array<Timestamp>, _>(time(&|s| s.after.updated_at)),
+            .bind::<Array<Timestamp>, _>(time(&|s| s.after.updated_at))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.event.flow.as_ref()))
+            .bind::<Array<Nullable<Text>>, _>(opt_text(&|s| s.after.blocker.as_ref()))
+            .bind::<Array<Nullable<Timestamp>>, _>(
+                steps
+                    .iter()
+                    .map(|(_, _, s)| s.change.state_since.flatten())
+                    .collect::<Vec<_>>(),
+            ),
     )
     .load(pg)
 }
@@ -1331,6 +1393,9 @@ pub fn apply(
                 lifecycle: serde_json::to_string(&part_lc).map_err(ApiError::internal)?,
                 created_at: at,
                 updated_at: at,
+                spec_key: Some(spec_key_of(*category, specs)),
+                blocker: Some(blocker_text(&part_lc)),
+                state_since: Some(stamp.occurred_at),
             };
             let part_id: i64 = diesel::insert_into(items::table)
                 .values(&part_row)
@@ -1377,7 +1442,15 @@ pub fn apply(
                 lifecycle::remove(item, &lc, *part, &part_lc)
             }
             .map_err(refuse(actor))?;
-            let v = save_item(conn, actor, part.0, part_row.version, &step.part, at)?.version;
+            let v = save_item(
+                conn,
+                actor,
+                part.0,
+                part_row.version,
+                &step.part,
+                (part_lc.state, &stamp),
+            )?
+            .version;
             insert_event(
                 conn,
                 part.0,
@@ -1408,7 +1481,8 @@ pub fn apply(
                     with_parent: true,
                 };
                 let pn = lifecycle::apply(&plc, &pp, &Context::default()).map_err(refuse(actor))?;
-                let v = save_item(conn, actor, part.0, prow.version, &pn, at)?.version;
+                let v =
+                    save_item(conn, actor, part.0, prow.version, &pn, (plc.state, &stamp))?.version;
                 insert_event(conn, part.0, &pp, *to, v, &stamp, None)?;
             }
             (p, n)
@@ -1461,7 +1535,14 @@ pub fn apply(
         }
     };
 
-    let change = save_item(conn, actor, item.0, req.expected_version, &next, at)?;
+    let change = save_item(
+        conn,
+        actor,
+        item.0,
+        req.expected_version,
+        &next,
+        (lc.state, &stamp),
+    )?;
     let ev = insert_event(
         conn,
         item.0,

@@ -226,6 +226,7 @@ pub fn hand_over(
             )
             .set((
                 items::state.eq(next.state.as_str()),
+                items::blocker.eq(super::events::blocker_text(&next)),
                 items::lifecycle.eq(json),
                 items::version.eq(r.version + 1),
                 items::updated_at.eq(at),
@@ -246,6 +247,7 @@ pub fn hand_over(
                     idempotency_key: None,
                     request_hash: None,
                     response: None,
+                    flow: Some(super::events::flow_text(&payload)),
                 })
                 .execute(conn)?;
         }

@@ -6,9 +6,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod charts;
 pub mod coordination;
 pub mod coordinator;
 pub mod counter;
+pub mod csv;
+pub mod dashboards;
+pub mod open_data;
 pub mod prices;
 pub mod public;
 pub mod social;
@@ -214,6 +218,49 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/weee/{id}/hand-over",
             web::post().to(coordination::weee::hand_over),
         )
+        .route("/open-data", web::get().to(open_data::page))
+        .route("/open-data/", web::get().to(open_data::page))
+        .route(
+            "/open-data/regions-months.csv",
+            web::get().to(open_data::csv),
+        )
+        .route(
+            "/open-data/regions-months.json",
+            web::get().to(open_data::json),
+        )
+        .route("/dashboards", web::get().to(dashboards::index))
+        .route("/dashboards/stock", web::get().to(dashboards::stock::show))
+        .route(
+            "/dashboards/stock.csv",
+            web::get().to(dashboards::stock::devices_csv),
+        )
+        .route(
+            "/dashboards/parts.csv",
+            web::get().to(dashboards::stock::parts_csv),
+        )
+        .route("/dashboards/flows", web::get().to(dashboards::flows::show))
+        .route(
+            "/dashboards/flows.csv",
+            web::get().to(dashboards::flows::csv),
+        )
+        .route("/dashboards/aging", web::get().to(dashboards::aging::show))
+        .route(
+            "/dashboards/aging.csv",
+            web::get().to(dashboards::aging::csv),
+        )
+        .route(
+            "/dashboards/impact",
+            web::get().to(dashboards::impact::show),
+        )
+        .route(
+            "/dashboards/impact.csv",
+            web::get().to(dashboards::impact::csv),
+        )
+        .route("/dashboards/items", web::get().to(dashboards::items::list))
+        .route(
+            "/dashboards/items.csv",
+            web::get().to(dashboards::items::csv),
+        )
         .route("/admin", web::get().to(admin::hub))
         .route("/admin/regions", web::get().to(admin::regions::list))
         .route("/admin/regions", web::post().to(admin::regions::create))
@@ -415,6 +462,7 @@ impl Chrome {
             }
             Role::Coordinator => {
                 nav.push((t("Collectes", "Collections"), "/collections"));
+                nav.push((t("Tableaux de bord", "Dashboards"), "/dashboards"));
                 nav.push((t("Étiquettes", "Labels"), "/labels"));
                 nav.push((t("DEEE", "WEEE"), "/weee"));
                 nav.push((t("Organisations", "Organisations"), "/organisations"));
@@ -426,6 +474,7 @@ impl Chrome {
             }
             Role::Admin => {
                 nav.push((t("Administration", "Administration"), "/admin"));
+                nav.push((t("Tableaux de bord", "Dashboards"), "/dashboards"));
                 nav.push((t("Collectes", "Collections"), "/collections"));
                 nav.push((t("Étiquettes", "Labels"), "/labels"));
                 nav.push((t("DEEE", "WEEE"), "/weee"));
@@ -435,6 +484,7 @@ impl Chrome {
             }
             Role::Technician => {
                 nav.push((t("Collectes", "Collections"), "/collections"));
+                nav.push((t("Tableaux de bord", "Dashboards"), "/dashboards"));
                 nav.push((t("Étiquettes", "Labels"), "/labels"));
                 nav.push((t("DEEE", "WEEE"), "/weee"));
                 nav.push((t("Comptoir", "Counter"), "/counter"));

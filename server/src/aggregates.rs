@@ -1,0 +1,750 @@
+//! The dashboards' counters (storage: what is counted and how it is kept, not who
+//! reads it): items by site, category, state, grade and key spec;
+//! collections' items and weights by state; flows by site and week and by site,
+//! month and category; days from reception to ready.
+//!
+//! The database's triggers (migration `2026-11-30-000001_dashboards`) append a signed
+//! delta for every item or event written, in the writer's own transaction; [`fold`]
+//! moves the deltas into the counters now and then (every few seconds, and by any
+//! number of server processes at once: each delta is deleted, then counted, by one
+//! of them only). A reading adds the counters and the deltas not yet folded, in one
+//! snapshot ([`snapshot`]): the figures are exact at every moment. [`recount`] works
+//! every figure out again from the items and their events; [`rebuild`] puts it in
+//! place when the counters are new (a database from before them).
+
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::on_backend;
+use crate::schema::{
+    collection_counts, flow_deltas, flow_months, flow_weeks, item_deltas, item_events, items,
+    ready_times, settings, stock_counts,
+};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+use filiere_shared::lifecycle::EventPayload;
+use filiere_shared::{EventType, Flow};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Weeks and months are those of Paris.
+const TZ: chrono_tz::Tz = chrono_tz::Europe::Paris;
+
+/// Deltas folded in one transaction at most.
+const BATCH: i64 = 50_000;
+
+/// The Monday of the week `at` (UTC) falls in, in Paris.
+pub fn week_of(at: NaiveDateTime) -> NaiveDate {
+    let d = at.and_utc().with_timezone(&TZ).date_naive();
+    d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()))
+}
+
+/// The first day of the month `at` (UTC) falls in, in Paris.
+pub fn month_of(at: NaiveDateTime) -> NaiveDate {
+    let d = at.and_utc().with_timezone(&TZ).date_naive();
+    d.with_day(1).unwrap_or(d)
+}
+
+/// Whole days from reception to ready (never below 0).
+fn days_between(from: NaiveDateTime, to: NaiveDateTime) -> i64 {
+    (to - from).num_days().max(0)
+}
+
+pub type StockKey = (i64, String, String, String, String);
+pub type CollectionKey = (i64, String, String);
+pub type WeekKey = (i64, NaiveDate, String);
+pub type MonthKey = (i64, NaiveDate, String, String);
+pub type ReadyKey = (i64, NaiveDate, i64);
+
+/// Items and their weights: how many, how many weighed and their grams, how many
+/// with a technician's estimate and its grams.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Weights {
+    pub n: i64,
+    pub weighed_n: i64,
+    pub weighed_g: i64,
+    pub estimated_n: i64,
+    pub estimated_g: i64,
+}
+
+impl Weights {
+    fn of(n: i64, weight_g: Option<i64>, estimated: bool) -> Weights {
+        let (weighed, guessed) = match weight_g {
+            Some(g) if estimated => (None, Some(g)),
+            Some(g) => (Some(g), None),
+            None => (None, None),
+        };
+        Weights {
+            n,
+            weighed_n: if weighed.is_some() { n } else { 0 },
+            weighed_g: weighed.map_or(0, |g| g * n),
+            estimated_n: if guessed.is_some() { n } else { 0 },
+            estimated_g: guessed.map_or(0, |g| g * n),
+        }
+    }
+
+    pub fn add(&mut self, o: Weights) {
+        self.n += o.n;
+        self.weighed_n += o.weighed_n;
+        self.weighed_g += o.weighed_g;
+        self.estimated_n += o.estimated_n;
+        self.estimated_g += o.estimated_g;
+    }
+
+    fn is_zero(&self) -> bool {
+        *self == Weights::default()
+    }
+
+    /// Not weighed and not estimated by a technician.
+    pub fn unweighed(&self) -> i64 {
+        self.n - self.weighed_n - self.estimated_n
+    }
+}
+
+/// Every figure the dashboards are made of (zeros left out).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tallies {
+    pub stock: BTreeMap<StockKey, i64>,
+    pub collections: BTreeMap<CollectionKey, Weights>,
+    pub weeks: BTreeMap<WeekKey, i64>,
+    pub months: BTreeMap<MonthKey, Weights>,
+    pub ready: BTreeMap<ReadyKey, i64>,
+}
+
+fn bump<K: Ord>(map: &mut BTreeMap<K, i64>, k: K, n: i64) {
+    let v = map.entry(k).or_insert(0);
+    *v += n;
+}
+
+fn bump_w<K: Ord>(map: &mut BTreeMap<K, Weights>, k: K, w: Weights) {
+    map.entry(k).or_default().add(w);
+}
+
+impl Tallies {
+    fn item(&mut self, d: &ItemDelta) {
+        bump(
+            &mut self.stock,
+            (
+                d.site_id,
+                d.category.clone(),
+                d.state.clone(),
+                d.grade.clone(),
+                d.spec_key.clone(),
+            ),
+            i64::from(d.n),
+        );
+        if let Some(c) = d.collection_id {
+            bump_w(
+                &mut self.collections,
+                (c, d.category.clone(), d.state.clone()),
+                Weights::of(i64::from(d.n), d.weight_g, d.weight_estimated),
+            );
+        }
+    }
+
+    fn flow(&mut self, d: &FlowDelta) -> ApiResult<()> {
+        let flow = Flow::from_str(&d.flow).map_err(ApiError::internal)?;
+        let (week, month) = (week_of(d.occurred_at), month_of(d.occurred_at));
+        let n = i64::from(d.n);
+        for f in flow.counts_as() {
+            bump(&mut self.weeks, (d.site_id, week, f.as_str().to_owned()), n);
+            bump_w(
+                &mut self.months,
+                (d.site_id, month, f.as_str().to_owned(), d.category.clone()),
+                Weights::of(n, d.weight_g, d.weight_estimated),
+            );
+        }
+        if flow == Flow::Ready
+            && let Some(r) = d.received_at
+        {
+            bump(
+                &mut self.ready,
+                (d.site_id, week, days_between(r, d.occurred_at)),
+                n,
+            );
+        }
+        Ok(())
+    }
+
+    fn without_zeros(mut self) -> Tallies {
+        self.stock.retain(|_, v| *v != 0);
+        self.collections.retain(|_, v| !v.is_zero());
+        self.weeks.retain(|_, v| *v != 0);
+        self.months.retain(|_, v| !v.is_zero());
+        self.ready.retain(|_, v| *v != 0);
+        self
+    }
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct ItemDelta {
+    pub site_id: i64,
+    pub collection_id: Option<i64>,
+    pub category: String,
+    pub state: String,
+    pub grade: String,
+    pub spec_key: String,
+    pub weight_g: Option<i64>,
+    pub weight_estimated: bool,
+    pub n: i32,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct FlowDelta {
+    pub site_id: i64,
+    pub occurred_at: NaiveDateTime,
+    pub flow: String,
+    pub category: String,
+    pub weight_g: Option<i64>,
+    pub weight_estimated: bool,
+    pub received_at: Option<NaiveDateTime>,
+    pub n: i32,
+}
+
+macro_rules! item_delta_columns {
+    () => {
+        (
+            item_deltas::site_id,
+            item_deltas::collection_id,
+            item_deltas::category,
+            item_deltas::state,
+            item_deltas::grade,
+            item_deltas::spec_key,
+            item_deltas::weight_g,
+            item_deltas::weight_estimated,
+            item_deltas::n,
+        )
+    };
+}
+
+macro_rules! flow_delta_columns {
+    () => {
+        (
+            flow_deltas::site_id,
+            flow_deltas::occurred_at,
+            flow_deltas::flow,
+            flow_deltas::category,
+            flow_deltas::weight_g,
+            flow_deltas::weight_estimated,
+            flow_deltas::received_at,
+            flow_deltas::n,
+        )
+    };
+}
+
+/// Runs `f` in one read transaction that sees one state of the database: the
+/// counters and the deltas not yet folded, together (on PostgreSQL, repeatable read).
+pub fn snapshot<T, F>(conn: &mut DbConnection, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> ApiResult<T>,
+{
+    conn.transaction(|c| {
+        if let DbConnection::Pg(_) = c {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(c)?;
+        }
+        f(c)
+    })
+}
+
+/// Moves up to [`BATCH`] deltas of each kind into the counters; the deltas moved.
+/// Runs in the caller's write transaction.
+pub fn fold(conn: &mut DbConnection) -> ApiResult<usize> {
+    let mut moved = 0;
+    let first: Option<i64> = item_deltas::table
+        .select(diesel::dsl::min(item_deltas::id))
+        .first(conn)?;
+    let mut t = Tallies::default();
+    if let Some(first) = first {
+        let rows: Vec<ItemDelta> = on_backend!(conn, c => diesel::delete(
+            item_deltas::table.filter(item_deltas::id.lt(first + BATCH))
+        )
+        .returning(item_delta_columns!())
+        .load(c))?;
+        moved += rows.len();
+        for d in &rows {
+            t.item(d);
+        }
+    }
+    let first: Option<i64> = flow_deltas::table
+        .select(diesel::dsl::min(flow_deltas::id))
+        .first(conn)?;
+    if let Some(first) = first {
+        let rows: Vec<FlowDelta> = on_backend!(conn, c => diesel::delete(
+            flow_deltas::table.filter(flow_deltas::id.lt(first + BATCH))
+        )
+        .returning(flow_delta_columns!())
+        .load(c))?;
+        moved += rows.len();
+        for d in &rows {
+            t.flow(d)?;
+        }
+    }
+    if moved > 0 {
+        add(conn, &t.without_zeros())?;
+    }
+    Ok(moved)
+}
+
+/// Adds tallies to the stored counters, then drops the counters left at zero.
+fn add(conn: &mut DbConnection, t: &Tallies) -> ApiResult<()> {
+    for ((site, category, state, grade, spec), n) in &t.stock {
+        on_backend!(conn, c => diesel::insert_into(stock_counts::table)
+            .values((
+                stock_counts::site_id.eq(site),
+                stock_counts::category.eq(category),
+                stock_counts::state.eq(state),
+                stock_counts::grade.eq(grade),
+                stock_counts::spec_key.eq(spec),
+                stock_counts::n.eq(n),
+            ))
+            .on_conflict((
+                stock_counts::site_id,
+                stock_counts::category,
+                stock_counts::state,
+                stock_counts::grade,
+                stock_counts::spec_key,
+            ))
+            .do_update()
+            .set(stock_counts::n.eq(stock_counts::n + excluded(stock_counts::n)))
+            .execute(c))?;
+    }
+    for ((collection, category, state), w) in &t.collections {
+        on_backend!(conn, c => diesel::insert_into(collection_counts::table)
+            .values((
+                collection_counts::collection_id.eq(collection),
+                collection_counts::category.eq(category),
+                collection_counts::state.eq(state),
+                collection_counts::n.eq(w.n),
+                collection_counts::weighed_n.eq(w.weighed_n),
+                collection_counts::weighed_g.eq(w.weighed_g),
+                collection_counts::estimated_n.eq(w.estimated_n),
+                collection_counts::estimated_g.eq(w.estimated_g),
+            ))
+            .on_conflict((
+                collection_counts::collection_id,
+                collection_counts::category,
+                collection_counts::state,
+            ))
+            .do_update()
+            .set((
+                collection_counts::n.eq(collection_counts::n + excluded(collection_counts::n)),
+                collection_counts::weighed_n
+                    .eq(collection_counts::weighed_n + excluded(collection_counts::weighed_n)),
+                collection_counts::weighed_g
+                    .eq(collection_counts::weighed_g + excluded(collection_counts::weighed_g)),
+                collection_counts::estimated_n
+                    .eq(collection_counts::estimated_n + excluded(collection_counts::estimated_n)),
+                collection_counts::estimated_g
+                    .eq(collection_counts::estimated_g + excluded(collection_counts::estimated_g)),
+            ))
+            .execute(c))?;
+    }
+    for ((site, week, flow), n) in &t.weeks {
+        on_backend!(conn, c => diesel::insert_into(flow_weeks::table)
+            .values((
+                flow_weeks::site_id.eq(site),
+                flow_weeks::week.eq(week),
+                flow_weeks::flow.eq(flow),
+                flow_weeks::n.eq(n),
+            ))
+            .on_conflict((flow_weeks::site_id, flow_weeks::week, flow_weeks::flow))
+            .do_update()
+            .set(flow_weeks::n.eq(flow_weeks::n + excluded(flow_weeks::n)))
+            .execute(c))?;
+    }
+    for ((site, month, flow, category), w) in &t.months {
+        on_backend!(conn, c => diesel::insert_into(flow_months::table)
+            .values((
+                flow_months::site_id.eq(site),
+                flow_months::month.eq(month),
+                flow_months::flow.eq(flow),
+                flow_months::category.eq(category),
+                flow_months::n.eq(w.n),
+                flow_months::weighed_n.eq(w.weighed_n),
+                flow_months::weighed_g.eq(w.weighed_g),
+                flow_months::estimated_n.eq(w.estimated_n),
+                flow_months::estimated_g.eq(w.estimated_g),
+            ))
+            .on_conflict((
+                flow_months::site_id,
+                flow_months::month,
+                flow_months::flow,
+                flow_months::category,
+            ))
+            .do_update()
+            .set((
+                flow_months::n.eq(flow_months::n + excluded(flow_months::n)),
+                flow_months::weighed_n.eq(flow_months::weighed_n + excluded(flow_months::weighed_n)),
+                flow_months::weighed_g.eq(flow_months::weighed_g + excluded(flow_months::weighed_g)),
+                flow_months::estimated_n
+                    .eq(flow_months::estimated_n + excluded(flow_months::estimated_n)),
+                flow_months::estimated_g
+                    .eq(flow_months::estimated_g + excluded(flow_months::estimated_g)),
+            ))
+            .execute(c))?;
+    }
+    for ((site, week, days), n) in &t.ready {
+        let days = i32::try_from(*days).map_err(ApiError::internal)?;
+        on_backend!(conn, c => diesel::insert_into(ready_times::table)
+            .values((
+                ready_times::site_id.eq(site),
+                ready_times::week.eq(week),
+                ready_times::days.eq(days),
+                ready_times::n.eq(n),
+            ))
+            .on_conflict((ready_times::site_id, ready_times::week, ready_times::days))
+            .do_update()
+            .set(ready_times::n.eq(ready_times::n + excluded(ready_times::n)))
+            .execute(c))?;
+    }
+    diesel::delete(stock_counts::table.filter(stock_counts::n.eq(0))).execute(conn)?;
+    diesel::delete(collection_counts::table.filter(collection_counts::n.eq(0))).execute(conn)?;
+    diesel::delete(flow_weeks::table.filter(flow_weeks::n.eq(0))).execute(conn)?;
+    diesel::delete(flow_months::table.filter(flow_months::n.eq(0))).execute(conn)?;
+    diesel::delete(ready_times::table.filter(ready_times::n.eq(0))).execute(conn)?;
+    Ok(())
+}
+
+/// The sites a reading covers: all of them, or these.
+#[derive(Debug, Clone)]
+pub enum Sites {
+    All,
+    Only(Vec<i64>),
+}
+
+impl Sites {
+    fn has(&self, site: i64) -> bool {
+        match self {
+            Sites::All => true,
+            Sites::Only(s) => s.contains(&site),
+        }
+    }
+}
+
+/// Every stored counter and every delta not yet folded, for some sites: what the
+/// dashboards read (in a [`snapshot`]). Weeks and months before `since` are left
+/// out (all of them with `None`: no flow at all); collections are those listed (all
+/// of them with `None`).
+pub fn read(
+    conn: &mut DbConnection,
+    sites: &Sites,
+    since: Option<NaiveDate>,
+    collections: Option<&[i64]>,
+) -> ApiResult<Tallies> {
+    let mut t = Tallies::default();
+    let only: Option<&Vec<i64>> = match sites {
+        Sites::All => None,
+        Sites::Only(s) => Some(s),
+    };
+    let stock: Vec<(i64, String, String, String, String, i64)> = match only {
+        Some(s) => stock_counts::table
+            .filter(stock_counts::site_id.eq_any(s))
+            .load(conn)?,
+        None => stock_counts::table.load(conn)?,
+    };
+    for (site, category, state, grade, spec, n) in stock {
+        bump(&mut t.stock, (site, category, state, grade, spec), n);
+    }
+    if let Some(since) = since {
+        let weeks: Vec<(i64, NaiveDate, String, i64)> = match only {
+            Some(s) => flow_weeks::table
+                .filter(flow_weeks::site_id.eq_any(s))
+                .filter(flow_weeks::week.ge(since))
+                .load(conn)?,
+            None => flow_weeks::table
+                .filter(flow_weeks::week.ge(since))
+                .load(conn)?,
+        };
+        for (site, week, flow, n) in weeks {
+            bump(&mut t.weeks, (site, week, flow), n);
+        }
+        type MonthRow = (i64, NaiveDate, String, String, i64, i64, i64, i64, i64);
+        let months: Vec<MonthRow> = match only {
+            Some(s) => flow_months::table
+                .filter(flow_months::site_id.eq_any(s))
+                .filter(flow_months::month.ge(since))
+                .load(conn)?,
+            None => flow_months::table
+                .filter(flow_months::month.ge(since))
+                .load(conn)?,
+        };
+        for (site, month, flow, category, n, wn, wg, en, eg) in months {
+            let w = Weights {
+                n,
+                weighed_n: wn,
+                weighed_g: wg,
+                estimated_n: en,
+                estimated_g: eg,
+            };
+            bump_w(&mut t.months, (site, month, flow, category), w);
+        }
+        let ready: Vec<(i64, NaiveDate, i32, i64)> = match only {
+            Some(s) => ready_times::table
+                .filter(ready_times::site_id.eq_any(s))
+                .filter(ready_times::week.ge(since))
+                .load(conn)?,
+            None => ready_times::table
+                .filter(ready_times::week.ge(since))
+                .load(conn)?,
+        };
+        for (site, week, days, n) in ready {
+            bump(&mut t.ready, (site, week, i64::from(days)), n);
+        }
+    }
+    if let Some(ids) = collections {
+        let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64)> = collection_counts::table
+            .filter(collection_counts::collection_id.eq_any(ids))
+            .load(conn)?;
+        for (c, category, state, n, wn, wg, en, eg) in rows {
+            let w = Weights {
+                n,
+                weighed_n: wn,
+                weighed_g: wg,
+                estimated_n: en,
+                estimated_g: eg,
+            };
+            bump_w(&mut t.collections, (c, category, state), w);
+        }
+    } else {
+        let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64)> =
+            collection_counts::table.load(conn)?;
+        for (c, category, state, n, wn, wg, en, eg) in rows {
+            let w = Weights {
+                n,
+                weighed_n: wn,
+                weighed_g: wg,
+                estimated_n: en,
+                estimated_g: eg,
+            };
+            bump_w(&mut t.collections, (c, category, state), w);
+        }
+    }
+    // The deltas not folded yet: few, read whole.
+    let pending: Vec<ItemDelta> = item_deltas::table
+        .select(item_delta_columns!())
+        .load(conn)?;
+    for d in pending.iter().filter(|d| sites.has(d.site_id)) {
+        let mut d = d.clone();
+        if collections.is_some_and(|ids| d.collection_id.is_some_and(|c| !ids.contains(&c))) {
+            d.collection_id = None;
+        }
+        t.item(&d);
+    }
+    if let Some(since) = since {
+        let pending: Vec<FlowDelta> = flow_deltas::table
+            .select(flow_delta_columns!())
+            .load(conn)?;
+        let mut flows = Tallies::default();
+        for d in pending.iter().filter(|d| sites.has(d.site_id)) {
+            flows.flow(d)?;
+        }
+        for (k, v) in flows.weeks {
+            if k.1 >= since {
+                bump(&mut t.weeks, k, v);
+            }
+        }
+        for (k, v) in flows.months {
+            if k.1 >= since {
+                bump_w(&mut t.months, k, v);
+            }
+        }
+        for (k, v) in flows.ready {
+            if k.1 >= since {
+                bump(&mut t.ready, k, v);
+            }
+        }
+    }
+    Ok(t.without_zeros())
+}
+
+/// Every figure worked out again from the items and their events, as if no counter
+/// had ever been kept.
+pub fn recount(conn: &mut DbConnection) -> ApiResult<Tallies> {
+    let mut t = Tallies::default();
+    type ItemCols = (
+        i64,
+        Option<i64>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        bool,
+    );
+    let rows: Vec<ItemCols> = items::table
+        .select((
+            items::site_id,
+            items::collection_id,
+            items::category,
+            items::state,
+            items::functional_grade,
+            items::spec_key,
+            items::weight_g,
+            items::weight_estimated,
+        ))
+        .load(conn)?;
+    for (site, collection, category, state, grade, spec, weight, estimated) in rows {
+        t.item(&ItemDelta {
+            site_id: site,
+            collection_id: collection,
+            category,
+            state,
+            grade: grade.unwrap_or_default(),
+            spec_key: spec.unwrap_or_default(),
+            weight_g: weight,
+            weight_estimated: estimated,
+            n: 1,
+        });
+    }
+    // Events that count in a flow, and the corrections that take some back.
+    type EventCols = (i64, i64, i64, NaiveDateTime, String, String, String);
+    let events: Vec<EventCols> = item_events::table
+        .filter(
+            item_events::flow
+                .ne("")
+                .or(item_events::event_type.eq(EventType::Corrected.as_str())),
+        )
+        .order(item_events::id.asc())
+        .select((
+            item_events::id,
+            item_events::item_id,
+            item_events::site_id,
+            item_events::occurred_at,
+            item_events::flow.assume_not_null(),
+            item_events::event_type,
+            item_events::payload,
+        ))
+        .load(conn)?;
+    let mut corrected = std::collections::HashSet::new();
+    for (_, _, _, _, _, event_type, payload) in &events {
+        if event_type == EventType::Corrected.as_str()
+            && let EventPayload::Corrected { event, .. } =
+                serde_json::from_str(payload).map_err(ApiError::internal)?
+        {
+            corrected.insert(event.0);
+        }
+    }
+    let facts: BTreeMap<i64, (String, Option<i64>, bool)> = items::table
+        .select((
+            items::id,
+            items::category,
+            items::weight_g,
+            items::weight_estimated,
+        ))
+        .load::<(i64, String, Option<i64>, bool)>(conn)?
+        .into_iter()
+        .map(|(id, c, w, e)| (id, (c, w, e)))
+        .collect();
+    // The last reception of each item before each event, corrected or not (as the
+    // triggers see it).
+    let mut last_reception: BTreeMap<i64, NaiveDateTime> = BTreeMap::new();
+    for (id, item, site, at, flow, _, _) in &events {
+        if flow.is_empty() {
+            continue;
+        }
+        let received_at = last_reception.get(item).copied();
+        if flow == Flow::Received.as_str() || flow == Flow::Intake.as_str() {
+            last_reception.insert(*item, *at);
+        }
+        if corrected.contains(id) {
+            continue;
+        }
+        let (category, weight, estimated) = facts
+            .get(item)
+            .cloned()
+            .ok_or_else(|| ApiError::internal("an event without its item"))?;
+        t.flow(&FlowDelta {
+            site_id: *site,
+            occurred_at: *at,
+            flow: flow.clone(),
+            category,
+            weight_g: weight,
+            weight_estimated: estimated,
+            received_at: if flow == Flow::Ready.as_str() {
+                received_at
+            } else {
+                None
+            },
+            n: 1,
+        })?;
+    }
+    Ok(t.without_zeros())
+}
+
+/// The counters of a database that had none (or had them before this version):
+/// the items' and events' own columns worked out, every counter recounted. One
+/// server process does it, in one transaction; the others find it done.
+pub fn rebuild(conn: &mut DbConnection) -> ApiResult<bool> {
+    const VERSION: &str = "1";
+    conn.transaction(|c| {
+        let claimed = on_backend!(c, c => diesel::insert_into(settings::table)
+            .values((settings::name.eq("aggregates"), settings::value.eq(VERSION)))
+            .on_conflict_do_nothing()
+            .execute(c))?;
+        if claimed == 0 {
+            return Ok(false);
+        }
+        backfill(c)?;
+        diesel::delete(item_deltas::table).execute(c)?;
+        diesel::delete(flow_deltas::table).execute(c)?;
+        diesel::delete(stock_counts::table).execute(c)?;
+        diesel::delete(collection_counts::table).execute(c)?;
+        diesel::delete(flow_weeks::table).execute(c)?;
+        diesel::delete(flow_months::table).execute(c)?;
+        diesel::delete(ready_times::table).execute(c)?;
+        let t = recount(c)?;
+        add(c, &t)?;
+        Ok(true)
+    })
+}
+
+/// Works out the columns the counters group by, for rows written before them.
+fn backfill(conn: &mut DbConnection) -> ApiResult<()> {
+    loop {
+        let rows: Vec<(i64, String, String, String)> = items::table
+            .filter(items::blocker.is_null().or(items::spec_key.is_null()))
+            .select((items::id, items::category, items::specs, items::lifecycle))
+            .limit(5000)
+            .load(conn)?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, category, specs, lifecycle) in rows {
+            let category =
+                filiere_shared::Category::from_str(&category).map_err(ApiError::internal)?;
+            let specs: filiere_shared::api::Specs =
+                serde_json::from_str(&specs).map_err(ApiError::internal)?;
+            let lc: filiere_shared::lifecycle::Lifecycle =
+                serde_json::from_str(&lifecycle).map_err(ApiError::internal)?;
+            diesel::update(items::table.find(id))
+                .set((
+                    items::spec_key.eq(filiere_shared::dashboards::spec_key(
+                        category,
+                        specs.part_spec.as_deref(),
+                        specs.ram_gb,
+                        specs.storage_gb,
+                    )),
+                    items::blocker.eq(lc.waiting_for().map(|b| b.as_str()).unwrap_or_default()),
+                ))
+                .execute(conn)?;
+        }
+    }
+    loop {
+        let rows: Vec<(i64, String)> = item_events::table
+            .filter(item_events::flow.is_null())
+            .select((item_events::id, item_events::payload))
+            .limit(5000)
+            .load(conn)?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, payload) in rows {
+            let p: EventPayload = serde_json::from_str(&payload).map_err(ApiError::internal)?;
+            diesel::update(item_events::table.find(id))
+                .set(item_events::flow.eq(p.flow().map(|f| f.as_str()).unwrap_or_default()))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,67 @@
+//! `/api/v1/dashboards/*`: the figures of the dashboard pages as JSON, for whom they
+//! may be shown (a technician their site, a coordinator their region, an admin every
+//! region). The pages call the same service functions.
+
+use super::{localise, read};
+use crate::auth::Actor;
+use crate::db::Db;
+use crate::error::ApiResult;
+use crate::service::dashboards;
+use actix_web::web::{Data, Json, Query};
+use filiere_shared::dashboards::*;
+use filiere_shared::error::ErrorBody;
+
+#[utoipa::path(get, path = "/api/v1/dashboards/stock", tag = "dashboards", security(("bearer" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = StockDashboard, description = "Devices by site, category, state and grade; parts in stock by key spec"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_stock(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<DashboardQuery>,
+) -> ApiResult<Json<StockDashboard>> {
+    let q = q.into_inner();
+    read_handler!(actor, db, |c, a| dashboards::stock(c, &a, &q))
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboards/flows", tag = "dashboards", security(("bearer" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = FlowDashboard, description = "Flows per week over the last year; days from reception to ready per site"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_flows(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<DashboardQuery>,
+) -> ApiResult<Json<FlowDashboard>> {
+    let q = q.into_inner();
+    let today = chrono::Utc::now().date_naive();
+    read_handler!(actor, db, |c, a| dashboards::flows(c, &a, &q, today))
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboards/aging", tag = "dashboards", security(("bearer" = [])),
+    params(AgingQuery),
+    responses((status = 200, body = AgingDashboard, description = "Items waiting past their threshold, by site, state and what blocks them, oldest first"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_aging(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<AgingQuery>,
+) -> ApiResult<Json<AgingDashboard>> {
+    let q = q.into_inner();
+    let now = chrono::Utc::now();
+    read_handler!(actor, db, |c, a| dashboards::aging(c, &a, &q, now))
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboards/impact", tag = "dashboards", security(("bearer" = [])),
+    params(ImpactQuery),
+    responses((status = 200, body = ImpactView, description = "Units reused, kilograms kept out of waste, CO2e avoided, households equipped, training given, with the factors used"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_impact(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<ImpactQuery>,
+) -> ApiResult<Json<ImpactView>> {
+    let q = q.into_inner();
+    let today = chrono::Utc::now().date_naive();
+    read_handler!(actor, db, |c, a| dashboards::impact(c, &a, &q, today))
+}

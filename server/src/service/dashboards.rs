@@ -1,0 +1,755 @@
+//! The dashboards: stock, flows, aging, impact; each for whom it may be shown (a
+//! technician their site, a coordinator their region, an admin every region), read
+//! from the counters of [`crate::aggregates`] in one snapshot.
+
+use super::parse_stored;
+use crate::aggregates::{self, Sites, Tallies, Weights};
+use crate::auth::Actor;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::schema::{
+    aging_thresholds, impact_factors, items, sales, settings, sites, training_bookings,
+    training_sessions,
+};
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use filiere_shared::dashboards::*;
+use filiere_shared::*;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+/// Whose figures: the sites listed, and how the counters are read for them.
+pub struct Scope {
+    pub sites: Vec<SiteRef>,
+    pub only: Sites,
+}
+
+impl Scope {
+    pub fn site_ids(&self) -> Vec<i64> {
+        self.sites.iter().map(|s| s.id.0).collect()
+    }
+}
+
+fn all_sites(conn: &mut DbConnection) -> ApiResult<Vec<SiteRef>> {
+    let rows: Vec<(i64, String, i64)> = sites::table
+        .order((sites::region_id, sites::name))
+        .select((sites::id, sites::name, sites::region_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, region)| SiteRef {
+            id: SiteId(id),
+            name,
+            region: RegionId(region),
+        })
+        .collect())
+}
+
+/// The sites a caller's dashboards cover, narrowed to a region or a site: a
+/// technician their site, a coordinator their region, an admin any. Social workers
+/// have no dashboards; a region or site outside the caller's scope is refused.
+pub fn scope(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    region: Option<RegionId>,
+    site: Option<SiteId>,
+) -> ApiResult<Scope> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    let every = all_sites(conn)?;
+    if let Some(s) = site
+        && !every.iter().any(|x| x.id == s)
+    {
+        return Err(actor.err(ErrorCode::SiteNotFound));
+    }
+    let own: Vec<SiteRef> = match actor.role {
+        Role::Admin => every.clone(),
+        Role::Coordinator => {
+            let r = actor.region.ok_or_else(|| actor.out_of_scope())?;
+            if region.is_some_and(|x| x != r) {
+                return Err(actor.out_of_scope());
+            }
+            every.iter().filter(|s| s.region == r).cloned().collect()
+        }
+        _ => {
+            let own = actor.site.ok_or_else(|| actor.out_of_scope())?;
+            if site.is_some_and(|x| x != own) {
+                return Err(actor.out_of_scope());
+            }
+            let mine: Vec<SiteRef> = every.iter().filter(|s| s.id == own).cloned().collect();
+            if region.is_some_and(|r| mine.iter().all(|s| s.region != r)) {
+                return Err(actor.out_of_scope());
+            }
+            mine
+        }
+    };
+    let mut chosen: Vec<SiteRef> = own
+        .into_iter()
+        .filter(|s| region.is_none_or(|r| s.region == r))
+        .filter(|s| site.is_none_or(|x| s.id == x))
+        .collect();
+    if site.is_some() && chosen.is_empty() {
+        return Err(actor.out_of_scope());
+    }
+    chosen.sort_by(|a, b| a.name.cmp(&b.name));
+    let only = if actor.role == Role::Admin && region.is_none() && site.is_none() {
+        Sites::All
+    } else {
+        Sites::Only(chosen.iter().map(|s| s.id.0).collect())
+    };
+    Ok(Scope {
+        sites: chosen,
+        only,
+    })
+}
+
+fn tallies(conn: &mut DbConnection, scope: &Scope, since: Option<NaiveDate>) -> ApiResult<Tallies> {
+    aggregates::read(conn, &scope.only, since, Some(&[]))
+}
+
+/// States a device is in stock in: not yet gone (sold, recycled) nor torn down.
+fn in_stock(state: ItemState) -> bool {
+    !matches!(
+        state,
+        ItemState::Sold | ItemState::Recycled | ItemState::Harvested | ItemState::Destroyed
+    )
+}
+
+/// Devices by site, category, state and grade; parts in stock by category and key
+/// spec.
+pub fn stock(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &DashboardQuery,
+) -> ApiResult<StockDashboard> {
+    aggregates::snapshot(conn, |c| {
+        let scope = scope(c, actor, q.region, q.site)?;
+        let t = tallies(c, &scope, None)?;
+        let mut devices = Vec::new();
+        let mut parts: BTreeMap<(i64, String, String), PartStock> = BTreeMap::new();
+        for ((site, category, state, grade, spec), n) in &t.stock {
+            let category: Category = parse_stored(category)?;
+            let state: ItemState = parse_stored(state)?;
+            match category.kind() {
+                ItemKind::Device => {
+                    if !in_stock(state) {
+                        continue;
+                    }
+                    devices.push(StockCell {
+                        site: SiteId(*site),
+                        category,
+                        state,
+                        grade: if grade.is_empty() {
+                            None
+                        } else {
+                            Some(parse_stored(grade)?)
+                        },
+                        count: *n,
+                    });
+                }
+                ItemKind::Part => {
+                    if !matches!(
+                        state,
+                        ItemState::InStock | ItemState::TestedGood | ItemState::Faulty
+                    ) {
+                        continue;
+                    }
+                    let line = parts
+                        .entry((*site, category.as_str().to_owned(), spec.clone()))
+                        .or_insert_with(|| PartStock {
+                            site: SiteId(*site),
+                            category,
+                            spec: spec.clone(),
+                            untested: 0,
+                            tested_good: 0,
+                            faulty: 0,
+                        });
+                    match state {
+                        ItemState::InStock => line.untested += n,
+                        ItemState::TestedGood => line.tested_good += n,
+                        _ => line.faulty += n,
+                    }
+                }
+            }
+        }
+        Ok(StockDashboard {
+            sites: scope.sites,
+            devices,
+            parts: parts.into_values().collect(),
+        })
+    })
+}
+
+/// Weeks charted: the last 53 (a year and the week under way).
+pub const WEEKS: u64 = 53;
+
+/// Flows per week over the last year, and days from reception to ready per site.
+pub fn flows(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &DashboardQuery,
+    today: NaiveDate,
+) -> ApiResult<FlowDashboard> {
+    let this_week = aggregates::week_of(today.and_time(chrono::NaiveTime::MIN));
+    let first = this_week - chrono::Days::new(7 * (WEEKS - 1));
+    aggregates::snapshot(conn, |c| {
+        let scope = scope(c, actor, q.region, q.site)?;
+        let t = tallies(c, &scope, Some(first))?;
+        let flows = Flow::CHARTED.to_vec();
+        let mut weeks: Vec<FlowWeek> = (0..WEEKS)
+            .map(|i| FlowWeek {
+                week: first + chrono::Days::new(7 * i),
+                counts: vec![0; flows.len()],
+            })
+            .collect();
+        for ((_, week, flow), n) in &t.weeks {
+            let Some(w) = weeks.iter_mut().find(|w| w.week == *week) else {
+                continue;
+            };
+            if let Some(i) = flows.iter().position(|f| f.as_str() == flow) {
+                w.counts[i] += n;
+            }
+        }
+        let mut by_site: BTreeMap<i64, Vec<(i64, i64)>> = BTreeMap::new();
+        for ((site, _, days), n) in &t.ready {
+            by_site.entry(*site).or_default().push((*days, *n));
+        }
+        let ready_times = scope
+            .sites
+            .iter()
+            .map(|s| {
+                let h = by_site.get(&s.id.0).cloned().unwrap_or_default();
+                ReadyTime {
+                    site: s.id,
+                    devices: h.iter().map(|(_, n)| n).sum(),
+                    median_days: percentile(&h, 0.5),
+                    p90_days: percentile(&h, 0.9),
+                }
+            })
+            .collect();
+        Ok(FlowDashboard {
+            sites: scope.sites,
+            flows,
+            weeks,
+            ready_times,
+        })
+    })
+}
+
+pub fn thresholds(conn: &mut DbConnection) -> ApiResult<Vec<AgingThreshold>> {
+    let rows: Vec<(String, i32)> = aging_thresholds::table.load(conn)?;
+    let mut out = Vec::new();
+    for (state, days) in rows {
+        out.push(AgingThreshold {
+            state: parse_stored(&state)?,
+            days,
+        });
+    }
+    out.sort_by_key(|t| ItemState::ALL.iter().position(|s| *s == t.state));
+    Ok(out)
+}
+
+/// Items waiting past their state's threshold (or `min_days`), counted by site,
+/// state and what blocks them, and listed oldest first.
+pub fn aging(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &AgingQuery,
+    now: DateTime<Utc>,
+) -> ApiResult<AgingDashboard> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::new(ErrorCode::InvalidQuery)
+            .with_message(
+                actor
+                    .lang
+                    .pick("limit : entre 1 et 1000", "limit: between 1 and 1000"),
+            )
+            .in_lang(actor.lang));
+    }
+    aggregates::snapshot(conn, |c| {
+        let scope = scope(c, actor, q.region, q.site)?;
+        let thresholds = thresholds(c)?;
+        let ids = scope.site_ids();
+        let mut counts = Vec::new();
+        let mut listed: Vec<AgingItem> = Vec::new();
+        for t in &thresholds {
+            if q.state.is_some_and(|s| s != t.state) {
+                continue;
+            }
+            let days = q.min_days.map_or(i64::from(t.days), i64::from);
+            let before = (now - chrono::Duration::days(days)).naive_utc();
+            let base = items::table
+                .filter(items::state.eq(t.state.as_str()))
+                .filter(items::state_since.lt(before))
+                .filter(items::site_id.eq_any(&ids))
+                .filter(items::blocker.ne(""));
+            let grouped: Vec<(i64, Option<String>, i64)> = match q.waiting_for {
+                Some(b) => base
+                    .filter(items::blocker.eq(b.as_str()))
+                    .group_by((items::site_id, items::blocker))
+                    .select((items::site_id, items::blocker, diesel::dsl::count_star()))
+                    .load(c)?,
+                None => base
+                    .group_by((items::site_id, items::blocker))
+                    .select((items::site_id, items::blocker, diesel::dsl::count_star()))
+                    .load(c)?,
+            };
+            for (site, blocker, n) in grouped {
+                counts.push(AgingCount {
+                    site: SiteId(site),
+                    state: t.state,
+                    waiting_for: parse_stored(blocker.as_deref().unwrap_or_default())?,
+                    count: n,
+                });
+            }
+            let mut query = items::table
+                .filter(items::state.eq(t.state.as_str()))
+                .filter(items::state_since.lt(before))
+                .filter(items::blocker.ne(""))
+                .into_boxed();
+            if let Sites::Only(_) = scope.only {
+                query = query.filter(items::site_id.eq_any(ids.clone()));
+            }
+            if let Some(b) = q.waiting_for {
+                query = query.filter(items::blocker.eq(b.as_str()));
+            }
+            type Row = (
+                i64,
+                String,
+                String,
+                i64,
+                Option<String>,
+                Option<NaiveDateTime>,
+            );
+            let rows: Vec<Row> = query
+                .order(items::state_since.asc())
+                .limit(limit)
+                .select((
+                    items::id,
+                    items::code,
+                    items::category,
+                    items::site_id,
+                    items::blocker,
+                    items::state_since,
+                ))
+                .load(c)?;
+            for (id, code, category, site, blocker, since) in rows {
+                let since = since.unwrap_or(before).and_utc();
+                listed.push(AgingItem {
+                    id: ItemId(id),
+                    code,
+                    category: parse_stored(&category)?,
+                    site: SiteId(site),
+                    state: t.state,
+                    waiting_for: parse_stored(blocker.as_deref().unwrap_or_default())?,
+                    since,
+                    days: (now - since).num_days(),
+                });
+            }
+        }
+        listed.sort_by_key(|i| i.since);
+        listed.truncate(limit as usize);
+        Ok(AgingDashboard {
+            sites: scope.sites,
+            thresholds,
+            counts,
+            items: listed,
+        })
+    })
+}
+
+/// A month as "2026-10", or a refusal in the caller's language.
+pub fn parse_month(actor_lang: Lang, field: &str, s: &str) -> ApiResult<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").map_err(|_| {
+        ApiError::new(ErrorCode::InvalidQuery)
+            .with_message(format!(
+                "{field} : {}",
+                actor_lang.pick("un mois comme 2026-10", "a month such as 2026-10")
+            ))
+            .in_lang(actor_lang)
+    })
+}
+
+/// The period of an impact query: from the first month to the last, twelve months
+/// ending with the current one by default.
+pub fn period(lang: Lang, q: &ImpactQuery, today: NaiveDate) -> ApiResult<(NaiveDate, NaiveDate)> {
+    let this = today.with_day(1).unwrap_or(today);
+    let to = match &q.to {
+        Some(s) => parse_month(lang, "to", s)?,
+        None => this,
+    };
+    let from = match &q.from {
+        Some(s) => parse_month(lang, "from", s)?,
+        None => to - Months::new(11),
+    };
+    if from > to || to - Months::new(120) > from {
+        return Err(ApiError::new(ErrorCode::InvalidQuery)
+            .with_message(lang.pick(
+                "période : de 1 mois à 10 ans, « from » avant « to »",
+                "period: 1 month to 10 years, \"from\" before \"to\"",
+            ))
+            .in_lang(lang));
+    }
+    Ok((from, to))
+}
+
+pub fn extra_years(conn: &mut DbConnection) -> ApiResult<i64> {
+    let v: Option<String> = settings::table
+        .find("impact_extra_years")
+        .select(settings::value)
+        .first(conn)
+        .optional()?;
+    Ok(v.and_then(|v| v.parse().ok()).unwrap_or(2))
+}
+
+pub struct Factor {
+    pub avoided_g_per_year: Option<i64>,
+    pub avoided_source: Option<String>,
+    pub manufacturing_g: Option<i64>,
+    pub manufacturing_source: Option<String>,
+    pub estimated_weight_g: i64,
+    pub weight_source: String,
+    pub source_date: NaiveDate,
+}
+
+pub fn factors(conn: &mut DbConnection) -> ApiResult<BTreeMap<Category, Factor>> {
+    type Row = (
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+        NaiveDate,
+    );
+    let rows: Vec<Row> = impact_factors::table.load(conn)?;
+    let mut out = BTreeMap::new();
+    for (c, a, asrc, m, msrc, w, wsrc, date) in rows {
+        out.insert(
+            parse_stored(&c)?,
+            Factor {
+                avoided_g_per_year: a,
+                avoided_source: asrc,
+                manufacturing_g: m,
+                manufacturing_source: msrc,
+                estimated_weight_g: w,
+                weight_source: wsrc,
+                source_date: date,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Reuse per category from the monthly flows: sold less taken back.
+pub fn reuse_by_category(
+    months: &BTreeMap<aggregates::MonthKey, Weights>,
+    keep: impl Fn(i64, NaiveDate) -> bool,
+) -> BTreeMap<Category, Weights> {
+    let mut out: BTreeMap<Category, Weights> = BTreeMap::new();
+    for ((site, month, flow, category), w) in months {
+        if !keep(*site, *month) {
+            continue;
+        }
+        let Ok(category) = Category::from_str(category) else {
+            continue;
+        };
+        if category.kind() != ItemKind::Device {
+            continue;
+        }
+        let sign = if flow == Flow::Sold.as_str() {
+            1
+        } else if flow == Flow::TakenBack.as_str() {
+            -1
+        } else {
+            continue;
+        };
+        out.entry(category).or_default().add(Weights {
+            n: sign * w.n,
+            weighed_n: sign * w.weighed_n,
+            weighed_g: sign * w.weighed_g,
+            estimated_n: sign * w.estimated_n,
+            estimated_g: sign * w.estimated_g,
+        });
+    }
+    out
+}
+
+/// One category's impact line from its reuse and factor.
+pub fn impact_line(category: Category, w: Weights, f: Option<&Factor>, years: i64) -> ImpactLine {
+    let est = f.map_or(0, |f| f.estimated_weight_g);
+    let avoided = f.and_then(|f| f.avoided_g_per_year);
+    ImpactLine {
+        category,
+        reused: w.n,
+        weighed_g: w.weighed_g,
+        estimated_g: w.estimated_g,
+        unweighed: w.unweighed(),
+        estimated_weight_g: est,
+        avoided_g_per_year: avoided,
+        avoided_source: f.and_then(|f| f.avoided_source.clone()),
+        co2e_avoided_g: avoided.map_or(0, |a| a * w.n * years),
+        manufacturing_g: f.and_then(|f| f.manufacturing_g),
+        manufacturing_source: f.and_then(|f| f.manufacturing_source.clone()),
+        weight_source: f.map_or_else(String::new, |f| f.weight_source.clone()),
+        source_date: f.map_or(NaiveDate::MIN, |f| f.source_date),
+    }
+}
+
+/// Households that bought their first device, per site and month (sales to a
+/// beneficiary; a refunded sale still counts: the household was equipped).
+pub fn first_purchases(
+    conn: &mut DbConnection,
+    since: NaiveDate,
+) -> ApiResult<BTreeMap<(i64, NaiveDate), i64>> {
+    let rows: Vec<(i64, i64, NaiveDateTime)> = sales::table
+        .filter(sales::beneficiary_id.is_not_null())
+        .filter(sales::kind.eq("sale"))
+        .order(sales::sold_at.asc())
+        .select((
+            sales::beneficiary_id.assume_not_null(),
+            sales::site_id,
+            sales::sold_at,
+        ))
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut out = BTreeMap::new();
+    for (b, site, at) in rows {
+        if !seen.insert(b) {
+            continue;
+        }
+        let month = aggregates::month_of(at);
+        if month >= since {
+            *out.entry((site, month)).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Minutes of training sessions held (someone came), per region and month.
+pub fn training_minutes(
+    conn: &mut DbConnection,
+    since: NaiveDate,
+) -> ApiResult<BTreeMap<(i64, NaiveDate), i64>> {
+    let from = since.and_time(chrono::NaiveTime::MIN) - chrono::Duration::days(1);
+    let rows: Vec<(i64, i64, NaiveDateTime, i32)> = training_sessions::table
+        .filter(training_sessions::starts_at.ge(from))
+        .filter(diesel::dsl::exists(
+            training_bookings::table
+                .filter(training_bookings::session_id.eq(training_sessions::id))
+                .filter(training_bookings::attendance.eq("attended")),
+        ))
+        .select((
+            training_sessions::id,
+            training_sessions::region_id,
+            training_sessions::starts_at,
+            training_sessions::duration_minutes,
+        ))
+        .load(conn)?;
+    let mut out = BTreeMap::new();
+    for (_, region, at, minutes) in rows {
+        let month = aggregates::month_of(at);
+        if month >= since {
+            *out.entry((region, month)).or_insert(0) += i64::from(minutes);
+        }
+    }
+    Ok(out)
+}
+
+/// Units reused, kilograms kept out of waste, CO2e avoided, households equipped and
+/// training given over a period.
+pub fn impact(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &ImpactQuery,
+    today: NaiveDate,
+) -> ApiResult<ImpactView> {
+    let (from, to) = period(actor.lang, q, today)?;
+    aggregates::snapshot(conn, |c| {
+        let scope = scope(c, actor, q.region, q.site)?;
+        let t = tallies(c, &scope, Some(from))?;
+        let years = extra_years(c)?;
+        let factors = factors(c)?;
+        let reuse = reuse_by_category(&t.months, |_, m| m >= from && m <= to);
+        let mut lines = Vec::new();
+        for (category, w) in reuse {
+            lines.push(impact_line(category, w, factors.get(&category), years));
+        }
+        let ids = scope.site_ids();
+        let households = first_purchases(c, from)?
+            .into_iter()
+            .filter(|((site, month), _)| ids.contains(site) && *month <= to)
+            .map(|(_, n)| n)
+            .sum();
+        let regions: Vec<i64> = scope.sites.iter().map(|s| s.region.0).collect();
+        // Training is the region's: shown when the scope is a whole region or more.
+        let whole_regions = q.site.is_none() && actor.role != Role::Technician;
+        let training_minutes = if whole_regions {
+            training_minutes(c, from)?
+                .into_iter()
+                .filter(|((r, month), _)| regions.contains(r) && *month <= to)
+                .map(|(_, n)| n)
+                .sum()
+        } else {
+            0
+        };
+        let kept_g = lines
+            .iter()
+            .map(|l| l.weighed_g + l.estimated_g + l.unweighed * l.estimated_weight_g)
+            .sum();
+        let kept_estimated_g = lines
+            .iter()
+            .map(|l| l.estimated_g + l.unweighed * l.estimated_weight_g)
+            .sum();
+        Ok(ImpactView {
+            sites: scope.sites,
+            from,
+            to,
+            extra_years: years,
+            reused: lines.iter().map(|l| l.reused).sum(),
+            kept_g,
+            kept_estimated_g,
+            co2e_avoided_g: lines.iter().map(|l| l.co2e_avoided_g).sum(),
+            households,
+            training_minutes,
+            lines,
+        })
+    })
+}
+
+/// What the list behind a dashboard figure is filtered by.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFilter {
+    pub region: Option<RegionId>,
+    pub site: Option<SiteId>,
+    pub category: Option<Category>,
+    pub kind: Option<ItemKind>,
+    pub state: Option<ItemState>,
+    /// `Some(None)`: no grade.
+    pub grade: Option<Option<Grade>>,
+    /// Devices still in stock (not sold, recycled or torn down).
+    pub in_stock: bool,
+    pub spec: Option<String>,
+    pub blocker: Option<WaitingFor>,
+    /// In its state for at least this many days.
+    pub min_days: Option<u32>,
+}
+
+/// One item of such a list.
+pub struct ItemLine {
+    pub id: i64,
+    pub code: String,
+    pub category: Category,
+    pub state: ItemState,
+    pub grade: Option<Grade>,
+    pub site: SiteId,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub blocker: Option<WaitingFor>,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// A page of the items behind a figure, by id after `after`: the items and the id
+/// to go on from (`None` on the last page).
+pub fn item_page(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    f: &ItemFilter,
+    after: Option<i64>,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<(Vec<ItemLine>, Option<i64>)> {
+    let scope = scope(conn, actor, f.region, f.site)?;
+    let mut q = items::table
+        .order(items::id.asc())
+        .limit(limit + 1)
+        .into_boxed();
+    if let Sites::Only(ids) = &scope.only {
+        q = q.filter(items::site_id.eq_any(ids.clone()));
+    }
+    if let Some(a) = after {
+        q = q.filter(items::id.gt(a));
+    }
+    if let Some(c) = f.category {
+        q = q.filter(items::category.eq(c.as_str()));
+    }
+    if let Some(k) = f.kind {
+        q = q.filter(items::kind.eq(k.as_str()));
+    }
+    if let Some(s) = f.state {
+        q = q.filter(items::state.eq(s.as_str()));
+    }
+    match f.grade {
+        Some(Some(g)) => q = q.filter(items::functional_grade.eq(g.as_str())),
+        Some(None) => q = q.filter(items::functional_grade.is_null()),
+        None => {}
+    }
+    if f.in_stock {
+        let gone: Vec<&str> = ItemState::ALL
+            .iter()
+            .filter(|s| !in_stock(**s))
+            .map(|s| s.as_str())
+            .collect();
+        q = q.filter(items::state.ne_all(gone));
+    }
+    if let Some(s) = &f.spec {
+        q = q.filter(items::spec_key.eq(s.clone()));
+    }
+    if let Some(b) = f.blocker {
+        q = q.filter(items::blocker.eq(b.as_str()));
+    }
+    if let Some(d) = f.min_days {
+        let before = (now - chrono::Duration::days(i64::from(d))).naive_utc();
+        q = q.filter(items::state_since.lt(before));
+    }
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDateTime>,
+    );
+    let rows: Vec<Row> = q
+        .select((
+            items::id,
+            items::code,
+            items::category,
+            items::state,
+            items::functional_grade,
+            items::site_id,
+            items::brand,
+            items::model,
+            items::blocker,
+            items::state_since,
+        ))
+        .load(conn)?;
+    let more = rows.len() as i64 > limit;
+    let mut out = Vec::new();
+    for (id, code, category, state, grade, site, brand, model, blocker, since) in
+        rows.into_iter().take(limit as usize)
+    {
+        out.push(ItemLine {
+            id,
+            code,
+            category: parse_stored(&category)?,
+            state: parse_stored(&state)?,
+            grade: grade.as_deref().map(parse_stored).transpose()?,
+            site: SiteId(site),
+            brand,
+            model,
+            blocker: match blocker.as_deref() {
+                None | Some("") => None,
+                Some(b) => Some(parse_stored(b)?),
+            },
+            since: since.map(|s| s.and_utc()),
+        });
+    }
+    let next = if more { out.last().map(|l| l.id) } else { None };
+    Ok((out, next))
+}

@@ -1,0 +1,209 @@
+//! The dashboards' pages: stock, flows, aging, impact, and the list of items behind
+//! each figure; a technician sees their site, a coordinator their region (or one of
+//! its sites), an admin every region (or one). Each page calls the service function
+//! of its JSON route (`/api/v1/dashboards/*`) and exports its tables as CSV.
+
+pub mod aging;
+pub mod flows;
+pub mod impact;
+pub mod items;
+pub mod stock;
+
+use crate::auth::Actor;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::service::admin;
+use crate::web::coordination::Choice;
+use crate::web::query_param;
+use actix_web::HttpRequest;
+use filiere_shared::dashboards::SiteRef;
+use filiere_shared::*;
+
+pub async fn index() -> actix_web::HttpResponse {
+    crate::web::see_other("/dashboards/stock")
+}
+
+/// The tabs over every dashboard page.
+pub struct Tab {
+    pub label: &'static str,
+    pub href: String,
+    pub here: bool,
+}
+
+pub fn tabs(lang: Lang, here: &str, query: &str) -> Vec<Tab> {
+    [
+        ("Stock", "Stock", "/dashboards/stock"),
+        ("Flux", "Flows", "/dashboards/flows"),
+        ("En attente", "Waiting", "/dashboards/aging"),
+        ("Impact", "Impact", "/dashboards/impact"),
+    ]
+    .into_iter()
+    .map(|(fr, en, href)| Tab {
+        label: lang.pick(fr, en),
+        href: if query.is_empty() {
+            href.to_owned()
+        } else {
+            format!("{href}?{query}")
+        },
+        here: href == here,
+    })
+    .collect()
+}
+
+/// Whose figures a page shows, from its query.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter {
+    pub region: Option<RegionId>,
+    pub site: Option<SiteId>,
+}
+
+impl Filter {
+    /// The query that keeps this choice from page to page.
+    pub fn query(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = self.region {
+            parts.push(format!("region={r}"));
+        }
+        if let Some(s) = self.site {
+            parts.push(format!("site={s}"));
+        }
+        parts.join("&")
+    }
+}
+
+/// A number from the query, or `invalid_query` naming the parameter.
+pub fn number<T: std::str::FromStr>(
+    req: &HttpRequest,
+    lang: Lang,
+    name: &str,
+) -> ApiResult<Option<T>> {
+    match query_param(req, name) {
+        None => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(|_| {
+            ApiError::new(ErrorCode::InvalidQuery)
+                .with_message(format!(
+                    "{name} : {}",
+                    lang.pick("valeur incorrecte", "incorrect value")
+                ))
+                .in_lang(lang)
+        }),
+    }
+}
+
+/// An enum from the query (its stored name), or `invalid_query`.
+pub fn named<T: std::str::FromStr>(
+    req: &HttpRequest,
+    lang: Lang,
+    name: &str,
+) -> ApiResult<Option<T>> {
+    number(req, lang, name)
+}
+
+pub fn filter(req: &HttpRequest, lang: Lang) -> ApiResult<Filter> {
+    Ok(Filter {
+        region: number::<i64>(req, lang, "region")?.map(RegionId),
+        site: number::<i64>(req, lang, "site")?.map(SiteId),
+    })
+}
+
+/// The form that narrows a page to a region or a site.
+pub struct ScopeBar {
+    /// For an admin.
+    pub regions: Vec<Choice>,
+    /// For a coordinator or an admin.
+    pub sites: Vec<Choice>,
+    /// What the page covers, in words.
+    pub covers: String,
+}
+
+pub fn scope_bar(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    f: &Filter,
+    shown: &[SiteRef],
+) -> ApiResult<ScopeBar> {
+    let lang = actor.lang;
+    let regions = if actor.role == Role::Admin {
+        admin::list_regions(conn, actor)?
+            .into_iter()
+            .map(|r| Choice::new(r.id.0, r.name, Some(r.id) == f.region))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let readable = admin::list_sites(conn, actor)?;
+    let sites = if actor.role == Role::Technician {
+        Vec::new()
+    } else {
+        readable
+            .iter()
+            .filter(|s| f.region.is_none_or(|r| s.region == r))
+            .map(|s| Choice::new(s.id.0, s.name.clone(), Some(s.id) == f.site))
+            .collect()
+    };
+    let covers = match (f.site, f.region, actor.role) {
+        (Some(_), _, _) | (None, None, Role::Technician) => {
+            shown.first().map(|s| s.name.clone()).unwrap_or_default()
+        }
+        (None, Some(r), _) => admin::list_regions(conn, actor)?
+            .into_iter()
+            .find(|x| x.id == r)
+            .map(|x| x.name)
+            .unwrap_or_default(),
+        (None, None, Role::Admin) => lang.pick("Toutes les régions", "Every region").to_owned(),
+        (None, None, _) => match actor.region {
+            Some(r) => admin::list_regions(conn, actor)?
+                .into_iter()
+                .find(|x| x.id == r)
+                .map(|x| x.name)
+                .unwrap_or_default(),
+            None => String::new(),
+        },
+    };
+    Ok(ScopeBar {
+        regions,
+        sites,
+        covers,
+    })
+}
+
+/// A whole number as people read it: "12 345" in French, "12,345" in English.
+pub fn int(n: i64, lang: Lang) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = lang.pick("\u{a0}", ",");
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Grams as kilograms or tonnes, as people read them.
+pub fn mass(grams: i64, lang: Lang) -> String {
+    if grams.abs() >= 10_000_000 {
+        let t = grams as f64 / 1_000_000.0;
+        let s = format!("{t:.1}");
+        format!(
+            "{} t",
+            if lang == Lang::Fr {
+                s.replace('.', ",")
+            } else {
+                s
+            }
+        )
+    } else {
+        format!("{} kg", int((grams + 500) / 1000, lang))
+    }
+}
+
+/// A site's name among those shown.
+pub fn site_name(sites: &[SiteRef], id: SiteId) -> String {
+    sites
+        .iter()
+        .find(|s| s.id == id)
+        .map(|s| s.name.clone())
+        .unwrap_or_else(|| format!("#{id}"))
+}
