@@ -505,7 +505,7 @@ pub fn first_purchases(
 ) -> ApiResult<BTreeMap<(i64, NaiveDate), i64>> {
     let rows: Vec<(i64, i64, NaiveDateTime)> = sales::table
         .filter(sales::beneficiary_id.is_not_null())
-        .filter(sales::kind.eq("sale"))
+        .filter(sales::kind.eq(SaleKind::Invoice.as_str()))
         .order(sales::sold_at.asc())
         .select((
             sales::beneficiary_id.assume_not_null(),

@@ -59,28 +59,21 @@ pub fn lines(label: &str, x: &[String], series: &[(String, Vec<i64>)]) -> String
         let n = x.len().max(2);
         let chart = ChartBuilder::on(&root)
             .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
+            .x_label_area_size(40)
+            .y_label_area_size(56)
             .build_cartesian_2d(0..(n as i64 - 1), 0..(top + top / 10 + 1));
         let Ok(mut chart) = chart else {
             return String::new();
         };
-        let step = (n / 8).max(1);
         let labels: Vec<String> = x.iter().map(|s| safe(s)).collect();
         let _ = chart
             .configure_mesh()
-            .x_labels(n.div_ceil(step))
-            .x_label_formatter(&|i| {
-                let i = *i as usize;
-                if i % step == 0 {
-                    labels.get(i).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_labels(9)
+            .x_label_formatter(&|i| labels.get(*i as usize).cloned().unwrap_or_default())
             .y_labels(6)
-            .light_line_style(RGBColor(235, 235, 235))
-            .label_style(("sans-serif", 13))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
+            .label_style(("sans-serif", 16))
             .draw();
         for (k, (name, values)) in series.iter().enumerate() {
             let color = PALETTE[k % PALETTE.len()];
@@ -119,7 +112,7 @@ pub fn lines(label: &str, x: &[String], series: &[(String, Vec<i64>)]) -> String
             .position(SeriesLabelPosition::UpperLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(RGBColor(180, 180, 180))
-            .label_font(("sans-serif", 13))
+            .label_font(("sans-serif", 16))
             .draw();
         let _ = root.present();
     }
@@ -128,7 +121,7 @@ pub fn lines(label: &str, x: &[String], series: &[(String, Vec<i64>)]) -> String
 
 /// Horizontal bars, one per labelled value.
 pub fn bars(label: &str, bars: &[(String, i64)]) -> String {
-    let row = 30u32;
+    let row = 44u32;
     let (w, h) = (900u32, 40 + row * bars.len().max(1) as u32);
     let mut out = String::new();
     {
@@ -138,8 +131,8 @@ pub fn bars(label: &str, bars: &[(String, i64)]) -> String {
         let n = bars.len().max(1) as i64;
         let chart = ChartBuilder::on(&root)
             .margin(10)
-            .x_label_area_size(28)
-            .y_label_area_size(260)
+            .x_label_area_size(32)
+            .y_label_area_size(240)
             .build_cartesian_2d(0..(top + top / 10 + 1), (0..n).into_segmented());
         let Ok(mut chart) = chart else {
             return String::new();
@@ -154,8 +147,9 @@ pub fn bars(label: &str, bars: &[(String, i64)]) -> String {
                 _ => String::new(),
             })
             .x_labels(6)
-            .label_style(("sans-serif", 14))
-            .light_line_style(RGBColor(235, 235, 235))
+            .label_style(("sans-serif", 17))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225))
             .draw();
         let color = PALETTE[0];
         let _ = chart.draw_series(bars.iter().enumerate().map(|(i, (_, v))| {

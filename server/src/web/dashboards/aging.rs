@@ -75,7 +75,7 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         state: None,
         waiting_for: blocker,
         min_days,
-        limit: Some(200),
+        limit: Some(50),
     };
     let now = chrono::Utc::now();
     let found = page_read(&req, &v, &db, move |c, a| {

@@ -45,6 +45,7 @@ pub struct FlowsPage {
 fn days(d: Option<i64>, lang: Lang) -> String {
     match d {
         None => "—".into(),
+        Some(0) => lang.pick("moins d'un jour", "under a day").into(),
         Some(1) => lang.pick("1 jour", "1 day").into(),
         Some(n) => format!("{} {}", int(n, lang), lang.pick("jours", "days")),
     }

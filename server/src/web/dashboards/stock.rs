@@ -33,6 +33,8 @@ impl Cell {
 }
 
 pub struct Row {
+    /// The site's name on the first row of its site.
+    pub group: Option<String>,
     pub site: String,
     pub category: String,
     pub cells: Vec<Cell>,
@@ -84,6 +86,18 @@ fn items_href(site: SiteId, category: Category, state: ItemState, grade: Option<
     h
 }
 
+/// Marks the first row of each site, which the table heads with the site's name.
+fn grouped(mut rows: Vec<Row>) -> Vec<Row> {
+    let mut last: Option<String> = None;
+    for r in &mut rows {
+        if last.as_deref() != Some(&r.site) {
+            r.group = Some(r.site.clone());
+            last = Some(r.site.clone());
+        }
+    }
+    rows
+}
+
 fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) -> StockPage {
     let lang = v.lang();
     let query = f.query();
@@ -109,6 +123,7 @@ fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) 
         .map(|((name, site), by)| {
             let total: i64 = by.values().sum();
             Row {
+                group: None,
                 site: name.clone(),
                 category: String::new(),
                 cells: cats
@@ -157,6 +172,7 @@ fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) 
     let rows = matrix
         .iter()
         .map(|((name, site, cat), by)| Row {
+            group: None,
             site: name.clone(),
             category: cat.name(lang).to_owned(),
             cells: STATES
@@ -180,6 +196,7 @@ fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) 
     let grade_rows = grades
         .iter()
         .map(|((name, site, cat), by)| Row {
+            group: None,
             site: name.clone(),
             category: cat.name(lang).to_owned(),
             cells: grade_list
@@ -237,7 +254,7 @@ fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) 
         ready_heads: cats.iter().map(|c| c.name(lang).to_owned()).collect(),
         ready: ready_rows,
         states: STATES.iter().map(|s| s.name(lang).to_owned()).collect(),
-        rows,
+        rows: grouped(rows),
         grade_heads: grade_list
             .iter()
             .map(|g| match g {
@@ -249,7 +266,7 @@ fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) 
                 None => lang.pick("Sans note", "No grade").to_owned(),
             })
             .collect(),
-        grades: grade_rows,
+        grades: grouped(grade_rows),
         parts,
     }
 }
