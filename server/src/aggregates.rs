@@ -17,7 +17,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::on_backend;
 use crate::schema::{
     collection_counts, flow_deltas, flow_months, flow_weeks, item_deltas, item_events, items,
-    ready_times, settings, stock_counts,
+    ready_times, sales, settings, stock_counts,
 };
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -668,6 +668,32 @@ pub fn recount(conn: &mut DbConnection) -> ApiResult<Tallies> {
             },
             n: 1,
         })?;
+    }
+    // Households equipped: each beneficiary's first invoice.
+    let invoices: Vec<(i64, i64, NaiveDateTime)> = sales::table
+        .filter(sales::kind.eq(filiere_shared::SaleKind::Invoice.as_str()))
+        .filter(sales::beneficiary_id.is_not_null())
+        .order(sales::id.asc())
+        .select((
+            sales::beneficiary_id.assume_not_null(),
+            sales::site_id,
+            sales::sold_at,
+        ))
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    for (beneficiary, site, at) in invoices {
+        if seen.insert(beneficiary) {
+            t.flow(&FlowDelta {
+                site_id: site,
+                occurred_at: at,
+                flow: Flow::Equipped.as_str().to_owned(),
+                category: String::new(),
+                weight_g: None,
+                weight_estimated: false,
+                received_at: None,
+                n: 1,
+            })?;
+        }
     }
     Ok(t.without_zeros())
 }

@@ -523,6 +523,8 @@ str_enum!(
         /// A device torn down for its parts.
         Harvested = "harvested",
         Recycled = "recycled",
+        /// A household's first invoice: counted by the selling site, not an item.
+        Equipped = "equipped",
     }
 );
 
@@ -550,6 +552,7 @@ impl Flow {
             Flow::TakenBack => &[Flow::TakenBack],
             Flow::Harvested => &[Flow::Harvested],
             Flow::Recycled => &[Flow::Recycled],
+            Flow::Equipped => &[Flow::Equipped],
         }
     }
 }

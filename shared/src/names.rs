@@ -443,6 +443,7 @@ impl Named for Flow {
             TakenBack => ("Repris après vente", "Taken back after sale"),
             Harvested => ("Démontés", "Harvested"),
             Recycled => ("Recyclés", "Recycled"),
+            Equipped => ("Foyers équipés", "Households equipped"),
         }
     }
 }

@@ -416,6 +416,33 @@ async fn every_dashboard_figure_equals_a_full_recount_under_a_random_workload() 
     assert!(refunds > 0 && r.weeks.keys().any(|k| k.2 == "taken_back"));
     assert!(r.weeks.keys().any(|k| k.2 == "recycled") || added == 0);
     assert!(!r.ready.is_empty(), "the workload made devices ready");
+    assert!(
+        r.months.keys().any(|k| k.2 == "equipped"),
+        "households equipped"
+    );
+    let impact: ImpactView = app.get_ok("/api/v1/dashboards/impact", &w.coord_a).await;
+    let n = |sql: &str| TestApp::number(&mut app.conn(), sql);
+    assert_eq!(
+        impact.households,
+        n(
+            "SELECT COUNT(DISTINCT beneficiary_id) AS n FROM sales WHERE kind = 'invoice' AND beneficiary_id IS NOT NULL"
+        )
+    );
+    assert_eq!(
+        impact.reused,
+        n("SELECT COUNT(*) AS n FROM item_events WHERE event_type = 'sold'")
+            - n("SELECT COUNT(*) AS n FROM item_events WHERE event_type = 'taken_back'")
+    );
+    let laptop = impact
+        .lines
+        .iter()
+        .find(|l| l.category == Category::Laptop)
+        .expect("laptops reused");
+    assert_eq!(laptop.avoided_g_per_year, Some(27_000));
+    assert_eq!(
+        laptop.co2e_avoided_g,
+        laptop.reused * 27_000 * impact.extra_years
+    );
 
     // The stock route shows the same figures as the items themselves.
     let stock: StockDashboard = app.get_ok("/api/v1/dashboards/stock", &w.coord_a).await;

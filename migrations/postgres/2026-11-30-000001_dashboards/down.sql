@@ -4,6 +4,8 @@ DROP TABLE aging_thresholds;
 DROP TABLE ready_times;
 DROP TABLE flow_months;
 DROP TABLE flow_weeks;
+DROP TRIGGER sales_equipped ON sales;
+DROP FUNCTION sales_equipped();
 DROP TRIGGER item_events_flow_delete ON item_events;
 DROP TRIGGER item_events_flow_insert ON item_events;
 DROP FUNCTION item_events_flow();

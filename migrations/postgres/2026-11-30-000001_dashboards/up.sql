@@ -165,6 +165,22 @@ CREATE TRIGGER item_events_flow_delete AFTER DELETE ON item_events
 FOR EACH ROW WHEN (OLD.flow <> '' OR OLD.event_type = 'corrected')
 EXECUTE FUNCTION item_events_flow();
 
+-- A household equipped: its first invoice (the 'equipped' flow, by the selling
+-- site and the invoice's date).
+CREATE FUNCTION sales_equipped() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM sales s WHERE s.beneficiary_id = NEW.beneficiary_id
+        AND s.kind = 'invoice' AND s.id <> NEW.id) THEN
+        INSERT INTO flow_deltas (site_id, occurred_at, flow, category, weight_g,
+            weight_estimated, received_at, n)
+        VALUES (NEW.site_id, NEW.sold_at, 'equipped', '', NULL, FALSE, NULL, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER sales_equipped AFTER INSERT ON sales
+FOR EACH ROW WHEN (NEW.kind = 'invoice' AND NEW.beneficiary_id IS NOT NULL)
+EXECUTE FUNCTION sales_equipped();
+
 -- Flows by site and week (the Monday, in Paris), and by site, month and category
 -- with the weights.
 CREATE TABLE flow_weeks (

@@ -4,6 +4,7 @@ DROP TABLE aging_thresholds;
 DROP TABLE ready_times;
 DROP TABLE flow_months;
 DROP TABLE flow_weeks;
+DROP TRIGGER sales_equipped;
 DROP TRIGGER item_events_flow_delete;
 DROP TRIGGER item_events_flow_insert;
 DROP TABLE flow_deltas;

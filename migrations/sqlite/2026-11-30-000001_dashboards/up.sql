@@ -178,6 +178,18 @@ BEGIN
         AND e.id = json_extract(OLD.payload, '$.event') AND e.flow <> '';
 END;
 
+-- A household equipped: its first invoice (the 'equipped' flow, by the selling
+-- site and the invoice's date).
+CREATE TRIGGER sales_equipped AFTER INSERT ON sales
+WHEN NEW.kind = 'invoice' AND NEW.beneficiary_id IS NOT NULL
+    AND NOT EXISTS (SELECT 1 FROM sales s WHERE s.beneficiary_id = NEW.beneficiary_id
+        AND s.kind = 'invoice' AND s.id <> NEW.id)
+BEGIN
+    INSERT INTO flow_deltas (site_id, occurred_at, flow, category, weight_g,
+        weight_estimated, received_at, n)
+    VALUES (NEW.site_id, NEW.sold_at, 'equipped', '', NULL, FALSE, NULL, 1);
+END;
+
 -- Flows by site and week (the Monday, in Paris), and by site, month and category
 -- with the weights.
 CREATE TABLE flow_weeks (

@@ -8,8 +8,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{
-    aging_thresholds, impact_factors, items, sales, settings, sites, training_bookings,
-    training_sessions,
+    aging_thresholds, impact_factors, items, settings, sites, training_bookings, training_sessions,
 };
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -497,34 +496,16 @@ pub fn impact_line(category: Category, w: Weights, f: Option<&Factor>, years: i6
     }
 }
 
-/// Households that bought their first device, per site and month (sales to a
-/// beneficiary; a refunded sale still counts: the household was equipped).
-pub fn first_purchases(
-    conn: &mut DbConnection,
-    since: NaiveDate,
-) -> ApiResult<BTreeMap<(i64, NaiveDate), i64>> {
-    let rows: Vec<(i64, i64, NaiveDateTime)> = sales::table
-        .filter(sales::beneficiary_id.is_not_null())
-        .filter(sales::kind.eq(SaleKind::Invoice.as_str()))
-        .order(sales::sold_at.asc())
-        .select((
-            sales::beneficiary_id.assume_not_null(),
-            sales::site_id,
-            sales::sold_at,
-        ))
-        .load(conn)?;
-    let mut seen = std::collections::HashSet::new();
+/// Households equipped (their first invoice), per site and month, from the monthly
+/// flows.
+pub fn households(t: &Tallies) -> BTreeMap<(i64, NaiveDate), i64> {
     let mut out = BTreeMap::new();
-    for (b, site, at) in rows {
-        if !seen.insert(b) {
-            continue;
-        }
-        let month = aggregates::month_of(at);
-        if month >= since {
-            *out.entry((site, month)).or_insert(0) += 1;
+    for ((site, month, flow, _), w) in &t.months {
+        if flow == Flow::Equipped.as_str() {
+            *out.entry((*site, *month)).or_insert(0) += w.n;
         }
     }
-    Ok(out)
+    out
 }
 
 /// Minutes of training sessions held (someone came), per region and month.
@@ -577,7 +558,7 @@ pub fn impact(
             lines.push(impact_line(category, w, factors.get(&category), years));
         }
         let ids = scope.site_ids();
-        let households = first_purchases(c, from)?
+        let households = households(&t)
             .into_iter()
             .filter(|((site, month), _)| ids.contains(site) && *month <= to)
             .map(|(_, n)| n)

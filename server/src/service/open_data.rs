@@ -3,7 +3,7 @@
 //! counts of households are suppressed below 5, with enough other cells that none
 //! can be worked out from the totals (`filiere_shared::dashboards::suppress`).
 
-use super::dashboards::{extra_years, factors, first_purchases, training_minutes};
+use super::dashboards::{extra_years, factors, households, training_minutes};
 use crate::aggregates::{self, Sites, Weights};
 use crate::db::DbConnection;
 use crate::error::ApiResult;
@@ -145,7 +145,7 @@ pub fn build(conn: &mut DbConnection, today: NaiveDate) -> ApiResult<OpenData> {
                 _ => {}
             }
         }
-        for ((site, month), n) in first_purchases(c, first)? {
+        for ((site, month), n) in households(&t) {
             if let Some(region) = site_region.get(&site)
                 && month <= last
             {
