@@ -54,6 +54,7 @@ pub type StockKey = (i64, String, String, String, String);
 pub type CollectionKey = (i64, String, String);
 pub type WeekKey = (i64, NaiveDate, String);
 pub type MonthKey = (i64, NaiveDate, String, String);
+/// Site, month of the ready step, whole days from reception.
 pub type ReadyKey = (i64, NaiveDate, i64);
 
 /// Items and their weights: how many, how many weighed and their grams, how many
@@ -159,7 +160,7 @@ impl Tallies {
         {
             bump(
                 &mut self.ready,
-                (d.site_id, week, days_between(r, d.occurred_at)),
+                (d.site_id, month, days_between(r, d.occurred_at)),
                 n,
             );
         }
@@ -384,16 +385,16 @@ fn add(conn: &mut DbConnection, t: &Tallies) -> ApiResult<()> {
             ))
             .execute(c))?;
     }
-    for ((site, week, days), n) in &t.ready {
+    for ((site, month, days), n) in &t.ready {
         let days = i32::try_from(*days).map_err(ApiError::internal)?;
         on_backend!(conn, c => diesel::insert_into(ready_times::table)
             .values((
                 ready_times::site_id.eq(site),
-                ready_times::week.eq(week),
+                ready_times::month.eq(month),
                 ready_times::days.eq(days),
                 ready_times::n.eq(n),
             ))
-            .on_conflict((ready_times::site_id, ready_times::week, ready_times::days))
+            .on_conflict((ready_times::site_id, ready_times::month, ready_times::days))
             .do_update()
             .set(ready_times::n.eq(ready_times::n + excluded(ready_times::n)))
             .execute(c))?;
@@ -420,34 +421,60 @@ impl Sites {
             Sites::Only(s) => s.contains(&site),
         }
     }
+
+    fn only(&self) -> Option<&Vec<i64>> {
+        match self {
+            Sites::All => None,
+            Sites::Only(s) => Some(s),
+        }
+    }
 }
 
-/// Every stored counter and every delta not yet folded, for some sites: what the
-/// dashboards read (in a [`snapshot`]). Weeks and months before `since` are left
-/// out (all of them with `None`: no flow at all); collections are those listed (all
-/// of them with `None`).
-pub fn read(
-    conn: &mut DbConnection,
-    sites: &Sites,
-    since: Option<NaiveDate>,
-    collections: Option<&[i64]>,
-) -> ApiResult<Tallies> {
-    let mut t = Tallies::default();
-    let only: Option<&Vec<i64>> = match sites {
-        Sites::All => None,
-        Sites::Only(s) => Some(s),
-    };
-    let stock: Vec<(i64, String, String, String, String, i64)> = match only {
-        Some(s) => stock_counts::table
-            .filter(stock_counts::site_id.eq_any(s))
-            .load(conn)?,
-        None => stock_counts::table.load(conn)?,
-    };
-    for (site, category, state, grade, spec, n) in stock {
-        bump(&mut t.stock, (site, category, state, grade, spec), n);
+/// What a reading takes: each dashboard reads only the counters it shows.
+#[derive(Debug, Clone, Default)]
+pub struct Want {
+    pub stock: bool,
+    /// Weeks from this Monday on.
+    pub weeks: Option<NaiveDate>,
+    /// Months from this first day on.
+    pub months: Option<NaiveDate>,
+    /// Days from reception to ready, months from this first day on.
+    pub ready: Option<NaiveDate>,
+    /// These collections (`Some(vec![])`: none; `None`: every one).
+    pub collections: Option<Vec<i64>>,
+}
+
+impl Want {
+    /// Everything from `since` on (the recount's comparison).
+    pub fn all(since: NaiveDate) -> Want {
+        Want {
+            stock: true,
+            weeks: Some(since),
+            months: Some(since),
+            ready: Some(since),
+            collections: None,
+        }
     }
-    if let Some(since) = since {
-        let weeks: Vec<(i64, NaiveDate, String, i64)> = match only {
+}
+
+/// The stored counters and the deltas not yet folded, for some sites: what the
+/// dashboards read (in a [`snapshot`]), as much as `want` asks.
+pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Tallies> {
+    let mut t = Tallies::default();
+    let only = sites.only();
+    if want.stock {
+        let rows: Vec<(i64, String, String, String, String, i64)> = match only {
+            Some(s) => stock_counts::table
+                .filter(stock_counts::site_id.eq_any(s))
+                .load(conn)?,
+            None => stock_counts::table.load(conn)?,
+        };
+        for (site, category, state, grade, spec, n) in rows {
+            bump(&mut t.stock, (site, category, state, grade, spec), n);
+        }
+    }
+    if let Some(since) = want.weeks {
+        let rows: Vec<(i64, NaiveDate, String, i64)> = match only {
             Some(s) => flow_weeks::table
                 .filter(flow_weeks::site_id.eq_any(s))
                 .filter(flow_weeks::week.ge(since))
@@ -456,11 +483,13 @@ pub fn read(
                 .filter(flow_weeks::week.ge(since))
                 .load(conn)?,
         };
-        for (site, week, flow, n) in weeks {
+        for (site, week, flow, n) in rows {
             bump(&mut t.weeks, (site, week, flow), n);
         }
+    }
+    if let Some(since) = want.months {
         type MonthRow = (i64, NaiveDate, String, String, i64, i64, i64, i64, i64);
-        let months: Vec<MonthRow> = match only {
+        let rows: Vec<MonthRow> = match only {
             Some(s) => flow_months::table
                 .filter(flow_months::site_id.eq_any(s))
                 .filter(flow_months::month.ge(since))
@@ -469,7 +498,7 @@ pub fn read(
                 .filter(flow_months::month.ge(since))
                 .load(conn)?,
         };
-        for (site, month, flow, category, n, wn, wg, en, eg) in months {
+        for (site, month, flow, category, n, wn, wg, en, eg) in rows {
             let w = Weights {
                 n,
                 weighed_n: wn,
@@ -479,59 +508,71 @@ pub fn read(
             };
             bump_w(&mut t.months, (site, month, flow, category), w);
         }
-        let ready: Vec<(i64, NaiveDate, i32, i64)> = match only {
+    }
+    if let Some(since) = want.ready {
+        let rows: Vec<(i64, NaiveDate, i32, i64)> = match only {
             Some(s) => ready_times::table
                 .filter(ready_times::site_id.eq_any(s))
-                .filter(ready_times::week.ge(since))
+                .filter(ready_times::month.ge(since))
                 .load(conn)?,
             None => ready_times::table
-                .filter(ready_times::week.ge(since))
+                .filter(ready_times::month.ge(since))
                 .load(conn)?,
         };
-        for (site, week, days, n) in ready {
-            bump(&mut t.ready, (site, week, i64::from(days)), n);
+        for (site, month, days, n) in rows {
+            bump(&mut t.ready, (site, month, i64::from(days)), n);
         }
     }
-    if let Some(ids) = collections {
-        let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64)> = collection_counts::table
+    type CollectionRow = (i64, String, String, i64, i64, i64, i64, i64);
+    let collections: Vec<CollectionRow> = match &want.collections {
+        Some(ids) if ids.is_empty() => Vec::new(),
+        Some(ids) => collection_counts::table
             .filter(collection_counts::collection_id.eq_any(ids))
-            .load(conn)?;
-        for (c, category, state, n, wn, wg, en, eg) in rows {
-            let w = Weights {
-                n,
-                weighed_n: wn,
-                weighed_g: wg,
-                estimated_n: en,
-                estimated_g: eg,
-            };
-            bump_w(&mut t.collections, (c, category, state), w);
-        }
-    } else {
-        let rows: Vec<(i64, String, String, i64, i64, i64, i64, i64)> =
-            collection_counts::table.load(conn)?;
-        for (c, category, state, n, wn, wg, en, eg) in rows {
-            let w = Weights {
-                n,
-                weighed_n: wn,
-                weighed_g: wg,
-                estimated_n: en,
-                estimated_g: eg,
-            };
-            bump_w(&mut t.collections, (c, category, state), w);
-        }
+            .load(conn)?,
+        None => collection_counts::table.load(conn)?,
+    };
+    for (c, category, state, n, wn, wg, en, eg) in collections {
+        let w = Weights {
+            n,
+            weighed_n: wn,
+            weighed_g: wg,
+            estimated_n: en,
+            estimated_g: eg,
+        };
+        bump_w(&mut t.collections, (c, category, state), w);
     }
     // The deltas not folded yet: few, read whole.
-    let pending: Vec<ItemDelta> = item_deltas::table
-        .select(item_delta_columns!())
-        .load(conn)?;
-    for d in pending.iter().filter(|d| sites.has(d.site_id)) {
-        let mut d = d.clone();
-        if collections.is_some_and(|ids| d.collection_id.is_some_and(|c| !ids.contains(&c))) {
-            d.collection_id = None;
+    let wants_items = want.stock || want.collections.as_ref().is_none_or(|c| !c.is_empty());
+    if wants_items {
+        let pending: Vec<ItemDelta> = item_deltas::table
+            .select(item_delta_columns!())
+            .load(conn)?;
+        for d in pending
+            .iter()
+            .filter(|d| sites.has(d.site_id) || d.collection_id.is_some())
+        {
+            let mut d = d.clone();
+            let listed = match (&want.collections, d.collection_id) {
+                (_, None) => false,
+                (None, Some(_)) => true,
+                (Some(ids), Some(c)) => ids.contains(&c),
+            };
+            if !listed {
+                d.collection_id = None;
+            }
+            let mut one = Tallies::default();
+            one.item(&d);
+            if want.stock && sites.has(d.site_id) {
+                for (k, v) in one.stock {
+                    bump(&mut t.stock, k, v);
+                }
+            }
+            for (k, v) in one.collections {
+                bump_w(&mut t.collections, k, v);
+            }
         }
-        t.item(&d);
     }
-    if let Some(since) = since {
+    if want.weeks.is_some() || want.months.is_some() || want.ready.is_some() {
         let pending: Vec<FlowDelta> = flow_deltas::table
             .select(flow_delta_columns!())
             .load(conn)?;
@@ -539,18 +580,18 @@ pub fn read(
         for d in pending.iter().filter(|d| sites.has(d.site_id)) {
             flows.flow(d)?;
         }
-        for (k, v) in flows.weeks {
-            if k.1 >= since {
+        if let Some(since) = want.weeks {
+            for (k, v) in flows.weeks.into_iter().filter(|(k, _)| k.1 >= since) {
                 bump(&mut t.weeks, k, v);
             }
         }
-        for (k, v) in flows.months {
-            if k.1 >= since {
+        if let Some(since) = want.months {
+            for (k, v) in flows.months.into_iter().filter(|(k, _)| k.1 >= since) {
                 bump_w(&mut t.months, k, v);
             }
         }
-        for (k, v) in flows.ready {
-            if k.1 >= since {
+        if let Some(since) = want.ready {
+            for (k, v) in flows.ready.into_iter().filter(|(k, _)| k.1 >= since) {
                 bump(&mut t.ready, k, v);
             }
         }

@@ -683,9 +683,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    ready_times (site_id, week, days) {
+    ready_times (site_id, month, days) {
         site_id -> BigInt,
-        week -> Date,
+        month -> Date,
         days -> Integer,
         n -> BigInt,
     }

@@ -38,7 +38,11 @@ impl Rng {
 fn stored(app: &TestApp) -> aggregates::Tallies {
     let mut c = app.conn();
     aggregates::snapshot(&mut c, |c| {
-        aggregates::read(c, &Sites::All, NaiveDate::from_ymd_opt(2000, 1, 1), None)
+        aggregates::read(
+            c,
+            &Sites::All,
+            &aggregates::Want::all(NaiveDate::from_ymd_opt(2000, 1, 1).expect("a date")),
+        )
     })
     .expect("read the counters")
 }

@@ -213,13 +213,13 @@ CREATE TABLE flow_months (
     PRIMARY KEY (site_id, month, flow, category)
 );
 
--- Days from reception to ready, by site and week of the ready step.
+-- Days from reception to ready, by site and month of the ready step.
 CREATE TABLE ready_times (
     site_id BIGINT NOT NULL,
-    week DATE NOT NULL,
+    month DATE NOT NULL,
     days INTEGER NOT NULL,
     n BIGINT NOT NULL,
-    PRIMARY KEY (site_id, week, days)
+    PRIMARY KEY (site_id, month, days)
 );
 
 -- How long an item may wait in a state before the aging dashboard lists it.

@@ -3,7 +3,7 @@
 //! from the counters of [`crate::aggregates`] in one snapshot.
 
 use super::parse_stored;
-use crate::aggregates::{self, Sites, Tallies, Weights};
+use crate::aggregates::{self, Sites, Tallies, Want, Weights};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -101,8 +101,8 @@ pub fn scope(
     })
 }
 
-fn tallies(conn: &mut DbConnection, scope: &Scope, since: Option<NaiveDate>) -> ApiResult<Tallies> {
-    aggregates::read(conn, &scope.only, since, Some(&[]))
+fn tallies(conn: &mut DbConnection, scope: &Scope, want: Want) -> ApiResult<Tallies> {
+    aggregates::read(conn, &scope.only, &want)
 }
 
 /// States a device is in stock in: not yet gone (sold, recycled) nor torn down.
@@ -122,7 +122,15 @@ pub fn stock(
 ) -> ApiResult<StockDashboard> {
     aggregates::snapshot(conn, |c| {
         let scope = scope(c, actor, q.region, q.site)?;
-        let t = tallies(c, &scope, None)?;
+        let t = tallies(
+            c,
+            &scope,
+            Want {
+                stock: true,
+                collections: Some(Vec::new()),
+                ..Want::default()
+            },
+        )?;
         let mut devices = Vec::new();
         let mut parts: BTreeMap<(i64, String, String), PartStock> = BTreeMap::new();
         for ((site, category, state, grade, spec), n) in &t.stock {
@@ -190,9 +198,21 @@ pub fn flows(
 ) -> ApiResult<FlowDashboard> {
     let this_week = aggregates::week_of(today.and_time(chrono::NaiveTime::MIN));
     let first = this_week - chrono::Days::new(7 * (WEEKS - 1));
+    // Reception to ready over the last twelve months, the current one included.
+    let this_month = today.with_day(1).unwrap_or(today);
+    let first_month = this_month - Months::new(11);
     aggregates::snapshot(conn, |c| {
         let scope = scope(c, actor, q.region, q.site)?;
-        let t = tallies(c, &scope, Some(first))?;
+        let t = tallies(
+            c,
+            &scope,
+            Want {
+                weeks: Some(first),
+                ready: Some(first_month),
+                collections: Some(Vec::new()),
+                ..Want::default()
+            },
+        )?;
         let flows = Flow::CHARTED.to_vec();
         let mut weeks: Vec<FlowWeek> = (0..WEEKS)
             .map(|i| FlowWeek {
@@ -549,7 +569,15 @@ pub fn impact(
     let (from, to) = period(actor.lang, q, today)?;
     aggregates::snapshot(conn, |c| {
         let scope = scope(c, actor, q.region, q.site)?;
-        let t = tallies(c, &scope, Some(from))?;
+        let t = tallies(
+            c,
+            &scope,
+            Want {
+                months: Some(from),
+                collections: Some(Vec::new()),
+                ..Want::default()
+            },
+        )?;
         let years = extra_years(c)?;
         let factors = factors(c)?;
         let reuse = reuse_by_category(&t.months, |_, m| m >= from && m <= to);

@@ -100,7 +100,15 @@ pub fn build(conn: &mut DbConnection, today: NaiveDate) -> ApiResult<OpenData> {
             .load::<(i64, i64)>(c)?
             .into_iter()
             .collect();
-        let t = aggregates::read(c, &Sites::All, Some(first), Some(&[]))?;
+        let t = aggregates::read(
+            c,
+            &Sites::All,
+            &aggregates::Want {
+                months: Some(first),
+                collections: Some(Vec::new()),
+                ..aggregates::Want::default()
+            },
+        )?;
         let factors = factors(c)?;
         let years = extra_years(c)?;
         let months: Vec<NaiveDate> = (0..MONTHS).map(|i| first + Months::new(i)).collect();
