@@ -133,6 +133,8 @@ route_table! {
     "/api/v1/dashboards/flows" => [get dashboard_flows],
     "/api/v1/dashboards/aging" => [get dashboard_aging],
     "/api/v1/dashboards/impact" => [get dashboard_impact],
+    "/api/v1/dashboards/collections" => [get dashboard_collections],
+    "/api/v1/dashboards/demand" => [get dashboard_demand],
 }
 
 /// A method the path does not take: 405, the methods it does take, the usual body.

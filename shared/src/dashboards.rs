@@ -544,6 +544,128 @@ api_type! {
     }
 }
 
+/// Where a collection's devices are now, for its weight balance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum BalanceLine {
+    /// Sold to a household or a partner.
+    Reused,
+    /// Ready or reserved at a shop.
+    ForReuse,
+    /// Received, being refurbished, or back under guarantee.
+    AtTheWorkshop,
+    /// Torn down: its mass is now parts and a carcass.
+    Harvested,
+    /// Waiting for recycling, or handed to the recycler.
+    Recycled,
+    /// Registered at the donor's and not yet received.
+    NotYetReceived,
+}
+
+impl BalanceLine {
+    pub const ALL: &'static [BalanceLine] = &[
+        BalanceLine::Reused,
+        BalanceLine::ForReuse,
+        BalanceLine::AtTheWorkshop,
+        BalanceLine::Harvested,
+        BalanceLine::Recycled,
+        BalanceLine::NotYetReceived,
+    ];
+
+    /// The line a device in `state` counts in.
+    pub fn of(state: ItemState) -> Option<BalanceLine> {
+        use ItemState::*;
+        Some(match state {
+            Sold => BalanceLine::Reused,
+            Ready | Reserved => BalanceLine::ForReuse,
+            Received | Refurbishing | Returned => BalanceLine::AtTheWorkshop,
+            Harvesting | Harvested => BalanceLine::Harvested,
+            ToRecycle | Recycled => BalanceLine::Recycled,
+            Collected => BalanceLine::NotYetReceived,
+            InStock | TestedGood | Faulty | Fitted | Destroyed => return None,
+        })
+    }
+
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            BalanceLine::Reused => ("Réemployés (vendus)", "Reused (sold)"),
+            BalanceLine::ForReuse => ("Prêts ou réservés", "Ready or reserved"),
+            BalanceLine::AtTheWorkshop => ("À l'atelier", "At the workshop"),
+            BalanceLine::Harvested => ("Démontés pour pièces", "Harvested for parts"),
+            BalanceLine::Recycled => ("Recyclés ou à recycler", "Recycled or to recycle"),
+            BalanceLine::NotYetReceived => ("Pas encore reçus", "Not yet received"),
+        }
+    }
+}
+
+api_type! {
+    /// Devices and their mass: weighed, estimated by a technician, or counted at
+    /// their category's estimated weight (`category_estimated_g`).
+    pub struct Mass {
+        pub devices: i64,
+        pub weighed_g: i64,
+        pub estimated_g: i64,
+        pub unweighed: i64,
+        pub category_estimated_g: i64,
+    }
+
+    pub struct BalanceRow {
+        pub line: BalanceLine,
+        pub mass: Mass,
+    }
+
+    /// A collection's weight balance: declared = the lines + missing, to the gram.
+    pub struct CollectionBalance {
+        pub id: CollectionId,
+        pub reference: Option<String>,
+        pub donor: String,
+        pub site: SiteId,
+        pub pickup_date: NaiveDate,
+        pub status: CollectionStatus,
+        pub declared_count: i32,
+        pub declared_weight_g: Option<i64>,
+        pub lines: Vec<BalanceRow>,
+        /// Every device registered on it.
+        pub registered: Mass,
+        /// Recorded at closing.
+        pub missing_count: Option<i32>,
+        pub missing_weight_g: Option<i64>,
+    }
+
+    pub struct CollectionsDashboard {
+        pub sites: Vec<SiteRef>,
+        /// Newest pickup first.
+        pub collections: Vec<CollectionBalance>,
+    }
+
+    /// Needs and reservations of one category against the ready stock.
+    pub struct DemandLine {
+        pub category: Category,
+        /// Needs recorded by social workers and not yet met.
+        pub open_needs: i64,
+        pub active_reservations: i64,
+        pub ready: i64,
+    }
+
+    pub struct SessionLoad {
+        pub id: TrainingSessionId,
+        pub starts_at: DateTime<Utc>,
+        pub capacity: i32,
+        pub booked: i64,
+        pub waiting: i64,
+        pub attended: i64,
+        pub free: i64,
+    }
+
+    pub struct DemandDashboard {
+        pub sites: Vec<SiteRef>,
+        pub lines: Vec<DemandLine>,
+        /// The region's sessions from thirty days ago on.
+        pub sessions: Vec<SessionLoad>,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,5 +852,27 @@ mod tests {
         // Nothing small, nothing hidden.
         let full = with_totals(&[vec![5, 0], vec![6, 7]]);
         assert!(suppress(&full).iter().flatten().all(|h| !h));
+    }
+}
+
+impl Default for Mass {
+    fn default() -> Mass {
+        Mass {
+            devices: 0,
+            weighed_g: 0,
+            estimated_g: 0,
+            unweighed: 0,
+            category_estimated_g: 0,
+        }
+    }
+}
+
+impl Mass {
+    pub fn add(&mut self, o: &Mass) {
+        self.devices += o.devices;
+        self.weighed_g += o.weighed_g;
+        self.estimated_g += o.estimated_g;
+        self.unweighed += o.unweighed;
+        self.category_estimated_g += o.category_estimated_g;
     }
 }

@@ -1096,3 +1096,198 @@ async fn log_in_as(c: &Client, app: &TestApp, user: &str, password: &str) {
     fill(c, "#password", password).await;
     submit(c, "form[action='/login'] button[type=submit]").await;
 }
+
+/// What a page's link points to.
+async fn href(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr("href")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| panic!("{css} has no href"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
+    let Some(driver) = chromedriver() else { return };
+    let app = demo_app().await;
+    let c = browser(&driver, PC).await;
+    log_in(&c, &app, "claire").await;
+    c.goto(&format!("{}/dashboards", app.base))
+        .await
+        .expect("dashboards");
+    assert_eq!(path(&c).await, "/dashboards/stock");
+    let page = text(&c).await;
+    assert!(
+        page.contains("Prêts à être réservés, par site")
+            && page.contains("Atelier de Grenoble")
+            && page.contains("Atelier de Lyon-Gerland")
+            && page.contains("Pièces en stock"),
+        "{page}"
+    );
+    // Her region's workshops only.
+    assert!(!page.contains("Montreuil"), "{page}");
+    assert!(
+        c.find(Locator::Css("svg.chart[role=img]")).await.is_ok(),
+        "the chart, as an image with its label"
+    );
+    shot(&c, "dashboard-stock", PC).await;
+
+    // The laptops ready at Grenoble, behind their figure.
+    let laptops = href(&c, "a[href*='category=laptop&state=ready']").await;
+    submit(&c, "a[href*='category=laptop&state=ready']").await;
+    assert_eq!(path(&c).await, laptops);
+    let listed = text(&c).await;
+    assert!(
+        listed.contains("Portable") && listed.contains("Prêt"),
+        "{listed}"
+    );
+    shot(&c, "dashboard-items", PC).await;
+
+    // The stock table in a spreadsheet set to French.
+    let cookie = c
+        .get_named_cookie("filiere_session")
+        .await
+        .expect("session cookie");
+    let csv = app
+        .client
+        .get(format!("{}/dashboards/stock.csv", app.base))
+        .header("cookie", format!("filiere_session={}", cookie.value()))
+        .send()
+        .await
+        .expect("the stock as CSV");
+    assert_eq!(csv.status().as_u16(), 200);
+    assert_eq!(
+        csv.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/csv; charset=utf-8")
+    );
+    let body = csv.text().await.expect("CSV");
+    assert!(
+        body.starts_with("\u{feff}Site;Catégorie;État;Note;Nombre\r\n"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Atelier de Grenoble;Portable;Prêt;"),
+        "{body}"
+    );
+
+    // What has waited over two weeks with a drive not yet erased.
+    c.goto(&format!(
+        "{}/dashboards/aging?waiting_for=drives_not_erased&min_days=14",
+        app.base
+    ))
+    .await
+    .expect("aging");
+    let aging = text(&c).await;
+    assert!(aging.contains("Disque pas encore effacé"), "{aging}");
+    let rows = c
+        .find_all(Locator::Css("#oldest-h ~ .table-wrap tbody tr"))
+        .await
+        .expect("rows");
+    assert!(!rows.is_empty(), "{aging}");
+    shot(&c, "dashboard-aging", PC).await;
+
+    c.goto(&format!("{}/dashboards/flows", app.base))
+        .await
+        .expect("flows");
+    let flows = text(&c).await;
+    assert!(flows.contains("De la réception à « prêt »"), "{flows}");
+    shot(&c, "dashboard-flows", PC).await;
+
+    c.goto(&format!("{}/dashboards/collections", app.base))
+        .await
+        .expect("collections");
+    let balance = text(&c).await;
+    assert!(
+        balance.contains("Bilan des masses par collecte")
+            && balance.contains("Annoncé par le donateur"),
+        "{balance}"
+    );
+    shot(&c, "dashboard-collections", PC).await;
+    c.goto(&format!("{}/dashboards/demand", app.base))
+        .await
+        .expect("needs and stock");
+    let demand = text(&c).await;
+    assert!(
+        demand.contains("Besoins des travailleurs sociaux"),
+        "{demand}"
+    );
+    shot(&c, "dashboard-demand", PC).await;
+
+    // Last month's impact, then this month's.
+    let today = chrono::Utc::now().date_naive();
+    let last = today - chrono::Months::new(1);
+    c.goto(&format!(
+        "{}/dashboards/impact?from={}&to={}",
+        app.base,
+        last.format("%Y-%m"),
+        last.format("%Y-%m")
+    ))
+    .await
+    .expect("impact");
+    let impact = text(&c).await;
+    assert!(
+        impact.contains("appareils réemployés")
+            && impact.contains("Comment ces chiffres sont calculés"),
+        "{impact}"
+    );
+    c.goto(&format!("{}/dashboards/impact", app.base))
+        .await
+        .expect("impact over twelve months");
+    let impact = text(&c).await;
+    assert!(impact.contains("27 kg CO₂e / an"), "{impact}");
+    shot(&c, "dashboard-impact", PC).await;
+
+    // On a phone.
+    let phone = browser(&driver, PHONE).await;
+    log_in(&phone, &app, "claire").await;
+    phone
+        .goto(&format!("{}/dashboards/stock", app.base))
+        .await
+        .expect("stock on a phone");
+    shot(&phone, "dashboard-stock", PHONE).await;
+
+    // Anyone, without logging in: the open data.
+    let anon = browser(&driver, PHONE).await;
+    anon.goto(&format!("{}/open-data/", app.base))
+        .await
+        .expect("open data");
+    let open = text(&anon).await;
+    assert!(
+        open.contains("Licence Ouverte") && open.contains("households_equipped"),
+        "{open}"
+    );
+    shot(&anon, "open-data", PHONE).await;
+    let csv = app
+        .client
+        .get(format!("{}/open-data/regions-months.csv", app.base))
+        .send()
+        .await
+        .expect("open data CSV")
+        .text()
+        .await
+        .expect("CSV");
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    let head: Vec<&str> = lines.next().expect("a header").split(';').collect();
+    let households = head
+        .iter()
+        .position(|h| *h == "households_equipped")
+        .expect("the households column");
+    let mut regions = std::collections::BTreeSet::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(';').collect();
+        regions.insert(cells[0].to_owned());
+        let n = cells[households];
+        if let Ok(n) = n.parse::<i64>() {
+            assert!(n == 0 || n >= 5, "a count of {n} households shown: {line}");
+        }
+    }
+    assert!(
+        regions.contains("ARA") && regions.contains("IDF") && regions.contains("FR"),
+        "{regions:?}"
+    );
+}

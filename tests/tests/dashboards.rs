@@ -448,6 +448,69 @@ async fn every_dashboard_figure_equals_a_full_recount_under_a_random_workload() 
         laptop.reused * 27_000 * impact.extra_years
     );
 
+    // A collection's balance: every device registered on it, in one line or
+    // another, its grams as the items'.
+    let cols: CollectionsDashboard = app
+        .get_ok("/api/v1/dashboards/collections", &w.coord_a)
+        .await;
+    let k = cols
+        .collections
+        .iter()
+        .find(|k| k.id == s.collection)
+        .expect("the collection");
+    let on = |what: &str| {
+        TestApp::number(
+            &mut app.conn(),
+            &format!(
+                "SELECT {what} AS n FROM items WHERE collection_id = {} AND kind = 'device'",
+                s.collection
+            ),
+        )
+    };
+    assert_eq!(k.registered.devices, on("COUNT(*)"));
+    assert_eq!(
+        k.lines.iter().map(|l| l.mass.devices).sum::<i64>(),
+        k.registered.devices
+    );
+    assert_eq!(
+        k.registered.weighed_g,
+        on("CAST(COALESCE(SUM(CASE WHEN NOT weight_estimated THEN weight_g END), 0) AS BIGINT)")
+    );
+    assert_eq!(
+        k.registered.estimated_g,
+        on("CAST(COALESCE(SUM(CASE WHEN weight_estimated THEN weight_g END), 0) AS BIGINT)")
+    );
+    assert_eq!(k.registered.unweighed, on("COUNT(*) - COUNT(weight_g)"));
+    let reused = k
+        .lines
+        .iter()
+        .find(|l| l.line == BalanceLine::Reused)
+        .expect("the reused line");
+    assert_eq!(
+        reused.mass.devices,
+        on("COUNT(CASE WHEN state = 'sold' THEN 1 END)")
+    );
+
+    let demand: DemandDashboard = app.get_ok("/api/v1/dashboards/demand", &w.coord_a).await;
+    if let Some(l) = demand.lines.iter().find(|l| l.category == Category::Laptop) {
+        assert_eq!(
+            l.ready,
+            TestApp::number(
+                &mut app.conn(),
+                "SELECT COUNT(*) AS n FROM items WHERE category = 'laptop' AND state = 'ready'"
+            )
+        );
+        assert_eq!(
+            l.active_reservations,
+            TestApp::number(
+                &mut app.conn(),
+                "SELECT COUNT(*) AS n FROM reservations WHERE status = 'active'"
+            )
+        );
+    }
+    assert_eq!(demand.sessions.len(), 1);
+    assert!(demand.sessions[0].booked > 0, "the workload booked seats");
+
     // The stock route shows the same figures as the items themselves.
     let stock: StockDashboard = app.get_ok("/api/v1/dashboards/stock", &w.coord_a).await;
     let ready_laptops: i64 = stock
@@ -492,6 +555,10 @@ async fn every_dashboard_figure_equals_a_full_recount_under_a_random_workload() 
     );
 }
 
+fn sites_of_demand(d: &DemandDashboard) -> Vec<SiteId> {
+    d.sites.iter().map(|s| s.id).collect()
+}
+
 #[actix_web::test]
 async fn each_role_sees_its_own_scope_and_no_other() {
     let app = TestApp::spawn().await;
@@ -518,7 +585,7 @@ async fn each_role_sees_its_own_scope_and_no_other() {
         .await;
     assert_eq!(sites_of(&one), vec![w.site_b]);
 
-    for path in ["stock", "flows", "aging", "impact"] {
+    for path in ["stock", "flows", "aging", "impact", "collections", "demand"] {
         for (token, query, status, code) in [
             (
                 &w.coord_a,
@@ -556,6 +623,8 @@ async fn each_role_sees_its_own_scope_and_no_other() {
         let (st, _) = app.get(&format!("/api/v1/dashboards/{path}"), "").await;
         assert_eq!(st.as_u16(), 401, "{path} without a session");
     }
+    let d: DemandDashboard = app.get_ok("/api/v1/dashboards/demand", &w.coord_a).await;
+    assert_eq!(sites_of_demand(&d), vec![w.site_a1, w.site_a2]);
     let (st, v) = app
         .get("/api/v1/dashboards/impact?from=2026-13", &w.coord_a)
         .await;

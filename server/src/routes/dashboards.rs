@@ -65,3 +65,30 @@ pub async fn dashboard_impact(
     let today = chrono::Utc::now().date_naive();
     read_handler!(actor, db, |c, a| dashboards::impact(c, &a, &q, today))
 }
+
+#[utoipa::path(get, path = "/api/v1/dashboards/collections", tag = "dashboards", security(("bearer" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = CollectionsDashboard, description = "The latest 200 collections, each with its weight balance"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_collections(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<DashboardQuery>,
+) -> ApiResult<Json<CollectionsDashboard>> {
+    let q = q.into_inner();
+    read_handler!(actor, db, |c, a| dashboards::collections(c, &a, &q, 200))
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboards/demand", tag = "dashboards", security(("bearer" = [])),
+    params(DashboardQuery),
+    responses((status = 200, body = DemandDashboard, description = "Open needs and active reservations per category against the ready stock; training sessions with their seats"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_demand(
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<DashboardQuery>,
+) -> ApiResult<Json<DemandDashboard>> {
+    let q = q.into_inner();
+    let now = chrono::Utc::now();
+    read_handler!(actor, db, |c, a| dashboards::demand(c, &a, &q, now))
+}

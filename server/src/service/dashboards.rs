@@ -8,7 +8,8 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::schema::{
-    aging_thresholds, impact_factors, items, settings, sites, training_bookings, training_sessions,
+    aging_thresholds, collections, impact_factors, items, needs, organisations, reservations,
+    settings, sites, training_bookings, training_sessions,
 };
 use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -761,4 +762,238 @@ pub fn item_page(
     }
     let next = if more { out.last().map(|l| l.id) } else { None };
     Ok((out, next))
+}
+
+/// The collections of the caller's scope, newest pickup first (at most `limit`), each
+/// with its weight balance: declared = where its devices are now + missing.
+pub fn collections(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &DashboardQuery,
+    limit: i64,
+) -> ApiResult<CollectionsDashboard> {
+    aggregates::snapshot(conn, |c| {
+        let scope = scope(c, actor, q.region, q.site)?;
+        type Row = (
+            i64,
+            Option<String>,
+            String,
+            i64,
+            NaiveDate,
+            String,
+            i32,
+            Option<i64>,
+            Option<i32>,
+            Option<i64>,
+        );
+        let rows: Vec<Row> = collections::table
+            .inner_join(organisations::table)
+            .filter(collections::site_id.eq_any(scope.site_ids()))
+            .order((collections::pickup_date.desc(), collections::id.desc()))
+            .limit(limit)
+            .select((
+                collections::id,
+                collections::reference,
+                organisations::name,
+                collections::site_id,
+                collections::pickup_date,
+                collections::status,
+                collections::declared_count,
+                collections::declared_weight_g,
+                collections::missing_count,
+                collections::missing_weight_g,
+            ))
+            .load(c)?;
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let t = tallies(
+            c,
+            &scope,
+            Want {
+                collections: Some(ids),
+                ..Want::default()
+            },
+        )?;
+        let factors = factors(c)?;
+        let mut out = Vec::new();
+        for (id, reference, donor, site, date, status, declared, declared_g, missing, missing_g) in
+            rows
+        {
+            let mut lines: BTreeMap<BalanceLine, Mass> = BTreeMap::new();
+            let mut registered = Mass::default();
+            for ((cid, category, state), w) in
+                t.collections.range((id, String::new(), String::new())..)
+            {
+                if *cid != id {
+                    break;
+                }
+                let (Ok(category), Ok(state)) =
+                    (Category::from_str(category), ItemState::from_str(state))
+                else {
+                    continue;
+                };
+                if category.kind() != ItemKind::Device {
+                    continue;
+                }
+                let Some(line) = BalanceLine::of(state) else {
+                    continue;
+                };
+                let est = factors.get(&category).map_or(0, |f| f.estimated_weight_g);
+                let m = Mass {
+                    devices: w.n,
+                    weighed_g: w.weighed_g,
+                    estimated_g: w.estimated_g,
+                    unweighed: w.unweighed(),
+                    category_estimated_g: w.unweighed() * est,
+                };
+                lines.entry(line).or_default().add(&m);
+                registered.add(&m);
+            }
+            out.push(CollectionBalance {
+                id: CollectionId(id),
+                reference,
+                donor,
+                site: SiteId(site),
+                pickup_date: date,
+                status: parse_stored(&status)?,
+                declared_count: declared,
+                declared_weight_g: declared_g,
+                lines: BalanceLine::ALL
+                    .iter()
+                    .map(|l| BalanceRow {
+                        line: *l,
+                        mass: lines.get(l).cloned().unwrap_or_default(),
+                    })
+                    .collect(),
+                registered,
+                missing_count: missing,
+                missing_weight_g: missing_g,
+            });
+        }
+        Ok(CollectionsDashboard {
+            sites: scope.sites,
+            collections: out,
+        })
+    })
+}
+
+/// Social workers' open needs and active reservations per category against the ready
+/// stock, and the training sessions with their seats, for the caller's regions.
+pub fn demand(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    q: &DashboardQuery,
+    now: DateTime<Utc>,
+) -> ApiResult<DemandDashboard> {
+    aggregates::snapshot(conn, |c| {
+        let scope = scope(c, actor, q.region, q.site)?;
+        let regions: Vec<i64> = {
+            let mut r: Vec<i64> = scope.sites.iter().map(|s| s.region.0).collect();
+            r.sort();
+            r.dedup();
+            r
+        };
+        let site_ids = scope.site_ids();
+        let needs: Vec<(String, i64)> = needs::table
+            .filter(needs::region_id.eq_any(&regions))
+            .filter(needs::closed_at.is_null())
+            .group_by(needs::category)
+            .select((needs::category, diesel::dsl::count_star()))
+            .load(c)?;
+        let held: Vec<(String, i64)> = reservations::table
+            .filter(reservations::site_id.eq_any(&site_ids))
+            .filter(reservations::status.eq(ReservationStatus::Active.as_str()))
+            .group_by(reservations::category)
+            .select((reservations::category, diesel::dsl::count_star()))
+            .load(c)?;
+        let t = tallies(
+            c,
+            &scope,
+            Want {
+                stock: true,
+                collections: Some(Vec::new()),
+                ..Want::default()
+            },
+        )?;
+        let mut lines = Vec::new();
+        for cat in Category::ALL
+            .iter()
+            .filter(|c| c.kind() == ItemKind::Device)
+        {
+            let count = |rows: &[(String, i64)]| {
+                rows.iter()
+                    .filter(|(k, _)| k == cat.as_str())
+                    .map(|(_, n)| *n)
+                    .sum::<i64>()
+            };
+            let ready: i64 = t
+                .stock
+                .iter()
+                .filter(|(k, _)| k.1 == cat.as_str() && k.2 == ItemState::Ready.as_str())
+                .map(|(_, n)| *n)
+                .sum();
+            let line = DemandLine {
+                category: *cat,
+                open_needs: count(&needs),
+                active_reservations: count(&held),
+                ready,
+            };
+            if line.open_needs + line.active_reservations + line.ready > 0 {
+                lines.push(line);
+            }
+        }
+        let since = (now - chrono::Duration::days(30)).naive_utc();
+        let sessions: Vec<(i64, NaiveDateTime, i32)> = training_sessions::table
+            .filter(training_sessions::region_id.eq_any(&regions))
+            .filter(training_sessions::starts_at.ge(since))
+            .order(training_sessions::starts_at.asc())
+            .limit(200)
+            .select((
+                training_sessions::id,
+                training_sessions::starts_at,
+                training_sessions::capacity,
+            ))
+            .load(c)?;
+        let ids: Vec<i64> = sessions.iter().map(|s| s.0).collect();
+        let bookings: Vec<(i64, String, Option<String>, i64)> = training_bookings::table
+            .filter(training_bookings::session_id.eq_any(&ids))
+            .group_by((
+                training_bookings::session_id,
+                training_bookings::status,
+                training_bookings::attendance,
+            ))
+            .select((
+                training_bookings::session_id,
+                training_bookings::status,
+                training_bookings::attendance,
+                diesel::dsl::count_star(),
+            ))
+            .load(c)?;
+        let sessions = sessions
+            .into_iter()
+            .map(|(id, at, capacity)| {
+                let of = |f: &dyn Fn(&str, Option<&str>) -> bool| -> i64 {
+                    bookings
+                        .iter()
+                        .filter(|b| b.0 == id && f(&b.1, b.2.as_deref()))
+                        .map(|b| b.3)
+                        .sum()
+                };
+                let booked = of(&|s, _| s == BookingStatus::Booked.as_str());
+                SessionLoad {
+                    id: TrainingSessionId(id),
+                    starts_at: at.and_utc(),
+                    capacity,
+                    booked,
+                    waiting: of(&|s, _| s == BookingStatus::Waiting.as_str()),
+                    attended: of(&|_, a| a == Some(Attendance::Attended.as_str())),
+                    free: (i64::from(capacity) - booked).max(0),
+                }
+            })
+            .collect();
+        Ok(DemandDashboard {
+            sites: scope.sites,
+            lines,
+            sessions,
+        })
+    })
 }

@@ -4,6 +4,8 @@
 //! of its JSON route (`/api/v1/dashboards/*`) and exports its tables as CSV.
 
 pub mod aging;
+pub mod collections;
+pub mod demand;
 pub mod flows;
 pub mod impact;
 pub mod items;
@@ -35,6 +37,8 @@ pub fn tabs(lang: Lang, here: &str, query: &str) -> Vec<Tab> {
         ("Stock", "Stock", "/dashboards/stock"),
         ("Flux", "Flows", "/dashboards/flows"),
         ("En attente", "Waiting", "/dashboards/aging"),
+        ("Besoins", "Needs", "/dashboards/demand"),
+        ("Collectes", "Collections", "/dashboards/collections"),
         ("Impact", "Impact", "/dashboards/impact"),
     ]
     .into_iter()
