@@ -256,6 +256,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/dashboards/impact.csv",
             web::get().to(dashboards::impact::csv),
         )
+        .route(
+            "/dashboards/demand",
+            web::get().to(dashboards::demand::show),
+        )
+        .route(
+            "/dashboards/demand.csv",
+            web::get().to(dashboards::demand::csv),
+        )
+        .route(
+            "/dashboards/collections",
+            web::get().to(dashboards::collections::show),
+        )
+        .route(
+            "/dashboards/collections.csv",
+            web::get().to(dashboards::collections::csv),
+        )
         .route("/dashboards/items", web::get().to(dashboards::items::list))
         .route(
             "/dashboards/items.csv",
