@@ -133,6 +133,7 @@ route_table! {
     "/api/v1/dashboards/flows" => [get dashboard_flows],
     "/api/v1/dashboards/aging" => [get dashboard_aging],
     "/api/v1/dashboards/impact" => [get dashboard_impact],
+    "/api/v1/dashboards/impact.pdf" => [get dashboard_impact_pdf],
     "/api/v1/dashboards/collections" => [get dashboard_collections],
     "/api/v1/dashboards/demand" => [get dashboard_demand],
 }

@@ -758,3 +758,31 @@ pub fn form_encode(s: &str) -> String {
         })
         .collect()
 }
+
+/// The text of a PDF, by poppler's `pdftotext`; `None` where it is not installed
+/// (required where the browser tests are).
+pub fn pdf_text(bytes: &[u8]) -> Option<String> {
+    use std::io::Write;
+    let child = std::process::Command::new("pdftotext")
+        .args(["-layout", "-", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(_) if std::env::var("FILIERE_BROWSER_TESTS").as_deref() != Ok("required") => {
+            eprintln!("pdftotext missing: the document's text is not read back");
+            return None;
+        }
+        Err(e) => panic!("pdftotext: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(bytes)
+        .expect("write");
+    let out = child.wait_with_output().expect("pdftotext");
+    assert!(out.status.success());
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

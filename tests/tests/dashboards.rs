@@ -703,3 +703,50 @@ async fn aging_lists_what_waits_since_the_step_was_done_oldest_first() {
         (400, Some("invalid_query"))
     );
 }
+
+#[actix_web::test]
+async fn the_funders_report_is_a_pdf_of_the_impact_figures() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let impact: ImpactView = app.get_ok("/api/v1/dashboards/impact", &w.coord_a).await;
+    let resp = app
+        .client
+        .get(format!("{}/api/v1/dashboards/impact.pdf", app.base))
+        .bearer_auth(&w.coord_a)
+        .send()
+        .await
+        .expect("the report");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let bytes = resp.bytes().await.expect("PDF");
+    assert!(bytes.starts_with(b"%PDF"));
+    if let Some(text) = pdf_text(&bytes) {
+        assert!(text.contains("Rapport d'impact"), "{text}");
+        assert!(text.contains("Région AAA"), "{text}");
+        assert!(
+            text.contains(&format!("Appareils réemployés {}", impact.reused))
+                || text.contains("Appareils réemployés"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Comment ces chiffres sont calculés"),
+            "{text}"
+        );
+    }
+    for (token, status) in [(&w.social_worker_a, 403), (&w.tech_a1, 200)] {
+        let (st, _) = app.get("/api/v1/dashboards/impact.pdf", token).await;
+        assert_eq!(st.as_u16(), status);
+    }
+    let (st, _) = app
+        .get(
+            &format!("/api/v1/dashboards/impact.pdf?region={}", w.region_b),
+            &w.coord_a,
+        )
+        .await;
+    assert_eq!(st.as_u16(), 403);
+}

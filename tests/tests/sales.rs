@@ -188,34 +188,6 @@ async fn pdf(app: &TestApp, path: &str, token: &str) -> (u16, Vec<u8>) {
     (status, resp.bytes().await.expect("bytes").to_vec())
 }
 
-/// The text of a PDF, by poppler's `pdftotext`; `None` where it is not installed
-/// (required where the browser tests are).
-fn pdf_text(bytes: &[u8]) -> Option<String> {
-    use std::io::Write;
-    let child = std::process::Command::new("pdftotext")
-        .args(["-layout", "-", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn();
-    let mut child = match child {
-        Ok(c) => c,
-        Err(_) if std::env::var("FILIERE_BROWSER_TESTS").as_deref() != Ok("required") => {
-            eprintln!("pdftotext missing: the invoice's text is not read back");
-            return None;
-        }
-        Err(e) => panic!("pdftotext: {e}"),
-    };
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(bytes)
-        .expect("write");
-    let out = child.wait_with_output().expect("pdftotext");
-    assert!(out.status.success());
-    Some(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// The year of the invoices' series: the association's (Europe/Paris), as the server's.
 fn year() -> i32 {
     filiere_server::clock::Clock::default()

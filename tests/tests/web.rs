@@ -882,3 +882,95 @@ async fn a_weee_batch_is_opened_weighed_and_handed_over_on_pages() {
     let page = other.get(&batch).await;
     assert_eq!(page.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_pages_keep_to_their_roles_and_the_open_data_to_nobody() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let (a2, b, rb) = (
+        w.site_a2.0.to_string(),
+        w.site_b.0.to_string(),
+        w.region_b.0.to_string(),
+    );
+    let mut tech = Browser::new(&app);
+    tech.log_in("tech_a1").await;
+    let mut social = Browser::new(&app);
+    social.log_in("social_a").await;
+    let mut coord = Browser::new(&app);
+    coord.log_in("coord_a").await;
+    let mut admin = Browser::new(&app);
+    admin.log_in("admin").await;
+    for page in [
+        "stock",
+        "flows",
+        "aging",
+        "demand",
+        "collections",
+        "impact",
+        "items",
+    ] {
+        let path = format!("/dashboards/{page}");
+        for (who, query, status, code) in [
+            ("social", String::new(), 403, "forbidden"),
+            ("coord", format!("region={rb}"), 403, "out_of_scope"),
+            ("coord", format!("site={b}"), 403, "out_of_scope"),
+            ("tech", format!("site={a2}"), 403, "out_of_scope"),
+            ("admin", "site=nope".to_owned(), 400, "invalid_query"),
+        ] {
+            let br = match who {
+                "social" => &mut social,
+                "coord" => &mut coord,
+                "admin" => &mut admin,
+                _ => &mut tech,
+            };
+            let got = br.get(&format!("{path}?{query}")).await;
+            assert_eq!(
+                got.status.as_u16(),
+                status,
+                "{who} {path}?{query}: {}",
+                got.body
+            );
+            assert!(got.body.contains(code), "{who} {path}?{query}: {code}");
+        }
+        for br in [&mut tech, &mut coord, &mut admin] {
+            let got = br.get(&path).await;
+            assert_eq!(got.status, StatusCode::OK, "{path}: {}", got.body);
+        }
+    }
+    // The CSV exports keep to the same roles, and need a session.
+    for path in [
+        "/dashboards/stock.csv",
+        "/dashboards/parts.csv",
+        "/dashboards/flows.csv",
+        "/dashboards/aging.csv",
+        "/dashboards/demand.csv",
+        "/dashboards/collections.csv",
+        "/dashboards/impact.csv",
+        "/dashboards/items.csv",
+        "/dashboards/impact.pdf",
+    ] {
+        assert_eq!(
+            social.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        let got = coord.get(path).await;
+        assert_eq!(got.status, StatusCode::OK, "{path}: {}", got.body);
+        let mut nobody = Browser::new(&app);
+        let anon = nobody.get(path).await;
+        assert_eq!(anon.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            anon.location.as_deref().unwrap_or("").starts_with("/login"),
+            "{path}"
+        );
+    }
+    // The open data is anyone's.
+    let mut nobody = Browser::new(&app);
+    for path in [
+        "/open-data/",
+        "/open-data/regions-months.csv",
+        "/open-data/regions-months.json",
+    ] {
+        assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
+    }
+}

@@ -4,6 +4,7 @@
 //! vectors.
 
 pub mod attendance;
+pub mod funder;
 pub mod invoice;
 pub mod voucher;
 

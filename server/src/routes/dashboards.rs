@@ -92,3 +92,42 @@ pub async fn dashboard_demand(
     let now = chrono::Utc::now();
     read_handler!(actor, db, |c, a| dashboards::demand(c, &a, &q, now))
 }
+
+#[utoipa::path(get, path = "/api/v1/dashboards/impact.pdf", tag = "dashboards", security(("bearer" = [])),
+    params(ImpactQuery),
+    responses((status = 200, content_type = "application/pdf", description = "The funder's report for the period, in French"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn dashboard_impact_pdf(
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<crate::config::WebSettings>,
+    q: Query<ImpactQuery>,
+) -> ApiResult<actix_web::HttpResponse> {
+    let q = q.into_inner();
+    let now = chrono::Utc::now();
+    let mut a = actor.clone();
+    a.lang = filiere_shared::Lang::Fr;
+    let (d, scope) = localise(
+        &actor,
+        read(&db, move |c| {
+            let d = dashboards::impact(c, &a, &q, now.date_naive())?;
+            let scope = dashboards::covers(c, &a, q.region, q.site, &d.sites)?;
+            Ok((d, scope))
+        })
+        .await,
+    )?;
+    let pdf = crate::documents::funder::render(&crate::documents::funder::Report {
+        impact: &d,
+        scope: &scope,
+        period: &crate::documents::funder::period_text(&d, filiere_shared::Lang::Fr),
+        issued: &settings.clock.date_text(settings.clock.date(now)),
+    });
+    Ok(crate::routes::pdf_response(
+        pdf,
+        &format!(
+            "rapport-impact-{}-{}.pdf",
+            d.from.format("%Y-%m"),
+            d.to.format("%Y-%m")
+        ),
+    ))
+}

@@ -997,3 +997,36 @@ pub fn demand(
         })
     })
 }
+
+/// What a reading covers, in words: a site's name, a region's, or the whole network
+/// (in `lang`).
+pub fn covers(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    region: Option<RegionId>,
+    site: Option<SiteId>,
+    shown: &[SiteRef],
+) -> ApiResult<String> {
+    let region_name = |conn: &mut DbConnection, r: RegionId| -> ApiResult<String> {
+        Ok(crate::schema::regions::table
+            .find(r.0)
+            .select(crate::schema::regions::name)
+            .first::<String>(conn)
+            .optional()?
+            .unwrap_or_default())
+    };
+    Ok(match (site, region, actor.role) {
+        (Some(_), _, _) | (None, None, Role::Technician) => {
+            shown.first().map(|s| s.name.clone()).unwrap_or_default()
+        }
+        (None, Some(r), _) => region_name(conn, r)?,
+        (None, None, Role::Admin) => actor
+            .lang
+            .pick("Ensemble du réseau", "The whole network")
+            .to_owned(),
+        (None, None, _) => match actor.region {
+            Some(r) => region_name(conn, r)?,
+            None => String::new(),
+        },
+    })
+}

@@ -272,6 +272,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/dashboards/collections.csv",
             web::get().to(dashboards::collections::csv),
         )
+        .route(
+            "/dashboards/impact.pdf",
+            web::get().to(dashboards::impact::pdf),
+        )
         .route("/dashboards/items", web::get().to(dashboards::items::list))
         .route(
             "/dashboards/items.csv",

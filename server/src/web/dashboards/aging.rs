@@ -2,13 +2,11 @@
 //! site, state and what blocks them, and listed oldest first; narrowed to one reason
 //! (a drive not yet erased…) or a number of days.
 
-use super::{ScopeBar, Tab, filter, int, named, number, scope_bar, site_name, tabs};
+use super::{Filter, ScopeBar, Tab, filter, int, named, number, read, scope_bar, site_name, tabs};
 use crate::db::Db;
 use crate::service::dashboards;
-use crate::signed_in;
-use crate::web::account::page_read;
 use crate::web::coordination::Choice;
-use crate::web::{Chrome, error_page, html};
+use crate::web::{Chrome, html};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -55,39 +53,44 @@ pub struct AgingPage {
     pub csv: String,
 }
 
+/// The page's choice of region or site, reason and number of days.
+fn aging_query(
+    req: &HttpRequest,
+    lang: Lang,
+) -> crate::error::ApiResult<(Filter, Option<WaitingFor>, Option<u32>)> {
+    Ok((
+        filter(req, lang)?,
+        named::<WaitingFor>(req, lang, "waiting_for")?,
+        number::<u32>(req, lang, "min_days")?,
+    ))
+}
+
 pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let parsed = filter(&req, lang).and_then(|f| {
-        Ok((
-            f,
-            named::<WaitingFor>(&req, lang, "waiting_for")?,
-            number::<u32>(&req, lang, "min_days")?,
-        ))
-    });
-    let (f, blocker, min_days) = match parsed {
-        Ok(x) => x,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = AgingQuery {
-        region: f.region,
-        site: f.site,
-        state: None,
-        waiting_for: blocker,
-        min_days,
-        limit: Some(50),
-    };
     let now = chrono::Utc::now();
-    let found = page_read(&req, &v, &db, move |c, a| {
-        let d = dashboards::aging(c, a, &q, now)?;
-        let bar = scope_bar(c, a, &f, &d.sites)?;
-        Ok((d, bar))
-    })
+    let found = read(
+        &req,
+        &db,
+        aging_query,
+        move |c, a, (f, blocker, min_days)| {
+            let q = AgingQuery {
+                region: f.region,
+                site: f.site,
+                state: None,
+                waiting_for: blocker,
+                min_days,
+                limit: Some(50),
+            };
+            let d = dashboards::aging(c, a, &q, now)?;
+            let bar = scope_bar(c, a, &f, &d.sites)?;
+            Ok((d, bar))
+        },
+    )
     .await;
-    let (d, bar) = match found {
+    let (v, (f, blocker, min_days), (d, bar)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let query = f.query();
     let threshold = |s: ItemState| {
         d.thresholds
@@ -164,29 +167,17 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 /// state, in the order of their ids.
 pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     use crate::service::dashboards::ItemFilter;
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let parsed = filter(&req, lang).and_then(|f| {
-        Ok((
-            f,
-            named::<WaitingFor>(&req, lang, "waiting_for")?,
-            number::<u32>(&req, lang, "min_days")?,
-        ))
-    });
-    let (f, blocker, min_days) = match parsed {
-        Ok(x) => x,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let found = page_read(&req, &v, &db, move |c, a| {
+    let found = read(&req, &db, aging_query, |c, a, (f, _, _)| {
         dashboards::scope(c, a, f.region, f.site)?;
         let names = crate::web::coordination::site_names(&crate::web::coordination::sites(c, a)?);
         Ok((dashboards::thresholds(c)?, names))
     })
     .await;
-    let (thresholds, names) = match found {
+    let (v, (f, blocker, min_days), (thresholds, names)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let actor = v.actor.clone();
     let now = chrono::Utc::now();
     let head = vec![

@@ -2,12 +2,10 @@
 //! where its devices are now and what never arrived, to the gram, the estimated
 //! masses flagged; as CSV too.
 
-use super::{ScopeBar, Tab, filter, int, mass, scope_bar, tabs};
+use super::{Filter, ScopeBar, Tab, filter, int, mass, read, scope_bar, tabs};
 use crate::db::Db;
 use crate::service::dashboards;
-use crate::signed_in;
-use crate::web::account::page_read;
-use crate::web::{Chrome, csv, error_page, html};
+use crate::web::{Chrome, csv, html};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -104,26 +102,17 @@ fn view(k: &CollectionBalance, lang: Lang) -> CollectionView {
 }
 
 pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
-    let found = page_read(&req, &v, &db, move |c, a| {
-        let d = dashboards::collections(c, a, &q, SHOWN)?;
+    let found = read(&req, &db, filter, |c, a, f: Filter| {
+        let d = dashboards::collections(c, a, &f.dashboard(), SHOWN)?;
         let bar = scope_bar(c, a, &f, &d.sites)?;
         Ok((d, bar))
     })
     .await;
-    let (d, bar) = match found {
+    let (v, f, (d, bar)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let query = f.query();
     let page = CollectionsPage {
         chrome: Chrome::for_visitor(&v, lang.pick("Collectes", "Collections"), "/dashboards"),
@@ -137,24 +126,15 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 
 /// Every collection's balance as CSV, one line per collection and place, in grams.
 pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
-    let d = match page_read(&req, &v, &db, move |c, a| {
-        dashboards::collections(c, a, &q, 10_000)
+    let (v, _, d) = match read(&req, &db, filter, |c, a, f: Filter| {
+        dashboards::collections(c, a, &f.dashboard(), 10_000)
     })
     .await
     {
-        Ok(d) => d,
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let head = [
         lang.pick("Collecte", "Collection"),
         lang.pick("Référence", "Reference"),

@@ -2,18 +2,15 @@
 //! against the ready stock, and the training sessions with their free seats, waiting
 //! lists and attendance; as CSV too.
 
-use super::{ScopeBar, Tab, filter, int, scope_bar, tabs};
+use super::{Filter, ScopeBar, Tab, filter, int, read, scope_bar, tabs};
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::service::dashboards;
-use crate::signed_in;
-use crate::web::account::page_read;
-use crate::web::{Chrome, csv, error_page, html};
+use crate::web::{Chrome, csv, html};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use filiere_shared::dashboards::*;
 use filiere_shared::names::Named;
 
 pub struct Line {
@@ -46,32 +43,19 @@ pub struct DemandPage {
     pub sessions: Vec<Session>,
 }
 
-fn query_of(f: &super::Filter) -> DashboardQuery {
-    DashboardQuery {
-        region: f.region,
-        site: f.site,
-    }
-}
-
 pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = query_of(&f);
     let now = chrono::Utc::now();
-    let found = page_read(&req, &v, &db, move |c, a| {
-        let d = dashboards::demand(c, a, &q, now)?;
+    let found = read(&req, &db, filter, move |c, a, f: Filter| {
+        let d = dashboards::demand(c, a, &f.dashboard(), now)?;
         let bar = scope_bar(c, a, &f, &d.sites)?;
         Ok((d, bar))
     })
     .await;
-    let (d, bar) = match found {
+    let (v, f, (d, bar)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let query = f.query();
     let page = DemandPage {
         chrome: Chrome::for_visitor(
@@ -120,18 +104,16 @@ pub async fn show(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -
 }
 
 pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = query_of(&f);
     let now = chrono::Utc::now();
-    let d = match page_read(&req, &v, &db, move |c, a| dashboards::demand(c, a, &q, now)).await {
-        Ok(d) => d,
+    let (v, _, d) = match read(&req, &db, filter, move |c, a, f: Filter| {
+        dashboards::demand(c, a, &f.dashboard(), now)
+    })
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let head = [
         lang.pick("Catégorie", "Category"),
         lang.pick("Besoins ouverts", "Open needs"),

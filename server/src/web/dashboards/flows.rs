@@ -2,17 +2,14 @@
 //! reserved, sold, harvested, recycled (a chart and its table), and the days a
 //! device takes from reception to ready at each site (median and 90th percentile).
 
-use super::{ScopeBar, Tab, filter, int, scope_bar, site_name, tabs};
+use super::{Filter, ScopeBar, Tab, filter, int, read, scope_bar, site_name, tabs};
 use crate::db::Db;
 use crate::service::dashboards;
-use crate::signed_in;
-use crate::web::account::page_read;
-use crate::web::{Chrome, charts, csv, error_page, html};
+use crate::web::{Chrome, charts, csv, html};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
-use filiere_shared::dashboards::*;
 use filiere_shared::names::Named;
 use filiere_shared::*;
 
@@ -52,27 +49,18 @@ fn days(d: Option<i64>, lang: Lang) -> String {
 }
 
 pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
     let today = chrono::Utc::now().date_naive();
-    let found = page_read(&req, &v, &db, move |c, a| {
-        let d = dashboards::flows(c, a, &q, today)?;
+    let found = read(&req, &db, filter, move |c, a, f: Filter| {
+        let d = dashboards::flows(c, a, &f.dashboard(), today)?;
         let bar = scope_bar(c, a, &f, &d.sites)?;
         Ok((d, bar))
     })
     .await;
-    let (d, bar) = match found {
+    let (v, f, (d, bar)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let week_label = |w: &chrono::NaiveDate| w.format("%d/%m/%y").to_string();
     let series: Vec<(String, Vec<i64>)> = d
         .flows
@@ -137,25 +125,16 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 
 /// The weeks' table as CSV.
 pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
     let today = chrono::Utc::now().date_naive();
-    let d = match page_read(&req, &v, &db, move |c, a| {
-        dashboards::flows(c, a, &q, today)
+    let (v, _, d) = match read(&req, &db, filter, move |c, a, f: Filter| {
+        dashboards::flows(c, a, &f.dashboard(), today)
     })
     .await
     {
-        Ok(d) => d,
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let mut head = vec![lang.pick("Semaine (lundi)", "Week (Monday)").to_owned()];
     head.extend(d.flows.iter().map(|f| f.name(lang).to_owned()));
     let rows: Vec<Vec<String>> = d

@@ -2,12 +2,11 @@
 //! households equipped and training given over a period, with each factor's source
 //! and date and how each figure is computed; as CSV too.
 
-use super::{ScopeBar, Tab, filter, int, mass, scope_bar, tabs};
+use super::{Filter, ScopeBar, Tab, filter, int, mass, read, scope_bar, tabs};
+use crate::config::WebSettings;
 use crate::db::Db;
 use crate::service::dashboards;
-use crate::signed_in;
-use crate::web::account::page_read;
-use crate::web::{Chrome, csv, error_page, html, query_param};
+use crate::web::{Chrome, csv, html, query_param};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -46,6 +45,7 @@ pub struct ImpactPage {
     pub training: String,
     pub lines: Vec<Line>,
     pub csv: String,
+    pub pdf: String,
 }
 
 fn kg_co2e(grams: i64, lang: Lang) -> String {
@@ -62,82 +62,35 @@ pub fn hours(minutes: i64, lang: Lang) -> String {
     }
 }
 
-fn month_name(d: chrono::NaiveDate, lang: Lang) -> String {
-    const FR: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    use chrono::Datelike;
-    let i = d.month0() as usize;
-    format!("{} {}", lang.pick(FR[i], EN[i]), d.year())
-}
+pub use crate::documents::funder::period_text;
 
-pub fn period_text(v: &ImpactView, lang: Lang) -> String {
-    if v.from == v.to {
-        month_name(v.from, lang)
-    } else {
-        format!(
-            "{} {} {} {}",
-            lang.pick("de", "from"),
-            month_name(v.from, lang),
-            lang.pick("à", "to"),
-            month_name(v.to, lang)
-        )
-    }
-}
-
-fn impact_query(req: &HttpRequest, f: &super::Filter) -> ImpactQuery {
-    ImpactQuery {
-        region: f.region,
-        site: f.site,
-        from: query_param(req, "from"),
-        to: query_param(req, "to"),
-    }
+/// The page's choice of region or site, and the period asked for.
+fn impact_query(req: &HttpRequest, lang: Lang) -> crate::error::ApiResult<(Filter, ImpactQuery)> {
+    let f = filter(req, lang)?;
+    Ok((
+        f,
+        ImpactQuery {
+            region: f.region,
+            site: f.site,
+            from: query_param(req, "from"),
+            to: query_param(req, "to"),
+        },
+    ))
 }
 
 pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = impact_query(&req, &f);
     let today = chrono::Utc::now().date_naive();
-    let found = page_read(&req, &v, &db, move |c, a| {
+    let found = read(&req, &db, impact_query, move |c, a, (f, q)| {
         let d = dashboards::impact(c, a, &q, today)?;
         let bar = scope_bar(c, a, &f, &d.sites)?;
         Ok((d, bar))
     })
     .await;
-    let (d, bar) = match found {
+    let (v, (f, _), (d, bar)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let query = f.query();
     let from = d.from.format("%Y-%m").to_string();
     let to = d.to.format("%Y-%m").to_string();
@@ -211,6 +164,7 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         households: int(d.households, lang),
         training: hours(d.training_minutes, lang),
         lines,
+        pdf: csv.replacen("/dashboards/impact.csv", "/dashboards/impact.pdf", 1),
         csv,
     };
     html(StatusCode::OK, page.render())
@@ -218,22 +172,16 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 
 /// The impact per category as CSV, with the factors used.
 pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = impact_query(&req, &f);
     let today = chrono::Utc::now().date_naive();
-    let d = match page_read(&req, &v, &db, move |c, a| {
+    let (v, _, d) = match read(&req, &db, impact_query, move |c, a, (_, q)| {
         dashboards::impact(c, a, &q, today)
     })
     .await
     {
-        Ok(d) => d,
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let head = [
         lang.pick("Catégorie", "Category"),
         lang.pick("Réemployés", "Reused"),
@@ -299,5 +247,37 @@ pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         ),
         &head,
         &rows,
+    )
+}
+
+/// The funder's report: the period's impact as a PDF, in French.
+pub async fn pdf(req: HttpRequest, db: Data<Db>, settings: Data<WebSettings>) -> HttpResponse {
+    let today = chrono::Utc::now();
+    let found = read(&req, &db, impact_query, move |c, a, (f, q)| {
+        // The report is in French, whoever asks for it.
+        let mut fr = a.clone();
+        fr.lang = Lang::Fr;
+        let d = dashboards::impact(c, &fr, &q, today.date_naive())?;
+        let scope = dashboards::covers(c, &fr, f.region, f.site, &d.sites)?;
+        Ok((d, scope))
+    })
+    .await;
+    let (_, _, (d, scope)) = match found {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let pdf = crate::documents::funder::render(&crate::documents::funder::Report {
+        impact: &d,
+        scope: &scope,
+        period: &period_text(&d, Lang::Fr),
+        issued: &settings.clock.date_text(settings.clock.date(today)),
+    });
+    crate::routes::pdf_response(
+        pdf,
+        &format!(
+            "rapport-impact-{}-{}.pdf",
+            d.from.format("%Y-%m"),
+            d.to.format("%Y-%m")
+        ),
     )
 }

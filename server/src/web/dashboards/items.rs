@@ -1,13 +1,11 @@
 //! The items behind a dashboard figure: a page of them at a time, and all of them as
 //! CSV, streamed (an export of a million lines keeps the server's memory flat).
 
-use super::{named, number};
+use super::{named, number, read};
 use crate::db::Db;
 use crate::error::ApiResult;
 use crate::service::dashboards::{self, ItemFilter, ItemLine};
-use crate::signed_in;
-use crate::web::account::page_read;
-use crate::web::{Chrome, csv, error_page, html, query_param};
+use crate::web::{Chrome, csv, html, query_param};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -143,26 +141,24 @@ fn query_without_after(req: &HttpRequest) -> String {
     .unwrap_or_default()
 }
 
+/// The list's filter and where its page starts.
+fn list_query(req: &HttpRequest, lang: Lang) -> ApiResult<(ItemFilter, Option<i64>)> {
+    Ok((item_filter(req, lang)?, number::<i64>(req, lang, "after")?))
+}
+
 pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let (f, after) =
-        match item_filter(&req, lang).and_then(|f| Ok((f, number::<i64>(&req, lang, "after")?))) {
-            Ok(x) => x,
-            Err(e) => return error_page(&req, Some(&v), &e),
-        };
     let now = chrono::Utc::now();
-    let filter = f.clone();
-    let found = page_read(&req, &v, &db, move |c, a| {
+    let found = read(&req, &db, list_query, move |c, a, (filter, after)| {
         let page = dashboards::item_page(c, a, &filter, after, PAGE, now)?;
         let names = crate::web::coordination::site_names(&crate::web::coordination::sites(c, a)?);
         Ok((page, names))
     })
     .await;
-    let ((items, next), names) = match found {
+    let (v, (f, _), ((items, next), names)) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let base = query_without_after(&req);
     let page = ItemsPage {
         chrome: Chrome::for_visitor(&v, lang.pick("Objets", "Items"), "/dashboards"),
@@ -186,25 +182,19 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 
 /// Every item of the list as CSV, streamed page by page.
 pub async fn csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match item_filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
     // Refused before the first line, with a page, rather than in the middle.
-    let check = f.clone();
-    let names = match page_read(&req, &v, &db, move |c, a| {
-        dashboards::scope(c, a, check.region, check.site)?;
+    let found = read(&req, &db, item_filter, |c, a, f: ItemFilter| {
+        dashboards::scope(c, a, f.region, f.site)?;
         Ok(crate::web::coordination::site_names(
             &crate::web::coordination::sites(c, a)?,
         ))
     })
-    .await
-    {
-        Ok(n) => n,
+    .await;
+    let (v, f, names) = match found {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let actor = v.actor.clone();
     let now = chrono::Utc::now();
     let head = vec![

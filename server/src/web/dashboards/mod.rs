@@ -126,7 +126,6 @@ pub fn scope_bar(
     f: &Filter,
     shown: &[SiteRef],
 ) -> ApiResult<ScopeBar> {
-    let lang = actor.lang;
     let regions = if actor.role == Role::Admin {
         admin::list_regions(conn, actor)?
             .into_iter()
@@ -145,25 +144,7 @@ pub fn scope_bar(
             .map(|s| Choice::new(s.id.0, s.name.clone(), Some(s.id) == f.site))
             .collect()
     };
-    let covers = match (f.site, f.region, actor.role) {
-        (Some(_), _, _) | (None, None, Role::Technician) => {
-            shown.first().map(|s| s.name.clone()).unwrap_or_default()
-        }
-        (None, Some(r), _) => admin::list_regions(conn, actor)?
-            .into_iter()
-            .find(|x| x.id == r)
-            .map(|x| x.name)
-            .unwrap_or_default(),
-        (None, None, Role::Admin) => lang.pick("Toutes les régions", "Every region").to_owned(),
-        (None, None, _) => match actor.region {
-            Some(r) => admin::list_regions(conn, actor)?
-                .into_iter()
-                .find(|x| x.id == r)
-                .map(|x| x.name)
-                .unwrap_or_default(),
-            None => String::new(),
-        },
-    };
+    let covers = crate::service::dashboards::covers(conn, actor, f.region, f.site, shown)?;
     Ok(ScopeBar {
         regions,
         sites,
@@ -210,4 +191,39 @@ pub fn site_name(sites: &[SiteRef], id: SiteId) -> String {
         .find(|s| s.id == id)
         .map(|s| s.name.clone())
         .unwrap_or_else(|| format!("#{id}"))
+}
+
+impl Filter {
+    /// The dashboards' query of this choice.
+    pub fn dashboard(&self) -> filiere_shared::dashboards::DashboardQuery {
+        filiere_shared::dashboards::DashboardQuery {
+            region: self.region,
+            site: self.site,
+        }
+    }
+}
+
+/// The start every dashboard page and export shares: signed in, its query read by
+/// `parse` (a bad one refused with a page), then `f` run on a read connection as the
+/// caller with what was read.
+pub async fn read<P, T, F>(
+    req: &HttpRequest,
+    db: &actix_web::web::Data<crate::db::Db>,
+    parse: impl FnOnce(&HttpRequest, Lang) -> ApiResult<P>,
+    f: F,
+) -> Result<(crate::web::Visitor, P, T), actix_web::HttpResponse>
+where
+    P: Clone + Send + 'static,
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection, &Actor, P) -> ApiResult<T> + Send + 'static,
+{
+    let v = match crate::web::visitor(req).await {
+        Ok(Some(v)) => v,
+        Ok(None) => return Err(crate::web::to_login(req)),
+        Err(e) => return Err(crate::web::error_page(req, None, &e)),
+    };
+    let p = parse(req, v.lang()).map_err(|e| crate::web::error_page(req, Some(&v), &e))?;
+    let given = p.clone();
+    let out = crate::web::account::page_read(req, &v, db, move |c, a| f(c, a, given)).await?;
+    Ok((v, p, out))
 }

@@ -2,12 +2,10 @@
 //! devices by site, category and state, ready ones by grade, parts in stock by key
 //! spec; each figure links to the items behind it; every table as CSV.
 
-use super::{Filter, ScopeBar, Tab, filter, int, scope_bar, site_name, tabs};
+use super::{Filter, ScopeBar, Tab, filter, int, read, scope_bar, site_name, tabs};
 use crate::db::Db;
 use crate::service::dashboards;
-use crate::signed_in;
-use crate::web::account::page_read;
-use crate::web::{Chrome, charts, csv, error_page, html};
+use crate::web::{Chrome, charts, csv, html};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
@@ -272,44 +270,29 @@ fn page(v: &crate::web::Visitor, f: &Filter, d: &StockDashboard, bar: ScopeBar) 
 }
 
 pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let f = match filter(&req, v.lang()) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
-    let found = page_read(&req, &v, &db, move |c, a| {
-        let d = dashboards::stock(c, a, &q)?;
+    let found = read(&req, &db, filter, |c, a, f: Filter| {
+        let d = dashboards::stock(c, a, &f.dashboard())?;
         let bar = scope_bar(c, a, &f, &d.sites)?;
         Ok((d, bar))
     })
     .await;
-    let (d, bar) = match found {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    html(StatusCode::OK, page(&v, &f, &d, bar).render())
+    match found {
+        Ok((v, f, (d, bar))) => html(StatusCode::OK, page(&v, &f, &d, bar).render()),
+        Err(r) => r,
+    }
 }
 
 /// The devices table as CSV: one line per site, category, state and grade.
 pub async fn devices_csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
-    let d = match page_read(&req, &v, &db, move |c, a| dashboards::stock(c, a, &q)).await {
-        Ok(d) => d,
+    let (v, _, d) = match read(&req, &db, filter, |c, a, f: Filter| {
+        dashboards::stock(c, a, &f.dashboard())
+    })
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let head = [
         lang.pick("Site", "Site"),
         lang.pick("Catégorie", "Category"),
@@ -341,20 +324,15 @@ pub async fn devices_csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
 
 /// The parts table as CSV.
 pub async fn parts_csv(req: HttpRequest, db: Data<Db>) -> HttpResponse {
-    let v = signed_in!(req);
-    let lang = v.lang();
-    let f = match filter(&req, lang) {
-        Ok(f) => f,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let q = DashboardQuery {
-        region: f.region,
-        site: f.site,
-    };
-    let d = match page_read(&req, &v, &db, move |c, a| dashboards::stock(c, a, &q)).await {
-        Ok(d) => d,
+    let (v, _, d) = match read(&req, &db, filter, |c, a, f: Filter| {
+        dashboards::stock(c, a, &f.dashboard())
+    })
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
     };
+    let lang = v.lang();
     let head = [
         lang.pick("Site", "Site"),
         lang.pick("Catégorie", "Category"),
