@@ -600,16 +600,6 @@ impl BalanceLine {
 }
 
 api_type! {
-    /// Devices and their mass: weighed, estimated by a technician, or counted at
-    /// their category's estimated weight (`category_estimated_g`).
-    pub struct Mass {
-        pub devices: i64,
-        pub weighed_g: i64,
-        pub estimated_g: i64,
-        pub unweighed: i64,
-        pub category_estimated_g: i64,
-    }
-
     pub struct BalanceRow {
         pub line: BalanceLine,
         pub mass: Mass,
@@ -731,6 +721,7 @@ mod tests {
             watched: &'a [(usize, usize)],
             cap: i64,
         }
+        #[allow(clippy::needless_range_loop)]
         fn consistent(s: &S, cells: &[Vec<i64>], done: usize) -> bool {
             let rows = cells.len();
             let cols = cells[0].len();
@@ -855,16 +846,16 @@ mod tests {
     }
 }
 
-impl Default for Mass {
-    fn default() -> Mass {
-        Mass {
-            devices: 0,
-            weighed_g: 0,
-            estimated_g: 0,
-            unweighed: 0,
-            category_estimated_g: 0,
-        }
-    }
+/// Devices and their mass: weighed, estimated by a technician, or counted at their
+/// category's estimated weight (`category_estimated_g`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Mass {
+    pub devices: i64,
+    pub weighed_g: i64,
+    pub estimated_g: i64,
+    pub unweighed: i64,
+    pub category_estimated_g: i64,
 }
 
 impl Mass {

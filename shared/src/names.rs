@@ -391,45 +391,6 @@ impl Named for CapCategory {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_value_has_a_french_and_an_english_name() {
-        fn all<T: Named>(values: &[T]) {
-            for v in values {
-                let (fr, en) = v.names();
-                assert!(!fr.is_empty() && !en.is_empty());
-            }
-        }
-        all(Category::ALL);
-        all(ItemState::ALL);
-        all(Route::ALL);
-        all(QaCheck::ALL);
-        all(EventType::ALL);
-        all(ReservationStatus::ALL);
-        all(BookingStatus::ALL);
-        all(Attendance::ALL);
-        all(CatalogueSort::ALL);
-        all(PaymentMethod::ALL);
-        all(VatScheme::ALL);
-        all(SaleKind::ALL);
-        all(SaleLineStatus::ALL);
-        all(AfterSalesOutcome::ALL);
-        all(CapCategory::ALL);
-        all(CollectionStatus::ALL);
-        all(OfferStatus::ALL);
-        all(LegalStatus::ALL);
-        all(OrgKind::ALL);
-        all(Role::ALL);
-        all(SiteKind::ALL);
-        all(WeeeBatchStatus::ALL);
-        assert_eq!(ItemState::Ready.name(Lang::Fr), "Prêt");
-        assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
-    }
-}
-
 impl Named for Flow {
     fn names(self) -> (&'static str, &'static str) {
         use Flow::*;
@@ -475,5 +436,44 @@ impl Named for WaitingFor {
             PartUntested => ("Pièce à tester", "Part to test"),
             AwaitingUse => ("Pièce en stock", "Part in stock"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_value_has_a_french_and_an_english_name() {
+        fn all<T: Named>(values: &[T]) {
+            for v in values {
+                let (fr, en) = v.names();
+                assert!(!fr.is_empty() && !en.is_empty());
+            }
+        }
+        all(Category::ALL);
+        all(ItemState::ALL);
+        all(Route::ALL);
+        all(QaCheck::ALL);
+        all(EventType::ALL);
+        all(ReservationStatus::ALL);
+        all(BookingStatus::ALL);
+        all(Attendance::ALL);
+        all(CatalogueSort::ALL);
+        all(PaymentMethod::ALL);
+        all(VatScheme::ALL);
+        all(SaleKind::ALL);
+        all(SaleLineStatus::ALL);
+        all(AfterSalesOutcome::ALL);
+        all(CapCategory::ALL);
+        all(CollectionStatus::ALL);
+        all(OfferStatus::ALL);
+        all(LegalStatus::ALL);
+        all(OrgKind::ALL);
+        all(Role::ALL);
+        all(SiteKind::ALL);
+        all(WeeeBatchStatus::ALL);
+        assert_eq!(ItemState::Ready.name(Lang::Fr), "Prêt");
+        assert_eq!(ItemState::Ready.name(Lang::En), "Ready");
     }
 }

@@ -158,7 +158,7 @@ async fn every_dashboard_figure_equals_a_full_recount_under_a_random_workload() 
     let mut rng = Rng(seed);
     let items: usize = 40;
     let codes = app.codes(&w.tech_a1, w.site_a1, (items * 3) as i32).await;
-    let mut spare = codes[items..].to_vec().into_iter();
+    let mut spare = codes[items..].iter().cloned();
     let session: TrainingSessionView = app
         .post_ok(
             "/api/v1/training-sessions",

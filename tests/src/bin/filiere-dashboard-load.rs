@@ -454,6 +454,7 @@ fn finish(events: Vec<(EventPayload, NaiveDateTime)>, now: NaiveDateTime) -> His
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn item_row(
     lc: &Lifecycle,
     code: String,
