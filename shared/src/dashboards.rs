@@ -400,10 +400,17 @@ pub struct ImpactQuery {
     pub region: Option<RegionId>,
     pub site: Option<SiteId>,
     /// First month, as "2026-01" (twelve months before `to` by default).
-    #[cfg_attr(feature = "openapi", param(pattern = r"^\d{4}-\d{2}$"))]
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$")
+    )]
     pub from: Option<String>,
-    /// Last month, as "2026-12" (the current month by default).
-    #[cfg_attr(feature = "openapi", param(pattern = r"^\d{4}-\d{2}$"))]
+    /// Last month, as "2026-12" (the current month by default). From the first month
+    /// to the last: at most ten years.
+    #[cfg_attr(
+        feature = "openapi",
+        param(pattern = r"^(19[7-9][0-9]|2[0-9]{3})-(0[1-9]|1[0-2])$")
+    )]
     pub to: Option<String>,
 }
 

@@ -55,7 +55,8 @@ pub async fn dashboard_aging(
 #[utoipa::path(get, path = "/api/v1/dashboards/impact", tag = "dashboards", security(("bearer" = [])),
     params(ImpactQuery),
     responses((status = 200, body = ImpactView, description = "Units reused, kilograms kept out of waste, CO2e avoided, households equipped, training given, with the factors used"),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A period of over ten years, or ending before it starts")))]
 pub async fn dashboard_impact(
     actor: Actor,
     db: Data<Db>,
@@ -96,7 +97,8 @@ pub async fn dashboard_demand(
 #[utoipa::path(get, path = "/api/v1/dashboards/impact.pdf", tag = "dashboards", security(("bearer" = [])),
     params(ImpactQuery),
     responses((status = 200, content_type = "application/pdf", description = "The funder's report for the period, in French"),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A period of over ten years, or ending before it starts")))]
 pub async fn dashboard_impact_pdf(
     actor: Actor,
     db: Data<Db>,

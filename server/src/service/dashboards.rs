@@ -277,6 +277,15 @@ pub fn aging(
     now: DateTime<Utc>,
 ) -> ApiResult<AgingDashboard> {
     let limit = q.limit.unwrap_or(100);
+    if q.min_days.is_some_and(|d| d > 3650) {
+        return Err(ApiError::new(ErrorCode::InvalidQuery)
+            .with_message(
+                actor
+                    .lang
+                    .pick("min_days : entre 0 et 3650", "min_days: between 0 and 3650"),
+            )
+            .in_lang(actor.lang));
+    }
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::new(ErrorCode::InvalidQuery)
             .with_message(
@@ -380,14 +389,18 @@ pub fn aging(
 
 /// A month as "2026-10", or a refusal in the caller's language.
 pub fn parse_month(actor_lang: Lang, field: &str, s: &str) -> ApiResult<NaiveDate> {
-    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").map_err(|_| {
-        ApiError::new(ErrorCode::InvalidQuery)
-            .with_message(format!(
-                "{field} : {}",
-                actor_lang.pick("un mois comme 2026-10", "a month such as 2026-10")
-            ))
-            .in_lang(actor_lang)
-    })
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d")
+        .ok()
+        .filter(|d| (1970..=2999).contains(&d.year()))
+        .ok_or(())
+        .map_err(|_| {
+            ApiError::new(ErrorCode::InvalidQuery)
+                .with_message(format!(
+                    "{field} : {}",
+                    actor_lang.pick("un mois comme 2026-10", "a month such as 2026-10")
+                ))
+                .in_lang(actor_lang)
+        })
 }
 
 /// The period of an impact query: from the first month to the last, twelve months
@@ -403,12 +416,14 @@ pub fn period(lang: Lang, q: &ImpactQuery, today: NaiveDate) -> ApiResult<(Naive
         None => to - Months::new(11),
     };
     if from > to || to - Months::new(120) > from {
-        return Err(ApiError::new(ErrorCode::InvalidQuery)
-            .with_message(lang.pick(
-                "période : de 1 mois à 10 ans, « from » avant « to »",
-                "period: 1 month to 10 years, \"from\" before \"to\"",
-            ))
-            .in_lang(lang));
+        return Err(ApiError::rule(
+            filiere_shared::validate::FieldError::new(
+                "from",
+                "la période va d'un mois à dix ans, « from » avant « to »",
+                "the period runs from one month to ten years, \"from\" before \"to\"",
+            ),
+            lang,
+        ));
     }
     Ok((from, to))
 }
