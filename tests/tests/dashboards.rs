@@ -750,3 +750,39 @@ async fn the_funders_report_is_a_pdf_of_the_impact_figures() {
         .await;
     assert_eq!(st.as_u16(), 403);
 }
+
+#[actix_web::test]
+async fn a_query_outside_its_schema_is_refused_and_a_too_long_period_is_a_rule() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    for (path, status, code) in [
+        (
+            "/api/v1/dashboards/aging?min_days=3651",
+            400,
+            "invalid_query",
+        ),
+        (
+            "/api/v1/dashboards/impact?from=0000-01",
+            400,
+            "invalid_query",
+        ),
+        ("/api/v1/dashboards/impact?to=2026-00", 400, "invalid_query"),
+        (
+            "/api/v1/dashboards/impact?from=1990-01",
+            422,
+            "invalid_value",
+        ),
+        (
+            "/api/v1/dashboards/impact?from=2026-05&to=2026-04",
+            422,
+            "invalid_value",
+        ),
+    ] {
+        let (st, v) = app.get(path, &w.coord_a).await;
+        assert_eq!(
+            (st.as_u16(), v["code"].as_str()),
+            (status, Some(code)),
+            "{path}: {v}"
+        );
+    }
+}
