@@ -30,7 +30,7 @@ const DAYS_EN: [&str; 7] = [
     "Saturday",
     "Sunday",
 ];
-const MONTHS_FR: [&str; 12] = [
+pub const MONTHS_FR: [&str; 12] = [
     "janvier",
     "février",
     "mars",
@@ -44,7 +44,7 @@ const MONTHS_FR: [&str; 12] = [
     "novembre",
     "décembre",
 ];
-const MONTHS_EN: [&str; 12] = [
+pub const MONTHS_EN: [&str; 12] = [
     "January",
     "February",
     "March",

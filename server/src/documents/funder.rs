@@ -28,37 +28,10 @@ fn thousands(n: i64) -> String {
 }
 
 fn month_name(d: chrono::NaiveDate, lang: Lang) -> String {
-    const FR: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    const EN: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
+    use crate::clock::{MONTHS_EN, MONTHS_FR};
     use chrono::Datelike;
     let i = d.month0() as usize;
-    format!("{} {}", lang.pick(FR[i], EN[i]), d.year())
+    format!("{} {}", lang.pick(MONTHS_FR[i], MONTHS_EN[i]), d.year())
 }
 
 /// A period of months as people read it: "de janvier 2026 à décembre 2026".
