@@ -1,7 +1,9 @@
 //! The dashboards' counters (storage: what is counted and how it is kept, not who
 //! reads it): items by site, category, state, grade and key spec;
 //! collections' items and weights by state; flows by site and week and by site,
-//! month and category; days from reception to ready.
+//! month and category; days from reception to ready; items waiting for something by
+//! state, site and what they wait for, by the day and the month they came into their
+//! state.
 //!
 //! The database's triggers (migration `2026-11-30-000001_dashboards`) append a signed
 //! delta for every item or event written, in the writer's own transaction; [`fold`]
@@ -16,14 +18,14 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::on_backend;
 use crate::schema::{
-    collection_counts, flow_deltas, flow_months, flow_weeks, item_deltas, item_events, items,
-    ready_times, sales, settings, stock_counts,
+    aging_days, aging_months, collection_counts, flow_deltas, flow_months, flow_weeks, item_deltas,
+    item_events, items, ready_times, sales, sites, stock_counts,
 };
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use filiere_shared::lifecycle::EventPayload;
-use filiere_shared::{EventType, Flow};
+use filiere_shared::{EventType, Flow, ItemState, WaitingFor};
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
@@ -56,6 +58,9 @@ pub type WeekKey = (i64, NaiveDate, String);
 pub type MonthKey = (i64, NaiveDate, String, String);
 /// Site, month of the ready step, whole days from reception.
 pub type ReadyKey = (i64, NaiveDate, i64);
+/// State, day (or month's first day, UTC) the item came into it, site, what it
+/// waits for.
+pub type AgingKey = (String, NaiveDate, i64, String);
 
 /// Items and their weights: how many, how many weighed and their grams, how many
 /// with a technician's estimate and its grams.
@@ -110,6 +115,8 @@ pub struct Tallies {
     pub weeks: BTreeMap<WeekKey, i64>,
     pub months: BTreeMap<MonthKey, Weights>,
     pub ready: BTreeMap<ReadyKey, i64>,
+    pub aging_days: BTreeMap<AgingKey, i64>,
+    pub aging_months: BTreeMap<AgingKey, i64>,
 }
 
 fn bump<K: Ord>(map: &mut BTreeMap<K, i64>, k: K, n: i64) {
@@ -139,6 +146,19 @@ impl Tallies {
                 &mut self.collections,
                 (c, d.category.clone(), d.state.clone()),
                 Weights::of(i64::from(d.n), d.weight_g, d.weight_estimated),
+            );
+        }
+        if let Some(since) = d.state_since
+            && !d.blocker.is_empty()
+        {
+            let day = since.date();
+            let key = (d.state.clone(), day, d.site_id, d.blocker.clone());
+            bump(&mut self.aging_days, key.clone(), i64::from(d.n));
+            let month = day.with_day(1).unwrap_or(day);
+            bump(
+                &mut self.aging_months,
+                (key.0, month, key.2, key.3),
+                i64::from(d.n),
             );
         }
     }
@@ -173,6 +193,8 @@ impl Tallies {
         self.weeks.retain(|_, v| *v != 0);
         self.months.retain(|_, v| !v.is_zero());
         self.ready.retain(|_, v| *v != 0);
+        self.aging_days.retain(|_, v| *v != 0);
+        self.aging_months.retain(|_, v| *v != 0);
         self
     }
 }
@@ -187,6 +209,8 @@ pub struct ItemDelta {
     pub spec_key: String,
     pub weight_g: Option<i64>,
     pub weight_estimated: bool,
+    pub blocker: String,
+    pub state_since: Option<NaiveDateTime>,
     pub n: i32,
 }
 
@@ -213,6 +237,8 @@ macro_rules! item_delta_columns {
             item_deltas::spec_key,
             item_deltas::weight_g,
             item_deltas::weight_estimated,
+            item_deltas::blocker,
+            item_deltas::state_since,
             item_deltas::n,
         )
     };
@@ -403,8 +429,59 @@ fn add(conn: &mut DbConnection, t: &Tallies) -> ApiResult<()> {
     diesel::delete(collection_counts::table.filter(collection_counts::n.eq(0))).execute(conn)?;
     diesel::delete(flow_weeks::table.filter(flow_weeks::n.eq(0))).execute(conn)?;
     diesel::delete(flow_months::table.filter(flow_months::n.eq(0))).execute(conn)?;
+    for (table, counts) in [
+        (Aging::Days, &t.aging_days),
+        (Aging::Months, &t.aging_months),
+    ] {
+        for ((state, date, site, blocker), n) in counts {
+            match table {
+                Aging::Days => on_backend!(conn, c => diesel::insert_into(aging_days::table)
+                    .values((
+                        aging_days::state.eq(state),
+                        aging_days::day.eq(date),
+                        aging_days::site_id.eq(site),
+                        aging_days::blocker.eq(blocker),
+                        aging_days::n.eq(n),
+                    ))
+                    .on_conflict((
+                        aging_days::state,
+                        aging_days::day,
+                        aging_days::site_id,
+                        aging_days::blocker,
+                    ))
+                    .do_update()
+                    .set(aging_days::n.eq(aging_days::n + excluded(aging_days::n)))
+                    .execute(c))?,
+                Aging::Months => on_backend!(conn, c => diesel::insert_into(aging_months::table)
+                    .values((
+                        aging_months::state.eq(state),
+                        aging_months::month.eq(date),
+                        aging_months::site_id.eq(site),
+                        aging_months::blocker.eq(blocker),
+                        aging_months::n.eq(n),
+                    ))
+                    .on_conflict((
+                        aging_months::state,
+                        aging_months::month,
+                        aging_months::site_id,
+                        aging_months::blocker,
+                    ))
+                    .do_update()
+                    .set(aging_months::n.eq(aging_months::n + excluded(aging_months::n)))
+                    .execute(c))?,
+            };
+        }
+    }
     diesel::delete(ready_times::table.filter(ready_times::n.eq(0))).execute(conn)?;
+    diesel::delete(aging_days::table.filter(aging_days::n.eq(0))).execute(conn)?;
+    diesel::delete(aging_months::table.filter(aging_months::n.eq(0))).execute(conn)?;
     Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Aging {
+    Days,
+    Months,
 }
 
 /// The sites a reading covers: all of them, or these.
@@ -442,6 +519,132 @@ pub struct Want {
     pub ready: Option<NaiveDate>,
     /// These collections (`Some(vec![])`: none; `None`: every one).
     pub collections: Option<Vec<i64>>,
+    /// Whose weeks and months are told apart: each site's (the default), each
+    /// region's, or nobody's; the database adds up the rest.
+    pub by: By,
+    /// Only these flows in the months (`None`: every one).
+    pub flows: Option<&'static [Flow]>,
+    /// Days from reception to ready added up over the months (the key's month is then
+    /// the first one asked for).
+    pub ready_whole: bool,
+    /// Every aging counter (the comparison with a recount; the dashboard reads them
+    /// with [`waiting`]).
+    pub aging: bool,
+}
+
+/// Whom a reading's flows are counted for: the first field of their key is a site's
+/// id, a region's, or 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum By {
+    #[default]
+    Site,
+    Region,
+    Total,
+}
+
+#[derive(QueryableByName)]
+struct WeekRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    who: i64,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    week: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    flow: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct MonthRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    who: i64,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    month: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    flow: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    category: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    weighed_n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    weighed_g: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    estimated_n: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    estimated_g: i64,
+}
+
+#[derive(QueryableByName)]
+struct ReadyRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    site_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    month: NaiveDate,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    days: i32,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `AND c.site_id IN (…)` for the sites read, if not all.
+fn sites_sql(sites: &Sites) -> String {
+    match sites.only() {
+        None => String::new(),
+        Some(ids) if ids.is_empty() => " AND 1 = 0".to_owned(),
+        Some(ids) => {
+            let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!(" AND c.site_id IN ({})", list.join(", "))
+        }
+    }
+}
+
+/// The SQL that sums a flow counter `table` (aliased `c`) from `since` on, grouped
+/// first by whom it counts for (`who`). Every value written into it is the server's
+/// own (ids, dates, flow names).
+struct FlowSql<'a> {
+    table: &'a str,
+    date: &'a str,
+    columns: &'a str,
+    sums: &'a str,
+}
+
+impl FlowSql<'_> {
+    fn sql(&self, since: NaiveDate, sites: &Sites, by: By, flows: Option<&[Flow]>) -> String {
+        let (who, join) = match by {
+            By::Site => ("c.site_id", ""),
+            By::Region => ("s.region_id", " JOIN sites s ON s.id = c.site_id"),
+            By::Total => ("CAST(0 AS BIGINT)", ""),
+        };
+        let FlowSql {
+            table,
+            date,
+            columns,
+            sums,
+        } = self;
+        let mut sql = format!(
+            "SELECT {who} AS who, c.{date} AS {date}{columns}, {sums} FROM {table} c{join} \
+             WHERE c.{date} >= '{}'{}",
+            since.format("%Y-%m-%d"),
+            sites_sql(sites)
+        );
+        if let Some(flows) = flows {
+            let list: Vec<String> = flows.iter().map(|f| format!("'{}'", f.as_str())).collect();
+            sql.push_str(&format!(" AND c.flow IN ({})", list.join(", ")));
+        }
+        sql.push_str(&format!(" GROUP BY {who}, c.{date}{columns}"));
+        sql
+    }
+}
+
+/// The key's first field for a site under `by`.
+fn who(by: By, site: i64, regions: &BTreeMap<i64, i64>) -> i64 {
+    match by {
+        By::Site => site,
+        By::Region => regions.get(&site).copied().unwrap_or(0),
+        By::Total => 0,
+    }
 }
 
 impl Want {
@@ -453,6 +656,8 @@ impl Want {
             months: Some(since),
             ready: Some(since),
             collections: None,
+            aging: true,
+            ..Want::default()
         }
     }
 }
@@ -474,53 +679,73 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
         }
     }
     if let Some(since) = want.weeks {
-        let rows: Vec<(i64, NaiveDate, String, i64)> = match only {
-            Some(s) => flow_weeks::table
-                .filter(flow_weeks::site_id.eq_any(s))
-                .filter(flow_weeks::week.ge(since))
-                .load(conn)?,
-            None => flow_weeks::table
-                .filter(flow_weeks::week.ge(since))
-                .load(conn)?,
-        };
-        for (site, week, flow, n) in rows {
-            bump(&mut t.weeks, (site, week, flow), n);
+        let sql = FlowSql {
+            table: "flow_weeks",
+            date: "week",
+            columns: ", c.flow",
+            sums: "CAST(SUM(c.n) AS BIGINT) AS n",
+        }
+        .sql(since, sites, want.by, None);
+        let rows: Vec<WeekRow> = on_backend!(conn, c => diesel::sql_query(sql).load(c))?;
+        for r in rows {
+            bump(&mut t.weeks, (r.who, r.week, r.flow), r.n);
         }
     }
     if let Some(since) = want.months {
-        type MonthRow = (i64, NaiveDate, String, String, i64, i64, i64, i64, i64);
-        let rows: Vec<MonthRow> = match only {
-            Some(s) => flow_months::table
-                .filter(flow_months::site_id.eq_any(s))
-                .filter(flow_months::month.ge(since))
-                .load(conn)?,
-            None => flow_months::table
-                .filter(flow_months::month.ge(since))
-                .load(conn)?,
-        };
-        for (site, month, flow, category, n, wn, wg, en, eg) in rows {
+        let sql = FlowSql {
+            table: "flow_months",
+            date: "month",
+            columns: ", c.flow, c.category",
+            sums: "CAST(SUM(c.n) AS BIGINT) AS n, CAST(SUM(c.weighed_n) AS BIGINT) AS weighed_n, \
+                   CAST(SUM(c.weighed_g) AS BIGINT) AS weighed_g, \
+                   CAST(SUM(c.estimated_n) AS BIGINT) AS estimated_n, \
+                   CAST(SUM(c.estimated_g) AS BIGINT) AS estimated_g",
+        }
+        .sql(since, sites, want.by, want.flows);
+        let rows: Vec<MonthRow> = on_backend!(conn, c => diesel::sql_query(sql).load(c))?;
+        for r in rows {
             let w = Weights {
-                n,
-                weighed_n: wn,
-                weighed_g: wg,
-                estimated_n: en,
-                estimated_g: eg,
+                n: r.n,
+                weighed_n: r.weighed_n,
+                weighed_g: r.weighed_g,
+                estimated_n: r.estimated_n,
+                estimated_g: r.estimated_g,
             };
-            bump_w(&mut t.months, (site, month, flow, category), w);
+            bump_w(&mut t.months, (r.who, r.month, r.flow, r.category), w);
         }
     }
     if let Some(since) = want.ready {
-        let rows: Vec<(i64, NaiveDate, i32, i64)> = match only {
-            Some(s) => ready_times::table
-                .filter(ready_times::site_id.eq_any(s))
-                .filter(ready_times::month.ge(since))
-                .load(conn)?,
-            None => ready_times::table
-                .filter(ready_times::month.ge(since))
-                .load(conn)?,
+        let day = since.format("%Y-%m-%d");
+        // Added up over the months: keyed by the first month asked for.
+        let (month, group) = if want.ready_whole {
+            ("MIN(c.month)", "c.site_id, c.days")
+        } else {
+            ("c.month", "c.site_id, c.month, c.days")
         };
-        for (site, month, days, n) in rows {
-            bump(&mut t.ready, (site, month, i64::from(days)), n);
+        let sql = format!(
+            "SELECT c.site_id AS site_id, {month} AS month, c.days AS days, \
+             CAST(SUM(c.n) AS BIGINT) AS n FROM ready_times c WHERE c.month >= '{day}'{} \
+             GROUP BY {group}",
+            sites_sql(sites)
+        );
+        let rows: Vec<ReadyRow> = on_backend!(conn, c => diesel::sql_query(sql).load(c))?;
+        for r in rows {
+            let month = if want.ready_whole { since } else { r.month };
+            bump(&mut t.ready, (r.site_id, month, i64::from(r.days)), r.n);
+        }
+    }
+    if want.aging {
+        let days: Vec<(String, NaiveDate, i64, String, i64)> = aging_days::table.load(conn)?;
+        for (state, day, site, blocker, n) in days {
+            if sites.has(site) {
+                bump(&mut t.aging_days, (state, day, site, blocker), n);
+            }
+        }
+        let months: Vec<(String, NaiveDate, i64, String, i64)> = aging_months::table.load(conn)?;
+        for (state, month, site, blocker, n) in months {
+            if sites.has(site) {
+                bump(&mut t.aging_months, (state, month, site, blocker), n);
+            }
         }
     }
     type CollectionRow = (i64, String, String, i64, i64, i64, i64, i64);
@@ -542,11 +767,10 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
         bump_w(&mut t.collections, (c, category, state), w);
     }
     // The deltas not folded yet: few, read whole.
-    let wants_items = want.stock || want.collections.as_ref().is_none_or(|c| !c.is_empty());
+    let wants_items =
+        want.stock || want.aging || want.collections.as_ref().is_none_or(|c| !c.is_empty());
     if wants_items {
-        let pending: Vec<ItemDelta> = item_deltas::table
-            .select(item_delta_columns!())
-            .load(conn)?;
+        let pending = pending_items(conn)?;
         for d in pending
             .iter()
             .filter(|d| sites.has(d.site_id) || d.collection_id.is_some())
@@ -567,6 +791,14 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
                     bump(&mut t.stock, k, v);
                 }
             }
+            if want.aging && sites.has(d.site_id) {
+                for (k, v) in one.aging_days {
+                    bump(&mut t.aging_days, k, v);
+                }
+                for (k, v) in one.aging_months {
+                    bump(&mut t.aging_months, k, v);
+                }
+            }
             for (k, v) in one.collections {
                 bump_w(&mut t.collections, k, v);
             }
@@ -580,23 +812,128 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
         for d in pending.iter().filter(|d| sites.has(d.site_id)) {
             flows.flow(d)?;
         }
+        let regions: BTreeMap<i64, i64> = if want.by == By::Region {
+            sites::table
+                .select((sites::id, sites::region_id))
+                .load::<(i64, i64)>(conn)?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         if let Some(since) = want.weeks {
-            for (k, v) in flows.weeks.into_iter().filter(|(k, _)| k.1 >= since) {
-                bump(&mut t.weeks, k, v);
+            for ((site, week, flow), v) in flows.weeks.into_iter().filter(|(k, _)| k.1 >= since) {
+                bump(&mut t.weeks, (who(want.by, site, &regions), week, flow), v);
             }
         }
         if let Some(since) = want.months {
-            for (k, v) in flows.months.into_iter().filter(|(k, _)| k.1 >= since) {
-                bump_w(&mut t.months, k, v);
+            let wanted = |flow: &str| {
+                want.flows
+                    .is_none_or(|f| f.iter().any(|x| x.as_str() == flow))
+            };
+            for ((site, month, flow, category), v) in flows
+                .months
+                .into_iter()
+                .filter(|(k, _)| k.1 >= since && wanted(&k.2))
+            {
+                let key = (who(want.by, site, &regions), month, flow, category);
+                bump_w(&mut t.months, key, v);
             }
         }
         if let Some(since) = want.ready {
-            for (k, v) in flows.ready.into_iter().filter(|(k, _)| k.1 >= since) {
-                bump(&mut t.ready, k, v);
+            for ((site, month, days), v) in flows.ready.into_iter().filter(|(k, _)| k.1 >= since) {
+                let month = if want.ready_whole { since } else { month };
+                bump(&mut t.ready, (site, month, days), v);
             }
         }
     }
     Ok(t.without_zeros())
+}
+
+/// The item deltas not folded yet (few: the sweep folds them every few seconds).
+pub fn pending_items(conn: &mut DbConnection) -> ApiResult<Vec<ItemDelta>> {
+    Ok(item_deltas::table
+        .select(item_delta_columns!())
+        .load(conn)?)
+}
+
+#[derive(QueryableByName)]
+struct WaitingRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    site_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    blocker: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Items in `state` that wait for something (or for `blocker`) since before `before`
+/// (UTC), by site and what they wait for: the counters of the whole months and days
+/// before `before`'s day, with the deltas of `pending` from before that day, and the
+/// items of that day read from the table itself, so that the count is exact to the
+/// second. Run in a [`snapshot`], with `pending` read in it.
+pub fn waiting(
+    conn: &mut DbConnection,
+    sites: &Sites,
+    state: ItemState,
+    before: NaiveDateTime,
+    blocker: Option<WaitingFor>,
+    pending: &[ItemDelta],
+) -> ApiResult<BTreeMap<(i64, String), i64>> {
+    let day = before.date();
+    let month = day.with_day(1).unwrap_or(day);
+    let start = day.and_time(chrono::NaiveTime::MIN);
+    // Every value written into the SQL is the server's own: an enum's name, dates, ids.
+    let mut filter = format!("c.state = '{}'{}", state.as_str(), sites_sql(sites));
+    if let Some(b) = blocker {
+        filter.push_str(&format!(" AND c.blocker = '{}'", b.as_str()));
+    }
+    let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    let counters = format!(
+        "SELECT c.site_id AS site_id, c.blocker AS blocker, CAST(SUM(c.n) AS BIGINT) AS n \
+         FROM aging_months c WHERE {filter} AND c.month < '{m}' GROUP BY c.site_id, c.blocker \
+         UNION ALL \
+         SELECT c.site_id AS site_id, c.blocker AS blocker, CAST(SUM(c.n) AS BIGINT) AS n \
+         FROM aging_days c WHERE {filter} AND c.day >= '{m}' AND c.day < '{d}' \
+         GROUP BY c.site_id, c.blocker",
+        m = date(month),
+        d = date(day),
+    );
+    let mut out = BTreeMap::new();
+    let rows: Vec<WaitingRow> = on_backend!(conn, c => diesel::sql_query(counters).load(c))?;
+    for r in rows {
+        bump(&mut out, (r.site_id, r.blocker), r.n);
+    }
+    // That day's items, to the second.
+    let mut today = items::table
+        .filter(items::state.eq(state.as_str()))
+        .filter(items::state_since.ge(start))
+        .filter(items::state_since.lt(before))
+        .filter(items::blocker.ne(""))
+        .into_boxed();
+    if let Some(s) = sites.only() {
+        today = today.filter(items::site_id.eq_any(s.clone()));
+    }
+    if let Some(b) = blocker {
+        today = today.filter(items::blocker.eq(b.as_str()));
+    }
+    let exact: Vec<(i64, Option<String>)> =
+        today.select((items::site_id, items::blocker)).load(conn)?;
+    for (site, b) in exact {
+        bump(&mut out, (site, b.unwrap_or_default()), 1);
+    }
+    for d in pending {
+        let counted = d.state == state.as_str()
+            && !d.blocker.is_empty()
+            && blocker.is_none_or(|b| b.as_str() == d.blocker)
+            && sites.has(d.site_id)
+            && d.state_since.is_some_and(|s| s < start);
+        if counted {
+            bump(&mut out, (d.site_id, d.blocker.clone()), i64::from(d.n));
+        }
+    }
+    out.retain(|_, n| *n != 0);
+    Ok(out)
 }
 
 /// Every figure worked out again from the items and their events, as if no counter
@@ -612,6 +949,8 @@ pub fn recount(conn: &mut DbConnection) -> ApiResult<Tallies> {
         Option<String>,
         Option<i64>,
         bool,
+        Option<String>,
+        Option<NaiveDateTime>,
     );
     let rows: Vec<ItemCols> = items::table
         .select((
@@ -623,9 +962,12 @@ pub fn recount(conn: &mut DbConnection) -> ApiResult<Tallies> {
             items::spec_key,
             items::weight_g,
             items::weight_estimated,
+            items::blocker,
+            items::state_since,
         ))
         .load(conn)?;
-    for (site, collection, category, state, grade, spec, weight, estimated) in rows {
+    for (site, collection, category, state, grade, spec, weight, estimated, blocker, since) in rows
+    {
         t.item(&ItemDelta {
             site_id: site,
             collection_id: collection,
@@ -635,6 +977,8 @@ pub fn recount(conn: &mut DbConnection) -> ApiResult<Tallies> {
             spec_key: spec.unwrap_or_default(),
             weight_g: weight,
             weight_estimated: estimated,
+            blocker: blocker.unwrap_or_default(),
+            state_since: since,
             n: 1,
         });
     }
@@ -743,12 +1087,17 @@ pub fn recount(conn: &mut DbConnection) -> ApiResult<Tallies> {
 /// the items' and events' own columns worked out, every counter recounted. One
 /// server process does it, in one transaction; the others find it done.
 pub fn rebuild(conn: &mut DbConnection) -> ApiResult<bool> {
-    const VERSION: &str = "1";
+    // 2: the aging counters.
+    const VERSION: &str = "2";
     conn.transaction(|c| {
-        let claimed = on_backend!(c, c => diesel::insert_into(settings::table)
-            .values((settings::name.eq("aggregates"), settings::value.eq(VERSION)))
-            .on_conflict_do_nothing()
-            .execute(c))?;
+        // Claimed by one process: the others find the version there (on PostgreSQL,
+        // after waiting for the first to commit).
+        let claimed = diesel::sql_query(format!(
+            "INSERT INTO settings (name, value) VALUES ('aggregates', '{VERSION}') \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value \
+             WHERE settings.value <> excluded.value"
+        ))
+        .execute(c)?;
         if claimed == 0 {
             return Ok(false);
         }
@@ -760,6 +1109,8 @@ pub fn rebuild(conn: &mut DbConnection) -> ApiResult<bool> {
         diesel::delete(flow_weeks::table).execute(c)?;
         diesel::delete(flow_months::table).execute(c)?;
         diesel::delete(ready_times::table).execute(c)?;
+        diesel::delete(aging_days::table).execute(c)?;
+        diesel::delete(aging_months::table).execute(c)?;
         let t = recount(c)?;
         add(c, &t)?;
         Ok(true)

@@ -136,6 +136,7 @@ route_table! {
     "/api/v1/dashboards/impact.pdf" => [get dashboard_impact_pdf],
     "/api/v1/dashboards/collections" => [get dashboard_collections],
     "/api/v1/dashboards/demand" => [get dashboard_demand],
+    "/api/v1/dashboards/settings" => [get dashboard_settings, patch update_dashboard_settings],
 }
 
 /// A method the path does not take: 405, the methods it does take, the usual body.

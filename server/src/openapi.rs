@@ -44,7 +44,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         close_collection, list_offers, get_offer, accept_offer, decline_offer,
         get_organisation, update_organisation, setup_link, set_password, change_password,
         dashboard_stock, dashboard_flows, dashboard_aging, dashboard_impact,
-        dashboard_collections, dashboard_demand, dashboard_impact_pdf,
+        dashboard_collections, dashboard_demand, dashboard_impact_pdf, dashboard_settings,
+        update_dashboard_settings,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

@@ -618,6 +618,8 @@ diesel::table! {
         weight_g -> Nullable<BigInt>,
         weight_estimated -> Bool,
         n -> Integer,
+        blocker -> Text,
+        state_since -> Nullable<Timestamp>,
     }
 }
 
@@ -660,20 +662,20 @@ diesel::table! {
 }
 
 diesel::table! {
-    flow_weeks (site_id, week, flow) {
-        site_id -> BigInt,
+    flow_weeks (week, flow, site_id) {
         week -> Date,
         flow -> Text,
+        site_id -> BigInt,
         n -> BigInt,
     }
 }
 
 diesel::table! {
-    flow_months (site_id, month, flow, category) {
-        site_id -> BigInt,
+    flow_months (month, flow, category, site_id) {
         month -> Date,
         flow -> Text,
         category -> Text,
+        site_id -> BigInt,
         n -> BigInt,
         weighed_n -> BigInt,
         weighed_g -> BigInt,
@@ -683,10 +685,30 @@ diesel::table! {
 }
 
 diesel::table! {
-    ready_times (site_id, month, days) {
-        site_id -> BigInt,
+    ready_times (month, site_id, days) {
         month -> Date,
+        site_id -> BigInt,
         days -> Integer,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    aging_days (state, day, site_id, blocker) {
+        state -> Text,
+        day -> Date,
+        site_id -> BigInt,
+        blocker -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
+    aging_months (state, month, site_id, blocker) {
+        state -> Text,
+        month -> Date,
+        site_id -> BigInt,
+        blocker -> Text,
         n -> BigInt,
     }
 }
@@ -761,6 +783,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     flow_weeks,
     flow_months,
     ready_times,
+    aging_days,
+    aging_months,
     aging_thresholds,
     impact_factors,
     settings,

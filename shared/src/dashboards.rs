@@ -475,7 +475,16 @@ api_type! {
 
     pub struct AgingThreshold {
         pub state: ItemState,
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3650))]
         pub days: i32,
+    }
+
+    /// What the dashboards count by: the extra years of use a reused device is
+    /// assumed to get (CO2e avoided), and how long an item may wait in each state
+    /// before the aging dashboard lists it.
+    pub struct DashboardSettings {
+        pub extra_years: i64,
+        pub thresholds: Vec<AgingThreshold>,
     }
 
     /// Items of one site waiting past their threshold in one state, for one reason.
@@ -873,4 +882,18 @@ impl Mass {
         self.unweighed += o.unweighed;
         self.category_estimated_g += o.category_estimated_g;
     }
+}
+
+/// An admin's change of the dashboards' settings: what is given is changed, the rest
+/// kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UpdateDashboardSettings {
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10))]
+    pub extra_years: Option<i64>,
+    /// The states whose threshold changes.
+    #[serde(default)]
+    pub thresholds: Vec<AgingThreshold>,
 }

@@ -2,10 +2,11 @@
 //! may be shown (a technician their site, a coordinator their region, an admin every
 //! region). The pages call the same service functions.
 
-use super::{localise, read};
+use super::{localise, read, write};
 use crate::auth::Actor;
 use crate::db::Db;
 use crate::error::ApiResult;
+use crate::extract::JsonBody;
 use crate::service::dashboards;
 use actix_web::web::{Data, Json, Query};
 use filiere_shared::dashboards::*;
@@ -132,4 +133,25 @@ pub async fn dashboard_impact_pdf(
             d.to.format("%Y-%m")
         ),
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/dashboards/settings", tag = "dashboards", security(("bearer" = [])),
+    responses((status = 200, body = DashboardSettings, description = "The extra years of use counted for a reused device, and how long an item may wait in each state"),
+        (status = 403, body = ErrorBody)))]
+pub async fn dashboard_settings(actor: Actor, db: Data<Db>) -> ApiResult<Json<DashboardSettings>> {
+    read_handler!(actor, db, |c, a| dashboards::settings_view(c, &a))
+}
+
+#[utoipa::path(patch, path = "/api/v1/dashboards/settings", tag = "dashboards", security(("bearer" = [])),
+    request_body = UpdateDashboardSettings,
+    responses((status = 200, body = DashboardSettings, description = "The settings as they now are (an admin only)"),
+        (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "A state nothing waits in, or one given twice")))]
+pub async fn update_dashboard_settings(
+    actor: Actor,
+    db: Data<Db>,
+    body: JsonBody<UpdateDashboardSettings>,
+) -> ApiResult<Json<DashboardSettings>> {
+    let body = body.read(&actor)?;
+    write_handler!(actor, db, |c, a| dashboards::update_settings(c, &a, &body))
 }

@@ -2,11 +2,12 @@
 //! technician their site, a coordinator their region, an admin every region), read
 //! from the counters of [`crate::aggregates`] in one snapshot.
 
-use super::parse_stored;
-use crate::aggregates::{self, Sites, Tallies, Want, Weights};
+use super::{check, check_rule, parse_stored};
+use crate::aggregates::{self, By, Sites, Tallies, Want, Weights};
 use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
+use crate::on_backend;
 use crate::schema::{
     aging_thresholds, collections, impact_factors, items, needs, organisations, reservations,
     settings, sites, training_bookings, training_sessions,
@@ -210,6 +211,8 @@ pub fn flows(
             Want {
                 weeks: Some(first),
                 ready: Some(first_month),
+                ready_whole: true,
+                by: By::Total,
                 collections: Some(Vec::new()),
                 ..Want::default()
             },
@@ -299,6 +302,7 @@ pub fn aging(
         let scope = scope(c, actor, q.region, q.site)?;
         let thresholds = thresholds(c)?;
         let ids = scope.site_ids();
+        let pending = aggregates::pending_items(c)?;
         let mut counts = Vec::new();
         let mut listed: Vec<AgingItem> = Vec::new();
         for t in &thresholds {
@@ -307,27 +311,13 @@ pub fn aging(
             }
             let days = q.min_days.map_or(i64::from(t.days), i64::from);
             let before = (now - chrono::Duration::days(days)).naive_utc();
-            let base = items::table
-                .filter(items::state.eq(t.state.as_str()))
-                .filter(items::state_since.lt(before))
-                .filter(items::site_id.eq_any(&ids))
-                .filter(items::blocker.ne(""));
-            let grouped: Vec<(i64, Option<String>, i64)> = match q.waiting_for {
-                Some(b) => base
-                    .filter(items::blocker.eq(b.as_str()))
-                    .group_by((items::site_id, items::blocker))
-                    .select((items::site_id, items::blocker, diesel::dsl::count_star()))
-                    .load(c)?,
-                None => base
-                    .group_by((items::site_id, items::blocker))
-                    .select((items::site_id, items::blocker, diesel::dsl::count_star()))
-                    .load(c)?,
-            };
-            for (site, blocker, n) in grouped {
+            let grouped =
+                aggregates::waiting(c, &scope.only, t.state, before, q.waiting_for, &pending)?;
+            for ((site, blocker), n) in grouped {
                 counts.push(AgingCount {
                     site: SiteId(site),
                     state: t.state,
-                    waiting_for: parse_stored(blocker.as_deref().unwrap_or_default())?,
+                    waiting_for: parse_stored(&blocker)?,
                     count: n,
                 });
             }
@@ -437,6 +427,69 @@ pub fn extra_years(conn: &mut DbConnection) -> ApiResult<i64> {
     Ok(v.and_then(|v| v.parse().ok()).unwrap_or(2))
 }
 
+/// The dashboards' settings, for whoever has dashboards.
+pub fn settings_view(conn: &mut DbConnection, actor: &Actor) -> ApiResult<DashboardSettings> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    Ok(DashboardSettings {
+        extra_years: extra_years(conn)?,
+        thresholds: thresholds(conn)?,
+    })
+}
+
+/// An admin changes the extra years of use counted for a reused device, or how long
+/// an item may wait in some states; nothing is written when a value is refused.
+pub fn update_settings(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    req: &UpdateDashboardSettings,
+) -> ApiResult<DashboardSettings> {
+    use filiere_shared::validate::{self, FieldError};
+    actor.require(&[Role::Admin])?;
+    if let Some(years) = req.extra_years {
+        check(actor, validate::range("extra_years", years, 1, 10))?;
+    }
+    let known = thresholds(conn)?;
+    for (i, t) in req.thresholds.iter().enumerate() {
+        check(
+            actor,
+            validate::range(&format!("thresholds[{i}].days"), t.days.into(), 1, 3650),
+        )?;
+        let field = format!("thresholds[{i}].state");
+        if !known.iter().any(|k| k.state == t.state) {
+            check_rule(
+                actor,
+                Err(FieldError::new(
+                    field,
+                    "rien n'attend dans cet état",
+                    "nothing waits in this state",
+                )),
+            )?;
+        } else if req.thresholds[..i].iter().any(|o| o.state == t.state) {
+            check_rule(
+                actor,
+                Err(FieldError::new(field, "donné deux fois", "given twice")),
+            )?;
+        }
+    }
+    if let Some(years) = req.extra_years {
+        on_backend!(conn, c => diesel::insert_into(settings::table)
+            .values((
+                settings::name.eq("impact_extra_years"),
+                settings::value.eq(years.to_string()),
+            ))
+            .on_conflict(settings::name)
+            .do_update()
+            .set(settings::value.eq(years.to_string()))
+            .execute(c))?;
+    }
+    for t in &req.thresholds {
+        diesel::update(aging_thresholds::table.find(t.state.as_str()))
+            .set(aging_thresholds::days.eq(t.days))
+            .execute(conn)?;
+    }
+    settings_view(conn, actor)
+}
+
 pub struct Factor {
     pub avoided_g_per_year: Option<i64>,
     pub avoided_source: Option<String>,
@@ -532,13 +585,13 @@ pub fn impact_line(category: Category, w: Weights, f: Option<&Factor>, years: i6
     }
 }
 
-/// Households equipped (their first invoice), per site and month, from the monthly
-/// flows.
+/// Households equipped (their first invoice), per month and whom the monthly flows
+/// were read for (a site, a region, or all).
 pub fn households(t: &Tallies) -> BTreeMap<(i64, NaiveDate), i64> {
     let mut out = BTreeMap::new();
-    for ((site, month, flow, _), w) in &t.months {
+    for ((who, month, flow, _), w) in &t.months {
         if flow == Flow::Equipped.as_str() {
-            *out.entry((*site, *month)).or_insert(0) += w.n;
+            *out.entry((*who, *month)).or_insert(0) += w.n;
         }
     }
     out
@@ -590,6 +643,8 @@ pub fn impact(
             &scope,
             Want {
                 months: Some(from),
+                by: By::Total,
+                flows: Some(&[Flow::Sold, Flow::TakenBack, Flow::Equipped]),
                 collections: Some(Vec::new()),
                 ..Want::default()
             },
@@ -601,10 +656,9 @@ pub fn impact(
         for (category, w) in reuse {
             lines.push(impact_line(category, w, factors.get(&category), years));
         }
-        let ids = scope.site_ids();
         let households = households(&t)
             .into_iter()
-            .filter(|((site, month), _)| ids.contains(site) && *month <= to)
+            .filter(|((_, month), _)| *month <= to)
             .map(|(_, n)| n)
             .sum();
         let regions: Vec<i64> = scope.sites.iter().map(|s| s.region.0).collect();

@@ -7,7 +7,7 @@ use super::dashboards::{extra_years, factors, households, training_minutes};
 use crate::aggregates::{self, Sites, Weights};
 use crate::db::DbConnection;
 use crate::error::ApiResult;
-use crate::schema::{regions, sites};
+use crate::schema::regions;
 use chrono::{Datelike, Months, NaiveDate};
 use diesel::prelude::*;
 use filiere_shared::dashboards::{suppress, with_totals};
@@ -95,16 +95,19 @@ pub fn build(conn: &mut DbConnection, today: NaiveDate) -> ApiResult<OpenData> {
             .order(regions::code)
             .select((regions::id, regions::code, regions::name))
             .load(c)?;
-        let site_region: BTreeMap<i64, i64> = sites::table
-            .select((sites::id, sites::region_id))
-            .load::<(i64, i64)>(c)?
-            .into_iter()
-            .collect();
         let t = aggregates::read(
             c,
             &Sites::All,
             &aggregates::Want {
                 months: Some(first),
+                by: aggregates::By::Region,
+                flows: Some(&[
+                    Flow::Collected,
+                    Flow::Sold,
+                    Flow::TakenBack,
+                    Flow::Recycled,
+                    Flow::Equipped,
+                ]),
                 collections: Some(Vec::new()),
                 ..aggregates::Want::default()
             },
@@ -113,10 +116,8 @@ pub fn build(conn: &mut DbConnection, today: NaiveDate) -> ApiResult<OpenData> {
         let years = extra_years(c)?;
         let months: Vec<NaiveDate> = (0..MONTHS).map(|i| first + Months::new(i)).collect();
         let mut cells: BTreeMap<(i64, NaiveDate), Cell> = BTreeMap::new();
-        for ((site, month, flow, category), w) in &t.months {
-            let (Some(region), Ok(category)) =
-                (site_region.get(site), Category::from_str(category))
-            else {
+        for ((region, month, flow, category), w) in &t.months {
+            let Ok(category) = Category::from_str(category) else {
                 continue;
             };
             if category.kind() != ItemKind::Device || *month > last {
@@ -153,11 +154,9 @@ pub fn build(conn: &mut DbConnection, today: NaiveDate) -> ApiResult<OpenData> {
                 _ => {}
             }
         }
-        for ((site, month), n) in households(&t) {
-            if let Some(region) = site_region.get(&site)
-                && month <= last
-            {
-                cells.entry((*region, month)).or_default().households += n;
+        for ((region, month), n) in households(&t) {
+            if month <= last {
+                cells.entry((region, month)).or_default().households += n;
             }
         }
         for ((region, month), m) in training_minutes(c, first)? {

@@ -300,6 +300,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/users/{id}/setup-link",
             web::post().to(admin::users::new_link),
         )
+        .route("/admin/dashboards", web::get().to(admin::dashboards::show))
+        .route(
+            "/admin/dashboards",
+            web::post().to(admin::dashboards::update),
+        )
         .route("/admin/benches", web::get().to(admin::benches::list))
         .route("/admin/benches", web::post().to(admin::benches::create))
         .route(

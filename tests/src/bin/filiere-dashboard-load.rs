@@ -1,8 +1,9 @@
 //! The dashboards at the scale of a national network, on loopback: seeds `--items`
 //! devices (a million by default) over `--regions` regions with realistic histories
-//! (about nine events each over the last year: reception, triage, erasure, test,
-//! ready, reservation, sale to a household, or teardown, or recycling; parts in
-//! stock; an invoice and a beneficiary per sale), folds the counters, then measures
+//! (about ten events each over the last year: reception, triage, erasure, tests
+//! that fail and pass, ready, reopened and made ready again, holds that expire,
+//! reservation, sale to a household, or teardown, or recycling; parts in stock; an
+//! invoice and a beneficiary per sale), folds the counters, then measures
 //! every dashboard route and page and the open data: each alone from one client,
 //! then `--clients` coordinators at once.
 //!
@@ -264,7 +265,7 @@ fn history(
     };
     if collected {
         if end < 2 {
-            return finish(events, now);
+            return finish(events);
         }
         step(
             &mut events,
@@ -276,7 +277,7 @@ fn history(
         );
     }
     if end < 5 {
-        return finish(events, now);
+        return finish(events);
     }
     let route = match end {
         5..=74 => Route::Refurbish,
@@ -306,7 +307,7 @@ fn history(
     }
     // Some wait with their drive not yet erased.
     if (end == 5 || end == 6 || end == 75) && has_drive {
-        return finish(events, now);
+        return finish(events);
     }
     if has_drive {
         if route == Route::Recycle {
@@ -348,9 +349,39 @@ fn history(
     match route {
         Route::Refurbish => {
             if end < 10 {
-                return finish(events, now);
+                return finish(events);
             }
             let grade = [Grade::A, Grade::B, Grade::B, Grade::C][rng.random_range(0..4)];
+            let failed = || EventPayload::QaTested {
+                report: QaData {
+                    checks: vec![QaLine {
+                        check: QaCheck::Boot,
+                        outcome: QaOutcome::Fail,
+                        note: Some("écran à changer".into()),
+                    }],
+                    os_installed: None,
+                    functional_grade: None,
+                    cosmetic_grade: None,
+                    notes: None,
+                },
+            };
+            let passed = || EventPayload::QaTested {
+                report: QaData {
+                    checks: vec![QaLine {
+                        check: QaCheck::Boot,
+                        outcome: QaOutcome::Pass,
+                        note: None,
+                    }],
+                    os_installed: Some("Emmabuntüs DE5".into()),
+                    functional_grade: Some(grade),
+                    cosmetic_grade: Some(grade),
+                    notes: None,
+                },
+            };
+            // Tests that fail, each followed by a repair and a test again.
+            while rng.random_bool(0.55) {
+                step(&mut events, failed(), 5, rng);
+            }
             step(
                 &mut events,
                 EventPayload::QaTested {
@@ -370,56 +401,85 @@ fn history(
                 rng,
             );
             if end < 12 {
-                return finish(events, now);
+                return finish(events);
             }
             step(&mut events, EventPayload::MarkedReady, 2, rng);
-            if end < 20 {
-                return finish(events, now);
+            // Found wanting once ready (a customer's return at the counter, a fault
+            // seen on the shelf): reopened, tested and made ready again.
+            while rng.random_bool(0.45) {
+                let reason = EventPayload::Reopened {
+                    reason: "batterie faible".into(),
+                };
+                step(&mut events, reason, 10, rng);
+                step(&mut events, passed(), 3, rng);
+                step(&mut events, EventPayload::MarkedReady, 1, rng);
             }
-            let until = utc(events.last().map_or(now, |e| e.1) + Span::days(7));
-            step(
-                &mut events,
-                EventPayload::Reserved {
-                    reservation: ReservationId(n as i64),
-                    reference: format!("REF-{n}"),
-                    until,
-                },
-                20,
-                rng,
-            );
+            if end < 20 {
+                return finish(events);
+            }
+            // Holds that expired or were cancelled before the one that ends in a sale.
+            let mut holds = 0;
+            loop {
+                let until = utc(events.last().map_or(now, |e| e.1) + Span::days(7));
+                holds += 1;
+                let reservation = ReservationId(n as i64 * 100 + holds);
+                step(
+                    &mut events,
+                    EventPayload::Reserved {
+                        reservation,
+                        reference: format!("REF-{n}-{holds}"),
+                        until,
+                    },
+                    20,
+                    rng,
+                );
+                if !rng.random_bool(0.55) {
+                    break;
+                }
+                let expired = rng.random_bool(0.5);
+                step(
+                    &mut events,
+                    EventPayload::ReservationEnded {
+                        reservation,
+                        expired,
+                    },
+                    7,
+                    rng,
+                );
+            }
             if end < 22 {
-                return finish(events, now);
+                return finish(events);
             }
             let guarantee_until = (events.last().map_or(now, |e| e.1) + Span::days(730)).date();
             step(
                 &mut events,
                 EventPayload::Sold {
                     sale: SaleId(n as i64),
-                    buyer: format!("REF-{n}"),
+                    buyer: format!("REF-{n}-{holds}"),
                     guarantee_until,
                 },
                 3,
                 rng,
             );
-            let mut h = finish(events, now);
+            let mut h = finish(events);
             h.sold = Some(h.events.last().map(|e| e.1).unwrap_or(now));
             h
         }
         Route::Harvest => {
             if end < 78 {
-                return finish(events, now);
+                return finish(events);
             }
             step(&mut events, EventPayload::TeardownDone, 5, rng);
-            finish(events, now)
+            finish(events)
         }
         Route::Recycle => {
             let batch = WeeeBatchId(w.batches[&site.id]);
             if end < 90 {
-                return finish(events, now);
+                return finish(events);
             }
             step(&mut events, EventPayload::WeeeAdded { batch }, 20, rng);
             if end < 92 {
-                return finish(events, now);
+                return finish(events);
             }
             step(
                 &mut events,
@@ -430,12 +490,12 @@ fn history(
                 30,
                 rng,
             );
-            finish(events, now)
+            finish(events)
         }
     }
 }
 
-fn finish(events: Vec<(EventPayload, NaiveDateTime)>, now: NaiveDateTime) -> History {
+fn finish(events: Vec<(EventPayload, NaiveDateTime)>) -> History {
     let mut lc = lifecycle::register(&events[0].0).expect("a registration");
     let mut since = events[0].1;
     for (p, at) in &events[1..] {
@@ -445,7 +505,6 @@ fn finish(events: Vec<(EventPayload, NaiveDateTime)>, now: NaiveDateTime) -> His
         }
         lc = next;
     }
-    let _ = now;
     History {
         events,
         last: lc,

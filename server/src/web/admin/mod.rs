@@ -1,9 +1,10 @@
 //! The admin's pages: regions, sites (with their printers), user accounts (each new
 //! one with a one-time link to set a password), benches (their token shown once), and
-//! the way to organisations and the legal price caps. Each page calls the service
+//! the way to organisations and the legal price caps, the dashboards' settings. Each page calls the service
 //! functions of the JSON routes and refuses bad input with the same messages.
 
 pub mod benches;
+pub mod dashboards;
 pub mod regions;
 pub mod sites;
 pub mod users;

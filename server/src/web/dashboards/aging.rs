@@ -48,6 +48,8 @@ pub struct AgingPage {
     pub blockers: Vec<Choice>,
     pub min_days: String,
     pub thresholds: Vec<ThresholdRow>,
+    /// An admin may change the thresholds.
+    pub can_edit: bool,
     pub counts: Vec<CountRow>,
     pub items: Vec<ItemRow>,
     pub csv: String,
@@ -120,6 +122,7 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             .map(|b| Choice::new(b.as_str(), b.name(lang), Some(*b) == blocker))
             .collect(),
         min_days: min_days.map(|d| d.to_string()).unwrap_or_default(),
+        can_edit: v.actor.role == filiere_shared::Role::Admin,
         thresholds: d
             .thresholds
             .iter()
