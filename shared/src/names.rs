@@ -439,6 +439,38 @@ impl Named for WaitingFor {
     }
 }
 
+/// A whole number as people read it: "12 345" in French, "12,345" in English.
+pub fn int(n: i64, lang: Lang) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let sep = lang.pick("\u{a0}", ",");
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// Grams as kilograms or tonnes, as people read them.
+pub fn mass(grams: i64, lang: Lang) -> String {
+    if grams.abs() >= 10_000_000 {
+        let t = grams as f64 / 1_000_000.0;
+        let s = format!("{t:.1}");
+        format!(
+            "{} t",
+            if lang == Lang::Fr {
+                s.replace('.', ",")
+            } else {
+                s
+            }
+        )
+    } else {
+        format!("{} kg", int((grams + 500) / 1000, lang))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

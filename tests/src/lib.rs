@@ -471,6 +471,61 @@ pub struct World {
 
 pub const BADGE_A1: &str = "FB7MT00014";
 
+/// The standard world, with the organisation that runs the workshops of region A
+/// (selling at sites A1 and A2: its SIRET and addresses), a training venue in region A,
+/// and a price for laptops there.
+pub struct SellingWorld {
+    pub w: World,
+    pub operator: OrgId,
+    pub venue: OrgId,
+}
+
+impl TestApp {
+    /// [`TestApp::world`] with what selling needs ([`SellingWorld`]).
+    pub async fn selling_world(&self) -> SellingWorld {
+        let w = self.world().await;
+        let op: OrganisationView = self
+            .post_ok(
+                "/api/v1/organisations",
+                &w.admin,
+                &json!({"name": "Atelier A", "kind": "operator", "siret": "82415736200016",
+                    "region": w.region_a, "address": "1 rue de l'Atelier, 69000 Lyon"}),
+            )
+            .await;
+        for site in [w.site_a1, w.site_a2] {
+            let (st, v) = self
+                .request(
+                    reqwest::Method::PATCH,
+                    &format!("/api/v1/sites/{site}"),
+                    Some(&w.admin),
+                    Some(&json!({"organisation": op.id, "address": "2 rue du Comptoir, 69000 Lyon"})),
+                )
+                .await;
+            assert_eq!(st.as_u16(), 200, "{v}");
+        }
+        let venue: OrganisationView = self
+            .post_ok(
+                "/api/v1/organisations",
+                &w.admin,
+                &json!({"name": "EPN A", "kind": "training_venue", "region": w.region_a}),
+            )
+            .await;
+        let (st, v) = self
+            .post(
+                "/api/v1/price-rules",
+                &w.coord_a,
+                &json!({"region": w.region_a, "category": "laptop", "price_cents": 9000}),
+            )
+            .await;
+        assert!(st.is_success(), "{v}");
+        SellingWorld {
+            w,
+            operator: op.id,
+            venue: venue.id,
+        }
+    }
+}
+
 impl TestApp {
     /// Builds the standard world through the API (the first admin directly, as the
     /// command line does).

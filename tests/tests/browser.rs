@@ -1218,17 +1218,21 @@ async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
     );
     shot(&c, "dashboard-demand", PC).await;
 
-    // Last month's impact, then this month's.
+    // Last month's impact, one click away, then the last twelve months'.
     let today = chrono::Utc::now().date_naive();
-    let last = today - chrono::Months::new(1);
-    c.goto(&format!(
-        "{}/dashboards/impact?from={}&to={}",
-        app.base,
-        last.format("%Y-%m"),
-        last.format("%Y-%m")
-    ))
-    .await
-    .expect("impact");
+    let last = (today - chrono::Months::new(1)).format("%Y-%m");
+    c.goto(&format!("{}/dashboards/impact", app.base))
+        .await
+        .expect("impact");
+    submit(&c, &format!("a[href^='/dashboards/impact?from={last}&to={last}']")).await;
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .query()
+            .unwrap_or_default()
+            .starts_with(&format!("from={last}&to={last}"))
+    );
     let impact = text(&c).await;
     assert!(
         impact.contains("appareils réemployés")
@@ -1241,6 +1245,25 @@ async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
     let impact = text(&c).await;
     assert!(impact.contains("27 kg CO₂e / an"), "{impact}");
     shot(&c, "dashboard-impact", PC).await;
+
+    // The admin sets how long an item may wait received before it is listed.
+    let admin = browser(&driver, PC).await;
+    log_in(&admin, &app, "admin").await;
+    admin
+        .goto(&format!("{}/admin/dashboards", app.base))
+        .await
+        .expect("settings");
+    fill(&admin, "#days_received", "5").await;
+    fill(&admin, "#extra_years", "3").await;
+    submit(&admin, "form[action='/admin/dashboards'] button[type=submit]").await;
+    let saved = text(&admin).await;
+    assert!(saved.contains("Réglages enregistrés"), "{saved}");
+    shot(&admin, "dashboard-settings", PC).await;
+    c.goto(&format!("{}/dashboards/impact", app.base))
+        .await
+        .expect("impact after the change");
+    let impact = text(&c).await;
+    assert!(impact.contains("3 ans d'usage en plus"), "{impact}");
 
     // On a phone.
     let phone = browser(&driver, PHONE).await;

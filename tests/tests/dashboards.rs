@@ -204,40 +204,7 @@ struct Setup {
 }
 
 async fn setup(app: &TestApp) -> Setup {
-    let w = app.world().await;
-    let op: OrganisationView = app
-        .post_ok(
-            "/api/v1/organisations",
-            &w.admin,
-            &json!({"name": "Atelier A", "kind": "operator", "siret": "82415736200016",
-                "region": w.region_a, "address": "1 rue de l'Atelier, 69000 Lyon"}),
-        )
-        .await;
-    for site in [w.site_a1, w.site_a2] {
-        let (st, v) = app
-            .request(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/sites/{site}"),
-                Some(&w.admin),
-                Some(&json!({"organisation": op.id, "address": "2 rue du Comptoir, 69000 Lyon"})),
-            )
-            .await;
-        assert_eq!(st.as_u16(), 200, "{v}");
-    }
-    let venue: OrganisationView = app
-        .post_ok(
-            "/api/v1/organisations",
-            &w.admin,
-            &json!({"name": "EPN A", "kind": "training_venue", "region": w.region_a}),
-        )
-        .await;
-    let _: PriceRuleView = app
-        .post_ok(
-            "/api/v1/price-rules",
-            &w.coord_a,
-            &json!({"region": w.region_a, "category": "laptop", "price_cents": 9000}),
-        )
-        .await;
+    let SellingWorld { w, venue, .. } = app.selling_world().await;
     let c: CollectionView = app
         .post_ok(
             "/api/v1/collections",
@@ -248,7 +215,7 @@ async fn setup(app: &TestApp) -> Setup {
         .await;
     Setup {
         w,
-        venue: venue.id,
+        venue,
         collection: c.id,
     }
 }

@@ -41,33 +41,7 @@ struct Shop {
 }
 
 async fn shop(app: &TestApp) -> Shop {
-    let w = app.world().await;
-    let op: OrganisationView = app
-        .post_ok(
-            "/api/v1/organisations",
-            &w.admin,
-            &json!({"name": "Atelier A", "kind": "operator", "siret": "82415736200016",
-                "region": w.region_a, "address": "1 rue de l'Atelier, 69000 Lyon"}),
-        )
-        .await;
-    for site in [w.site_a1, w.site_a2] {
-        let (st, v) = app
-            .request(
-                reqwest::Method::PATCH,
-                &format!("/api/v1/sites/{site}"),
-                Some(&w.admin),
-                Some(&json!({"organisation": op.id, "address": "2 rue du Comptoir, 69000 Lyon"})),
-            )
-            .await;
-        assert_eq!(st.as_u16(), 200, "{v}");
-    }
-    let venue: OrganisationView = app
-        .post_ok(
-            "/api/v1/organisations",
-            &w.admin,
-            &json!({"name": "EPN A", "kind": "training_venue", "region": w.region_a}),
-        )
-        .await;
+    let SellingWorld { w, operator, venue } = app.selling_world().await;
     let collection = |donor: OrgId| json!({"donor": donor, "site": w.site_a1, "pickup_date": "2026-11-02", "declared_count": 60, "legal_status": "reuse"});
     let public: CollectionView = app
         .post_ok(
@@ -83,16 +57,9 @@ async fn shop(app: &TestApp) -> Shop {
             &collection(w.donor_private),
         )
         .await;
-    let _: PriceRuleView = app
-        .post_ok(
-            "/api/v1/price-rules",
-            &w.coord_a,
-            &json!({"region": w.region_a, "category": "laptop", "price_cents": 9000}),
-        )
-        .await;
     Shop {
-        operator: op.id,
-        venue: venue.id,
+        operator,
+        venue,
         public_collection: public.id,
         private_collection: private.id,
         w,

@@ -8,9 +8,9 @@ use super::DemoError;
 use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::DbConnection;
-use crate::schema::{collections, items, organisations};
+use crate::schema::{collections, items, organisations, sites};
 use crate::service::{after_sales, beneficiaries, events, reservations as res, sales, training};
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Months, Utc};
 use diesel::prelude::*;
 use filiere_shared::api::{Command, EventRequest};
 use filiere_shared::lifecycle::{QaData, QaLine};
@@ -207,6 +207,58 @@ pub struct Actors<'a> {
     pub entraide: OrgId,
 }
 
+/// The months before this one at Grenoble: laptops ready by the middle of the month
+/// bought by the partner association that day, so that last month has its impact.
+/// Sold before anything else, so that the invoices stay numbered in date order.
+fn past_sales(conn: &mut DbConnection, a: &Actors, grenoble: SiteId) -> Result<usize, DemoError> {
+    let clock = Clock::default();
+    let today = clock.date(Utc::now());
+    let this_month = today.with_day(1).unwrap_or(today);
+    let mut issued = 0;
+    for back in [2, 1] {
+        let mid = this_month - Months::new(back) + Duration::days(14);
+        let at = clock.day_start(mid) + Duration::hours(10);
+        let ids: Vec<i64> = items::table
+            .filter(items::site_id.eq(grenoble.0))
+            .filter(items::state.eq(ItemState::Ready.as_str()))
+            .filter(items::category.eq(Category::Laptop.as_str()))
+            .filter(items::state_since.lt(at.naive_utc()))
+            .order(items::id)
+            .limit(3)
+            .select(items::id)
+            .load(conn)?;
+        if ids.is_empty() {
+            continue;
+        }
+        sales::sell_done(
+            conn,
+            a.claire,
+            &NewSale {
+                reservation: None,
+                partner: Some(a.entraide),
+                reason: Some("Postes de l'atelier numérique de l'association.".into()),
+                site: Some(grenoble),
+                items: ids
+                    .iter()
+                    .map(|id| SaleLineInput {
+                        item: ItemId(*id),
+                        price_cents: Some(6000),
+                    })
+                    .collect(),
+                payments: vec![PaymentInput {
+                    method: PaymentMethod::Cheque,
+                    amount_cents: 6000 * ids.len() as u32,
+                    reference: Some(format!("Chèque n° {:07}", 4400 + back)),
+                }],
+            },
+            clock,
+            Some(at.naive_utc()),
+        )?;
+        issued += 1;
+    }
+    Ok(issued)
+}
+
 /// Loads the sales; returns how many invoices and credit notes were issued.
 pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
     let ara = a
@@ -266,9 +318,15 @@ pub fn load(conn: &mut DbConnection, a: &Actors) -> Result<usize, DemoError> {
             topics: vec!["getting_started".into(), "online_procedures".into()],
         },
     )?;
+    let grenoble: i64 = sites::table
+        .filter(sites::region_id.eq(ara.0))
+        .filter(sites::id.ne(lyon.0))
+        .order(sites::id)
+        .select(sites::id)
+        .first(conn)?;
+    let mut issued = past_sales(conn, a, SiteId(grenoble))?;
     // Picked up a quarter of an hour from now: today, at the counter.
     let soon = Utc::now() + Duration::minutes(15);
-    let mut issued = 0;
     let public_laptops = ready(conn, lyon, Category::Laptop, Some(true))?;
     let other_laptops = ready(conn, lyon, Category::Laptop, Some(false))?;
     let (due_today, public_laptops) = public_laptops.split_first().ok_or(DemoError::Unknown(

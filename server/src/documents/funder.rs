@@ -4,27 +4,17 @@
 use super::Doc;
 use filiere_shared::Lang;
 use filiere_shared::dashboards::ImpactView;
-use filiere_shared::names::Named;
+use filiere_shared::names::{self, Named};
 
 /// Grams as kilograms (or tonnes past ten), as a French reader reads them.
+/// A mass as [`names::mass`] writes it in French, with plain spaces.
 fn mass(grams: i64) -> String {
-    if grams.abs() >= 10_000_000 {
-        format!("{:.1} t", grams as f64 / 1_000_000.0).replace('.', ",")
-    } else {
-        format!("{} kg", thousands((grams + 500) / 1000))
-    }
+    names::mass(grams, Lang::Fr).replace('\u{a0}', " ")
 }
 
+/// A whole number as [`names::int`] writes it in French, with plain spaces.
 fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(ch);
-    }
-    if n < 0 { format!("-{out}") } else { out }
+    names::int(n, Lang::Fr).replace('\u{a0}', " ")
 }
 
 fn month_name(d: chrono::NaiveDate, lang: Lang) -> String {

@@ -194,6 +194,7 @@ fn take_back(
         SaleKind::CreditNote,
         parts_of(sale, reason.to_owned(), Some(sale.id), line.price_cents),
         clock,
+        None,
     )?;
     insert_line(
         conn,
@@ -297,6 +298,7 @@ pub fn settle(
                 SaleKind::Invoice,
                 parts_of(&sale, reason.clone(), None, line.price_cents),
                 clock,
+                None,
             )?;
             let until = guarantee_end(today(clock));
             insert_line(

@@ -1712,6 +1712,18 @@ pub fn system_step(
     payload: EventPayload,
     lang: Lang,
 ) -> ApiResult<Option<ItemRow>> {
+    system_step_done(conn, actor, row, payload, lang, None)
+}
+
+/// [`system_step`], done at `done` when given (recorded now, dated then).
+pub fn system_step_done(
+    conn: &mut DbConnection,
+    actor: Option<&Actor>,
+    row: &ItemRow,
+    payload: EventPayload,
+    lang: Lang,
+    done: Option<chrono::NaiveDateTime>,
+) -> ApiResult<Option<ItemRow>> {
     let lc = lifecycle_of(row)?;
     let ctx = Context {
         item: Some(ItemId(row.id)),
@@ -1722,10 +1734,13 @@ pub fn system_step(
     let stamp = Stamp {
         actor: actor.map(|a| a.user.0),
         bench: None,
-        occurred_at: at,
+        occurred_at: done.unwrap_or(at),
         recorded_at: at,
     };
-    let change = ItemChange::new(&next, row.version + 1, at)?.against(row);
+    let mut change = ItemChange::new(&next, row.version + 1, at)?.against(row);
+    if let Some(done) = done {
+        change = change.dated(lc.state, done);
+    }
     if update_item(conn, row.id, row.version, &change)? != 1 {
         return Ok(None);
     }

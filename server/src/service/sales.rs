@@ -603,6 +603,19 @@ pub fn sell(
     req: &NewSale,
     clock: Clock,
 ) -> ApiResult<SaleView> {
+    sell_done(conn, actor, req, clock, None)
+}
+
+/// [`sell`], the sale made at `done` when given: the demo's past months, sold in
+/// their order before anything else, so that the invoices stay numbered in the order
+/// of their dates.
+pub(crate) fn sell_done(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    req: &NewSale,
+    clock: Clock,
+    done: Option<chrono::NaiveDateTime>,
+) -> ApiResult<SaleView> {
     actor.require(&[Role::Technician, Role::Coordinator])?;
     check_lines(actor, req)?;
     // Who buys, and where.
@@ -764,8 +777,9 @@ pub fn sell(
             total_cents: total,
         },
         clock,
+        done,
     )?;
-    let until = guarantee_end(today(clock));
+    let until = guarantee_end(done.map_or_else(|| today(clock), |d| clock.date(utc(d))));
     for (i, l) in lines.iter().enumerate() {
         insert_line(
             conn,
@@ -783,7 +797,9 @@ pub fn sell(
             buyer: buyer.clone(),
             guarantee_until: until,
         };
-        if super::events::system_step(conn, Some(actor), &l.item, payload, actor.lang)?.is_none() {
+        let stepped =
+            super::events::system_step_done(conn, Some(actor), &l.item, payload, actor.lang, done)?;
+        if stepped.is_none() {
             return Err(actor.err(ErrorCode::VersionConflict));
         }
     }
@@ -835,8 +851,9 @@ pub fn insert_sale(
     kind: SaleKind,
     parts: NewSaleParts,
     clock: Clock,
+    done: Option<chrono::NaiveDateTime>,
 ) -> ApiResult<i64> {
-    let at = now();
+    let at = done.unwrap_or_else(now);
     let year = clock.date(utc(at)).year();
     let seq = next_number(conn, counter.seller.id, year, kind)?;
     Ok(diesel::insert_into(sales::table)

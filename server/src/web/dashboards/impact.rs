@@ -10,6 +10,7 @@ use crate::web::{Chrome, csv, html, query_param};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
+use chrono::Datelike;
 use askama::Template;
 use filiere_shared::dashboards::*;
 use filiere_shared::names::Named;
@@ -46,6 +47,8 @@ pub struct ImpactPage {
     pub lines: Vec<Line>,
     pub csv: String,
     pub pdf: String,
+    /// Periods one click away: (name, link, shown now).
+    pub presets: Vec<(String, String, bool)>,
 }
 
 fn kg_co2e(grams: i64, lang: Lang) -> String {
@@ -143,6 +146,38 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             }
         })
         .collect();
+    let this_month = chrono::Utc::now().date_naive().with_day(1);
+    let presets = this_month
+        .map(|m| {
+            let last = m - chrono::Months::new(1);
+            let january = m.with_month(1).unwrap_or(m);
+            let ym = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
+            [
+                (lang.pick("Le mois dernier", "Last month"), ym(last), ym(last)),
+                (lang.pick("Ce mois-ci", "This month"), ym(m), ym(m)),
+                (
+                    lang.pick("Depuis janvier", "Since January"),
+                    ym(january),
+                    ym(m),
+                ),
+                (
+                    lang.pick("Les 12 derniers mois", "The last 12 months"),
+                    ym(m - chrono::Months::new(11)),
+                    ym(m),
+                ),
+            ]
+            .into_iter()
+            .map(|(name, f, t)| {
+                let mut href = format!("/dashboards/impact?from={f}&to={t}");
+                if !query.is_empty() {
+                    href.push('&');
+                    href.push_str(&query);
+                }
+                (name.to_owned(), href, f == from && t == to)
+            })
+            .collect()
+        })
+        .unwrap_or_default();
     let mut csv = format!("/dashboards/impact.csv?from={from}&to={to}");
     if !query.is_empty() {
         csv.push('&');
@@ -153,6 +188,7 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         tabs: tabs(lang, "/dashboards/impact", &query),
         bar,
         query,
+        presets,
         period: period_text(&d, lang),
         from,
         to,
