@@ -1234,6 +1234,14 @@ async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
             .starts_with(&format!("from={last}&to={last}"))
     );
     let impact = text(&c).await;
+    // The demo's partner association bought laptops at Grenoble last month.
+    let reused: i64 = impact
+        .split("appareils réemployés")
+        .next()
+        .and_then(|before| before.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .expect("the devices reused");
+    assert!(reused > 0, "{impact}");
     assert!(
         impact.contains("appareils réemployés")
             && impact.contains("Comment ces chiffres sont calculés"),

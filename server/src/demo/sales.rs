@@ -207,8 +207,8 @@ pub struct Actors<'a> {
     pub entraide: OrgId,
 }
 
-/// The months before this one at Grenoble: laptops ready by the middle of the month
-/// bought by the partner association that day, so that last month has its impact.
+/// The months before this one at Grenoble: laptops ready by the 25th bought by the
+/// partner association that day, so that last month has its impact.
 /// Sold before anything else, so that the invoices stay numbered in date order.
 fn past_sales(conn: &mut DbConnection, a: &Actors, grenoble: SiteId) -> Result<usize, DemoError> {
     let clock = Clock::default();
@@ -216,7 +216,7 @@ fn past_sales(conn: &mut DbConnection, a: &Actors, grenoble: SiteId) -> Result<u
     let this_month = today.with_day(1).unwrap_or(today);
     let mut issued = 0;
     for back in [2, 1] {
-        let mid = this_month - Months::new(back) + Duration::days(14);
+        let mid = this_month - Months::new(back) + Duration::days(24);
         let at = clock.day_start(mid) + Duration::hours(10);
         let ids: Vec<i64> = items::table
             .filter(items::site_id.eq(grenoble.0))
