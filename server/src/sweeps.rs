@@ -26,15 +26,30 @@ pub const DAILY: Duration = Duration::from_secs(24 * 3600);
 /// How often each process folds the dashboards' deltas into their counters.
 pub const FOLD_EVERY: Duration = Duration::from_secs(5);
 
+/// How often, at most, the dead rows the folds leave are cleared.
+pub const VACUUM_EVERY: Duration = Duration::from_secs(60);
+
 /// Starts the sweeps on the current actix runtime.
 pub fn start(db: Db, retention: Retention) {
     let folding = db.clone();
     actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(FOLD_EVERY);
+        let mut folded = 0;
+        let mut last_vacuum = std::time::Instant::now();
         loop {
             tick.tick().await;
-            if let Err(e) = fold_all(&folding).await {
-                tracing::warn!(error = %e.code, "folding the dashboards' counters failed");
+            match fold_all(&folding).await {
+                Ok(n) => folded += n,
+                Err(e) => {
+                    tracing::warn!(error = %e.code, "folding the dashboards' counters failed")
+                }
+            }
+            if folded > 0 && last_vacuum.elapsed() >= VACUUM_EVERY {
+                last_vacuum = std::time::Instant::now();
+                folded = 0;
+                if let Err(e) = vacuum(&folding).await {
+                    tracing::warn!(error = %e.code, "vacuuming the dashboards' deltas failed");
+                }
             }
         }
     });
@@ -61,6 +76,20 @@ pub fn start(db: Db, retention: Retention) {
             }
         }
     });
+}
+
+/// Clears the dead rows the folds leave ([`crate::aggregates::vacuum`]), on a
+/// connection of its own outside any transaction.
+pub async fn vacuum(db: &Db) -> ApiResult<()> {
+    if db.backend != crate::db::Backend::Postgres {
+        return Ok(());
+    }
+    let db = db.clone();
+    actix_web::web::block(move || {
+        let mut conn = db.read.get()?;
+        crate::aggregates::vacuum(&mut conn)
+    })
+    .await?
 }
 
 /// Folds every pending delta of the dashboards into their counters, a batch per

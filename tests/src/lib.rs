@@ -498,7 +498,9 @@ impl TestApp {
                     reqwest::Method::PATCH,
                     &format!("/api/v1/sites/{site}"),
                     Some(&w.admin),
-                    Some(&json!({"organisation": op.id, "address": "2 rue du Comptoir, 69000 Lyon"})),
+                    Some(
+                        &json!({"organisation": op.id, "address": "2 rue du Comptoir, 69000 Lyon"}),
+                    ),
                 )
                 .await;
             assert_eq!(st.as_u16(), 200, "{v}");

@@ -1224,7 +1224,11 @@ async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
     c.goto(&format!("{}/dashboards/impact", app.base))
         .await
         .expect("impact");
-    submit(&c, &format!("a[href^='/dashboards/impact?from={last}&to={last}']")).await;
+    submit(
+        &c,
+        &format!("a[href^='/dashboards/impact?from={last}&to={last}']"),
+    )
+    .await;
     assert!(
         c.current_url()
             .await
@@ -1263,7 +1267,11 @@ async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
         .expect("settings");
     fill(&admin, "#days_received", "5").await;
     fill(&admin, "#extra_years", "3").await;
-    submit(&admin, "form[action='/admin/dashboards'] button[type=submit]").await;
+    submit(
+        &admin,
+        "form[action='/admin/dashboards'] button[type=submit]",
+    )
+    .await;
     let saved = text(&admin).await;
     assert!(saved.contains("Réglages enregistrés"), "{saved}");
     shot(&admin, "dashboard-settings", PC).await;

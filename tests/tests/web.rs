@@ -4,9 +4,9 @@
 //! the language switch; the coordination and admin pages' refusals, a label batch's
 //! sheets, a WEEE batch from opening to handover.
 
+use filiere_shared::api::{EventResponse, WeeeBatchView};
 use filiere_shared::dashboards::DashboardSettings;
 use filiere_shared::{ItemState, WeeeBatchStatus};
-use filiere_shared::api::{EventResponse, WeeeBatchView};
 use filiere_tests::*;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
@@ -980,14 +980,22 @@ async fn the_dashboard_pages_keep_to_their_roles_and_the_open_data_to_nobody() {
     let refused = coord
         .post(
             "/admin/dashboards",
-            &[("csrf", &coord_csrf), ("extra_years", "4"), ("days_received", "9")],
+            &[
+                ("csrf", &coord_csrf),
+                ("extra_years", "4"),
+                ("days_received", "9"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     let refused = admin
         .post(
             "/admin/dashboards",
-            &[("csrf", &csrf), ("extra_years", "4"), ("days_received", "0")],
+            &[
+                ("csrf", &csrf),
+                ("extra_years", "4"),
+                ("days_received", "0"),
+            ],
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
@@ -997,19 +1005,32 @@ async fn the_dashboard_pages_keep_to_their_roles_and_the_open_data_to_nobody() {
     let saved = admin
         .post(
             "/admin/dashboards",
-            &[("csrf", &csrf), ("extra_years", "4"), ("days_received", "9")],
+            &[
+                ("csrf", &csrf),
+                ("extra_years", "4"),
+                ("days_received", "9"),
+            ],
         )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
     let shown = admin.get("/admin/dashboards?saved=1").await;
-    assert!(shown.body.contains("Réglages enregistrés"), "{}", shown.body);
-    assert!(shown.body.contains("id=\"extra_years\" name=\"extra_years\" min=\"1\" max=\"10\" value=\"4\""));
+    assert!(
+        shown.body.contains("Réglages enregistrés"),
+        "{}",
+        shown.body
+    );
+    assert!(
+        shown
+            .body
+            .contains("id=\"extra_years\" name=\"extra_years\" min=\"1\" max=\"10\" value=\"4\"")
+    );
     let now: DashboardSettings = app.get_ok("/api/v1/dashboards/settings", &w.coord_a).await;
     assert_eq!(now.extra_years, 4);
-    assert!(now
-        .thresholds
-        .iter()
-        .any(|t| t.state == ItemState::Received && t.days == 9));
+    assert!(
+        now.thresholds
+            .iter()
+            .any(|t| t.state == ItemState::Received && t.days == 9)
+    );
     // The open data is anyone's.
     let mut nobody = Browser::new(&app);
     for path in [

@@ -10,8 +10,8 @@ use crate::web::{Chrome, csv, html, query_param};
 use actix_web::http::StatusCode;
 use actix_web::web::Data;
 use actix_web::{HttpRequest, HttpResponse};
-use chrono::Datelike;
 use askama::Template;
+use chrono::Datelike;
 use filiere_shared::dashboards::*;
 use filiere_shared::names::Named;
 use filiere_shared::*;
@@ -153,7 +153,11 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             let january = m.with_month(1).unwrap_or(m);
             let ym = |d: chrono::NaiveDate| d.format("%Y-%m").to_string();
             [
-                (lang.pick("Le mois dernier", "Last month"), ym(last), ym(last)),
+                (
+                    lang.pick("Le mois dernier", "Last month"),
+                    ym(last),
+                    ym(last),
+                ),
                 (lang.pick("Ce mois-ci", "This month"), ym(m), ym(m)),
                 (
                     lang.pick("Depuis janvier", "Since January"),
