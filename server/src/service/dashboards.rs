@@ -324,7 +324,7 @@ pub fn aging(
             let mut query = items::table
                 .filter(items::state.eq(t.state.as_str()))
                 .filter(items::state_since.lt(before))
-                .filter(items::blocker.ne(""))
+                .filter(aggregates::waits())
                 .into_boxed();
             if let Sites::Only(_) = scope.only {
                 query = query.filter(items::site_id.eq_any(ids.clone()));
