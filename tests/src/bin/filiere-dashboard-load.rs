@@ -382,24 +382,7 @@ fn history(
             while rng.random_bool(0.55) {
                 step(&mut events, failed(), 5, rng);
             }
-            step(
-                &mut events,
-                EventPayload::QaTested {
-                    report: QaData {
-                        checks: vec![QaLine {
-                            check: QaCheck::Boot,
-                            outcome: QaOutcome::Pass,
-                            note: None,
-                        }],
-                        os_installed: Some("Emmabuntüs DE5".into()),
-                        functional_grade: Some(grade),
-                        cosmetic_grade: Some(grade),
-                        notes: None,
-                    },
-                },
-                7,
-                rng,
-            );
+            step(&mut events, passed(), 7, rng);
             if end < 12 {
                 return finish(events);
             }
