@@ -18,8 +18,8 @@ use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::on_backend;
 use crate::schema::{
-    aging_days, aging_months, collection_counts, flow_deltas, flow_months, flow_weeks, item_deltas,
-    item_events, items, ready_times, sales, sites, stock_counts,
+    aging_days, aging_months, collection_counts, counter_folds, flow_deltas, flow_months,
+    flow_weeks, item_deltas, item_events, items, ready_times, sales, sites, stock_counts,
 };
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -187,6 +187,17 @@ impl Tallies {
         Ok(())
     }
 
+    /// How many figures: the size of a reading kept in memory.
+    fn figures(&self) -> usize {
+        self.stock.len()
+            + self.collections.len()
+            + self.weeks.len()
+            + self.months.len()
+            + self.ready.len()
+            + self.aging_days.len()
+            + self.aging_months.len()
+    }
+
     fn without_zeros(mut self) -> Tallies {
         self.stock.retain(|_, v| *v != 0);
         self.collections.retain(|_, v| !v.is_zero());
@@ -329,8 +340,12 @@ pub fn vacuum(conn: &mut DbConnection) -> ApiResult<()> {
     Ok(())
 }
 
-/// Adds tallies to the stored counters, then drops the counters left at zero.
+/// Adds tallies to the stored counters, then drops the counters left at zero; one
+/// more generation of the counters (the readings kept in memory no longer hold).
 fn add(conn: &mut DbConnection, t: &Tallies) -> ApiResult<()> {
+    diesel::update(counter_folds::table)
+        .set(counter_folds::generation.eq(counter_folds::generation + 1))
+        .execute(conn)?;
     for ((site, category, state, grade, spec), n) in &t.stock {
         on_backend!(conn, c => diesel::insert_into(stock_counts::table)
             .values((
@@ -649,7 +664,13 @@ impl FlowSql<'_> {
             let list: Vec<String> = flows.iter().map(|f| format!("'{}'", f.as_str())).collect();
             sql.push_str(&format!(" AND c.flow IN ({})", list.join(", ")));
         }
-        sql.push_str(&format!(" GROUP BY {who}, c.{date}{columns}"));
+        // A constant left out of the grouping: the rows then come grouped in the
+        // key's own order, without a sort.
+        let group = match by {
+            By::Total => format!("c.{date}{columns}"),
+            By::Site | By::Region => format!("{who}, c.{date}{columns}"),
+        };
+        sql.push_str(&format!(" GROUP BY {group}"));
         sql
     }
 }
@@ -681,6 +702,28 @@ impl Want {
 /// The stored counters and the deltas not yet folded, for some sites: what the
 /// dashboards read (in a [`snapshot`]), as much as `want` asks.
 pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Tallies> {
+    let mut t = counters(conn, sites, want)?;
+    pending(conn, sites, want, &mut t)?;
+    Ok(t.without_zeros())
+}
+
+/// The counters as `want` asks, from this process's memory when it read them at the
+/// same generation ([`memo`]), else from the tables.
+fn counters(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Tallies> {
+    let Some(at) = memo::generation(conn)? else {
+        return stored(conn, sites, want);
+    };
+    let key = format!("{sites:?} {want:?}");
+    if let Some(t) = memo::get::<Tallies>(&at, &key) {
+        return Ok(Tallies::clone(&t));
+    }
+    let t = stored(conn, sites, want)?;
+    memo::put(at, key, t.clone(), t.figures());
+    Ok(t)
+}
+
+/// The counters' tables as `want` asks.
+fn stored(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Tallies> {
     let mut t = Tallies::default();
     let only = sites.only();
     if want.stock {
@@ -782,48 +825,47 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
         };
         bump_w(&mut t.collections, (c, category, state), w);
     }
-    // The deltas not folded yet: few, read whole.
+    Ok(t)
+}
+
+/// Adds the deltas not folded yet to `t`, as `want` asks.
+fn pending(conn: &mut DbConnection, sites: &Sites, want: &Want, t: &mut Tallies) -> ApiResult<()> {
+    // The deltas not folded yet (few): those of the sites read count for their stock
+    // and aging, and, as those of any site, for the collections listed.
     let wants_items =
         want.stock || want.aging || want.collections.as_ref().is_none_or(|c| !c.is_empty());
     if wants_items {
-        let pending = pending_items(conn)?;
-        for d in pending
-            .iter()
-            .filter(|d| sites.has(d.site_id) || d.collection_id.is_some())
-        {
-            let mut d = d.clone();
+        let mut pending = Tallies::default();
+        for d in pending_items(conn)? {
             let listed = match (&want.collections, d.collection_id) {
                 (_, None) => false,
                 (None, Some(_)) => true,
                 (Some(ids), Some(c)) => ids.contains(&c),
             };
-            if !listed {
-                d.collection_id = None;
+            if sites.has(d.site_id) {
+                pending.item(&d);
             }
-            let mut one = Tallies::default();
-            one.item(&d);
-            if want.stock && sites.has(d.site_id) {
-                for (k, v) in one.stock {
-                    bump(&mut t.stock, k, v);
-                }
+            if listed && let Some(c) = d.collection_id {
+                let w = Weights::of(i64::from(d.n), d.weight_g, d.weight_estimated);
+                bump_w(&mut t.collections, (c, d.category, d.state), w);
             }
-            if want.aging && sites.has(d.site_id) {
-                for (k, v) in one.aging_days {
-                    bump(&mut t.aging_days, k, v);
-                }
-                for (k, v) in one.aging_months {
-                    bump(&mut t.aging_months, k, v);
-                }
+        }
+        if want.stock {
+            for (k, v) in pending.stock {
+                bump(&mut t.stock, k, v);
             }
-            for (k, v) in one.collections {
-                bump_w(&mut t.collections, k, v);
+        }
+        if want.aging {
+            for (k, v) in pending.aging_days {
+                bump(&mut t.aging_days, k, v);
+            }
+            for (k, v) in pending.aging_months {
+                bump(&mut t.aging_months, k, v);
             }
         }
     }
     if want.weeks.is_some() || want.months.is_some() || want.ready.is_some() {
-        let pending: Vec<FlowDelta> = flow_deltas::table
-            .select(flow_delta_columns!())
-            .load(conn)?;
+        let pending = pending_flows(conn)?;
         let mut flows = Tallies::default();
         for d in pending.iter().filter(|d| sites.has(d.site_id)) {
             flows.flow(d)?;
@@ -863,13 +905,125 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
             }
         }
     }
-    Ok(t.without_zeros())
+    Ok(())
 }
 
-/// The item deltas not folded yet (few: the sweep folds them every few seconds).
+/// What the counters' tables gave each reading, kept in this process's memory for as
+/// long as no fold changes them: every change of the counters ([`add`]) counts one
+/// more generation in `counter_folds`, in its own transaction, and a reading of the
+/// counters in a [`snapshot`] at a generation holds for every snapshot at that
+/// generation, of any process. A dashboard then reads from the database only that
+/// number and the deltas not folded yet (the figures stay exact to the second), and
+/// the tables once per fold (every few seconds while technicians work).
+mod memo {
+    use crate::db::DbConnection;
+    use crate::error::ApiResult;
+    use diesel::prelude::*;
+    use std::any::Any;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    /// A database (its `counters` secret, told apart from the other databases a
+    /// process may serve, such as the tests') at a generation of its counters.
+    #[derive(Clone, PartialEq, Eq)]
+    pub struct At {
+        database: String,
+        generation: i64,
+    }
+
+    struct Entry {
+        at: At,
+        value: Arc<dyn Any + Send + Sync>,
+        size: usize,
+    }
+
+    /// Figures kept at most, over every reading (about 150 bytes each).
+    const FIGURES: usize = 200_000;
+
+    static MEMO: Mutex<Option<HashMap<String, Entry>>> = Mutex::new(None);
+
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        database: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        generation: i64,
+    }
+
+    /// The database and generation a snapshot sees (`None` where either is missing:
+    /// the reading then goes to the tables).
+    pub fn generation(conn: &mut DbConnection) -> ApiResult<Option<At>> {
+        let row: Option<Row> = crate::on_backend!(conn, c => diesel::sql_query(
+            "SELECT s.value AS database, f.generation AS generation \
+             FROM server_secrets s, counter_folds f WHERE s.name = 'counters' AND f.id = 1"
+        )
+        .get_result(c)
+        .optional())?;
+        Ok(row.map(|r| At {
+            database: r.database,
+            generation: r.generation,
+        }))
+    }
+
+    pub fn get<T: Any + Send + Sync>(at: &At, key: &str) -> Option<Arc<T>> {
+        let memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+        let e = memo.as_ref()?.get(key).filter(|e| &e.at == at)?;
+        Arc::clone(&e.value).downcast::<T>().ok()
+    }
+
+    /// Keeps `value` (of `size` figures) for readings at `at`.
+    pub fn put<T: Any + Send + Sync>(at: At, key: String, value: T, size: usize) {
+        if size > FIGURES / 4 {
+            return;
+        }
+        let mut memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
+        let map = memo.get_or_insert_with(HashMap::new);
+        // Older generations of this database are of no more use.
+        map.retain(|_, e| e.at.database != at.database || e.at.generation >= at.generation);
+        if map.values().map(|e| e.size).sum::<usize>() + size > FIGURES {
+            map.clear();
+        }
+        map.insert(
+            key,
+            Entry {
+                at,
+                value: Arc::new(value),
+                size,
+            },
+        );
+    }
+}
+
+/// The item deltas not folded yet (few: the sweep folds them every few seconds),
+/// read through the key from the first one: a burst of writes can leave the table's
+/// file hundreds of megabytes of empty pages that a read of the whole table would go
+/// over (on PostgreSQL, when its vacuum cannot give them back).
 pub fn pending_items(conn: &mut DbConnection) -> ApiResult<Vec<ItemDelta>> {
+    let first: Option<i64> = item_deltas::table
+        .select(diesel::dsl::min(item_deltas::id))
+        .first(conn)?;
+    let Some(first) = first else {
+        return Ok(Vec::new());
+    };
     Ok(item_deltas::table
+        .filter(item_deltas::id.ge(first))
+        .order(item_deltas::id)
         .select(item_delta_columns!())
+        .load(conn)?)
+}
+
+/// The flow deltas not folded yet, read as [`pending_items`] reads the item deltas.
+fn pending_flows(conn: &mut DbConnection) -> ApiResult<Vec<FlowDelta>> {
+    let first: Option<i64> = flow_deltas::table
+        .select(diesel::dsl::min(flow_deltas::id))
+        .first(conn)?;
+    let Some(first) = first else {
+        return Ok(Vec::new());
+    };
+    Ok(flow_deltas::table
+        .filter(flow_deltas::id.ge(first))
+        .order(flow_deltas::id)
+        .select(flow_delta_columns!())
         .load(conn)?)
 }
 
@@ -894,7 +1048,8 @@ struct WaitingRow {
 /// (UTC), by site and what they wait for: the counters of the whole months and days
 /// before `before`'s day, with the deltas of `pending` from before that day, and the
 /// items of that day read from the table itself, so that the count is exact to the
-/// second. Run in a [`snapshot`], with `pending` read in it.
+/// second (the counters' sums kept in memory until the next fold, as [`read`] keeps
+/// its own). Run in a [`snapshot`], with `pending` read in it.
 pub fn waiting(
     conn: &mut DbConnection,
     sites: &Sites,
@@ -922,11 +1077,26 @@ pub fn waiting(
         m = date(month),
         d = date(day),
     );
-    let mut out = BTreeMap::new();
-    let rows: Vec<WaitingRow> = on_backend!(conn, c => diesel::sql_query(counters).load(c))?;
-    for r in rows {
-        bump(&mut out, (r.site_id, r.blocker), r.n);
-    }
+    let at = memo::generation(conn)?;
+    let kept = at
+        .as_ref()
+        .and_then(|at| memo::get::<BTreeMap<(i64, String), i64>>(at, &counters));
+    let mut out = match kept {
+        Some(out) => BTreeMap::clone(&out),
+        None => {
+            let mut out = BTreeMap::new();
+            let rows: Vec<WaitingRow> =
+                on_backend!(conn, c => diesel::sql_query(counters.as_str()).load(c))?;
+            for r in rows {
+                bump(&mut out, (r.site_id, r.blocker), r.n);
+            }
+            if let Some(at) = at {
+                let size = out.len();
+                memo::put(at, counters, out.clone(), size);
+            }
+            out
+        }
+    };
     // That day's items, to the second.
     let mut today = items::table
         .filter(items::state.eq(state.as_str()))

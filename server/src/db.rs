@@ -195,6 +195,8 @@ impl Db {
         apply_pragmas(&mut conn)?;
         run_migrations(&mut conn)?;
         crate::aggregates::rebuild(&mut conn).map_err(|e| DbError::Migrations(e.to_string()))?;
+        // Tells this database's counters apart in a process's memory.
+        secret(&mut conn, "counters").map_err(DbError::Query)?;
         let form_key = secret(&mut conn, "form")
             .map_err(DbError::Query)?
             .into_bytes()

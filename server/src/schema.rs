@@ -694,6 +694,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    counter_folds (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
+diesel::table! {
     aging_days (state, day, site_id, blocker) {
         state -> Text,
         day -> Date,

@@ -29,7 +29,12 @@ fn unique_name(prefix: &str) -> String {
 
 enum Store {
     Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// A database given by its URL, left as it is when the app stops.
+    Kept,
 }
 
 /// A running server on its own database.
@@ -203,6 +208,27 @@ impl TestApp {
                 (format!("sqlite://{}", path.display()), Store::Sqlite(path))
             }
         };
+        TestApp::serve_on(url, store, labels)
+    }
+
+    /// Starts a server on the database at `url` (SQLite file or PostgreSQL database,
+    /// migrated on start), which is kept when the app is dropped: the load tools'
+    /// `--database`, to measure again without seeding again.
+    pub async fn spawn_kept(url: &str) -> TestApp {
+        let labels = filiere_server::printing::LabelSettings {
+            public_host: Some("filiere.test".into()),
+            attempts: 2,
+            timeout_ms: 1000,
+            ..Default::default()
+        };
+        TestApp::serve_on(url.to_owned(), Store::Kept, labels)
+    }
+
+    fn serve_on(
+        url: String,
+        store: Store,
+        labels: filiere_server::printing::LabelSettings,
+    ) -> TestApp {
         let backend = Backend::of_url(&url);
         log_backend(backend);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -431,6 +457,7 @@ impl Drop for TestApp {
                         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             }
+            Store::Kept => {}
         }
     }
 }

@@ -304,7 +304,7 @@ pub fn aging(
         let ids = scope.site_ids();
         let pending = aggregates::pending_items(c)?;
         let mut counts = Vec::new();
-        let mut listed: Vec<AgingItem> = Vec::new();
+        let mut oldest: Vec<(NaiveDateTime, i64, ItemState)> = Vec::new();
         for t in &thresholds {
             if q.state.is_some_and(|s| s != t.state) {
                 continue;
@@ -313,6 +313,8 @@ pub fn aging(
             let before = (now - chrono::Duration::days(days)).naive_utc();
             let grouped =
                 aggregates::waiting(c, &scope.only, t.state, before, q.waiting_for, &pending)?;
+            // The counts are exact: the list reads no more items than they give.
+            let waiting: i64 = grouped.values().sum();
             for ((site, blocker), n) in grouped {
                 counts.push(AgingCount {
                     site: SiteId(site),
@@ -320,6 +322,9 @@ pub fn aging(
                     waiting_for: parse_stored(&blocker)?,
                     count: n,
                 });
+            }
+            if waiting <= 0 {
+                continue;
             }
             let mut query = items::table
                 .filter(items::state.eq(t.state.as_str()))
@@ -332,42 +337,50 @@ pub fn aging(
             if let Some(b) = q.waiting_for {
                 query = query.filter(items::blocker.eq(b.as_str()));
             }
-            type Row = (
-                i64,
-                String,
-                String,
-                i64,
-                Option<String>,
-                Option<NaiveDateTime>,
-            );
-            let rows: Vec<Row> = query
+            // The oldest of each state from the aging index alone; their codes and
+            // categories once the oldest of all are known.
+            let rows: Vec<(i64, Option<NaiveDateTime>)> = query
                 .order(items::state_since.asc())
-                .limit(limit)
-                .select((
-                    items::id,
-                    items::code,
-                    items::category,
-                    items::site_id,
-                    items::blocker,
-                    items::state_since,
-                ))
+                .limit(limit.min(waiting))
+                .select((items::id, items::state_since))
                 .load(c)?;
-            for (id, code, category, site, blocker, since) in rows {
-                let since = since.unwrap_or(before).and_utc();
-                listed.push(AgingItem {
-                    id: ItemId(id),
-                    code,
-                    category: parse_stored(&category)?,
-                    site: SiteId(site),
-                    state: t.state,
-                    waiting_for: parse_stored(blocker.as_deref().unwrap_or_default())?,
-                    since,
-                    days: (now - since).num_days(),
-                });
+            for (id, since) in rows {
+                oldest.push((since.unwrap_or(before), id, t.state));
             }
         }
-        listed.sort_by_key(|i| i.since);
-        listed.truncate(limit as usize);
+        oldest.sort_by_key(|(since, _, _)| *since);
+        oldest.truncate(limit as usize);
+        type Row = (i64, String, String, i64, Option<String>);
+        let details: BTreeMap<i64, Row> = items::table
+            .filter(items::id.eq_any(oldest.iter().map(|(_, id, _)| *id)))
+            .select((
+                items::id,
+                items::code,
+                items::category,
+                items::site_id,
+                items::blocker,
+            ))
+            .load::<Row>(c)?
+            .into_iter()
+            .map(|r| (r.0, r))
+            .collect();
+        let mut listed = Vec::new();
+        for (since, id, state) in oldest {
+            let Some((_, code, category, site, blocker)) = details.get(&id) else {
+                continue;
+            };
+            let since = since.and_utc();
+            listed.push(AgingItem {
+                id: ItemId(id),
+                code: code.clone(),
+                category: parse_stored(category)?,
+                site: SiteId(*site),
+                state,
+                waiting_for: parse_stored(blocker.as_deref().unwrap_or_default())?,
+                since,
+                days: (now - since).num_days(),
+            });
+        }
         Ok(AgingDashboard {
             sites: scope.sites,
             thresholds,

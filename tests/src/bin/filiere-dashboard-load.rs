@@ -56,6 +56,11 @@ struct Args {
     /// Requests per route in the one-client run.
     #[arg(long, default_value_t = 30)]
     samples: usize,
+    /// An existing database (SQLite file URL or PostgreSQL database URL), kept after
+    /// the run: seeded if it holds no item, else measured as it is (its coordinators
+    /// signed in again), so that a change is measured again without seeding again.
+    #[arg(long)]
+    database: Option<String>,
 }
 
 struct Site {
@@ -872,35 +877,33 @@ async fn get(client: &reqwest::Client, url: &str, auth: &Auth) -> (u16, usize) {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let args = Args::parse();
-    let app = TestApp::spawn().await;
+    let app = match &args.database {
+        Some(url) => TestApp::spawn_kept(url).await,
+        None => TestApp::spawn().await,
+    };
     let backend = app.backend.name();
+    let held = TestApp::number(&mut app.conn(), "SELECT COUNT(*) AS n FROM items");
+    if held > 0 {
+        let admin = app.login("admin").await;
+        let mut coordinators = Vec::new();
+        for r in 0..args.regions {
+            let name = format!("coord{r}");
+            coordinators.push((name.clone(), app.login(&name).await));
+        }
+        let folded = tokio::task::block_in_place(|| settle(&app));
+        println!(
+            "{held} items already in the database on {backend}: {folded} deltas folded, \
+             measured as they are"
+        );
+        measure(&app, &args, &admin, &coordinators).await;
+        return;
+    }
     let w = world(&app, &args).await;
     let started = Instant::now();
     let events = tokio::task::block_in_place(|| seed(&app, &w, args.items));
     let seeded = started.elapsed();
     let started = Instant::now();
-    let folded = tokio::task::block_in_place(|| {
-        let mut conn = app.conn();
-        let mut total = 0;
-        loop {
-            let n = conn
-                .transaction(filiere_server::aggregates::fold)
-                .expect("fold");
-            total += n;
-            if n == 0 {
-                // The dead rows of the folds cleared as the server's sweep does, and
-                // the planner's statistics brought up to date after the bulk load, as
-                // autovacuum would (this machine's PostgreSQL runs without it).
-                filiere_server::aggregates::vacuum(&mut conn).expect("vacuum");
-                if let DbConnection::Pg(_) = conn {
-                    diesel::sql_query("ANALYZE")
-                        .execute(&mut conn)
-                        .expect("analyze");
-                }
-                return total;
-            }
-        }
-    });
+    let folded = tokio::task::block_in_place(|| settle(&app));
     println!(
         "{} devices, {} items, {} events seeded in {:.0} s on {backend}; {} deltas folded (and vacuumed) in {:.0} s",
         args.items,
@@ -910,11 +913,41 @@ async fn main() {
         folded,
         started.elapsed().as_secs_f64()
     );
+    measure(&app, &args, &w.admin, &w.coordinators).await;
+}
+
+/// Folds every pending delta; on PostgreSQL then vacuums and analyzes. The deltas
+/// folded.
+fn settle(app: &TestApp) -> usize {
+    let mut conn = app.conn();
+    let mut total = 0;
+    loop {
+        let n = conn
+            .transaction(filiere_server::aggregates::fold)
+            .expect("fold");
+        total += n;
+        if n == 0 {
+            // The dead rows of the folds cleared as the server's sweep does, and the
+            // planner's statistics brought up to date after the bulk load, as
+            // autovacuum would (this machine's PostgreSQL runs without it).
+            filiere_server::aggregates::vacuum(&mut conn).expect("vacuum");
+            if let DbConnection::Pg(_) = conn {
+                diesel::sql_query("ANALYZE")
+                    .execute(&mut conn)
+                    .expect("analyze");
+            }
+            return total;
+        }
+    }
+}
+
+/// Each route from one client, then the coordinators at once.
+async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(String, String)]) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()
         .expect("client");
-    let (coord_name, coord_token) = w.coordinators[0].clone();
+    let (coord_name, coord_token) = coordinators[0].clone();
     let coord_cookie = page_cookie(&client, &app.base, &coord_name).await;
     let admin_cookie = page_cookie(&client, &app.base, "admin").await;
     let routes: Vec<(&str, String, Auth)> = vec![
@@ -941,22 +974,22 @@ async fn main() {
         (
             "API stock (admin, national)",
             "/api/v1/dashboards/stock".into(),
-            Auth::Bearer(w.admin.clone()),
+            Auth::Bearer(admin.to_owned()),
         ),
         (
             "API flows (admin, national)",
             "/api/v1/dashboards/flows".into(),
-            Auth::Bearer(w.admin.clone()),
+            Auth::Bearer(admin.to_owned()),
         ),
         (
             "API aging (admin, national)",
             "/api/v1/dashboards/aging".into(),
-            Auth::Bearer(w.admin.clone()),
+            Auth::Bearer(admin.to_owned()),
         ),
         (
             "API impact (admin, national)",
             "/api/v1/dashboards/impact".into(),
-            Auth::Bearer(w.admin.clone()),
+            Auth::Bearer(admin.to_owned()),
         ),
         (
             "page stock (coordinator)",
@@ -1038,7 +1071,7 @@ async fn main() {
     }
     // The coordinators at once, each on their own region's pages and routes.
     let mut cookies = Vec::new();
-    for (name, token) in w.coordinators.iter().cycle().take(args.clients) {
+    for (name, token) in coordinators.iter().cycle().take(args.clients) {
         cookies.push((token.clone(), page_cookie(&client, &app.base, name).await));
     }
     let deadline = Instant::now() + Duration::from_secs(args.seconds);

@@ -1,0 +1,5 @@
+DROP TABLE counter_folds;
+DROP INDEX flow_months_by_site;
+DROP INDEX flow_weeks_by_site;
+DROP INDEX items_aging_reason;
+DROP INDEX ready_times_by_site;
