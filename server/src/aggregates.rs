@@ -714,12 +714,7 @@ fn counters(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
         return stored(conn, sites, want);
     };
     let key = format!("{sites:?} {want:?}");
-    if let Some(t) = memo::get::<Tallies>(&at, &key) {
-        return Ok(Tallies::clone(&t));
-    }
-    let t = stored(conn, sites, want)?;
-    memo::put(at, key, t.clone(), t.figures());
-    Ok(t)
+    memo::get_or(at, key, Tallies::figures, || stored(conn, sites, want))
 }
 
 /// The counters' tables as `want` asks.
@@ -921,7 +916,8 @@ mod memo {
     use diesel::prelude::*;
     use std::any::Any;
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::time::Duration;
 
     /// A database (its `counters` secret, told apart from the other databases a
     /// process may serve, such as the tests') at a generation of its counters.
@@ -965,14 +961,90 @@ mod memo {
         }))
     }
 
-    pub fn get<T: Any + Send + Sync>(at: &At, key: &str) -> Option<Arc<T>> {
+    /// Readings being made, by key: a reading asked for again meanwhile at the same
+    /// generation waits for it instead of reading the same tables at once (after a
+    /// fold, every coordinator's next page asks for the same few readings).
+    static MAKING: Mutex<Option<HashMap<String, Making>>> = Mutex::new(None);
+
+    /// A reading being made: at which generation, and who waits for it.
+    type Making = (At, Arc<Made>);
+
+    #[derive(Default)]
+    struct Made {
+        done: Mutex<bool>,
+        ready: Condvar,
+    }
+
+    /// What `make` gives at `at`: kept in memory, made by one reading at a time.
+    pub fn get_or<T: Any + Send + Sync + Clone>(
+        at: At,
+        key: String,
+        size: impl Fn(&T) -> usize,
+        make: impl FnOnce() -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        if let Some(v) = get::<T>(&at, &key) {
+            return Ok(T::clone(&v));
+        }
+        let (made, mine) = {
+            let mut making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+            let making = making.get_or_insert_with(HashMap::new);
+            match making.get(&key) {
+                Some((a, made)) if *a == at => (Arc::clone(made), false),
+                _ => {
+                    let made = Arc::new(Made::default());
+                    making.insert(key.clone(), (at.clone(), Arc::clone(&made)));
+                    (made, true)
+                }
+            }
+        };
+        if !mine {
+            let done = made.done.lock().unwrap_or_else(|e| e.into_inner());
+            // Bounded: the one making it may fail; this reading then makes its own.
+            let _ = made
+                .ready
+                .wait_timeout_while(done, Duration::from_secs(5), |done| !*done);
+            if let Some(v) = get::<T>(&at, &key) {
+                return Ok(T::clone(&v));
+            }
+            return make();
+        }
+        // Those waiting are let go however this ends (an error, a panic).
+        let _done = Done { key: &key, made };
+        let made = make();
+        if let Ok(v) = &made {
+            put(at.clone(), key.clone(), v.clone(), size(v));
+        }
+        made
+    }
+
+    struct Done<'a> {
+        key: &'a str,
+        made: Arc<Made>,
+    }
+
+    impl Drop for Done<'_> {
+        fn drop(&mut self) {
+            *self.made.done.lock().unwrap_or_else(|e| e.into_inner()) = true;
+            self.made.ready.notify_all();
+            let mut making = MAKING.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(map) = making.as_mut()
+                && map
+                    .get(self.key)
+                    .is_some_and(|(_, m)| Arc::ptr_eq(m, &self.made))
+            {
+                map.remove(self.key);
+            }
+        }
+    }
+
+    fn get<T: Any + Send + Sync>(at: &At, key: &str) -> Option<Arc<T>> {
         let memo = MEMO.lock().unwrap_or_else(|e| e.into_inner());
         let e = memo.as_ref()?.get(key).filter(|e| &e.at == at)?;
         Arc::clone(&e.value).downcast::<T>().ok()
     }
 
     /// Keeps `value` (of `size` figures) for readings at `at`.
-    pub fn put<T: Any + Send + Sync>(at: At, key: String, value: T, size: usize) {
+    fn put<T: Any + Send + Sync>(at: At, key: String, value: T, size: usize) {
         if size > FIGURES / 4 {
             return;
         }
@@ -980,6 +1052,10 @@ mod memo {
         let map = memo.get_or_insert_with(HashMap::new);
         // Older generations of this database are of no more use.
         map.retain(|_, e| e.at.database != at.database || e.at.generation >= at.generation);
+        if map.get(&key).is_some_and(|e| e.at != at) {
+            // A newer generation's is there already.
+            return;
+        }
         if map.values().map(|e| e.size).sum::<usize>() + size > FIGURES {
             map.clear();
         }
@@ -1077,25 +1153,19 @@ pub fn waiting(
         m = date(month),
         d = date(day),
     );
-    let at = memo::generation(conn)?;
-    let kept = at
-        .as_ref()
-        .and_then(|at| memo::get::<BTreeMap<(i64, String), i64>>(at, &counters));
-    let mut out = match kept {
-        Some(out) => BTreeMap::clone(&out),
-        None => {
-            let mut out = BTreeMap::new();
-            let rows: Vec<WaitingRow> =
-                on_backend!(conn, c => diesel::sql_query(counters.as_str()).load(c))?;
-            for r in rows {
-                bump(&mut out, (r.site_id, r.blocker), r.n);
-            }
-            if let Some(at) = at {
-                let size = out.len();
-                memo::put(at, counters, out.clone(), size);
-            }
-            out
+    let summed = |conn: &mut DbConnection, sql: &str| -> ApiResult<BTreeMap<(i64, String), i64>> {
+        let mut out = BTreeMap::new();
+        let rows: Vec<WaitingRow> = on_backend!(conn, c => diesel::sql_query(sql).load(c))?;
+        for r in rows {
+            bump(&mut out, (r.site_id, r.blocker), r.n);
         }
+        Ok(out)
+    };
+    let mut out = match memo::generation(conn)? {
+        Some(at) => memo::get_or(at, counters.clone(), BTreeMap::len, || {
+            summed(conn, &counters)
+        })?,
+        None => summed(conn, &counters)?,
     };
     // That day's items, to the second.
     let mut today = items::table

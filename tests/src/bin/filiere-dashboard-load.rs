@@ -56,6 +56,9 @@ struct Args {
     /// Requests per route in the one-client run.
     #[arg(long, default_value_t = 30)]
     samples: usize,
+    /// Requests per route each right after a fold that changed the counters.
+    #[arg(long, default_value_t = 5)]
+    after_fold: usize,
     /// An existing database (SQLite file URL or PostgreSQL database URL), kept after
     /// the run: seeded if it holds no item, else measured as it is (its coordinators
     /// signed in again), so that a change is measured again without seeding again.
@@ -941,6 +944,18 @@ fn settle(app: &TestApp) -> usize {
     }
 }
 
+/// One more generation of the counters, as a fold that changed them counts: the
+/// readings the server keeps in memory no longer hold.
+fn bump(conn: &mut DbConnection) {
+    diesel::sql_query("UPDATE counter_folds SET generation = generation + 1")
+        .execute(conn)
+        .expect("a new generation of the counters");
+}
+
+fn new_generation(app: &TestApp) {
+    bump(&mut app.conn());
+}
+
 /// Each route from one client, then the coordinators at once.
 async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(String, String)]) {
     let client = reqwest::Client::builder()
@@ -1047,7 +1062,10 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
             Auth::None,
         ),
     ];
-    println!("\n| route | p50 ms | p99 ms | max ms | bytes |\n|---|---|---|---|---|");
+    println!(
+        "\n| route | p50 ms | p99 ms | max ms | after a fold: p50 ms | max ms | bytes |\n\
+         |---|---|---|---|---|---|---|"
+    );
     for (name, path, auth) in &routes {
         let url = format!("{}{path}", app.base);
         let mut times = Vec::new();
@@ -1062,11 +1080,23 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
             size = bytes;
         }
         times.sort_by(f64::total_cmp);
+        // The first reading after a fold that changed the counters: from the tables.
+        let mut cold = Vec::new();
+        for _ in 0..args.after_fold {
+            tokio::task::block_in_place(|| new_generation(app));
+            let t = Instant::now();
+            let (status, _) = get(&client, &url, auth).await;
+            assert_eq!(status, 200, "{name}: {status}");
+            cold.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        cold.sort_by(f64::total_cmp);
         println!(
-            "| {name} | {:.1} | {:.1} | {:.1} | {size} |",
+            "| {name} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {size} |",
             percentile(&times, 0.5),
             percentile(&times, 0.99),
-            times.last().copied().unwrap_or(0.0)
+            times.last().copied().unwrap_or(0.0),
+            percentile(&cold, 0.5),
+            cold.last().copied().unwrap_or(0.0)
         );
     }
     // The coordinators at once, each on their own region's pages and routes.
@@ -1075,6 +1105,22 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
         cookies.push((token.clone(), page_cookie(&client, &app.base, name).await));
     }
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
+    // Technicians at work: a fold changes the counters every second (the sweep folds
+    // every five), and every reading kept in memory is read again from the tables.
+    let folds = {
+        let url = app.url.clone();
+        std::thread::spawn(move || {
+            let mut conn = filiere_server::db::connect(&url).expect("connect");
+            filiere_server::db::apply_pragmas(&mut conn).expect("pragmas");
+            let mut n = 0;
+            while Instant::now() < deadline {
+                std::thread::sleep(Duration::from_secs(1));
+                bump(&mut conn);
+                n += 1;
+            }
+            n
+        })
+    };
     let mut tasks = Vec::new();
     for (k, (token, cookie)) in cookies.into_iter().enumerate() {
         let client = client.clone();
@@ -1115,9 +1161,10 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
         all.extend(times);
         errors += e;
     }
+    let folds = folds.join().expect("the folds");
     all.sort_by(f64::total_cmp);
     println!(
-        "\n{} coordinators at once for {} s: {} requests ({:.0}/s), {errors} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "\n{} coordinators at once for {} s, {folds} folds changing the counters: {} requests ({:.0}/s), {errors} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
         args.clients,
         args.seconds,
         all.len(),
