@@ -9,8 +9,13 @@ CREATE INDEX flow_months_by_site ON flow_months (site_id, month, flow, category,
     weighed_g, estimated_n, estimated_g);
 
 -- The aging list filtered by what an item waits for: that reason's items in the order
--- of their time in their state, instead of every waiting item of the state.
-CREATE INDEX items_aging_reason ON items (state, blocker, state_since, site_id) WHERE blocker <> '';
+-- of their time in their state, instead of every waiting item of the state. Both aging
+-- indexes carry the item's id, so that the list is read from the index alone.
+CREATE INDEX items_aging_reason ON items (state, blocker, state_since, site_id) INCLUDE (id)
+    WHERE blocker <> '';
+DROP INDEX items_aging;
+CREATE INDEX items_aging ON items (state, state_since, site_id, blocker) INCLUDE (id)
+    WHERE blocker <> '';
 
 -- How many times the counters changed: a reading of them made at one generation holds
 -- for every reading at that generation, so that a server process keeps it in memory.
