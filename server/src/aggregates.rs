@@ -710,11 +710,8 @@ pub fn read(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Ta
 /// The counters as `want` asks, from this process's memory when it read them at the
 /// same generation ([`memo`]), else from the tables.
 fn counters(conn: &mut DbConnection, sites: &Sites, want: &Want) -> ApiResult<Tallies> {
-    let Some(at) = memo::generation(conn)? else {
-        return stored(conn, sites, want);
-    };
     let key = format!("{sites:?} {want:?}");
-    memo::get_or(at, key, Tallies::figures, || stored(conn, sites, want))
+    memo::kept(conn, key, Tallies::figures, |c| stored(c, sites, want))
 }
 
 /// The counters' tables as `want` asks.
@@ -922,7 +919,7 @@ mod memo {
     /// A database (its `counters` secret, told apart from the other databases a
     /// process may serve, such as the tests') at a generation of its counters.
     #[derive(Clone, PartialEq, Eq)]
-    pub struct At {
+    struct At {
         database: String,
         generation: i64,
     }
@@ -946,9 +943,24 @@ mod memo {
         generation: i64,
     }
 
+    /// What `make` reads from the counters' tables under `key`, kept in memory at the
+    /// generation this snapshot sees; read from the tables each time where the
+    /// database has no generation.
+    pub fn kept<T: Any + Send + Sync + Clone>(
+        conn: &mut DbConnection,
+        key: String,
+        size: impl Fn(&T) -> usize,
+        make: impl FnOnce(&mut DbConnection) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        match generation(conn)? {
+            Some(at) => get_or(at, key, size, || make(conn)),
+            None => make(conn),
+        }
+    }
+
     /// The database and generation a snapshot sees (`None` where either is missing:
     /// the reading then goes to the tables).
-    pub fn generation(conn: &mut DbConnection) -> ApiResult<Option<At>> {
+    fn generation(conn: &mut DbConnection) -> ApiResult<Option<At>> {
         let row: Option<Row> = crate::on_backend!(conn, c => diesel::sql_query(
             "SELECT s.value AS database, f.generation AS generation \
              FROM server_secrets s, counter_folds f WHERE s.name = 'counters' AND f.id = 1"
@@ -976,7 +988,7 @@ mod memo {
     }
 
     /// What `make` gives at `at`: kept in memory, made by one reading at a time.
-    pub fn get_or<T: Any + Send + Sync + Clone>(
+    fn get_or<T: Any + Send + Sync + Clone>(
         at: At,
         key: String,
         size: impl Fn(&T) -> usize,
@@ -1161,12 +1173,9 @@ pub fn waiting(
         }
         Ok(out)
     };
-    let mut out = match memo::generation(conn)? {
-        Some(at) => memo::get_or(at, counters.clone(), BTreeMap::len, || {
-            summed(conn, &counters)
-        })?,
-        None => summed(conn, &counters)?,
-    };
+    let mut out = memo::kept(conn, counters.clone(), BTreeMap::len, |c| {
+        summed(c, &counters)
+    })?;
     // That day's items, to the second.
     let mut today = items::table
         .filter(items::state.eq(state.as_str()))

@@ -162,16 +162,20 @@ fn with_db(url: &str, name: &str) -> String {
     out
 }
 
+/// Label URLs on host `filiere.test`; two quick attempts at a printer.
+fn test_labels() -> filiere_server::printing::LabelSettings {
+    filiere_server::printing::LabelSettings {
+        public_host: Some("filiere.test".into()),
+        attempts: 2,
+        timeout_ms: 1000,
+        ..Default::default()
+    }
+}
+
 impl TestApp {
     /// Starts a server on a fresh database; label URLs on host `filiere.test`.
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(filiere_server::printing::LabelSettings {
-            public_host: Some("filiere.test".into()),
-            attempts: 2,
-            timeout_ms: 1000,
-            ..Default::default()
-        })
-        .await
+        TestApp::spawn_with(test_labels()).await
     }
 
     /// Starts a server on a fresh PostgreSQL database; `None`, with a note, when the
@@ -215,13 +219,7 @@ impl TestApp {
     /// migrated on start), which is kept when the app is dropped: the load tools'
     /// `--database`, to measure again without seeding again.
     pub async fn spawn_kept(url: &str) -> TestApp {
-        let labels = filiere_server::printing::LabelSettings {
-            public_host: Some("filiere.test".into()),
-            attempts: 2,
-            timeout_ms: 1000,
-            ..Default::default()
-        };
-        TestApp::serve_on(url.to_owned(), Store::Kept, labels)
+        TestApp::serve_on(url.to_owned(), Store::Kept, test_labels())
     }
 
     fn serve_on(
