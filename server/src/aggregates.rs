@@ -1115,15 +1115,11 @@ fn pending_flows(conn: &mut DbConnection) -> ApiResult<Vec<FlowDelta>> {
         .load(conn)?)
 }
 
-/// `items.blocker <> ''` written out, not bound: the aging index is partial on that
-/// condition, and a database uses a partial index only for a query whose own condition
-/// it can see implies the index's (a bound `?` or `$1` hides it).
-pub fn waits() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
-    diesel::dsl::sql::<diesel::sql_types::Bool>("items.blocker <> ''")
-}
-
 #[derive(QueryableByName)]
 struct WaitingRow {
+    /// Which cutoff the row counts for (its place in the list asked for).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    k: i32,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     site_id: i64,
     #[diesel(sql_type = diesel::sql_types::Text)]
@@ -1132,80 +1128,200 @@ struct WaitingRow {
     n: i64,
 }
 
-/// Items in `state` that wait for something (or for `blocker`) since before `before`
-/// (UTC), by site and what they wait for: the counters of the whole months and days
-/// before `before`'s day, with the deltas of `pending` from before that day, and the
-/// items of that day read from the table itself, so that the count is exact to the
-/// second (the counters' sums kept in memory until the next fold, as [`read`] keeps
-/// its own). Run in a [`snapshot`], with `pending` read in it.
+/// A state and the time (UTC) before which an item in it has waited too long.
+pub type Cutoff = (ItemState, NaiveDateTime);
+
+/// How many items wait, by state, site and what they wait for.
+pub type Waiting = BTreeMap<(ItemState, i64, String), i64>;
+
+/// A time written into SQL as the connection would bind it: on SQLite the text diesel
+/// writes, on PostgreSQL to the microsecond (diesel drops the rest).
+fn time_sql(conn: &DbConnection, at: NaiveDateTime) -> String {
+    match conn {
+        DbConnection::Pg(_) => format!("TIMESTAMP '{}'", at.format("%Y-%m-%d %H:%M:%S%.6f")),
+        DbConnection::Sqlite(_) => format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.f")),
+    }
+}
+
+/// The condition on `items` (aliased `i`) for waiting at the sites read, for what is
+/// waited for. `i.blocker <> ''` is written out, not bound: the aging index is partial
+/// on that condition, and a database uses a partial index only for a query whose own
+/// condition it can see implies the index's (a bound `?` or `$1` hides it).
+fn waiting_filter(sites: &Sites, blocker: Option<WaitingFor>) -> String {
+    let mut filter = format!(
+        " AND i.blocker <> ''{}",
+        sites_sql(sites).replace("c.site_id", "i.site_id")
+    );
+    if let Some(b) = blocker {
+        filter.push_str(&format!(" AND i.blocker = '{}'", b.as_str()));
+    }
+    filter
+}
+
+/// Items that wait for something (or for `blocker`), in each cutoff's state since
+/// before its time, by state, site and what they wait for: the counters of the whole
+/// months and days before the cutoff's day, with the deltas of `pending` from before
+/// that day, and the items of that day read from the table itself, so that each count
+/// is exact to the second (the counters' sums kept in memory until the next fold, as
+/// [`read`] keeps its own). One question to the database for all the cutoffs, and one
+/// more when the sums are not in memory. Run in a [`snapshot`], with `pending` read in
+/// it.
 pub fn waiting(
     conn: &mut DbConnection,
     sites: &Sites,
-    state: ItemState,
-    before: NaiveDateTime,
+    cutoffs: &[Cutoff],
     blocker: Option<WaitingFor>,
     pending: &[ItemDelta],
-) -> ApiResult<BTreeMap<(i64, String), i64>> {
-    let day = before.date();
-    let month = day.with_day(1).unwrap_or(day);
-    let start = day.and_time(chrono::NaiveTime::MIN);
-    // Every value written into the SQL is the server's own: an enum's name, dates, ids.
-    let mut filter = format!("c.state = '{}'{}", state.as_str(), sites_sql(sites));
-    if let Some(b) = blocker {
-        filter.push_str(&format!(" AND c.blocker = '{}'", b.as_str()));
+) -> ApiResult<Waiting> {
+    let mut out = Waiting::new();
+    if cutoffs.is_empty() {
+        return Ok(out);
     }
     let date = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-    let counters = format!(
-        "SELECT c.site_id AS site_id, c.blocker AS blocker, CAST(SUM(c.n) AS BIGINT) AS n \
-         FROM aging_months c WHERE {filter} AND c.month < '{m}' GROUP BY c.site_id, c.blocker \
-         UNION ALL \
-         SELECT c.site_id AS site_id, c.blocker AS blocker, CAST(SUM(c.n) AS BIGINT) AS n \
-         FROM aging_days c WHERE {filter} AND c.day >= '{m}' AND c.day < '{d}' \
-         GROUP BY c.site_id, c.blocker",
-        m = date(month),
-        d = date(day),
-    );
-    let summed = |conn: &mut DbConnection, sql: &str| -> ApiResult<BTreeMap<(i64, String), i64>> {
-        let mut out = BTreeMap::new();
+    let start = |at: NaiveDateTime| at.date().and_time(chrono::NaiveTime::MIN);
+    // Every value written into the SQL is the server's own: an enum's name, dates, ids.
+    let mut counted = Vec::new();
+    let mut today = Vec::new();
+    for (k, (state, before)) in cutoffs.iter().enumerate() {
+        let day = before.date();
+        let month = day.with_day(1).unwrap_or(day);
+        let mut filter = format!("c.state = '{}'{}", state.as_str(), sites_sql(sites));
+        if let Some(b) = blocker {
+            filter.push_str(&format!(" AND c.blocker = '{}'", b.as_str()));
+        }
+        counted.push(format!(
+            "SELECT {k} AS k, c.site_id AS site_id, c.blocker AS blocker, \
+             CAST(SUM(c.n) AS BIGINT) AS n FROM aging_months c \
+             WHERE {filter} AND c.month < '{m}' GROUP BY c.site_id, c.blocker \
+             UNION ALL \
+             SELECT {k} AS k, c.site_id AS site_id, c.blocker AS blocker, \
+             CAST(SUM(c.n) AS BIGINT) AS n FROM aging_days c \
+             WHERE {filter} AND c.day >= '{m}' AND c.day < '{d}' GROUP BY c.site_id, c.blocker",
+            m = date(month),
+            d = date(day),
+        ));
+        today.push(format!(
+            "SELECT {k} AS k, i.site_id AS site_id, i.blocker AS blocker \
+             FROM items i WHERE i.state = '{}' AND i.state_since >= {} \
+             AND i.state_since < {}{}",
+            state.as_str(),
+            time_sql(conn, start(*before)),
+            time_sql(conn, *before),
+            waiting_filter(sites, blocker),
+        ));
+    }
+    let counters = counted.join(" UNION ALL ");
+    let summed = |conn: &mut DbConnection, sql: &str| -> ApiResult<Waiting> {
+        let mut out = Waiting::new();
         let rows: Vec<WaitingRow> = on_backend!(conn, c => diesel::sql_query(sql).load(c))?;
         for r in rows {
-            bump(&mut out, (r.site_id, r.blocker), r.n);
+            if let Some((state, _)) = usize::try_from(r.k).ok().and_then(|k| cutoffs.get(k)) {
+                bump(&mut out, (*state, r.site_id, r.blocker), r.n);
+            }
         }
         Ok(out)
     };
-    let mut out = memo::kept(conn, counters.clone(), BTreeMap::len, |c| {
+    let kept = memo::kept(conn, counters.clone(), BTreeMap::len, |c| {
         summed(c, &counters)
     })?;
-    // That day's items, to the second.
-    let mut today = items::table
-        .filter(items::state.eq(state.as_str()))
-        .filter(items::state_since.ge(start))
-        .filter(items::state_since.lt(before))
-        .filter(waits())
-        .into_boxed();
-    if let Some(s) = sites.only() {
-        today = today.filter(items::site_id.eq_any(s.clone()));
+    for (key, n) in kept {
+        bump(&mut out, key, n);
     }
-    if let Some(b) = blocker {
-        today = today.filter(items::blocker.eq(b.as_str()));
-    }
-    let exact: Vec<(i64, Option<String>)> =
-        today.select((items::site_id, items::blocker)).load(conn)?;
-    for (site, b) in exact {
-        bump(&mut out, (site, b.unwrap_or_default()), 1);
+    // The cutoffs' own days, to the second.
+    let exact = format!(
+        "SELECT t.k AS k, t.site_id AS site_id, t.blocker AS blocker, \
+         CAST(COUNT(*) AS BIGINT) AS n FROM ({}) t GROUP BY t.k, t.site_id, t.blocker",
+        today.join(" UNION ALL ")
+    );
+    for (key, n) in summed(conn, &exact)? {
+        bump(&mut out, key, n);
     }
     for d in pending {
-        let counted = d.state == state.as_str()
-            && !d.blocker.is_empty()
-            && blocker.is_none_or(|b| b.as_str() == d.blocker)
-            && sites.has(d.site_id)
-            && d.state_since.is_some_and(|s| s < start);
-        if counted {
-            bump(&mut out, (d.site_id, d.blocker.clone()), i64::from(d.n));
+        if d.blocker.is_empty()
+            || !sites.has(d.site_id)
+            || blocker.is_some_and(|b| b.as_str() != d.blocker)
+        {
+            continue;
+        }
+        for (state, before) in cutoffs {
+            let counted =
+                d.state == state.as_str() && d.state_since.is_some_and(|s| s < start(*before));
+            if counted {
+                bump(
+                    &mut out,
+                    (*state, d.site_id, d.blocker.clone()),
+                    i64::from(d.n),
+                );
+            }
         }
     }
     out.retain(|_, n| *n != 0);
     Ok(out)
+}
+
+/// One of the items waiting longest.
+#[derive(QueryableByName)]
+pub struct Oldest {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub category: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub site_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub state: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub blocker: String,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub since: NaiveDateTime,
+}
+
+/// The `limit` items waiting longest over the cutoffs (as [`waiting`] counts them),
+/// oldest first, in one question: the oldest of each state read from the aging index
+/// alone, no more of a state than `counted` says it has, then the details of the
+/// oldest of all.
+pub fn oldest(
+    conn: &mut DbConnection,
+    sites: &Sites,
+    cutoffs: &[Cutoff],
+    blocker: Option<WaitingFor>,
+    counted: &Waiting,
+    limit: i64,
+) -> ApiResult<Vec<Oldest>> {
+    let mut branches = Vec::new();
+    for (k, (state, before)) in cutoffs.iter().enumerate() {
+        let n: i64 = counted
+            .iter()
+            .filter(|((s, _, _), _)| s == state)
+            .map(|(_, n)| *n)
+            .sum();
+        if n <= 0 {
+            continue;
+        }
+        branches.push(format!(
+            "SELECT o{k}.id AS id, o{k}.since AS since FROM (\
+             SELECT i.id AS id, i.state_since AS since FROM items i \
+             WHERE i.state = '{}' AND i.state_since < {}{} \
+             ORDER BY i.state_since LIMIT {}) o{k}",
+            state.as_str(),
+            time_sql(conn, *before),
+            waiting_filter(sites, blocker),
+            n.min(limit),
+        ));
+    }
+    if branches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT i.id AS id, i.code AS code, i.category AS category, i.site_id AS site_id, \
+         i.state AS state, i.blocker AS blocker, o.since AS since \
+         FROM ({} ORDER BY since, id LIMIT {limit}) o JOIN items i ON i.id = o.id \
+         ORDER BY o.since, o.id",
+        branches.join(" UNION ALL ")
+    );
+    Ok(on_backend!(conn, c => diesel::sql_query(&sql).load(c))?)
 }
 
 /// Every figure worked out again from the items and their events, as if no counter

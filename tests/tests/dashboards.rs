@@ -73,7 +73,7 @@ fn assert_exact(app: &TestApp, when: &str) {
 }
 
 /// What waits, by state, site and reason, counted from the items themselves.
-type Waiting = std::collections::BTreeMap<(i64, String), i64>;
+type Waiting = std::collections::BTreeMap<(ItemState, i64, String), i64>;
 
 /// The aging dashboard's counts for a cutoff equal the items that wait since before
 /// it, to the second: at every item's own time and a second either side, at the day's
@@ -82,8 +82,15 @@ fn assert_waiting(app: &TestApp, when: &str) {
     use diesel::prelude::*;
     use filiere_server::schema::items;
     let mut c = app.conn();
-    let rows: Vec<(String, i64, Option<String>, Option<chrono::NaiveDateTime>)> = items::table
+    let rows: Vec<(
+        i64,
+        String,
+        i64,
+        Option<String>,
+        Option<chrono::NaiveDateTime>,
+    )> = items::table
         .select((
+            items::id,
             items::state,
             items::site_id,
             items::blocker,
@@ -91,9 +98,18 @@ fn assert_waiting(app: &TestApp, when: &str) {
         ))
         .load(&mut c)
         .expect("items");
+    let ids: Vec<(i64, String, chrono::NaiveDateTime)> = rows
+        .iter()
+        .filter_map(|(id, st, _, b, since)| {
+            b.as_ref().filter(|b| !b.is_empty())?;
+            Some((*id, st.clone(), (*since)?))
+        })
+        .collect();
     let waiting: Vec<(String, i64, String, chrono::NaiveDateTime)> = rows
         .into_iter()
-        .filter_map(|(st, site, b, since)| Some((st, site, b.filter(|b| !b.is_empty())?, since?)))
+        .filter_map(|(_, st, site, b, since)| {
+            Some((st, site, b.filter(|b| !b.is_empty())?, since?))
+        })
         .collect();
     let mut cutoffs = vec![Utc::now().naive_utc()];
     for (_, _, _, since) in &waiting {
@@ -131,39 +147,63 @@ fn assert_waiting(app: &TestApp, when: &str) {
     );
     let first_site = waiting.first().map(|w| w.1);
     let first_reason: Option<WaitingFor> = waiting.first().map(|w| w.2.parse().expect("a reason"));
+    let expected = |cutoffs: &[(ItemState, chrono::NaiveDateTime)],
+                    site: Option<i64>,
+                    reason: Option<&str>|
+     -> Waiting {
+        let mut out = Waiting::new();
+        for (state, at) in cutoffs {
+            for (st, s, b, since) in &waiting {
+                if st == state.as_str()
+                    && since < at
+                    && site.is_none_or(|x| x == *s)
+                    && reason.is_none_or(|r| r == b)
+                {
+                    *out.entry((*state, *s, b.clone())).or_insert(0) += 1;
+                }
+            }
+        }
+        out
+    };
     aggregates::snapshot(&mut c, |c| {
         let pending = aggregates::pending_items(c)?;
-        for state in &states {
-            for at in &cutoffs {
-                let expected = |site: Option<i64>, reason: Option<&str>| -> Waiting {
-                    let mut out = Waiting::new();
-                    for (st, s, b, since) in &waiting {
-                        if st == state.as_str()
-                            && since < at
-                            && site.is_none_or(|x| x == *s)
-                            && reason.is_none_or(|r| r == b)
-                        {
-                            *out.entry((*s, b.clone())).or_insert(0) += 1;
-                        }
-                    }
-                    out
-                };
-                let got = aggregates::waiting(c, &Sites::All, *state, *at, None, &pending)?;
-                assert_eq!(got, expected(None, None), "{when}: {state:?} before {at}");
+        for (i, at) in cutoffs.iter().enumerate() {
+            // Every state at this time, then each state at a time of its own, as the
+            // dashboard asks them (one threshold per state).
+            let same: Vec<_> = states.iter().map(|s| (*s, *at)).collect();
+            let own: Vec<_> = states
+                .iter()
+                .enumerate()
+                .map(|(j, s)| (*s, cutoffs[(i + 7 * j) % cutoffs.len()]))
+                .collect();
+            for asked in [&same, &own] {
+                let got = aggregates::waiting(c, &Sites::All, asked, None, &pending)?;
+                assert_eq!(got, expected(asked, None, None), "{when}: {asked:?}");
+                // The oldest five, as the aging list shows them.
+                let listed: Vec<i64> = aggregates::oldest(c, &Sites::All, asked, None, &got, 5)?
+                    .iter()
+                    .map(|o| o.id)
+                    .collect();
+                let mut longest: Vec<(chrono::NaiveDateTime, i64)> = ids
+                    .iter()
+                    .filter(|(_, st, since)| {
+                        asked.iter().any(|(s, at)| s.as_str() == st && since < at)
+                    })
+                    .map(|(id, _, since)| (*since, *id))
+                    .collect();
+                longest.sort();
+                let longest: Vec<i64> = longest.iter().take(5).map(|(_, id)| *id).collect();
+                assert_eq!(listed, longest, "{when}: the oldest before {asked:?}");
                 if let Some(site) = first_site {
                     let got = aggregates::waiting(
                         c,
                         &Sites::Only(vec![site]),
-                        *state,
-                        *at,
+                        asked,
                         first_reason,
                         &pending,
                     )?;
-                    let want = expected(Some(site), first_reason.map(|r| r.as_str()));
-                    assert_eq!(
-                        got, want,
-                        "{when}: {state:?} before {at}, one site, one reason"
-                    );
+                    let want = expected(asked, Some(site), first_reason.map(|r| r.as_str()));
+                    assert_eq!(got, want, "{when}: {asked:?}, one site, one reason");
                 }
             }
         }

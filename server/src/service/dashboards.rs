@@ -301,82 +301,37 @@ pub fn aging(
     aggregates::snapshot(conn, |c| {
         let scope = scope(c, actor, q.region, q.site)?;
         let thresholds = thresholds(c)?;
-        let ids = scope.site_ids();
         let pending = aggregates::pending_items(c)?;
-        let mut counts = Vec::new();
-        let mut oldest: Vec<(NaiveDateTime, i64, ItemState)> = Vec::new();
-        for t in &thresholds {
-            if q.state.is_some_and(|s| s != t.state) {
-                continue;
-            }
-            let days = q.min_days.map_or(i64::from(t.days), i64::from);
-            let before = (now - chrono::Duration::days(days)).naive_utc();
-            let grouped =
-                aggregates::waiting(c, &scope.only, t.state, before, q.waiting_for, &pending)?;
-            // The counts are exact: the list reads no more items than they give.
-            let waiting: i64 = grouped.values().sum();
-            for ((site, blocker), n) in grouped {
-                counts.push(AgingCount {
-                    site: SiteId(site),
-                    state: t.state,
-                    waiting_for: parse_stored(&blocker)?,
-                    count: n,
-                });
-            }
-            if waiting <= 0 {
-                continue;
-            }
-            let mut query = items::table
-                .filter(items::state.eq(t.state.as_str()))
-                .filter(items::state_since.lt(before))
-                .filter(aggregates::waits())
-                .into_boxed();
-            if let Sites::Only(_) = scope.only {
-                query = query.filter(items::site_id.eq_any(ids.clone()));
-            }
-            if let Some(b) = q.waiting_for {
-                query = query.filter(items::blocker.eq(b.as_str()));
-            }
-            // The oldest of each state from the aging index alone; their codes and
-            // categories once the oldest of all are known.
-            let rows: Vec<(i64, Option<NaiveDateTime>)> = query
-                .order(items::state_since.asc())
-                .limit(limit.min(waiting))
-                .select((items::id, items::state_since))
-                .load(c)?;
-            for (id, since) in rows {
-                oldest.push((since.unwrap_or(before), id, t.state));
-            }
-        }
-        oldest.sort_by_key(|(since, _, _)| *since);
-        oldest.truncate(limit as usize);
-        type Row = (i64, String, String, i64, Option<String>);
-        let details: BTreeMap<i64, Row> = items::table
-            .filter(items::id.eq_any(oldest.iter().map(|(_, id, _)| *id)))
-            .select((
-                items::id,
-                items::code,
-                items::category,
-                items::site_id,
-                items::blocker,
-            ))
-            .load::<Row>(c)?
-            .into_iter()
-            .map(|r| (r.0, r))
+        let cutoffs: Vec<aggregates::Cutoff> = thresholds
+            .iter()
+            .filter(|t| q.state.is_none_or(|s| s == t.state))
+            .map(|t| {
+                let days = q.min_days.map_or(i64::from(t.days), i64::from);
+                (t.state, (now - chrono::Duration::days(days)).naive_utc())
+            })
             .collect();
-        let mut listed = Vec::new();
-        for (since, id, state) in oldest {
-            let Some((_, code, category, site, blocker)) = details.get(&id) else {
-                continue;
-            };
-            let since = since.and_utc();
-            listed.push(AgingItem {
-                id: ItemId(id),
-                code: code.clone(),
-                category: parse_stored(category)?,
+        let grouped = aggregates::waiting(c, &scope.only, &cutoffs, q.waiting_for, &pending)?;
+        let mut counts = Vec::new();
+        for ((state, site, blocker), n) in &grouped {
+            counts.push(AgingCount {
                 site: SiteId(*site),
-                state,
-                waiting_for: parse_stored(blocker.as_deref().unwrap_or_default())?,
+                state: *state,
+                waiting_for: parse_stored(blocker)?,
+                count: *n,
+            });
+        }
+        // The counts are exact: the list reads no more items of a state than they give.
+        let oldest = aggregates::oldest(c, &scope.only, &cutoffs, q.waiting_for, &grouped, limit)?;
+        let mut listed = Vec::new();
+        for o in oldest {
+            let since = o.since.and_utc();
+            listed.push(AgingItem {
+                id: ItemId(o.id),
+                code: o.code,
+                category: parse_stored(&o.category)?,
+                site: SiteId(o.site_id),
+                state: parse_stored(&o.state)?,
+                waiting_for: parse_stored(&o.blocker)?,
                 since,
                 days: (now - since).num_days(),
             });
