@@ -10,7 +10,7 @@ use crate::db::DbConnection;
 use crate::models::truncate;
 use crate::schema::{reservations, training_sessions};
 use crate::service::{beneficiaries, catalogue, needs, reservations as res, training};
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Datelike, Duration, Months, NaiveDate, Utc};
 use diesel::prelude::*;
 use filiere_shared::social::*;
 use filiere_shared::*;
@@ -280,6 +280,48 @@ pub fn load(
                 .collect(),
         },
     )?;
+    // Last month's session (on the 18th), so that last month's impact has its
+    // training hours.
+    let last_month = session(
+        conn,
+        &claire,
+        media,
+        "Julien Morel",
+        2,
+        8,
+        &["getting_started", "online_procedures"],
+    )?;
+    let last_bookings: Vec<BookingView> = [(&sophie, &s6), (&nadia, &n3)]
+        .iter()
+        .map(|(actor, b)| {
+            training::book(
+                conn,
+                actor,
+                &NewBooking {
+                    session: last_month.id,
+                    beneficiary: b.id,
+                    reservation: None,
+                },
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    let this_month = today().with_day(1).unwrap_or_else(today);
+    let eighteenth = this_month - Months::new(1) + Duration::days(17);
+    took_place(conn, last_month.id, (today() - eighteenth).num_days())?;
+    training::record_attendance(
+        conn,
+        &claire,
+        last_month.id,
+        &RecordAttendance {
+            lines: last_bookings
+                .iter()
+                .map(|b| AttendanceLine {
+                    booking: b.id,
+                    attendance: Attendance::Attended,
+                })
+                .collect(),
+        },
+    )?;
     // The full session: two seats taken, one beneficiary waiting.
     training::book(
         conn,
@@ -384,6 +426,6 @@ pub fn load(
     )?;
     Ok(Counts {
         reservations: count_r,
-        sessions: 5,
+        sessions: 6,
     })
 }
