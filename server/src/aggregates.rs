@@ -14,7 +14,7 @@
 //! every figure out again from the items and their events; [`rebuild`] puts it in
 //! place when the counters are new (a database from before them).
 
-use crate::db::DbConnection;
+use crate::db::{DbConnection, Kept};
 use crate::error::{ApiError, ApiResult};
 use crate::on_backend;
 use crate::schema::{
@@ -22,6 +22,7 @@ use crate::schema::{
     flow_weeks, item_deltas, item_events, items, ready_times, sales, sites, stock_counts,
 };
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 use filiere_shared::lifecycle::EventPayload;
@@ -277,9 +278,14 @@ where
     F: FnOnce(&mut DbConnection) -> ApiResult<T>,
 {
     conn.transaction(|c| {
-        if let DbConnection::Pg(_) = c {
-            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                .execute(c)?;
+        if let DbConnection::Pg(pg) = c {
+            // A reading is many small index reads, some in one union: PostgreSQL would
+            // hand such a union to parallel workers, whose start costs more than the
+            // reading and whose cores the other requests need.
+            pg.batch_execute(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+                 SET LOCAL max_parallel_workers_per_gather = 0",
+            )?;
         }
         f(c)
     })
@@ -1134,12 +1140,63 @@ pub type Cutoff = (ItemState, NaiveDateTime);
 /// How many items wait, by state, site and what they wait for.
 pub type Waiting = BTreeMap<(ItemState, i64, String), i64>;
 
-/// A time written into SQL as the connection would bind it: on SQLite the text diesel
-/// writes, on PostgreSQL to the microsecond (diesel drops the rest).
-fn time_sql(conn: &DbConnection, at: NaiveDateTime) -> String {
-    match conn {
-        DbConnection::Pg(_) => format!("TIMESTAMP '{}'", at.format("%Y-%m-%d %H:%M:%S%.6f")),
-        DbConnection::Sqlite(_) => format!("'{}'", at.format("%Y-%m-%d %H:%M:%S%.f")),
+/// A value bound to a statement of the aging reads.
+enum Value {
+    Time(NaiveDateTime),
+    Int(i64),
+}
+
+/// The values bound to a statement of the aging reads, in the order of its
+/// placeholders.
+struct Bound {
+    pg: bool,
+    values: Vec<Value>,
+}
+
+impl Bound {
+    fn new(conn: &DbConnection) -> Bound {
+        Bound {
+            pg: matches!(conn, DbConnection::Pg(_)),
+            values: Vec::new(),
+        }
+    }
+
+    /// The placeholder of one more value.
+    fn push(&mut self, v: Value) -> String {
+        self.values.push(v);
+        if self.pg {
+            format!("${}", self.values.len())
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    fn time(&mut self, at: NaiveDateTime) -> String {
+        self.push(Value::Time(at))
+    }
+
+    fn int(&mut self, n: i64) -> String {
+        self.push(Value::Int(n))
+    }
+
+    /// Runs `sql` with its values bound, as a statement the connection keeps prepared
+    /// (its text changes only with the scope and the states asked for): on PostgreSQL
+    /// a union of a dozen index reads takes longer to plan than to run.
+    fn load<T>(self, conn: &mut DbConnection, sql: &str) -> ApiResult<Vec<T>>
+    where
+        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        use diesel::sql_types::{BigInt, Timestamp};
+        Ok(on_backend!(conn, c => {
+            let mut q = diesel::sql_query(sql).into_boxed();
+            for v in self.values {
+                q = match v {
+                    Value::Time(t) => q.bind::<Timestamp, _>(t),
+                    Value::Int(n) => q.bind::<BigInt, _>(n),
+                };
+            }
+            Kept(q).load(c)
+        })?)
     }
 }
 
@@ -1182,6 +1239,7 @@ pub fn waiting(
     // Every value written into the SQL is the server's own: an enum's name, dates, ids.
     let mut counted = Vec::new();
     let mut today = Vec::new();
+    let mut bound = Bound::new(conn);
     for (k, (state, before)) in cutoffs.iter().enumerate() {
         let day = before.date();
         let month = day.with_day(1).unwrap_or(day);
@@ -1205,24 +1263,24 @@ pub fn waiting(
              FROM items i WHERE i.state = '{}' AND i.state_since >= {} \
              AND i.state_since < {}{}",
             state.as_str(),
-            time_sql(conn, start(*before)),
-            time_sql(conn, *before),
+            bound.time(start(*before)),
+            bound.time(*before),
             waiting_filter(sites, blocker),
         ));
     }
     let counters = counted.join(" UNION ALL ");
-    let summed = |conn: &mut DbConnection, sql: &str| -> ApiResult<Waiting> {
+    let summed = |rows: Vec<WaitingRow>| -> Waiting {
         let mut out = Waiting::new();
-        let rows: Vec<WaitingRow> = on_backend!(conn, c => diesel::sql_query(sql).load(c))?;
         for r in rows {
             if let Some((state, _)) = usize::try_from(r.k).ok().and_then(|k| cutoffs.get(k)) {
                 bump(&mut out, (*state, r.site_id, r.blocker), r.n);
             }
         }
-        Ok(out)
+        out
     };
     let kept = memo::kept(conn, counters.clone(), BTreeMap::len, |c| {
-        summed(c, &counters)
+        let rows = on_backend!(c, c => diesel::sql_query(&counters).load(c))?;
+        Ok(summed(rows))
     })?;
     for (key, n) in kept {
         bump(&mut out, key, n);
@@ -1233,7 +1291,7 @@ pub fn waiting(
          CAST(COUNT(*) AS BIGINT) AS n FROM ({}) t GROUP BY t.k, t.site_id, t.blocker",
         today.join(" UNION ALL ")
     );
-    for (key, n) in summed(conn, &exact)? {
+    for (key, n) in summed(bound.load(conn, &exact)?) {
         bump(&mut out, key, n);
     }
     for d in pending {
@@ -1291,6 +1349,7 @@ pub fn oldest(
     limit: i64,
 ) -> ApiResult<Vec<Oldest>> {
     let mut branches = Vec::new();
+    let mut bound = Bound::new(conn);
     for (k, (state, before)) in cutoffs.iter().enumerate() {
         let n: i64 = counted
             .iter()
@@ -1306,9 +1365,9 @@ pub fn oldest(
              WHERE i.state = '{}' AND i.state_since < {}{} \
              ORDER BY i.state_since LIMIT {}) o{k}",
             state.as_str(),
-            time_sql(conn, *before),
+            bound.time(*before),
             waiting_filter(sites, blocker),
-            n.min(limit),
+            bound.int(n.min(limit)),
         ));
     }
     if branches.is_empty() {
@@ -1317,11 +1376,12 @@ pub fn oldest(
     let sql = format!(
         "SELECT i.id AS id, i.code AS code, i.category AS category, i.site_id AS site_id, \
          i.state AS state, i.blocker AS blocker, o.since AS since \
-         FROM ({} ORDER BY since, id LIMIT {limit}) o JOIN items i ON i.id = o.id \
+         FROM ({} ORDER BY since, id LIMIT {}) o JOIN items i ON i.id = o.id \
          ORDER BY o.since, o.id",
-        branches.join(" UNION ALL ")
+        branches.join(" UNION ALL "),
+        bound.int(limit),
     );
-    Ok(on_backend!(conn, c => diesel::sql_query(&sql).load(c))?)
+    bound.load(conn, &sql)
 }
 
 /// Every figure worked out again from the items and their events, as if no counter

@@ -35,6 +35,7 @@ use filiere_tests::TestApp;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 #[derive(Parser)]
@@ -53,6 +54,10 @@ struct Args {
     /// Seconds of the concurrent run.
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// Seconds between the folds that change the counters during the concurrent run,
+    /// one run for each (the sweep folds every 5 s at most; 1 s is five times as often).
+    #[arg(long, value_delimiter = ',', default_value = "5,1")]
+    fold_every: Vec<u64>,
     /// Requests per route in the one-client run.
     #[arg(long, default_value_t = 30)]
     samples: usize,
@@ -930,12 +935,13 @@ fn settle(app: &TestApp) -> usize {
             .expect("fold");
         total += n;
         if n == 0 {
-            // The dead rows of the folds cleared as the server's sweep does, and the
-            // planner's statistics brought up to date after the bulk load, as
-            // autovacuum would (this machine's PostgreSQL runs without it).
+            // The dead rows of the folds cleared as the server's sweep does, then every
+            // table vacuumed (the visibility map that lets a read answer from an index
+            // alone) and the planner's statistics brought up to date after the bulk
+            // load, as autovacuum would (this machine's PostgreSQL runs without it).
             filiere_server::aggregates::vacuum(&mut conn).expect("vacuum");
             if let DbConnection::Pg(_) = conn {
-                diesel::sql_query("ANALYZE")
+                diesel::sql_query("VACUUM ANALYZE")
                     .execute(&mut conn)
                     .expect("analyze");
             }
@@ -1100,40 +1106,54 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
     for (name, token) in coordinators.iter().cycle().take(args.clients) {
         cookies.push((token.clone(), page_cookie(&client, &app.base, name).await));
     }
+    for every in &args.fold_every {
+        at_once(app, &client, args, &cookies, *every).await;
+    }
+}
+
+/// The coordinators at once for `args.seconds`, while a fold changes the counters every
+/// `every` seconds; the figures of all requests, then of each route.
+async fn at_once(
+    app: &TestApp,
+    client: &reqwest::Client,
+    args: &Args,
+    cookies: &[(String, String)],
+    every: u64,
+) {
     let deadline = Instant::now() + Duration::from_secs(args.seconds);
-    // Technicians at work: a fold changes the counters every second (the sweep folds
-    // every five), and every reading kept in memory is read again from the tables.
+    // Technicians at work: a fold changes the counters every `every` seconds (the
+    // sweep folds every five), and every reading kept in memory is read again from
+    // the tables.
     let folds = {
         let url = app.url.clone();
         std::thread::spawn(move || {
             let mut conn = filiere_server::db::connect(&url).expect("connect");
             filiere_server::db::apply_pragmas(&mut conn).expect("pragmas");
             let mut n = 0;
-            while Instant::now() < deadline {
-                std::thread::sleep(Duration::from_secs(1));
+            loop {
+                std::thread::sleep(Duration::from_secs(every.max(1)));
+                if Instant::now() >= deadline {
+                    return n;
+                }
                 bump(&mut conn);
                 n += 1;
             }
-            n
         })
     };
     let mut tasks = Vec::new();
-    for (k, (token, cookie)) in cookies.into_iter().enumerate() {
+    for (k, (token, cookie)) in cookies.iter().cloned().enumerate() {
         let client = client.clone();
         let base = app.base.clone();
         tasks.push(tokio::spawn(async move {
-            let mix: Vec<(String, Auth)> = vec![
-                ("/dashboards/stock".into(), Auth::Cookie(cookie.clone())),
-                ("/dashboards/flows".into(), Auth::Cookie(cookie.clone())),
-                ("/dashboards/aging".into(), Auth::Cookie(cookie.clone())),
-                ("/dashboards/impact".into(), Auth::Cookie(cookie.clone())),
-                (
-                    "/api/v1/dashboards/stock".into(),
-                    Auth::Bearer(token.clone()),
-                ),
-                ("/open-data/regions-months.csv".into(), Auth::None),
+            let mix: Vec<(&str, Auth)> = vec![
+                ("/dashboards/stock", Auth::Cookie(cookie.clone())),
+                ("/dashboards/flows", Auth::Cookie(cookie.clone())),
+                ("/dashboards/aging", Auth::Cookie(cookie.clone())),
+                ("/dashboards/impact", Auth::Cookie(cookie.clone())),
+                ("/api/v1/dashboards/stock", Auth::Bearer(token.clone())),
+                ("/open-data/regions-months.csv", Auth::None),
             ];
-            let mut times = Vec::new();
+            let mut times: Vec<(&str, f64)> = Vec::new();
             let mut errors = 0;
             let mut i = k;
             while Instant::now() < deadline {
@@ -1142,7 +1162,7 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
                 let t = Instant::now();
                 let (status, _) = get(&client, &format!("{base}{path}"), auth).await;
                 if status == 200 {
-                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                    times.push((path, t.elapsed().as_secs_f64() * 1000.0));
                 } else {
                     errors += 1;
                 }
@@ -1151,16 +1171,20 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
         }));
     }
     let mut all = Vec::new();
+    let mut by_route: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     let mut errors = 0;
     for t in tasks {
         let (times, e) = t.await.expect("a client");
-        all.extend(times);
+        for (path, ms) in times {
+            all.push(ms);
+            by_route.entry(path).or_default().push(ms);
+        }
         errors += e;
     }
     let folds = folds.join().expect("the folds");
     all.sort_by(f64::total_cmp);
     println!(
-        "\n{} coordinators at once for {} s, {folds} folds changing the counters: {} requests ({:.0}/s), {errors} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "\n{} coordinators at once for {} s, a fold every {every} s ({folds} folds changing the counters): {} requests ({:.0}/s), {errors} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
         args.clients,
         args.seconds,
         all.len(),
@@ -1169,4 +1193,15 @@ async fn measure(app: &TestApp, args: &Args, admin: &str, coordinators: &[(Strin
         percentile(&all, 0.99),
         all.last().copied().unwrap_or(0.0)
     );
+    println!("| route | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|");
+    for (path, mut times) in by_route {
+        times.sort_by(f64::total_cmp);
+        println!(
+            "| `{path}` | {} | {:.1} | {:.1} | {:.1} |",
+            times.len(),
+            percentile(&times, 0.5),
+            percentile(&times, 0.99),
+            times.last().copied().unwrap_or(0.0)
+        );
+    }
 }
