@@ -75,6 +75,15 @@ fn assert_exact(app: &TestApp, when: &str) {
 /// What waits, by state, site and reason, counted from the items themselves.
 type Waiting = std::collections::BTreeMap<(ItemState, i64, String), i64>;
 
+/// An item's id, state, site, what it waits for and since when.
+type WaitingItem = (
+    i64,
+    String,
+    i64,
+    Option<String>,
+    Option<chrono::NaiveDateTime>,
+);
+
 /// The aging dashboard's counts for a cutoff equal the items that wait since before
 /// it, to the second: at every item's own time and a second either side, at the day's
 /// and the month's start, for every state, for all sites, one site, one reason.
@@ -82,13 +91,7 @@ fn assert_waiting(app: &TestApp, when: &str) {
     use diesel::prelude::*;
     use filiere_server::schema::items;
     let mut c = app.conn();
-    let rows: Vec<(
-        i64,
-        String,
-        i64,
-        Option<String>,
-        Option<chrono::NaiveDateTime>,
-    )> = items::table
+    let rows: Vec<WaitingItem> = items::table
         .select((
             items::id,
             items::state,

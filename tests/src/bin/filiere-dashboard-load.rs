@@ -1184,9 +1184,10 @@ async fn at_once(
     let folds = folds.join().expect("the folds");
     all.sort_by(f64::total_cmp);
     println!(
-        "\n{} coordinators at once for {} s, a fold every {every} s ({folds} folds changing the counters): {} requests ({:.0}/s), {errors} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
+        "\n{} coordinators at once for {} s, a fold every {every} s ({folds} {} changing the counters): {} requests ({:.0}/s), {errors} errors, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms\n",
         args.clients,
         args.seconds,
+        if folds == 1 { "fold" } else { "folds" },
         all.len(),
         all.len() as f64 / args.seconds as f64,
         percentile(&all, 0.5),
