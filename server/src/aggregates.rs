@@ -1180,8 +1180,9 @@ impl Bound {
     }
 
     /// Runs `sql` with its values bound, as a statement the connection keeps prepared
-    /// (its text changes only with the scope and the states asked for): on PostgreSQL
-    /// a union of a dozen index reads takes longer to plan than to run.
+    /// (its text changes only with the scope, the states and the reason asked for, so
+    /// that a connection keeps few of them): on PostgreSQL a union of a dozen index
+    /// reads takes longer to plan than to run.
     fn load<T>(self, conn: &mut DbConnection, sql: &str) -> ApiResult<Vec<T>>
     where
         T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
@@ -1337,9 +1338,9 @@ pub struct Oldest {
 }
 
 /// The `limit` items waiting longest over the cutoffs (as [`waiting`] counts them),
-/// oldest first, in one question: the oldest of each state read from the aging index
-/// alone, no more of a state than `counted` says it has, then the details of the
-/// oldest of all.
+/// oldest first, in one question: the oldest of each state read in the order of the
+/// aging index, from it alone, and no further than `counted` says the state has, then
+/// the details of the oldest of all.
 pub fn oldest(
     conn: &mut DbConnection,
     sites: &Sites,
@@ -1351,14 +1352,13 @@ pub fn oldest(
     let mut branches = Vec::new();
     let mut bound = Bound::new(conn);
     for (k, (state, before)) in cutoffs.iter().enumerate() {
+        // A state with nothing waiting keeps its branch (read no further than `LIMIT
+        // 0`), so that the statement's text stays the same whatever the counts.
         let n: i64 = counted
             .iter()
             .filter(|((s, _, _), _)| s == state)
             .map(|(_, n)| *n)
             .sum();
-        if n <= 0 {
-            continue;
-        }
         branches.push(format!(
             "SELECT o{k}.id AS id, o{k}.since AS since FROM (\
              SELECT i.id AS id, i.state_since AS since FROM items i \
@@ -1367,7 +1367,7 @@ pub fn oldest(
             state.as_str(),
             bound.time(*before),
             waiting_filter(sites, blocker),
-            bound.int(n.min(limit)),
+            bound.int(n.clamp(0, limit)),
         ));
     }
     if branches.is_empty() {
