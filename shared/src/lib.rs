@@ -12,6 +12,7 @@ pub mod ids;
 pub mod label;
 pub mod lifecycle;
 pub mod names;
+pub mod nwipe;
 pub mod offers;
 pub mod sales;
 pub mod social;

@@ -5,7 +5,7 @@ pub mod app;
 pub mod bench;
 pub mod journal;
 pub mod net;
-pub mod nwipe;
+pub use filiere_shared::nwipe;
 pub mod scanner;
 pub mod settings;
 pub mod sound;

@@ -1,10 +1,11 @@
 //! Reading an nwipe log (`nwipe --logfile=…`): the summary table nwipe writes at the
 //! end of a run gives each drive's status and model/serial, the lines before it the
 //! method, the rounds, the verification and the times. The erasure bench matches the
-//! drives by serial and records one erasure per drive.
+//! drives by serial and records one erasure per drive. Pure text in, facts out: one
+//! reading of these logs for whatever receives them.
 
+use crate::ErasureResult;
 use chrono::{DateTime, NaiveDateTime, Utc};
-use filiere_shared::ErasureResult;
 
 /// One drive of the summary table.
 #[derive(Debug, Clone, PartialEq, Eq)]
