@@ -627,14 +627,28 @@ struct ReadyRow {
 
 /// `AND c.site_id IN (…)` for the sites read, if not all.
 fn sites_sql(sites: &Sites) -> String {
+    sites_of("c", sites)
+}
+
+/// `AND {table}.site_id IN (…)` for the sites read, if not all.
+fn sites_of(table: &str, sites: &Sites) -> String {
     match sites.only() {
         None => String::new(),
         Some(ids) if ids.is_empty() => " AND 1 = 0".to_owned(),
         Some(ids) => {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!(" AND c.site_id IN ({})", list.join(", "))
+            format!(" AND {table}.site_id IN ({})", list.join(", "))
         }
     }
+}
+
+/// The sites read and, if one is asked for, what is waited for, on `table`'s rows.
+fn sites_reason_of(table: &str, sites: &Sites, blocker: Option<WaitingFor>) -> String {
+    let mut filter = sites_of(table, sites);
+    if let Some(b) = blocker {
+        filter.push_str(&format!(" AND {table}.blocker = '{}'", b.as_str()));
+    }
+    filter
 }
 
 /// The SQL that sums a flow counter `table` (aliased `c`) from `since` on, grouped
@@ -1206,14 +1220,10 @@ impl Bound {
 /// on that condition, and a database uses a partial index only for a query whose own
 /// condition it can see implies the index's (a bound `?` or `$1` hides it).
 fn waiting_filter(sites: &Sites, blocker: Option<WaitingFor>) -> String {
-    let mut filter = format!(
+    format!(
         " AND i.blocker <> ''{}",
-        sites_sql(sites).replace("c.site_id", "i.site_id")
-    );
-    if let Some(b) = blocker {
-        filter.push_str(&format!(" AND i.blocker = '{}'", b.as_str()));
-    }
-    filter
+        sites_reason_of("i", sites, blocker)
+    )
 }
 
 /// Items that wait for something (or for `blocker`), in each cutoff's state since
@@ -1244,10 +1254,11 @@ pub fn waiting(
     for (k, (state, before)) in cutoffs.iter().enumerate() {
         let day = before.date();
         let month = day.with_day(1).unwrap_or(day);
-        let mut filter = format!("c.state = '{}'{}", state.as_str(), sites_sql(sites));
-        if let Some(b) = blocker {
-            filter.push_str(&format!(" AND c.blocker = '{}'", b.as_str()));
-        }
+        let filter = format!(
+            "c.state = '{}'{}",
+            state.as_str(),
+            sites_reason_of("c", sites, blocker)
+        );
         counted.push(format!(
             "SELECT {k} AS k, c.site_id AS site_id, c.blocker AS blocker, \
              CAST(SUM(c.n) AS BIGINT) AS n FROM aging_months c \
