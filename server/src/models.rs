@@ -106,6 +106,7 @@ pub struct UserRow {
     pub created_at: NaiveDateTime,
     pub setup_token_hash: Option<String>,
     pub setup_expires_at: Option<NaiveDateTime>,
+    pub data_security: bool,
 }
 
 #[derive(Insertable)]
@@ -808,4 +809,41 @@ pub struct NewDonorOfferRow<'a> {
     pub client_hash: &'a str,
     pub form_nonce: &'a str,
     pub created_at: NaiveDateTime,
+}
+
+/// An issued document's record, without its file.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = issued_documents)]
+pub struct IssuedDocumentRow {
+    pub id: i64,
+    pub public_id: String,
+    pub kind: String,
+    pub subject: String,
+    pub title: String,
+    pub issuer_id: Option<i64>,
+    pub issuer_name: String,
+    pub site_id: i64,
+    pub region_id: i64,
+    pub issued_by: i64,
+    pub signed: bool,
+    pub issued_at: NaiveDateTime,
+    pub sha256: String,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = issued_documents)]
+pub struct NewIssuedDocumentRow<'a> {
+    pub public_id: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub title: &'a str,
+    pub issuer_id: Option<i64>,
+    pub issuer_name: &'a str,
+    pub site_id: i64,
+    pub region_id: i64,
+    pub issued_by: i64,
+    pub signed: bool,
+    pub issued_at: NaiveDateTime,
+    pub sha256: &'a str,
+    pub pdf: &'a [u8],
 }

@@ -46,6 +46,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         dashboard_stock, dashboard_flows, dashboard_aging, dashboard_impact,
         dashboard_collections, dashboard_demand, dashboard_impact_pdf, dashboard_settings,
         update_dashboard_settings,
+        collection_documents, issue_collection_document, document_pdf, verify_document,
+        verify_file,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

@@ -33,10 +33,12 @@ macro_rules! write_handler {
 
 mod coordination;
 mod dashboards;
+mod documents;
 mod sales;
 mod social;
 pub use coordination::*;
 pub use dashboards::*;
+pub use documents::*;
 pub use sales::*;
 pub use social::*;
 

@@ -56,6 +56,7 @@ diesel::table! {
         created_at -> Timestamp,
         setup_token_hash -> Nullable<Text>,
         setup_expires_at -> Nullable<Timestamp>,
+        data_security -> Bool,
     }
 }
 
@@ -747,6 +748,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    issued_documents (id) {
+        id -> BigInt,
+        public_id -> Text,
+        kind -> Text,
+        subject -> Text,
+        title -> Text,
+        issuer_id -> Nullable<BigInt>,
+        issuer_name -> Text,
+        site_id -> BigInt,
+        region_id -> BigInt,
+        issued_by -> BigInt,
+        signed -> Bool,
+        issued_at -> Timestamp,
+        sha256 -> Text,
+        pdf -> Binary,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     sites,
@@ -795,4 +815,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     aging_thresholds,
     impact_factors,
     settings,
+    issued_documents,
 );

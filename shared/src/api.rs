@@ -71,6 +71,10 @@ api_type! {
         /// Whether a password is set (a new user sets it from their one-time link).
         #[serde(default)]
         pub has_password: bool,
+        /// The data-security right: signs erasure certificates (technicians and
+        /// coordinators only).
+        #[serde(default)]
+        pub data_security: bool,
     }
 }
 
@@ -161,6 +165,9 @@ request_type! {
         #[serde(default)]
         #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100, pattern = "$required-text"))]
         pub display_name: Option<String>,
+        /// Gives or takes back the data-security right (technicians and coordinators).
+        #[serde(default)]
+        pub data_security: Option<bool>,
     }
 
     /// Changes an organisation; an absent field stays as it is, an empty text clears

@@ -241,6 +241,19 @@ str_enum!(
 );
 
 str_enum!(
+    /// The documents Filière issues to people who never log in, each kept with an
+    /// identifier that a public page verifies.
+    DocumentKind: "document kind" {
+        /// For the donor: what was declared and received, weights, the lot's legal
+        /// status.
+        CollectionReceipt = "collection_receipt",
+        /// For the donor: every drive of a collection erased or destroyed, signed by a
+        /// user with the data-security right.
+        ErasureCertificate = "erasure_certificate",
+    }
+);
+
+str_enum!(
     /// NIST SP 800-88 sanitisation level.
     NistLevel: "sanitisation level" {
         Clear = "clear",

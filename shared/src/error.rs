@@ -111,6 +111,7 @@ error_codes! {
     Forbidden = "forbidden", 403, "Votre rôle ne permet pas cette action.", "Your role does not allow this action.";
     OutOfScope = "out_of_scope", 403, "Ceci est hors de votre périmètre (site, région ou organisation).", "This is outside your scope (site, region or organisation).";
     CsrfRejected = "csrf_rejected", 403, "Le formulaire a expiré ou ne vient pas de Filière : rechargez la page puis recommencez.", "The form has expired or did not come from Filière: reload the page and try again.";
+    DataSecurityRequired = "data_security_required", 403, "Seule une personne ayant le droit « sécurité des données » peut signer un certificat d'effacement : demandez-le à l'administrateur.", "Only a person with the “data security” right may sign an erasure certificate: ask the admin for it.";
     BadgeWrongSite = "badge_wrong_site", 403, "Ce badge n'appartient pas à un technicien de ce site.", "This badge does not belong to a technician of this site.";
     // --- not found: 404
     NotFound = "not_found", 404, "Ressource introuvable.", "Resource not found.";
@@ -136,6 +137,7 @@ error_codes! {
     PriceRuleNotFound = "price_rule_not_found", 404, "Prix solidaire introuvable.", "Solidarity price not found.";
     OfferNotFound = "offer_not_found", 404, "Proposition de don introuvable.", "Donation offer not found.";
     SetupLinkInvalid = "setup_link_invalid", 404, "Ce lien n'est plus valable (déjà utilisé ou expiré) : demandez-en un nouveau à l'administrateur.", "This link is no longer valid (already used or expired): ask the admin for a new one.";
+    DocumentNotFound = "document_not_found", 404, "Aucun document n'a été émis sous cet identifiant.", "No document was issued under this identifier.";
     AfterSalesNotFound = "after_sales_not_found", 404, "Dossier de service après-vente introuvable.", "After-sales case not found.";
     MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
     // --- conflicts: 409
@@ -149,6 +151,7 @@ error_codes! {
     NotForSale = "not_for_sale", 409, "Cet appareil n'est pas en vente : il doit être prêt (ou réservé pour ce bénéficiaire) et sur le site de la vente.", "This device is not for sale: it must be ready (or reserved for this beneficiary) and at the sale's site.";
     CollectionClosed = "collection_closed", 409, "Cette collecte est close : plus rien ne s'y ajoute.", "This collection is closed: nothing more can be added to it.";
     OfferDecided = "offer_decided", 409, "Cette proposition a déjà été acceptée ou déclinée.", "This offer has already been accepted or declined.";
+    DrivesPending = "drives_pending", 409, "Certificat impossible pour l'instant : des disques de cette collecte ne sont ni effacés ni détruits, ou des appareils n'ont pas encore leurs disques déclarés.", "No certificate yet: some drives of this collection are neither erased nor destroyed, or some devices do not have their drives declared yet.";
     Duplicate = "duplicate", 409, "Cet enregistrement existe déjà.", "This record already exists.";
     // --- well-formed, but refused by a rule the schema cannot state: 422
     InvalidValue = "invalid_value", 422, "Valeur refusée.", "Value refused.";

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod code;
 pub mod dashboards;
+pub mod documents;
 pub mod domain;
 pub mod error;
 pub mod ids;

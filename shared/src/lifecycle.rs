@@ -121,6 +121,13 @@ impl Lifecycle {
             .collect()
     }
 
+    /// Whether no data can be left on the item: its drives are declared (possibly
+    /// none) and each is erased or destroyed. The rule that lets an item leave the
+    /// workshop, and an erasure certificate be issued.
+    pub fn data_gone(&self) -> bool {
+        require_sanitised(self).is_ok()
+    }
+
     pub fn is_drive(&self) -> bool {
         self.kind == ItemKind::Part && self.category.is_drive()
     }

@@ -329,6 +329,44 @@ impl Named for LegalStatus {
     }
 }
 
+impl Named for NistLevel {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            NistLevel::Clear => ("Clear (effacement logique)", "Clear (logical erasure)"),
+            NistLevel::Purge => ("Purge (effacement renforcé)", "Purge (thorough erasure)"),
+            NistLevel::Destroy => ("Destroy (destruction)", "Destroy (destruction)"),
+        }
+    }
+}
+
+impl Named for ErasureTechnique {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            ErasureTechnique::Overwrite => ("Réécriture", "Overwrite"),
+            ErasureTechnique::FirmwareSanitize => (
+                "Commande d'effacement du disque",
+                "Drive's sanitize command",
+            ),
+            ErasureTechnique::CryptoErase => ("Effacement cryptographique", "Cryptographic erase"),
+            ErasureTechnique::PhysicalDestruction => {
+                ("Destruction physique", "Physical destruction")
+            }
+        }
+    }
+}
+
+impl Named for DocumentKind {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            DocumentKind::CollectionReceipt => ("Reçu de collecte", "Collection receipt"),
+            DocumentKind::ErasureCertificate => (
+                "Certificat d'effacement des données",
+                "Data erasure certificate",
+            ),
+        }
+    }
+}
+
 impl Named for OrgKind {
     fn names(self) -> (&'static str, &'static str) {
         match self {
@@ -453,6 +491,14 @@ pub fn int(n: i64, lang: Lang) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// Grams shown as kilograms to the tenth, French or English decimals.
+pub fn kg_text(grams: i64, lang: Lang) -> String {
+    let whole = grams / 1000;
+    let tenths = (grams % 1000).abs() / 100;
+    let sep = lang.pick(",", ".");
+    format!("{whole}{sep}{tenths} kg")
+}
+
 /// Grams as kilograms or tonnes, as people read them.
 pub fn mass(grams: i64, lang: Lang) -> String {
     if grams.abs() >= 10_000_000 {
@@ -501,6 +547,9 @@ mod tests {
         all(CollectionStatus::ALL);
         all(OfferStatus::ALL);
         all(LegalStatus::ALL);
+        all(DocumentKind::ALL);
+        all(NistLevel::ALL);
+        all(ErasureTechnique::ALL);
         all(OrgKind::ALL);
         all(Role::ALL);
         all(SiteKind::ALL);

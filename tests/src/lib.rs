@@ -356,14 +356,37 @@ impl TestApp {
         token: &str,
         body: &Value,
     ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-        let resp = self
+        let json = serde_json::to_vec(body).expect("serialise");
+        self.raw(
+            reqwest::Method::POST,
+            path,
+            Some(token),
+            Some(("application/json", json)),
+        )
+        .await
+    }
+
+    /// Any request with a raw body (or none), answering bytes: status, headers, body.
+    /// A JSON answer is held to the OpenAPI document like every other.
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut rb = self
             .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .expect("request");
+            .request(method.clone(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some((content_type, bytes)) = body {
+            rb = rb
+                .header(reqwest::header::CONTENT_TYPE, content_type)
+                .body(bytes);
+        }
+        let resp = rb.send().await.expect("request");
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.expect("body").to_vec();
@@ -371,7 +394,7 @@ impl TestApp {
             .get(reqwest::header::CONTENT_TYPE)
             .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
         let value = json.then(|| serde_json::from_slice(&bytes).unwrap_or(Value::Null));
-        schema::check_answer("POST", path, status.as_u16(), value.as_ref());
+        schema::check_answer(method.as_str(), path, status.as_u16(), value.as_ref());
         (status, headers, bytes)
     }
 

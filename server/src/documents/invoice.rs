@@ -12,11 +12,7 @@ use filiere_shared::sales::*;
 use filiere_shared::{Lang, SaleKind};
 
 /// Who sells: as the invoice states it.
-pub struct Seller<'a> {
-    pub name: &'a str,
-    pub siret: Option<&'a str>,
-    pub address: Option<&'a str>,
-}
+pub type Seller<'a> = super::Identity<'a>;
 
 pub struct Invoice<'a> {
     pub sale: &'a SaleView,
@@ -28,14 +24,6 @@ pub struct Invoice<'a> {
     pub clock: Clock,
 }
 
-/// "200 046 977 00019".
-pub fn spaced_siret(s: &str) -> String {
-    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.to_owned();
-    }
-    format!("{} {} {} {}", &s[0..3], &s[3..6], &s[6..9], &s[9..14])
-}
-
 fn euros(cents: i64) -> String {
     format_euros(cents, Lang::Fr)
 }
@@ -44,13 +32,7 @@ pub fn render(v: &Invoice) -> Vec<u8> {
     let s = v.sale;
     let c = v.clock;
     let mut doc = Doc::new();
-    doc.text(6.0, true, v.seller.name);
-    if let Some(a) = v.seller.address {
-        doc.text(4.0, false, a);
-    }
-    if let Some(siret) = v.seller.siret {
-        doc.text(4.0, false, &format!("SIRET : {}", spaced_siret(siret)));
-    }
+    doc.identity(&v.seller);
     doc.gap(4.0);
     let title = match s.kind {
         SaleKind::Invoice => format!("Facture n° {}", s.number),

@@ -1,11 +1,14 @@
 //! PDF documents people print or show on a phone: pickup vouchers, attendance sheets,
-//! invoices and credit notes.
+//! invoices and credit notes, and the documents issued to donors under an identifier
+//! that a public page verifies (collection receipts, erasure certificates).
 //! A4 pages drawn with printpdf's standard Helvetica (nothing embedded), QR codes as
 //! vectors.
 
 pub mod attendance;
+pub mod erasure;
 pub mod funder;
 pub mod invoice;
+pub mod receipt;
 pub mod voucher;
 
 use printpdf::{
@@ -19,6 +22,28 @@ const MARGIN: f64 = 18.0;
 
 fn pt(mm: f64) -> Pt {
     Mm(mm as f32).into()
+}
+
+/// An organisation as a document names it (the issuer, the seller, the donor).
+pub struct Identity<'a> {
+    pub name: &'a str,
+    pub siret: Option<&'a str>,
+    pub address: Option<&'a str>,
+}
+
+/// "200 046 977 00019".
+pub fn spaced_siret(s: &str) -> String {
+    if s.len() != 14 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_owned();
+    }
+    format!("{} {} {} {}", &s[0..3], &s[3..6], &s[6..9], &s[9..14])
+}
+
+/// How an issued document names itself: its identifier and the public page that
+/// verifies it, printed at the top with the page's QR code.
+pub struct Issued<'a> {
+    pub id: &'a str,
+    pub verify_url: &'a str,
 }
 
 /// A document being written top to bottom, page after page.
@@ -121,6 +146,52 @@ impl Doc {
             value,
         );
         self.y = self.y.max(after_label) + 1.2;
+    }
+
+    /// The issuer's name, address and SIRET, at the top of the page.
+    pub fn identity(&mut self, who: &Identity) {
+        self.text(6.0, true, who.name);
+        if let Some(a) = who.address {
+            self.text(4.0, false, a);
+        }
+        if let Some(siret) = who.siret {
+            self.text(4.0, false, &format!("SIRET : {}", spaced_siret(siret)));
+        }
+    }
+
+    /// An issued document's header: its title, then its identifier and how to verify
+    /// it, beside the verification page's QR code.
+    pub fn issued_header(
+        &mut self,
+        title: &str,
+        issued: &Issued,
+    ) -> Result<(), qrcode::types::QrError> {
+        let qr = 32.0;
+        let top = self.y;
+        self.qr_right(issued.verify_url, qr)?;
+        let width = PAGE_W - 2.0 * MARGIN - qr - 4.0;
+        self.text_in(MARGIN, width, 7.0, true, title);
+        self.y += 2.0;
+        self.text_in(
+            MARGIN,
+            width,
+            4.2,
+            true,
+            &format!("Document n° {}", issued.id),
+        );
+        self.text_in(
+            MARGIN,
+            width,
+            3.6,
+            false,
+            &format!(
+                "Vérifiez ce document sur {} (ou en scannant le code) : la page dit ce qui a \
+                 été émis sous ce numéro, et si un fichier PDF est bien celui émis.",
+                issued.verify_url
+            ),
+        );
+        self.y = self.y.max(top + qr) + 2.0;
+        Ok(())
     }
 
     pub fn gap(&mut self, mm: f64) {

@@ -419,6 +419,7 @@ pub fn user_view(u: &UserRow) -> ApiResult<UserView> {
         active: u.active,
         has_badge: u.badge_hash.is_some(),
         has_password: u.password_hash.is_some(),
+        data_security: u.data_security,
     })
 }
 
@@ -597,6 +598,21 @@ pub fn update_user(
         .as_deref()
         .map(|b| badge_hash(Some(actor), b))
         .transpose()?;
+    if u.data_security == Some(true)
+        && !matches!(
+            parse_stored::<Role>(&row.role)?,
+            Role::Technician | Role::Coordinator
+        )
+    {
+        return Err(ApiError::rule(
+            FieldError::new(
+                "data_security",
+                "réservé aux techniciens et aux coordinateurs",
+                "for technicians and coordinators only",
+            ),
+            actor.lang,
+        ));
+    }
     diesel::update(users::table.find(row.id))
         .set((
             users::active.eq(u.active.unwrap_or(row.active)),
@@ -607,6 +623,7 @@ pub fn update_user(
             users::display_name.eq(u.display_name.clone().unwrap_or(row.display_name.clone())),
             users::password_hash.eq(password.or(row.password_hash.clone())),
             users::badge_hash.eq(badge.or(row.badge_hash.clone())),
+            users::data_security.eq(u.data_security.unwrap_or(row.data_security)),
         ))
         .execute(conn)
         .map_err(|e| ApiError::from(e).in_lang(actor.lang))?;

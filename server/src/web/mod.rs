@@ -12,7 +12,6 @@ pub mod coordinator;
 pub mod counter;
 pub mod csv;
 pub mod dashboards;
-pub mod open_data;
 pub mod prices;
 pub mod public;
 pub mod social;
@@ -145,8 +144,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/prices", web::post().to(prices::set_rule))
         .route("/prices/{id}/delete", web::post().to(prices::delete_rule))
         .route("/price-caps/{key}", web::post().to(prices::set_cap))
-        .route("/offer", web::get().to(public::offer_form))
-        .route("/offer", web::post().to(public::offer_submit))
+        .route("/offer", web::get().to(public::offers::offer_form))
+        .route("/offer", web::post().to(public::offers::offer_submit))
         .route("/setup/{token}", web::get().to(account::setup_form))
         .route("/setup/{token}", web::post().to(account::setup_submit))
         .route("/account/password", web::get().to(account::password_form))
@@ -186,6 +185,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/collections/{id}/close",
             web::post().to(coordination::collections::close),
         )
+        .route(
+            "/collections/{id}/documents",
+            web::post().to(coordination::collections::issue_document),
+        )
+        .route(
+            "/documents/{id}/pdf",
+            web::get().to(coordination::collections::document_pdf),
+        )
         .route("/offers", web::get().to(coordination::offers::list))
         .route("/offers/{id}", web::get().to(coordination::offers::show))
         .route(
@@ -218,15 +225,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/weee/{id}/hand-over",
             web::post().to(coordination::weee::hand_over),
         )
-        .route("/open-data", web::get().to(open_data::page))
-        .route("/open-data/", web::get().to(open_data::page))
+        .route("/open-data", web::get().to(public::open_data::page))
+        .route("/open-data/", web::get().to(public::open_data::page))
         .route(
             "/open-data/regions-months.csv",
-            web::get().to(open_data::csv),
+            web::get().to(public::open_data::csv),
         )
         .route(
             "/open-data/regions-months.json",
-            web::get().to(open_data::json),
+            web::get().to(public::open_data::json),
+        )
+        .route("/v", web::get().to(public::verify::lookup))
+        .service(
+            web::resource("/v/{id}")
+                .app_data(public::verify::upload_config())
+                .route(web::get().to(public::verify::show))
+                .route(web::post().to(public::verify::check_file)),
         )
         .route("/dashboards", web::get().to(dashboards::index))
         .route("/dashboards/stock", web::get().to(dashboards::stock::show))
@@ -826,13 +840,7 @@ pub fn kilograms(a: &Actor, f: &Fields, name: &str) -> crate::error::ApiResult<O
     }
 }
 
-/// Grams shown as kilograms, French or English decimals.
-pub fn kg_text(grams: i64, lang: Lang) -> String {
-    let whole = grams / 1000;
-    let tenths = (grams % 1000).abs() / 100;
-    let sep = lang.pick(",", ".");
-    format!("{whole}{sep}{tenths} kg")
-}
+pub use filiere_shared::names::kg_text;
 
 /// The value of a query parameter of the request.
 pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {

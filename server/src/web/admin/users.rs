@@ -227,6 +227,8 @@ pub async fn create(
 pub struct UserPage {
     pub chrome: Chrome,
     pub user: UserView,
+    /// Whether the data-security right can be given (technicians, coordinators).
+    pub may_sign: bool,
     pub role: String,
     pub scope: String,
 }
@@ -253,6 +255,7 @@ pub async fn show(req: HttpRequest, db: Data<Db>, id: Path<i64>) -> HttpResponse
         ),
         role: user.role.name(lang).to_owned(),
         scope: names.scope(&user),
+        may_sign: matches!(user.role, Role::Technician | Role::Coordinator),
         user,
     };
     html(StatusCode::OK, page.render())
@@ -277,6 +280,10 @@ pub async fn update(
                 password: None,
                 badge: f.opt("badge"),
                 display_name: Some(f.get("display_name").to_owned()),
+                // Only offered to technicians and coordinators.
+                data_security: f
+                    .opt("data_security_offered")
+                    .map(|_| f.get("data_security") == "on"),
             },
         )?;
         Ok(format!("/admin/users/{id}?done=1"))

@@ -5,15 +5,20 @@
 use super::{Choice, site_choices, site_names, sites};
 use crate::config::WebSettings;
 use crate::db::Db;
-use crate::service::{admin, collections, items, offers};
+use crate::routes::{file_name, pdf_response, public_base, read};
+use crate::service::{admin, collections, donor_documents, issued, items, offers};
 use crate::signed_in;
 use crate::web::account::page_read;
-use crate::web::{Chrome, form_submit, html, kg_text, kilograms, parsed};
+use crate::web::{
+    Chrome, Fields, check_csrf, error_page, form_submit, html, kg_text, kilograms, parsed,
+    see_other,
+};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 use filiere_shared::api::*;
+use filiere_shared::documents::CollectionDocuments;
 use filiere_shared::names::Named;
 use filiere_shared::*;
 
@@ -202,6 +207,16 @@ pub struct ShowPage {
     pub items: Vec<ItemLine>,
     pub may_close: bool,
     pub to_label: i64,
+    pub documents: CollectionDocuments,
+    /// Each issued document's kind and date, as shown.
+    pub issued: Vec<IssuedLine>,
+}
+
+pub struct IssuedLine {
+    pub id: String,
+    pub kind: String,
+    pub date: String,
+    pub by: String,
 }
 
 pub async fn show(
@@ -228,10 +243,11 @@ pub async fn show(
             ItemListing::Full(p) => p.items,
             ItemListing::Sale(_) => Vec::new(),
         };
-        Ok((view, items, site_names(&sites(c, a)?)))
+        let documents = donor_documents::overview(c, a, id)?;
+        Ok((view, items, site_names(&sites(c, a)?), documents))
     })
     .await;
-    let (view, item_list, names) = match found {
+    let (view, item_list, names, documents) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -289,6 +305,17 @@ pub async fn show(
         may_close: open && matches!(v.actor.role, Role::Coordinator | Role::Admin),
         to_label: (i64::from(view.declared_count) - view.registered_count).max(0),
         c: view,
+        issued: documents
+            .issued
+            .iter()
+            .map(|d| IssuedLine {
+                id: d.id.clone(),
+                kind: d.kind.name(lang).to_owned(),
+                date: settings.clock.short(d.issued_at),
+                by: d.issued_by.clone(),
+            })
+            .collect(),
+        documents,
     };
     html(StatusCode::OK, page.render())
 }
@@ -307,4 +334,45 @@ pub async fn close(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -
         Ok(format!("/collections/{id}"))
     })
     .await
+}
+
+/// Issues a document of the collection (the same service as the API), then opens it.
+pub async fn issue_document(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let v = signed_in!(req);
+    let fields = Fields::parse(&body);
+    if let Err(r) = check_csrf(&req, &v, &fields) {
+        return *r;
+    }
+    let id = CollectionId(id.into_inner());
+    let kind: DocumentKind = match parsed(
+        &v.actor,
+        &fields,
+        "kind",
+        "choisissez le document",
+        "choose the document",
+    ) {
+        Ok(k) => k,
+        Err(e) => return error_page(&req, Some(&v), &e),
+    };
+    let base = public_base(&req, &settings);
+    match crate::routes::issue(&db, &v.actor, id, kind, base, &settings).await {
+        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// An issued document's file, as it was issued.
+pub async fn document_pdf(req: HttpRequest, db: Data<Db>, id: Path<String>) -> HttpResponse {
+    let v = signed_in!(req);
+    let actor = v.actor.clone();
+    match read(&db, move |c| issued::pdf(c, &actor, &id)).await {
+        Ok((doc, bytes)) => pdf_response(bytes, &file_name(&doc)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
 }

@@ -5,13 +5,13 @@
 //! address and 3 for one SIRET; and an offer is only a proposal until the region's
 //! coordinator accepts it.
 
-use super::coordination::Choice;
-use super::{Chrome, Fields, Problem, guest_lang, html};
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::routes::{read, write};
 use crate::service::{admin, offers};
+use crate::web::coordination::Choice;
+use crate::web::{Chrome, Fields, Problem, guest_lang, html};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data};
 use actix_web::{HttpRequest, HttpResponse};
@@ -71,7 +71,7 @@ async fn form(
     let lang = guest_lang(req);
     let regions = match read(db, admin::all_regions).await {
         Ok(r) => r,
-        Err(e) => return super::error_page(req, None, &e),
+        Err(e) => return crate::web::error_page(req, None, &e),
     };
     let status = problem
         .as_ref()

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN data_security;
+DROP TABLE issued_documents;

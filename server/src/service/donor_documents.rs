@@ -1,0 +1,560 @@
+//! The documents a donor receives about a collection: the receipt, and the erasure
+//! certificate once no data can be left on anything it gave. Each is prepared from
+//! the records on a read connection, then kept in the register of issued documents.
+
+use super::{collections, issued, normalise, parse_stored};
+use crate::auth::Actor;
+use crate::clock::Clock;
+use crate::db::DbConnection;
+use crate::documents::{Identity, Issued, erasure, receipt};
+use crate::error::{ApiError, ApiResult};
+use crate::models::*;
+use crate::schema::{drives, erasure_records, item_events, items, organisations, sites, users};
+use chrono::Utc;
+use diesel::prelude::*;
+use filiere_shared::api::CollectionView;
+use filiere_shared::documents::*;
+use filiere_shared::lifecycle::{EventPayload, Lifecycle};
+use filiere_shared::names::Named;
+use filiere_shared::validate::FieldError;
+use filiere_shared::*;
+use serde_json::json;
+use std::collections::HashMap;
+
+/// The register's subject of a collection's documents.
+pub fn subject(id: CollectionId) -> String {
+    format!("collection:{id}")
+}
+
+/// A collection's documents, what keeps its certificate back, and whether the caller
+/// may sign one.
+pub fn overview(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CollectionId,
+) -> ApiResult<CollectionDocuments> {
+    collections::get(conn, actor, id)?;
+    Ok(CollectionDocuments {
+        collection: id,
+        issued: issued::list(conn, &subject(id))?,
+        pending: pending(conn, id)?,
+        may_sign: may_sign(conn, actor)?,
+    })
+}
+
+/// A technician or coordinator holding the data-security right (read now, so that a
+/// right taken back applies at once).
+fn may_sign(conn: &mut DbConnection, actor: &Actor) -> ApiResult<bool> {
+    if !matches!(actor.role, Role::Technician | Role::Coordinator) {
+        return Ok(false);
+    }
+    Ok(users::table
+        .find(actor.user.0)
+        .select(users::data_security)
+        .first(conn)?)
+}
+
+/// One item of the collection as the documents read it.
+struct Held {
+    id: i64,
+    code: String,
+    kind: ItemKind,
+    category: Category,
+    brand: Option<String>,
+    model: Option<String>,
+    serial: Option<String>,
+    asset_tag: Option<String>,
+    origin: Option<i64>,
+    weight_g: Option<i64>,
+    estimated: bool,
+    lifecycle: Lifecycle,
+}
+
+impl Held {
+    fn model(&self) -> String {
+        [self.brand.as_deref(), self.model.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn device(&self) -> erasure::Device {
+        erasure::Device {
+            code: self.code.clone(),
+            category: self.category,
+            model: self.model(),
+            serial: self.serial.clone(),
+            asset_tag: self.asset_tag.clone(),
+        }
+    }
+}
+
+type HeldColumns = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    String,
+);
+
+/// Every item of the collection, the parts harvested from its devices included, in
+/// the order they were registered.
+fn held(conn: &mut DbConnection, id: CollectionId) -> ApiResult<Vec<Held>> {
+    let rows: Vec<HeldColumns> = items::table
+        .filter(items::collection_id.eq(id.0))
+        .order(items::id)
+        .select((
+            items::id,
+            items::code,
+            items::kind,
+            items::category,
+            items::brand,
+            items::model,
+            items::serial,
+            items::asset_tag,
+            items::origin_id,
+            items::weight_g,
+            items::weight_estimated,
+            items::lifecycle,
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Held {
+                id: r.0,
+                code: r.1,
+                kind: parse_stored(&r.2)?,
+                category: parse_stored(&r.3)?,
+                brand: r.4,
+                model: r.5,
+                serial: r.6,
+                asset_tag: r.7,
+                origin: r.8,
+                weight_g: r.9,
+                estimated: r.10,
+                lifecycle: serde_json::from_str(&r.11).map_err(ApiError::internal)?,
+            })
+        })
+        .collect()
+}
+
+/// What keeps the erasure certificate back: each drive neither erased nor destroyed,
+/// and each device (or loose drive) whose drives are not declared yet.
+pub fn pending(conn: &mut DbConnection, id: CollectionId) -> ApiResult<Vec<PendingDrive>> {
+    Ok(pending_of(&held(conn, id)?))
+}
+
+fn pending_of(held: &[Held]) -> Vec<PendingDrive> {
+    let mut out = Vec::new();
+    for h in held.iter().filter(|h| !h.lifecycle.data_gone()) {
+        let serials = h.lifecycle.unsanitised_drives();
+        if serials.is_empty() {
+            out.push(PendingDrive {
+                item: ItemId(h.id),
+                code: h.code.clone(),
+                serial: None,
+            });
+        }
+        for s in serials {
+            out.push(PendingDrive {
+                item: ItemId(h.id),
+                code: h.code.clone(),
+                serial: Some(s),
+            });
+        }
+    }
+    out
+}
+
+/// Who issues: the organisation running the site, or the site itself.
+struct Issuer {
+    org: Option<OrgId>,
+    name: String,
+    siret: Option<String>,
+    address: Option<String>,
+    site_name: String,
+    region: RegionId,
+}
+
+fn issuer(conn: &mut DbConnection, site: SiteId) -> ApiResult<Issuer> {
+    let (site_name, region, org, site_address): (String, i64, Option<i64>, Option<String>) =
+        sites::table
+            .find(site.0)
+            .select((
+                sites::name,
+                sites::region_id,
+                sites::organisation_id,
+                sites::address,
+            ))
+            .first(conn)?;
+    let (name, siret, address) = match org {
+        Some(o) => organisations::table
+            .find(o)
+            .select((
+                organisations::name,
+                organisations::siret,
+                organisations::address,
+            ))
+            .first::<(String, Option<String>, Option<String>)>(conn)?,
+        None => (site_name.clone(), None, site_address),
+    };
+    Ok(Issuer {
+        org: org.map(OrgId),
+        name,
+        siret,
+        address,
+        site_name,
+        region: RegionId(region),
+    })
+}
+
+/// Prepares a document about a collection, its identifier printed in it; nothing is
+/// kept until [`issue`]. The receipt: the collection's staff. The certificate: a
+/// technician of the site or a coordinator of the region with the data-security
+/// right, once nothing is pending.
+pub fn prepare(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CollectionId,
+    kind: DocumentKind,
+    base_url: &str,
+    clock: Clock,
+) -> ApiResult<issued::Draft> {
+    let c = collections::get(conn, actor, id)?;
+    let held = held(conn, id)?;
+    let signed = match kind {
+        DocumentKind::CollectionReceipt => false,
+        DocumentKind::ErasureCertificate => {
+            actor.require(&[Role::Technician, Role::Coordinator])?;
+            if !may_sign(conn, actor)? {
+                return Err(actor.err(ErrorCode::DataSecurityRequired));
+            }
+            if held.is_empty() {
+                return Err(ApiError::rule(
+                    FieldError::new(
+                        "kind",
+                        "aucun objet enregistré : rien à certifier",
+                        "no item registered: nothing to certify",
+                    ),
+                    actor.lang,
+                ));
+            }
+            refuse_pending(actor, &pending_of(&held))?;
+            true
+        }
+    };
+    let who = issuer(conn, c.site)?;
+    let (donor_siret, donor_address): (Option<String>, Option<String>) = organisations::table
+        .find(c.donor.0)
+        .select((organisations::siret, organisations::address))
+        .first(conn)?;
+    let doc_id = issued::new_id();
+    let verify_url = format!(
+        "{}{}",
+        base_url.trim_end_matches('/'),
+        issued::verify_path(&doc_id)
+    );
+    let now = Utc::now();
+    let identity = Identity {
+        name: &who.name,
+        siret: who.siret.as_deref(),
+        address: who.address.as_deref(),
+    };
+    let stamp = Issued {
+        id: &doc_id,
+        verify_url: &verify_url,
+    };
+    let donor = Identity {
+        name: &c.donor_name,
+        siret: donor_siret.as_deref(),
+        address: donor_address.as_deref(),
+    };
+    let pdf = match kind {
+        DocumentKind::CollectionReceipt => {
+            let lines: Vec<receipt::Line> = held
+                .iter()
+                .filter(|h| h.origin.is_none())
+                .map(|h| receipt::Line {
+                    code: h.code.clone(),
+                    category: h.category,
+                    model: h.model(),
+                    serial: h.serial.clone(),
+                    asset_tag: h.asset_tag.clone(),
+                    weight_g: h.weight_g,
+                    estimated: h.estimated,
+                    received: h.lifecycle.state != ItemState::Collected,
+                })
+                .collect();
+            receipt::render(&receipt::Receipt {
+                issuer: identity,
+                issued: stamp,
+                donor,
+                collection: &c,
+                site: &who.site_name,
+                lines: &lines,
+                issued_at: now,
+                issued_by: &actor.name,
+                clock,
+            })
+        }
+        DocumentKind::ErasureCertificate => {
+            let (drives, without_drive) = sanitised(conn, &held)?;
+            erasure::render(&erasure::Certificate {
+                issuer: identity,
+                issued: stamp,
+                donor,
+                collection: &c,
+                site: &who.site_name,
+                drives: &drives,
+                without_drive: &without_drive,
+                issued_at: now,
+                signer: &actor.name,
+                signer_role: actor.role.name(Lang::Fr),
+                clock,
+            })
+        }
+    }
+    .map_err(ApiError::internal)?;
+    Ok(issued::Draft {
+        title: title(kind, &c, clock),
+        id: doc_id,
+        kind,
+        subject: subject(id),
+        issuer: who.org,
+        issuer_name: who.name,
+        site: c.site,
+        region: who.region,
+        issued_by: actor.user,
+        signed,
+        issued_at: now,
+        pdf,
+    })
+}
+
+/// What the public page says a document is: its kind and the collection's date and
+/// reference, never the donor's name.
+fn title(kind: DocumentKind, c: &CollectionView, clock: Clock) -> String {
+    let mut t = format!(
+        "{}, collecte du {}",
+        kind.name(Lang::Fr),
+        clock.date_text(c.pickup_date)
+    );
+    if let Some(r) = &c.reference {
+        t.push_str(&format!(" (réf. {r})"));
+    }
+    t
+}
+
+fn refuse_pending(actor: &Actor, pending: &[PendingDrive]) -> ApiResult<()> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    Err(ApiError::new(ErrorCode::DrivesPending)
+        .with_details(json!({ "pending": pending }))
+        .in_lang(actor.lang))
+}
+
+/// Keeps a prepared document (a certificate only if, at this moment still, nothing
+/// of its collection is pending).
+pub fn issue(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: CollectionId,
+    draft: &issued::Draft,
+) -> ApiResult<IssuedDocument> {
+    if draft.kind == DocumentKind::ErasureCertificate {
+        refuse_pending(actor, &pending(conn, id)?)?;
+    }
+    issued::record(conn, draft)
+}
+
+type ErasureColumns = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i32>,
+    bool,
+    chrono::NaiveDateTime,
+    chrono::NaiveDateTime,
+    String,
+    Option<String>,
+    Option<i64>,
+);
+
+/// Each drive of the collection with what was done to it, and the devices recorded
+/// as holding none.
+fn sanitised(
+    conn: &mut DbConnection,
+    held: &[Held],
+) -> ApiResult<(Vec<erasure::Drive>, Vec<erasure::Device>)> {
+    let ids: Vec<i64> = held.iter().map(|h| h.id).collect();
+    let by_id: HashMap<i64, &Held> = held.iter().map(|h| (h.id, h)).collect();
+    // The erasures that count (not undone), the last one of each drive winning.
+    let erasures: Vec<ErasureColumns> = erasure_records::table
+        .filter(erasure_records::item_id.eq_any(&ids))
+        .filter(erasure_records::voided_by.is_null())
+        .filter(erasure_records::result.eq(ErasureResult::Erased.as_str()))
+        .order(erasure_records::id)
+        .select((
+            erasure_records::item_id,
+            erasure_records::drive_serial,
+            erasure_records::level,
+            erasure_records::technique,
+            erasure_records::tool,
+            erasure_records::tool_version,
+            erasure_records::method,
+            erasure_records::passes,
+            erasure_records::verified,
+            erasure_records::started_at,
+            erasure_records::ended_at,
+            erasure_records::result,
+            erasure_records::report,
+            erasure_records::operator_id,
+        ))
+        .load(conn)?;
+    let erased: HashMap<String, ErasureColumns> =
+        erasures.into_iter().map(|e| (e.1.clone(), e)).collect();
+    let events: Vec<(i64, String, String, Option<i64>, chrono::NaiveDateTime)> = item_events::table
+        .filter(item_events::item_id.eq_any(&ids))
+        .filter(item_events::event_type.eq_any([
+            EventType::DriveDestroyed.as_str(),
+            EventType::NoDriveDeclared.as_str(),
+        ]))
+        .order(item_events::id)
+        .select((
+            item_events::item_id,
+            item_events::event_type,
+            item_events::payload,
+            item_events::actor_id,
+            item_events::occurred_at,
+        ))
+        .load(conn)?;
+    let mut destroyed = HashMap::new();
+    let mut no_drive = Vec::new();
+    for (item, _, payload, actor, at) in events {
+        match serde_json::from_str::<EventPayload>(&payload).map_err(ApiError::internal)? {
+            EventPayload::DriveDestroyed {
+                serial,
+                method,
+                notes,
+            } => {
+                destroyed.insert(serial, (method, notes, actor, at));
+            }
+            EventPayload::NoDriveDeclared => no_drive.push(item),
+            _ => {}
+        }
+    }
+    let drive_rows: Vec<(String, Option<String>, Option<String>, Option<i32>)> = drives::table
+        .filter(drives::item_id.eq_any(&ids))
+        .select((
+            drives::serial_norm,
+            drives::make,
+            drives::model,
+            drives::size_gb,
+        ))
+        .load(conn)?;
+    let drive_facts: HashMap<String, (Option<String>, Option<String>, Option<i32>)> = drive_rows
+        .into_iter()
+        .map(|(s, make, model, size)| (s, (make, model, size)))
+        .collect();
+    let mut names: HashMap<i64, String> = HashMap::new();
+    let mut name_of = |conn: &mut DbConnection, user: Option<i64>| -> ApiResult<String> {
+        let Some(u) = user else {
+            return Ok("—".to_owned());
+        };
+        if let Some(n) = names.get(&u) {
+            return Ok(n.clone());
+        }
+        let n: String = users::table
+            .find(u)
+            .select(users::display_name)
+            .first(conn)?;
+        names.insert(u, n.clone());
+        Ok(n)
+    };
+    let mut out = Vec::new();
+    for h in held {
+        for d in &h.lifecycle.drives {
+            // A drive part shows the device it came from.
+            let device = match h.origin.and_then(|o| by_id.get(&o)) {
+                Some(origin) if h.kind == ItemKind::Part => origin.device(),
+                _ => h.device(),
+            };
+            let (make, model, size_gb) = drive_facts
+                .get(&normalise(&d.serial))
+                .cloned()
+                .unwrap_or((h.brand.clone(), h.model.clone(), None));
+            let (done, by) = match d.status {
+                DriveStatus::Erased => {
+                    let Some(e) = erased.get(&d.serial) else {
+                        return Err(ApiError::internal(format!(
+                            "erased drive {} has no erasure record",
+                            d.serial
+                        )));
+                    };
+                    (
+                        erasure::Sanitised::Erased {
+                            level: parse_stored(&e.2)?,
+                            technique: parse_stored(&e.3)?,
+                            tool: e.4.clone(),
+                            tool_version: e.5.clone(),
+                            method: e.6.clone(),
+                            passes: e.7,
+                            verified: e.8,
+                            started_at: utc(e.9),
+                            ended_at: utc(e.10),
+                            result: parse_stored(&e.11)?,
+                            report: e.12.clone(),
+                        },
+                        name_of(conn, e.13)?,
+                    )
+                }
+                DriveStatus::Destroyed => {
+                    let Some((method, notes, actor, at)) = destroyed.get(&d.serial) else {
+                        return Err(ApiError::internal(format!(
+                            "destroyed drive {} has no destruction event",
+                            d.serial
+                        )));
+                    };
+                    (
+                        erasure::Sanitised::Destroyed {
+                            method: method.clone(),
+                            notes: notes.clone(),
+                            at: utc(*at),
+                        },
+                        name_of(conn, *actor)?,
+                    )
+                }
+                // Refused before: nothing is pending when a certificate is drawn.
+                _ => continue,
+            };
+            out.push(erasure::Drive {
+                serial: d.serial.clone(),
+                make,
+                model,
+                size_gb,
+                device,
+                done,
+                by,
+            });
+        }
+    }
+    let without_drive = held
+        .iter()
+        .filter(|h| no_drive.contains(&h.id) && h.lifecycle.drives.is_empty())
+        .map(Held::device)
+        .collect();
+    Ok((out, without_drive))
+}

@@ -1,0 +1,463 @@
+//! The documents a donor receives, through the real server: the collection receipt
+//! and the erasure certificate read back from their PDF text against the records;
+//! the certificate refused while a drive is pending and to anyone without the
+//! data-security right; every document's identifier answered by the public
+//! verification, which tells the file issued from a changed one.
+
+use filiere_shared::api::*;
+use filiere_shared::documents::*;
+use filiere_shared::*;
+use filiere_tests::*;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn code_of(v: &Value) -> &str {
+    v["code"].as_str().unwrap_or("")
+}
+
+fn issued_count(app: &TestApp) -> i64 {
+    TestApp::number(
+        &mut app.conn(),
+        "SELECT COUNT(*) AS n FROM issued_documents",
+    )
+}
+
+/// A collection of the public donor at site A1, with a reference.
+async fn collection(app: &TestApp, w: &World) -> CollectionView {
+    app.post_ok(
+        "/api/v1/collections",
+        &w.coord_a,
+        &json!({"donor": w.donor_public, "site": w.site_a1, "pickup_date": "2026-11-20",
+            "declared_count": 4, "declared_weight_g": 12_000, "legal_status": "reuse",
+            "reference": "MAIRIE-2026-07"}),
+    )
+    .await
+}
+
+/// Registers an item of the collection; `extra` adds or overrides fields.
+async fn register(
+    app: &TestApp,
+    w: &World,
+    c: &CollectionView,
+    code: &str,
+    extra: Value,
+) -> ItemView {
+    let mut body = json!({
+        "idempotency_key": format!("reg-{code}"),
+        "code": code,
+        "category": "laptop",
+        "collection": c.id,
+        "brand": "Dell",
+        "model": "Latitude 5490",
+    });
+    if let (Some(o), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    let r: EventResponse = app.post_ok("/api/v1/items", &w.tech_a1, &body).await;
+    r.item
+}
+
+async fn issue(app: &TestApp, token: &str, c: &CollectionView, kind: &str) -> (StatusCode, Value) {
+    app.post(
+        &format!("/api/v1/collections/{}/documents", c.id),
+        token,
+        &json!({"kind": kind}),
+    )
+    .await
+}
+
+async fn pdf(app: &TestApp, token: &str, id: &str) -> (StatusCode, Vec<u8>) {
+    let (status, _, bytes) = app
+        .raw(
+            Method::GET,
+            &format!("/api/v1/documents/{id}/pdf"),
+            Some(token),
+            None,
+        )
+        .await;
+    (status, bytes)
+}
+
+async fn verify(app: &TestApp, id: &str, file: Option<Vec<u8>>) -> (StatusCode, Value) {
+    let (status, _, bytes) = match file {
+        Some(f) => {
+            app.raw(
+                Method::POST,
+                &format!("/api/v1/verify/{id}"),
+                None,
+                Some(("application/pdf", f)),
+            )
+            .await
+        }
+        None => {
+            app.raw(Method::GET, &format!("/api/v1/verify/{id}"), None, None)
+                .await
+        }
+    };
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// The text with every run of blanks as one space: a value wrapped on the page reads
+/// as one line.
+fn flat(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    filiere_server::service::issued::sha256_hex(bytes)
+}
+
+#[actix_web::test]
+async fn the_receipt_states_the_records_and_its_identifier_verifies_the_file() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let c = collection(&app, &w).await;
+    let codes = app.codes(&w.tech_a1, w.site_a1, 3).await;
+    register(
+        &app,
+        &w,
+        &c,
+        &codes[0],
+        json!({"serial": "5CG7-1234", "asset_tag": "INV-0042", "weight_g": 1650}),
+    )
+    .await;
+    register(
+        &app,
+        &w,
+        &c,
+        &codes[1],
+        json!({"category": "desktop", "brand": "HP", "model": "ProDesk 600",
+            "weight_g": 7000, "weight_estimated": true}),
+    )
+    .await;
+    register(&app, &w, &c, &codes[2], json!({"at_workshop": false})).await;
+
+    // Refusals first, each writing nothing.
+    let path = format!("/api/v1/collections/{}/documents", c.id);
+    let (status, v) = app
+        .request(
+            Method::POST,
+            &path,
+            None,
+            Some(&json!({"kind": "collection_receipt"})),
+        )
+        .await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+    let (status, v) = issue(&app, &w.social_worker_a, &c, "collection_receipt").await;
+    assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    let (status, v) = issue(&app, &w.coord_b, &c, "collection_receipt").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::NOT_FOUND, "collection_not_found")
+    );
+    let (status, v) = issue(&app, &w.tech_a2, &c, "collection_receipt").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::NOT_FOUND, "collection_not_found")
+    );
+    let (status, v) = issue(&app, &w.coord_a, &c, "invoice").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(issued_count(&app), 0);
+
+    let doc: IssuedDocument = app
+        .post_ok(&path, &w.coord_a, &json!({"kind": "collection_receipt"}))
+        .await;
+    assert_eq!(doc.kind, DocumentKind::CollectionReceipt);
+    assert_eq!(parse_document_id(&doc.id).as_deref(), Some(doc.id.as_str()));
+    assert!(!doc.signed);
+    assert_eq!(doc.issued_by, "coord_a");
+    assert_eq!(issued_count(&app), 1);
+
+    // Downloaded again: the same bytes, whose hash was kept.
+    let (status, bytes) = pdf(&app, &w.coord_a, &doc.id).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes.starts_with(b"%PDF"));
+    assert_eq!(sha256_hex(&bytes), doc.sha256);
+    let (_, again) = pdf(&app, &w.tech_a1, &doc.id.to_lowercase()).await;
+    assert_eq!(again, bytes);
+    for token in [&w.coord_b, &w.tech_a2] {
+        let (status, _) = pdf(&app, token, &doc.id).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (status, _) = pdf(&app, &w.social_worker_a, &doc.id).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    if let Some(text) = pdf_text(&bytes).map(|t| flat(&t)) {
+        for expected in [
+            "Reçu de collecte",
+            doc.id.as_str(),
+            &format!("/v/{}", doc.id),
+            "Mairie (organisme public)",
+            "216 901 231 00011",
+            "MAIRIE-2026-07",
+            "20/11/2026",
+            "Don pour réemploi",
+            "4 appareil(s)",
+            "12,0 kg",
+            "2 objet(s)",
+            "Pas encore reçus",
+            "1,6 kg (1 objet(s))",
+            "7,0 kg (1 objet(s))",
+            "INV-0042",
+            "5CG7-1234",
+            "Latitude 5490",
+            "ProDesk 600",
+            "7,0 kg (est.)",
+            codes[2].as_str(),
+            "coord_a",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+    }
+
+    // The public verification: what was issued, nothing personal, and the file.
+    let (status, v) = verify(&app, &doc.id, None).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let check: DocumentCheck = serde_json::from_value(v).expect("check");
+    assert_eq!(check.kind, DocumentKind::CollectionReceipt);
+    assert!(check.title.contains("20/11/2026"), "{}", check.title);
+    assert!(
+        !check.title.contains("Mairie"),
+        "no donor in {}",
+        check.title
+    );
+    assert_eq!(check.matches, None);
+    let typed = doc.id.replace('-', " ").to_lowercase();
+    let (status, v) = verify(&app, &typed, Some(bytes.clone())).await;
+    assert_eq!(
+        (status, &v["matches"]),
+        (StatusCode::OK, &json!(true)),
+        "{v}"
+    );
+    let mut changed = bytes.clone();
+    let at = changed.len() / 2;
+    changed[at] ^= 1;
+    let (status, v) = verify(&app, &doc.id, Some(changed)).await;
+    assert_eq!(
+        (status, &v["matches"]),
+        (StatusCode::OK, &json!(false)),
+        "{v}"
+    );
+    let (status, v) = verify(&app, "K7M2-9QX8-T4WZ", Some(bytes.clone())).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::NOT_FOUND, "document_not_found")
+    );
+    let (status, v) = verify(&app, "not-an-id", None).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::NOT_FOUND, "document_not_found")
+    );
+
+    // The collection lists its documents.
+    let listed: CollectionDocuments = app.get_ok(&path, &w.tech_a1).await;
+    assert_eq!(listed.issued, vec![doc]);
+    let (status, _) = app.get(&path, &w.coord_b).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let c = collection(&app, &w).await;
+    let codes = app.codes(&w.tech_a1, w.site_a1, 3).await;
+    let one = register(
+        &app,
+        &w,
+        &c,
+        &codes[0],
+        json!({"serial": "5CG7-1234", "asset_tag": "INV-0042",
+            "drives": [{"serial": "S3Z9NB0K", "make": "Samsung", "model": "PM981", "size_gb": 256, "bus": "nvme", "media": "ssd"}]}),
+    )
+    .await;
+    let two = register(
+        &app,
+        &w,
+        &c,
+        &codes[1],
+        json!({"drives": [{"serial": "WD-WX11", "size_gb": 500, "bus": "sata", "media": "hdd"}]}),
+    )
+    .await;
+    register(
+        &app,
+        &w,
+        &c,
+        &codes[2],
+        json!({"category": "desktop", "no_drive": true}),
+    )
+    .await;
+    let users: Vec<UserView> = app.get_ok("/api/v1/users", &w.admin).await;
+    let id_of = |name: &str| users.iter().find(|u| u.username == name).expect("user").id;
+    let set_right = |user: UserId, on: bool| {
+        let app = &app;
+        let admin = w.admin.clone();
+        async move {
+            app.request(
+                Method::PATCH,
+                &format!("/api/v1/users/{user}"),
+                Some(&admin),
+                Some(&json!({"data_security": on})),
+            )
+            .await
+        }
+    };
+
+    // Without the right: refused, whatever the drives.
+    let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::FORBIDDEN, "data_security_required")
+    );
+    let (status, v) = issue(&app, &w.admin, &c, "erasure_certificate").await;
+    assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    // The right is for technicians and coordinators only.
+    let (status, v) = set_right(id_of("social_a"), true).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value")
+    );
+    let (status, v) = set_right(id_of("coord_a"), true).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["data_security"], json!(true));
+    let (status, v) = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", id_of("coord_a")),
+            Some(&w.coord_b),
+            Some(&json!({"data_security": true})),
+        )
+        .await;
+    assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+
+    // With the right, while drives are pending: refused, each pending drive named.
+    let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::CONFLICT, "drives_pending")
+    );
+    let pending: Vec<String> = v["details"]["pending"]
+        .as_array()
+        .expect("pending")
+        .iter()
+        .filter_map(|p| p["serial"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(pending, ["S3Z9NB0K", "WD-WX11"]);
+    let overview: CollectionDocuments = app
+        .get_ok(
+            &format!("/api/v1/collections/{}/documents", c.id),
+            &w.coord_a,
+        )
+        .await;
+    assert_eq!(overview.pending.len(), 2);
+    assert!(overview.may_sign);
+
+    // One drive erased at the bench, the other destroyed: one still pending, then none.
+    let one = app
+        .step_ok(
+            &w.tech_a1,
+            &one,
+            "t1",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    let mut erasure = erase("S3Z9NB0K");
+    erasure["tool"] = json!("nwipe");
+    erasure["tool_version"] = json!("0.37");
+    erasure["method"] = json!("PRNG Stream");
+    erasure["report"] = json!(
+        "nwipe: info: Starting round 1 of 1\nnwipe: notice: Verified that the device is erased\nnwipe: notice: /dev/nvme0n1 Erased"
+    );
+    app.step_ok(&w.tech_a1, &one, "e1", erasure).await;
+    let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::CONFLICT, "drives_pending")
+    );
+    assert_eq!(v["details"]["pending"][0]["serial"], json!("WD-WX11"));
+    let two = app
+        .step_ok(
+            &w.tech_a1,
+            &two,
+            "t2",
+            json!({"type": "triage", "route": "recycle"}),
+        )
+        .await
+        .item;
+    app.step_ok(
+        &w.tech_a1,
+        &two,
+        "d2",
+        json!({"type": "destroy_drive", "serial": "WD-WX11", "method": "broyage"}),
+    )
+    .await;
+    assert_eq!(issued_count(&app), 0);
+
+    // A technician of the site without the right, then a right taken back: refused.
+    let (status, v) = issue(&app, &w.tech_a1, &c, "erasure_certificate").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::FORBIDDEN, "data_security_required")
+    );
+    set_right(id_of("coord_a"), false).await;
+    let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::FORBIDDEN, "data_security_required")
+    );
+    assert_eq!(issued_count(&app), 0);
+    set_right(id_of("coord_a"), true).await;
+
+    let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let doc: IssuedDocument = serde_json::from_value(v).expect("document");
+    assert!(doc.signed);
+    assert_eq!(doc.kind, DocumentKind::ErasureCertificate);
+    let (_, bytes) = pdf(&app, &w.tech_a1, &doc.id).await;
+    assert_eq!(sha256_hex(&bytes), doc.sha256);
+    if let Some(text) = pdf_text(&bytes).map(|t| flat(&t)) {
+        for expected in [
+            "Certificat d'effacement des données",
+            doc.id.as_str(),
+            "2 disque(s) : 1 effacé(s), 1 détruit(s) ; 1 appareil(s) sans disque",
+            "S3Z9NB0K",
+            "Samsung PM981",
+            "256 Go",
+            "INV-0042",
+            "Purge (effacement renforcé)",
+            "Commande d'effacement du disque",
+            "nwipe 0.37",
+            "PRNG Stream",
+            "vérifié par l'outil",
+            "20/11/2026 10:00",
+            "Verified that the device is erased",
+            "Effacé par",
+            "tech_a1",
+            "WD-WX11",
+            "Destroy (destruction)",
+            "broyage",
+            "Appareils sans disque",
+            codes[2].as_str(),
+            "Signé par coord_a (Coordinateur",
+            "sécurité des données",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+    }
+    let (_, v) = verify(&app, &doc.id, Some(bytes)).await;
+    assert_eq!(v["signed"], json!(true));
+    assert_eq!(v["matches"], json!(true));
+}
