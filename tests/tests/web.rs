@@ -25,6 +25,7 @@ struct Page {
     location: Option<String>,
     headers: reqwest::header::HeaderMap,
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl Browser {
@@ -52,6 +53,7 @@ impl Browser {
             rb.header(COOKIE, cookie)
         };
         let resp = rb.send().await.expect("request");
+        let body;
         for c in resp.headers().get_all(SET_COOKIE) {
             let c = c.to_str().unwrap_or("");
             let pair = c.split(';').next().unwrap_or("");
@@ -71,7 +73,12 @@ impl Browser {
                 .and_then(|l| l.to_str().ok())
                 .map(str::to_owned),
             headers: resp.headers().clone(),
-            body: resp.text().await.expect("body"),
+            bytes: {
+                let bytes = resp.bytes().await.expect("body").to_vec();
+                body = String::from_utf8_lossy(&bytes).into_owned();
+                bytes
+            },
+            body,
         }
     }
 
@@ -90,6 +97,27 @@ impl Browser {
             .client
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(rb).await
+    }
+
+    /// A form with one file (`multipart/form-data`), as a browser sends it.
+    async fn post_file(&mut self, path: &str, field: &str, name: &str, file: &[u8]) -> Page {
+        let boundary = "----filiere-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+             filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(file);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let rb = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
             .body(body);
         self.send(rb).await
     }
@@ -1039,5 +1067,192 @@ async fn the_dashboard_pages_keep_to_their_roles_and_the_open_data_to_nobody() {
         "/open-data/regions-months.json",
     ] {
         assert_eq!(nobody.get(path).await.status, StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_donor_document_is_issued_on_the_collection_page_and_verified_by_anyone() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let c: filiere_shared::api::CollectionView = app
+        .post_ok(
+            "/api/v1/collections",
+            &w.coord_a,
+            &json!({"donor": w.donor_public, "site": w.site_a1, "pickup_date": "2026-11-20",
+                "declared_count": 1, "legal_status": "reuse"}),
+        )
+        .await;
+    let code = &app.codes(&w.tech_a1, w.site_a1, 1).await[0];
+    let item: EventResponse = app
+        .post_ok(
+            "/api/v1/items",
+            &w.tech_a1,
+            &json!({"idempotency_key": "r1", "code": code, "category": "laptop",
+                "collection": c.id, "drives": [{"serial": "D-1", "size_gb": 128}]}),
+        )
+        .await;
+    let mut coord = Browser::new(&app);
+    let csrf = coord.log_in("coord_a").await;
+    let page_path = format!("/collections/{}", c.id);
+    let page = coord.get(&page_path).await;
+    assert!(
+        page.body.contains("Documents pour le donateur"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("disque D-1"),
+        "the drive still to erase: {}",
+        page.body
+    );
+    assert!(!page.body.contains("value=\"erasure_certificate\""));
+
+    // The receipt: issued by the form, then opened.
+    let docs = format!("/collections/{}/documents", c.id);
+    let issued = coord
+        .post(&docs, &[("csrf", &csrf), ("kind", "collection_receipt")])
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let pdf_path = issued.location.clone().expect("the document");
+    let pdf = coord.get(&pdf_path).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert!(pdf.bytes.starts_with(b"%PDF"));
+    let id = pdf_path
+        .trim_start_matches("/documents/")
+        .trim_end_matches("/pdf")
+        .to_owned();
+    assert!(
+        coord
+            .get(&page_path)
+            .await
+            .body
+            .contains(&format!("/v/{id}"))
+    );
+    // Without a token, or by someone out of scope: nothing issued, nothing shown.
+    let forged = coord.post(&docs, &[("kind", "collection_receipt")]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let mut other = Browser::new(&app);
+    let other_csrf = other.log_in("coord_b").await;
+    let refused = other
+        .post(
+            &docs,
+            &[("csrf", &other_csrf), ("kind", "collection_receipt")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.get(&pdf_path).await.status, StatusCode::NOT_FOUND);
+    // The certificate while the drive is pending: refused with its reason.
+    let refused = coord
+        .post(&docs, &[("csrf", &csrf), ("kind", "erasure_certificate")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused.body.contains("data_security_required"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        TestApp::number(
+            &mut app.conn(),
+            "SELECT COUNT(*) AS n FROM issued_documents"
+        ),
+        1
+    );
+
+    // Anyone: the verification page, the file checked, a changed file refused.
+    let mut anyone = Browser::new(&app);
+    let shown = anyone.get(&format!("/v/{id}")).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert!(shown.body.contains("Reçu de collecte"), "{}", shown.body);
+    assert!(
+        !shown.body.contains("Mairie"),
+        "no donor on the public page"
+    );
+    let same = anyone
+        .post_file(&format!("/v/{id}"), "file", "recu.pdf", &pdf.bytes)
+        .await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert!(same.body.contains("Identique"), "{}", same.body);
+    let mut changed = pdf.bytes.clone();
+    changed.push(b'\n');
+    let other_file = anyone
+        .post_file(&format!("/v/{id}"), "file", "recu.pdf", &changed)
+        .await;
+    assert!(other_file.body.contains("Différent"), "{}", other_file.body);
+    // Typed by hand, in lower case without dashes: found.
+    let typed = anyone
+        .get(&format!("/v?id={}", id.replace('-', "").to_lowercase()))
+        .await;
+    assert_eq!(typed.location.as_deref(), Some(format!("/v/{id}").as_str()));
+    let unknown = anyone.get("/v/ZZZZ-ZZZZ-ZZZZ").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.body.contains("Aucun document"), "{}", unknown.body);
+
+    // The admin gives the data-security right on the account's page; then the
+    // certificate once the drive is erased.
+    let mut admin = Browser::new(&app);
+    let admin_csrf = admin.log_in("admin").await;
+    let users: Vec<filiere_shared::api::UserView> = app.get_ok("/api/v1/users", &w.admin).await;
+    let coord_id = users
+        .iter()
+        .find(|u| u.username == "coord_a")
+        .expect("coord_a")
+        .id;
+    let account = admin.get(&format!("/admin/users/{coord_id}")).await;
+    assert!(
+        account.body.contains("name=\"data_security\""),
+        "{}",
+        account.body
+    );
+    let saved = admin
+        .post(
+            &format!("/admin/users/{coord_id}"),
+            &[
+                ("csrf", &admin_csrf),
+                ("display_name", "coord_a"),
+                ("language", "fr"),
+                ("active", "on"),
+                ("data_security_offered", "1"),
+                ("data_security", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let social_id = users
+        .iter()
+        .find(|u| u.username == "social_a")
+        .expect("social_a")
+        .id;
+    assert!(
+        !admin
+            .get(&format!("/admin/users/{social_id}"))
+            .await
+            .body
+            .contains("name=\"data_security\""),
+        "not offered to a social worker"
+    );
+    let item = app
+        .step_ok(
+            &w.tech_a1,
+            &item.item,
+            "t",
+            json!({"type": "triage", "route": "refurbish"}),
+        )
+        .await
+        .item;
+    app.step_ok(&w.tech_a1, &item, "e", erase("D-1")).await;
+    let page = coord.get(&page_path).await;
+    assert!(
+        page.body.contains("value=\"erasure_certificate\""),
+        "{}",
+        page.body
+    );
+    let issued = coord
+        .post(&docs, &[("csrf", &csrf), ("kind", "erasure_certificate")])
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let certificate = coord.get(&issued.location.expect("the certificate")).await;
+    if let Some(text) = pdf_text(&certificate.bytes) {
+        assert!(text.contains("Signé par coord_a"), "{text}");
     }
 }
