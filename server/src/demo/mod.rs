@@ -2,6 +2,7 @@
 //! items taken through the real operations (the same code as the API), so that every
 //! history is one the rules accept.
 
+mod donor;
 mod offers;
 mod sales;
 mod social;
@@ -93,6 +94,9 @@ struct FxUser {
     organisation: Option<String>,
     badge: Option<String>,
     language: Lang,
+    /// Signs erasure certificates.
+    #[serde(default)]
+    data_security: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +161,13 @@ impl From<diesel::result::Error> for DemoError {
     fn from(e: diesel::result::Error) -> Self {
         DemoError::Api(e.into())
     }
+}
+
+/// The actor kept under `name` (a site's key for technicians, a login otherwise).
+fn user_of(name: &str, map: &HashMap<String, Actor>) -> Result<Actor, DemoError> {
+    map.get(name)
+        .cloned()
+        .ok_or(DemoError::Unknown("user", name.into()))
 }
 
 fn actor_for(user: &UserView, lang: Lang, site_region: Option<RegionId>) -> Actor {
@@ -299,6 +310,21 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
                 language: u.language,
             },
         )?;
+        if u.data_security {
+            admin::update_user(
+                conn,
+                &root,
+                v.id,
+                &UpdateUser {
+                    active: None,
+                    language: None,
+                    password: None,
+                    badge: None,
+                    display_name: None,
+                    data_security: Some(true),
+                },
+            )?;
+        }
         let what = match (&u.badge, u.role) {
             (Some(b), _) => format!("{} — badge {b}", u.display_name),
             (None, _) => u.display_name.clone(),
@@ -391,17 +417,24 @@ fn load_fixture(conn: &mut DbConnection, fx: &Fixture) -> Result<Summary, DemoEr
             fx.items_per_site,
         )?;
     }
+    donor::town_hall(
+        conn,
+        &mut generator,
+        &site("lyon")?,
+        &user_of("lyon", &technicians)?,
+        &coordinators
+            .get(&region("ARA")?)
+            .cloned()
+            .ok_or(DemoError::Unknown("coordinator of", "ARA".into()))?,
+        &org("metropole")?,
+    )?;
     let venues: HashMap<String, OrgId> = orgs
         .iter()
         .filter(|(_, o)| o.kind == OrgKind::TrainingVenue)
         .map(|(k, o)| (k.clone(), o.id))
         .collect();
     let social = social::load(conn, &social_workers, &coordinators, &venues)?;
-    let user = |name: &str, map: &HashMap<String, Actor>| {
-        map.get(name)
-            .cloned()
-            .ok_or(DemoError::Unknown("user", name.into()))
-    };
+    let user = user_of;
     let coordinator = |a: &Actor| {
         a.region
             .and_then(|r| coordinators.get(&r).cloned())

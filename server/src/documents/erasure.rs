@@ -87,16 +87,43 @@ fn device_text(d: &Device) -> String {
     out
 }
 
-/// The last lines of a report, where tools write their verdict, shortened.
-fn excerpt(report: &str) -> String {
+/// What a tool's report says of one drive: its lines naming the drive's serial, and
+/// those naming the device it was seen as (`/dev/sda`) in them; else its last lines,
+/// where tools write their verdict. Rules and frames are left out.
+fn excerpt(report: &str, serial: &str) -> String {
     let lines: Vec<&str> = report
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
+        .filter(|l| l.chars().any(char::is_alphanumeric))
         .collect();
-    let start = lines.len().saturating_sub(REPORT_LINES);
-    lines[start..]
+    let serial = serial.to_uppercase();
+    let naming: Vec<&str> = lines
         .iter()
+        .filter(|l| l.to_uppercase().contains(&serial))
+        .copied()
+        .collect();
+    let devices: Vec<&str> = naming
+        .iter()
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ','))
+        .filter(|w| w.starts_with("/dev/"))
+        .collect();
+    let about: Vec<&str> = lines
+        .iter()
+        .filter(|l| {
+            l.to_uppercase().contains(&serial)
+                || devices.iter().any(|d| {
+                    l.split(|c: char| c.is_whitespace() || c == ',')
+                        .any(|w| w == *d)
+                })
+        })
+        .copied()
+        .collect();
+    let kept: Vec<&str> = if about.is_empty() {
+        lines[lines.len().saturating_sub(REPORT_LINES)..].to_vec()
+    } else {
+        about.into_iter().take(REPORT_LINES).collect()
+    };
+    kept.iter()
         .map(|l| {
             if l.chars().count() > 110 {
                 l.chars().take(109).collect::<String>() + "…"
@@ -218,7 +245,11 @@ pub fn render(v: &Certificate) -> Result<Vec<u8>, qrcode::types::QrError> {
                 );
                 doc.field("Résultat", result.name(FR));
                 doc.field("Effacé par", &d.by);
-                if let Some(r) = report.as_deref().map(excerpt).filter(|r| !r.is_empty()) {
+                if let Some(r) = report
+                    .as_deref()
+                    .map(|r| excerpt(r, &d.serial))
+                    .filter(|r| !r.is_empty())
+                {
                     doc.field("Extrait du rapport", &r);
                 }
             }
@@ -257,11 +288,22 @@ pub fn render(v: &Certificate) -> Result<Vec<u8>, qrcode::types::QrError> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn an_excerpt_keeps_the_last_lines() {
-        let report: String = (1..=20).map(|i| format!("line {i}\n\n")).collect();
-        let e = super::excerpt(&report);
+    fn an_excerpt_keeps_the_last_lines_of_a_report_not_naming_the_drive() {
+        let report: String = (1..=20).map(|i| format!("line {i}\n\n----\n")).collect();
+        let e = super::excerpt(&report, "S3Z9");
         assert_eq!(e.lines().count(), super::REPORT_LINES);
         assert!(e.ends_with("line 20"));
         assert!(e.starts_with("line 13"));
+    }
+
+    #[test]
+    fn an_excerpt_keeps_what_a_report_says_of_the_drive() {
+        let log = include_str!("../../../fixtures/nwipe/nwipe-two-drives.log");
+        let e = super::excerpt(log, "S3Z9NB0K123456");
+        assert!(e.contains("Found /dev/sda"), "{e}");
+        assert!(e.contains("Verified that /dev/sda is erased"), "{e}");
+        assert!(e.contains("Erased"), "{e}");
+        assert!(!e.contains("sdb"), "{e}");
+        assert!(!e.contains("*****"), "{e}");
     }
 }

@@ -296,7 +296,18 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     for para in text.split('\n') {
         let mut line = String::new();
-        for word in para.split_whitespace() {
+        // A word longer than a line (a rule of dashes, a long path) is cut.
+        let chars: Vec<Vec<char>> = para
+            .split_whitespace()
+            .flat_map(|w| {
+                let w: Vec<char> = w.chars().collect();
+                w.chunks(width.max(1))
+                    .map(<[char]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        for word in chars.iter().map(|w| w.iter().collect::<String>()) {
+            let word = word.as_str();
             let len = line.chars().count();
             if len > 0 && len + 1 + word.chars().count() > width {
                 lines.push(std::mem::take(&mut line));
@@ -318,6 +329,14 @@ mod tests {
         assert_eq!(
             super::wrap("un deux trois quatre", 9),
             vec!["un deux", "trois", "quatre"]
+        );
+    }
+
+    #[test]
+    fn wrap_cuts_a_word_longer_than_a_line() {
+        assert_eq!(
+            super::wrap("a ------------ b", 5),
+            vec!["a", "-----", "-----", "-- b"]
         );
     }
 }

@@ -178,14 +178,12 @@ pub fn render(r: &Receipt) -> Result<Vec<u8>, qrcode::types::QrError> {
             }
         },
     );
-    doc.text(
-        3.6,
-        false,
-        &format!(
-            "Reçu établi par {} pour {}. Un poids estimé l'est d'après le poids type de \
-             la catégorie.",
-            r.issued_by, r.issuer.name
-        ),
-    );
+    let mut by = format!("Reçu établi par {} pour {}.", r.issued_by, r.issuer.name);
+    if r.lines.iter().any(|l| l.estimated && l.weight_g.is_some()) {
+        by.push_str(
+            " Les poids suivis de « est. » sont estimés d'après le poids type de la catégorie.",
+        );
+    }
+    doc.text(3.6, false, &by);
     Ok(doc.finish(&format!("Reçu de collecte {}", r.issued.id)))
 }
