@@ -59,6 +59,42 @@ pub fn parse_document_id(typed: &str) -> Option<String> {
     Some(out)
 }
 
+impl Outcome {
+    /// An item's outcome from its state.
+    pub fn of(state: ItemState) -> Outcome {
+        use ItemState::*;
+        match state {
+            Sold | Fitted => Outcome::Reused,
+            Ready | Reserved | Returned | TestedGood | InStock => Outcome::ReadyForReuse,
+            Harvesting | Harvested => Outcome::Parts,
+            ToRecycle => Outcome::AwaitingRecycling,
+            Recycled | Destroyed => Outcome::Recycled,
+            Collected | Received | Refurbishing | Faulty => Outcome::InProgress,
+        }
+    }
+
+    /// Counted as reused or re-used in the sense of the décret n° 2023-266: the device
+    /// goes on, whole or in parts.
+    pub fn counts_as_reuse(self) -> bool {
+        matches!(
+            self,
+            Outcome::Reused | Outcome::ReadyForReuse | Outcome::Parts
+        )
+    }
+}
+
+/// The share of their disused computers that the State and local authorities must
+/// have reused or re-used in a year, in percent (décret n° 2023-266 du 12 avril 2023,
+/// article 2): 25 % in 2023, 35 % in 2024, 50 % from 2025; nothing before.
+pub fn public_reuse_target(year: i32) -> Option<u32> {
+    match year {
+        ..2023 => None,
+        2023 => Some(25),
+        2024 => Some(35),
+        _ => Some(50),
+    }
+}
+
 /// Asks for a document about a collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -153,5 +189,24 @@ mod tests {
         assert_eq!(parse_document_id("K7M2-9QX8-T4WU"), None);
         assert_eq!(parse_document_id("../etc/passwd"), None);
         assert_ne!(document_id(1), document_id(2));
+    }
+
+    #[test]
+    fn the_decrees_targets_by_year() {
+        assert_eq!(public_reuse_target(2022), None);
+        assert_eq!(public_reuse_target(2023), Some(25));
+        assert_eq!(public_reuse_target(2024), Some(35));
+        assert_eq!(public_reuse_target(2026), Some(50));
+    }
+
+    #[test]
+    fn every_state_has_an_outcome_and_parts_count_as_reuse() {
+        for s in ItemState::ALL {
+            let _ = Outcome::of(*s);
+        }
+        assert_eq!(Outcome::of(ItemState::Sold), Outcome::Reused);
+        assert!(Outcome::of(ItemState::Harvested).counts_as_reuse());
+        assert!(!Outcome::of(ItemState::Recycled).counts_as_reuse());
+        assert!(!Outcome::of(ItemState::Refurbishing).counts_as_reuse());
     }
 }

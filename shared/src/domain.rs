@@ -250,6 +250,26 @@ str_enum!(
         /// For the donor: every drive of a collection erased or destroyed, signed by a
         /// user with the data-security right.
         ErasureCertificate = "erasure_certificate",
+        /// For the donor: what became of each item (reused, parts, recycled), with
+        /// kilograms and CO2e.
+        OutcomeReport = "outcome_report",
+    }
+);
+
+str_enum!(
+    /// What became of an item given by a donor, as the outcome report says it.
+    Outcome: "outcome" {
+        /// Handed over to a household or an association, or fitted in a device.
+        Reused = "reused",
+        /// Refurbished, tested and graded: waiting for its buyer.
+        ReadyForReuse = "ready_for_reuse",
+        /// Taken apart: its parts go on in other devices.
+        Parts = "parts",
+        AwaitingRecycling = "awaiting_recycling",
+        /// Handed over to a certified recycler in a WEEE batch.
+        Recycled = "recycled",
+        /// Still at the workshop, before its route is settled.
+        InProgress = "in_progress",
     }
 );
 

@@ -355,6 +355,19 @@ impl Named for ErasureTechnique {
     }
 }
 
+impl Named for Outcome {
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Outcome::Reused => ("réemployé", "reused"),
+            Outcome::ReadyForReuse => ("prêt au réemploi", "ready for reuse"),
+            Outcome::Parts => ("démonté pour pièces", "taken apart for parts"),
+            Outcome::AwaitingRecycling => ("à recycler", "to recycle"),
+            Outcome::Recycled => ("recyclé", "recycled"),
+            Outcome::InProgress => ("en traitement", "being processed"),
+        }
+    }
+}
+
 impl Named for DocumentKind {
     fn names(self) -> (&'static str, &'static str) {
         match self {
@@ -362,6 +375,10 @@ impl Named for DocumentKind {
             DocumentKind::ErasureCertificate => (
                 "Certificat d'effacement des données",
                 "Data erasure certificate",
+            ),
+            DocumentKind::OutcomeReport => (
+                "Rapport de devenir des équipements",
+                "Equipment outcome report",
             ),
         }
     }
@@ -548,6 +565,7 @@ mod tests {
         all(OfferStatus::ALL);
         all(LegalStatus::ALL);
         all(DocumentKind::ALL);
+        all(Outcome::ALL);
         all(NistLevel::ALL);
         all(ErasureTechnique::ALL);
         all(OrgKind::ALL);

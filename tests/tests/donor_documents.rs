@@ -461,3 +461,168 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
     assert_eq!(v["signed"], json!(true));
     assert_eq!(v["matches"], json!(true));
 }
+
+#[actix_web::test]
+async fn the_outcome_report_follows_each_asset_tag_to_its_end() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let c = collection(&app, &w).await;
+    let codes = app.codes(t, w.site_a1, 5).await;
+    let drive = |s: &str| json!([{"serial": s, "size_gb": 500, "bus": "sata", "media": "hdd"}]);
+    // A laptop made ready.
+    let a = register(
+        &app,
+        &w,
+        &c,
+        &codes[0],
+        json!({"asset_tag": "INV-1", "weight_g": 1600, "drives": drive("DA")}),
+    )
+    .await;
+    let a = app
+        .step_ok(t, &a, "a1", json!({"type": "triage", "route": "refurbish"}))
+        .await
+        .item;
+    let a = app.step_ok(t, &a, "a2", erase("DA")).await.item;
+    let a = app.step_ok(t, &a, "a3", qa_pass()).await.item;
+    app.step_ok(t, &a, "a4", json!({"type": "mark_ready"}))
+        .await;
+    // A desktop taken apart: its drive erased and kept as a part.
+    let b = register(
+        &app,
+        &w,
+        &c,
+        &codes[1],
+        json!({"category": "desktop", "asset_tag": "INV-2", "model": "OptiPlex 7050",
+        "weight_g": 7500, "drives": drive("DB")}),
+    )
+    .await;
+    let b = app
+        .step_ok(t, &b, "b1", json!({"type": "triage", "route": "harvest"}))
+        .await
+        .item;
+    let b = app.step_ok(t, &b, "b2", erase("DB")).await.item;
+    app.step_ok(
+        t,
+        &b,
+        "b3",
+        json!({"type": "harvest_part", "code": codes[4], "category": "hdd",
+        "drive_serial": "DB", "specs": {"part_spec": "500 GB", "storage_gb": 500}}),
+    )
+    .await;
+    // A laptop recycled: its drive destroyed, handed over in a WEEE batch.
+    let batch: WeeeBatchView = app
+        .post_ok(
+            "/api/v1/weee-batches",
+            t,
+            &json!({"site": w.site_a1, "recycler": w.recycler}),
+        )
+        .await;
+    let r = register(
+        &app,
+        &w,
+        &c,
+        &codes[2],
+        json!({"asset_tag": "INV-3", "weight_g": 2100, "drives": drive("DC")}),
+    )
+    .await;
+    let r = app
+        .step_ok(t, &r, "c1", json!({"type": "triage", "route": "recycle"}))
+        .await
+        .item;
+    let r = app
+        .step_ok(
+            t,
+            &r,
+            "c2",
+            json!({"type": "destroy_drive", "serial": "DC", "method": "broyage"}),
+        )
+        .await
+        .item;
+    app.step_ok(
+        t,
+        &r,
+        "c3",
+        json!({"type": "add_to_weee_batch", "batch": batch.id}),
+    )
+    .await;
+    let _: WeeeBatchView = app
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/close", batch.id),
+            t,
+            &json!({"weight_g": 2200}),
+        )
+        .await;
+    let _: WeeeBatchView = app
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/handover", batch.id),
+            t,
+            &json!({"waste_form_ref": "BSD-2026-000777"}),
+        )
+        .await;
+    // A monitor still waiting, not weighed.
+    register(
+        &app,
+        &w,
+        &c,
+        &codes[3],
+        json!({"category": "monitor", "asset_tag": "INV-4", "model": "P2219H", "no_drive": true}),
+    )
+    .await;
+
+    let doc: IssuedDocument = app
+        .post_ok(
+            &format!("/api/v1/collections/{}/documents", c.id),
+            t,
+            &json!({"kind": "outcome_report"}),
+        )
+        .await;
+    assert_eq!(doc.kind, DocumentKind::OutcomeReport);
+    let (_, bytes) = pdf(&app, &w.coord_a, &doc.id).await;
+    assert_eq!(sha256_hex(&bytes), doc.sha256);
+    let Some(text) = pdf_text(&bytes).map(|t| flat(&t)) else {
+        return;
+    };
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Paris);
+    let batch_line = format!(
+        "lot DEEE n° {} confié à Recycleur, remis le {}, bordereau BSD-2026-000777",
+        batch.id,
+        today.format("%d/%m/%Y")
+    );
+    for expected in [
+        "Rapport de devenir des équipements",
+        doc.id.as_str(),
+        "Mairie (organisme public)",
+        // Per asset tag: the outcome, the weight (the monitor's typical one), the CO2e.
+        &format!(
+            "INV-1 {} Dell Latitude 5490 prêt au réemploi 1,6 kg 54 kg CO2e",
+            codes[0]
+        ),
+        &format!(
+            "INV-2 {} Dell OptiPlex 7050 démonté pour pièces 7,5 kg",
+            codes[1]
+        ),
+        &format!("INV-3 {} Dell Latitude 5490 recyclé 2,1 kg", codes[2]),
+        &format!("INV-4 {} Dell P2219H en traitement 4,5 kg*", codes[3]),
+        // Where the parts and the batch went.
+        &format!(
+            "INV-2 ({}) Disque dur {} : en stock, prête au réemploi",
+            codes[1], codes[4]
+        ),
+        &format!("INV-3 ({}) {batch_line}", codes[2]),
+        "54 kg CO2e (les appareils réemployés vivent 2 an(s) de plus",
+        // Two of four go on, whole or in parts: the 2026 target of 50 % is met.
+        "Part réemployée 50 % (2 sur 4, pièces détachées comprises)",
+        &format!(
+            "50 % en {} pour l'État et les collectivités (décret n° 2023-266 du 12 avril 2023) : \
+             atteint par ce don",
+            today.format("%Y")
+        ),
+        "ADEME",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+}

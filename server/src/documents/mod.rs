@@ -8,6 +8,7 @@ pub mod attendance;
 pub mod erasure;
 pub mod funder;
 pub mod invoice;
+pub mod outcome;
 pub mod receipt;
 pub mod voucher;
 

@@ -100,6 +100,7 @@ pub fn file_name(doc: &IssuedDocument) -> String {
     let kind = match doc.kind {
         DocumentKind::CollectionReceipt => "recu-de-collecte",
         DocumentKind::ErasureCertificate => "certificat-effacement",
+        DocumentKind::OutcomeReport => "rapport-de-devenir",
     };
     format!("{kind}-{}.pdf", doc.id)
 }

@@ -6,10 +6,12 @@ use super::{collections, issued, normalise, parse_stored};
 use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::DbConnection;
-use crate::documents::{Identity, Issued, erasure, receipt};
+use crate::documents::{Identity, Issued, erasure, outcome, receipt};
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
-use crate::schema::{drives, erasure_records, item_events, items, organisations, sites, users};
+use crate::schema::{
+    drives, erasure_records, item_events, items, organisations, sites, users, weee_batches,
+};
 use chrono::Utc;
 use diesel::prelude::*;
 use filiere_shared::api::CollectionView;
@@ -231,7 +233,7 @@ pub fn prepare(
     let c = collections::get(conn, actor, id)?;
     let held = held(conn, id)?;
     let signed = match kind {
-        DocumentKind::CollectionReceipt => false,
+        DocumentKind::CollectionReceipt | DocumentKind::OutcomeReport => false,
         DocumentKind::ErasureCertificate => {
             actor.require(&[Role::Technician, Role::Coordinator])?;
             if !may_sign(conn, actor)? {
@@ -318,6 +320,32 @@ pub fn prepare(
                 issued_at: now,
                 signer: &actor.name,
                 signer_role: actor.role.name(Lang::Fr),
+                clock,
+            })
+        }
+        DocumentKind::OutcomeReport => {
+            let factors = super::dashboards::factors(conn)?;
+            let extra_years = super::dashboards::extra_years(conn)?;
+            let lines = outcomes(conn, &held, &factors, extra_years, clock)?;
+            let mut sources: Vec<String> = lines
+                .iter()
+                .filter(|l| l.co2e_g > 0)
+                .filter_map(|l| factors.get(&l.category)?.avoided_source.clone())
+                .collect();
+            sources.sort();
+            sources.dedup();
+            outcome::render(&outcome::Report {
+                issuer: identity,
+                issued: stamp,
+                donor,
+                public_body: c.donor_public_body,
+                collection: &c,
+                site: &who.site_name,
+                lines: &lines,
+                extra_years,
+                sources: &sources,
+                issued_at: now,
+                issued_by: &actor.name,
                 clock,
             })
         }
@@ -557,4 +585,130 @@ fn sanitised(
         .map(Held::device)
         .collect();
     Ok((out, without_drive))
+}
+
+/// What became of each item the donor gave, with where its parts and its WEEE batch
+/// went.
+fn outcomes(
+    conn: &mut DbConnection,
+    held: &[Held],
+    factors: &std::collections::BTreeMap<Category, super::dashboards::Factor>,
+    extra_years: i64,
+    clock: Clock,
+) -> ApiResult<Vec<outcome::Line>> {
+    // The WEEE batches of the items and parts, and the devices parts were fitted in.
+    let batches: Vec<i64> = held
+        .iter()
+        .filter_map(|h| h.lifecycle.weee_batch.map(|b| b.0))
+        .collect();
+    type BatchColumns = (
+        i64,
+        String,
+        Option<chrono::NaiveDateTime>,
+        Option<String>,
+        String,
+    );
+    let batch_rows: Vec<BatchColumns> = weee_batches::table
+        .inner_join(organisations::table.on(organisations::id.eq(weee_batches::recycler_id)))
+        .filter(weee_batches::id.eq_any(&batches))
+        .select((
+            weee_batches::id,
+            weee_batches::status,
+            weee_batches::handed_over_at,
+            weee_batches::waste_form_ref,
+            organisations::name,
+        ))
+        .load(conn)?;
+    let batch_text = |id: Option<WeeeBatchId>| -> String {
+        let Some(id) = id else {
+            return "en attente d'un lot DEEE".to_owned();
+        };
+        match batch_rows.iter().find(|b| b.0 == id.0) {
+            Some((_, status, at, form, recycler)) => {
+                let mut t = format!("lot DEEE n° {} confié à {recycler}", id.0);
+                match (status.as_str(), at) {
+                    ("handed_over", Some(at)) => {
+                        t.push_str(&format!(", remis le {}", clock.day(utc(*at))));
+                        if let Some(f) = form {
+                            t.push_str(&format!(", bordereau {f}"));
+                        }
+                    }
+                    _ => t.push_str(", en préparation"),
+                }
+                t
+            }
+            None => format!("lot DEEE n° {}", id.0),
+        }
+    };
+    let parents: Vec<i64> = held
+        .iter()
+        .filter_map(|h| h.lifecycle.parent.map(|p| p.0))
+        .collect();
+    let parent_codes: HashMap<i64, String> = items::table
+        .filter(items::id.eq_any(&parents))
+        .select((items::id, items::code))
+        .load::<(i64, String)>(conn)?
+        .into_iter()
+        .collect();
+    let fate = |h: &Held| -> String {
+        match h.lifecycle.state {
+            ItemState::Fitted => match h.lifecycle.parent.and_then(|p| parent_codes.get(&p.0)) {
+                Some(code) => format!("montée dans l'appareil {code}"),
+                None => "montée dans un autre appareil".to_owned(),
+            },
+            ItemState::InStock | ItemState::TestedGood => "en stock, prête au réemploi".to_owned(),
+            ItemState::Faulty => "défectueuse".to_owned(),
+            ItemState::ToRecycle | ItemState::Recycled => {
+                format!("recyclée ({})", batch_text(h.lifecycle.weee_batch))
+            }
+            ItemState::Destroyed => "détruite".to_owned(),
+            other => other.name(Lang::Fr).to_lowercase(),
+        }
+    };
+    let mut out = Vec::new();
+    for h in held.iter().filter(|h| h.origin.is_none()) {
+        let outcome = Outcome::of(h.lifecycle.state);
+        let factor = factors.get(&h.category);
+        let (weight_g, estimated) = match h.weight_g {
+            Some(g) => (g, h.estimated),
+            None => (factor.map_or(0, |f| f.estimated_weight_g), true),
+        };
+        let co2e_g = match outcome {
+            Outcome::Reused | Outcome::ReadyForReuse if h.kind == ItemKind::Device => factor
+                .and_then(|f| f.avoided_g_per_year)
+                .map_or(0, |a| a * extra_years),
+            _ => 0,
+        };
+        let detail = match outcome {
+            Outcome::Parts => {
+                let parts: Vec<String> = held
+                    .iter()
+                    .filter(|p| p.origin == Some(h.id))
+                    .map(|p| format!("{} {} : {}", p.category.name(Lang::Fr), p.code, fate(p)))
+                    .collect();
+                Some(if parts.is_empty() {
+                    "aucune pièce récupérée pour l'instant".to_owned()
+                } else {
+                    parts.join(" ; ")
+                })
+            }
+            Outcome::Recycled | Outcome::AwaitingRecycling => {
+                Some(batch_text(h.lifecycle.weee_batch))
+            }
+            _ if h.kind == ItemKind::Part => Some(fate(h)),
+            _ => None,
+        };
+        out.push(outcome::Line {
+            code: h.code.clone(),
+            category: h.category,
+            model: h.model(),
+            asset_tag: h.asset_tag.clone(),
+            outcome,
+            weight_g,
+            estimated,
+            co2e_g,
+            detail,
+        });
+    }
+    Ok(out)
 }
