@@ -107,7 +107,7 @@ fn flat(text: &str) -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    filiere_server::service::issued::sha256_hex(bytes)
+    filiere_server::service::documents::issued::sha256_hex(bytes)
 }
 
 #[actix_web::test]
@@ -186,7 +186,7 @@ async fn the_receipt_states_the_records_and_its_identifier_verifies_the_file() {
         assert_eq!(status, StatusCode::NOT_FOUND);
     }
     let (status, _) = pdf(&app, &w.social_worker_a, &doc.id).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(status, StatusCode::NOT_FOUND);
 
     if let Some(text) = pdf_text(&bytes).map(|t| flat(&t)) {
         for expected in [

@@ -12,8 +12,11 @@ CREATE TABLE issued_documents (
     title TEXT NOT NULL,
     issuer_id BIGINT REFERENCES organisations (id),
     issuer_name TEXT NOT NULL,
-    site_id BIGINT NOT NULL REFERENCES sites (id),
+    -- Who may download it again: the staff of its site (or of its region when it has
+    -- no site), and the social workers of its organisation (a training attestation).
+    site_id BIGINT REFERENCES sites (id),
     region_id BIGINT NOT NULL REFERENCES regions (id),
+    organisation_id BIGINT REFERENCES organisations (id),
     issued_by BIGINT NOT NULL REFERENCES users (id),
     signed BOOLEAN NOT NULL DEFAULT FALSE,
     issued_at TIMESTAMP NOT NULL,

@@ -9,7 +9,7 @@ use crate::config::WebSettings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::service::{donor_documents, issued};
+use crate::service::documents::{donor, issued};
 use actix_web::web::{Data, Json, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use filiere_shared::documents::*;
@@ -28,7 +28,7 @@ pub async fn collection_documents(
     id: Path<i64>,
 ) -> ApiResult<Json<CollectionDocuments>> {
     let id = CollectionId(id.into_inner());
-    read_handler!(actor, db, |c, a| donor_documents::overview(c, &a, id))
+    read_handler!(actor, db, |c, a| donor::overview(c, &a, id))
 }
 
 /// Issues the collection's receipt, or its erasure certificate (a technician of its
@@ -73,15 +73,12 @@ pub async fn issue(
     let (a, clock) = (actor.clone(), settings.clock);
     let draft = localise(
         actor,
-        read(db, move |c| {
-            donor_documents::prepare(c, &a, id, kind, &base, clock)
-        })
-        .await,
+        read(db, move |c| donor::prepare(c, &a, id, kind, &base, clock)).await,
     )?;
     let a = actor.clone();
     localise(
         actor,
-        write(db, move |c| donor_documents::issue(c, &a, id, &draft)).await,
+        write(db, move |c| donor::issue(c, &a, id, &draft)).await,
     )
 }
 

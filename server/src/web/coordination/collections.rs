@@ -6,7 +6,8 @@ use super::{Choice, site_choices, site_names, sites};
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::routes::{file_name, pdf_response, public_base, read};
-use crate::service::{admin, collections, donor_documents, issued, items, offers};
+use crate::service::documents::{donor, issued};
+use crate::service::{admin, collections, items, offers};
 use crate::signed_in;
 use crate::web::account::page_read;
 use crate::web::{
@@ -243,7 +244,7 @@ pub async fn show(
             ItemListing::Full(p) => p.items,
             ItemListing::Sale(_) => Vec::new(),
         };
-        let documents = donor_documents::overview(c, a, id)?;
+        let documents = donor::overview(c, a, id)?;
         Ok((view, items, site_names(&sites(c, a)?), documents))
     })
     .await;

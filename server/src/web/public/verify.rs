@@ -7,7 +7,7 @@ use crate::config::WebSettings;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::routes::{FILE_LIMIT, read};
-use crate::service::issued;
+use crate::service::documents::issued;
 use crate::web::{Chrome, guest_lang, html, query_param, see_other};
 use actix_multipart::form::MultipartForm;
 use actix_multipart::form::bytes::Bytes as FilePart;

@@ -7,7 +7,7 @@ use crate::auth::Actor;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
-use crate::schema::{issued_documents, users};
+use crate::schema::{issued_documents, organisations, sites, users};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use filiere_shared::documents::*;
@@ -29,12 +29,68 @@ pub struct Draft {
     pub title: String,
     pub issuer: Option<OrgId>,
     pub issuer_name: String,
-    pub site: SiteId,
+    /// The site whose staff may download it again (else the region's coordinators).
+    pub site: Option<SiteId>,
     pub region: RegionId,
+    /// The organisation whose social workers may download it again.
+    pub audience: Option<OrgId>,
     pub issued_by: UserId,
     pub signed: bool,
     pub issued_at: DateTime<Utc>,
     pub pdf: Vec<u8>,
+}
+
+/// Who issues: the organisation running the site, or the site itself.
+pub struct Issuer {
+    pub org: Option<OrgId>,
+    pub name: String,
+    pub siret: Option<String>,
+    pub address: Option<String>,
+    pub site_name: String,
+    pub region: RegionId,
+}
+
+pub fn issuer(conn: &mut DbConnection, site: SiteId) -> ApiResult<Issuer> {
+    let (site_name, region, org, site_address): (String, i64, Option<i64>, Option<String>) =
+        sites::table
+            .find(site.0)
+            .select((
+                sites::name,
+                sites::region_id,
+                sites::organisation_id,
+                sites::address,
+            ))
+            .first(conn)?;
+    let (name, siret, address) = match org {
+        Some(o) => organisations::table
+            .find(o)
+            .select((
+                organisations::name,
+                organisations::siret,
+                organisations::address,
+            ))
+            .first::<(String, Option<String>, Option<String>)>(conn)?,
+        None => (site_name.clone(), None, site_address),
+    };
+    Ok(Issuer {
+        org: org.map(OrgId),
+        name,
+        siret,
+        address,
+        site_name,
+        region: RegionId(region),
+    })
+}
+
+impl Issuer {
+    /// As the document's header names it.
+    pub fn identity(&self) -> crate::documents::Identity<'_> {
+        crate::documents::Identity {
+            name: &self.name,
+            siret: self.siret.as_deref(),
+            address: self.address.as_deref(),
+        }
+    }
 }
 
 /// A fresh identifier: 60 random bits.
@@ -57,8 +113,9 @@ pub fn record(conn: &mut DbConnection, d: &Draft) -> ApiResult<IssuedDocument> {
             title: &d.title,
             issuer_id: d.issuer.map(|o| o.0),
             issuer_name: &d.issuer_name,
-            site_id: d.site.0,
+            site_id: d.site.map(|s| s.0),
             region_id: d.region.0,
+            organisation_id: d.audience.map(|o| o.0),
             issued_by: d.issued_by.0,
             signed: d.signed,
             issued_at: truncate(d.issued_at),
@@ -86,7 +143,7 @@ fn view(conn: &mut DbConnection, row: IssuedDocumentRow) -> ApiResult<IssuedDocu
     Ok(IssuedDocument {
         pdf: format!("/api/v1/documents/{}/pdf", row.public_id),
         verify: verify_path(&row.public_id),
-        kind: super::parse_stored(&row.kind)?,
+        kind: crate::service::parse_stored(&row.kind)?,
         title: row.title,
         issuer: row.issuer_name,
         issued_at: utc(row.issued_at),
@@ -110,18 +167,27 @@ pub fn list(conn: &mut DbConnection, subject: &str) -> ApiResult<Vec<IssuedDocum
     rows.into_iter().map(|r| view(conn, r)).collect()
 }
 
-/// A document's file, for the staff of its site (technicians), region (coordinators)
-/// and admins; anyone else is told no such document exists.
+/// A document's file, for the staff of its site (technicians), region (coordinators),
+/// the social workers of its organisation, and admins; anyone else is told no such
+/// document exists.
 pub fn pdf(
     conn: &mut DbConnection,
     actor: &Actor,
     typed: &str,
 ) -> ApiResult<(IssuedDocument, Vec<u8>)> {
-    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
     let not_found = || actor.err(ErrorCode::DocumentNotFound);
     let id = parse_document_id(typed).ok_or_else(not_found)?;
     let row = find(conn, &id)?.ok_or_else(not_found)?;
-    if !actor.covers_site(SiteId(row.site_id), RegionId(row.region_id)) {
+    let region = RegionId(row.region_id);
+    let may = match (actor.role, row.site_id) {
+        (Role::SocialWorker, _) => {
+            row.organisation_id.is_some() && row.organisation_id == actor.org.map(|o| o.0)
+        }
+        (_, Some(site)) => actor.covers_site(SiteId(site), region),
+        (Role::Technician, None) => false,
+        (_, None) => actor.role == Role::Admin || actor.region == Some(region),
+    };
+    if !may {
         return Err(not_found());
     }
     let bytes: Vec<u8> = issued_documents::table
@@ -143,7 +209,7 @@ pub fn check(
     let id = parse_document_id(typed).ok_or_else(not_found)?;
     let row = find(conn, &id)?.ok_or_else(not_found)?;
     Ok(DocumentCheck {
-        kind: super::parse_stored(&row.kind)?,
+        kind: crate::service::parse_stored(&row.kind)?,
         title: row.title,
         issuer: row.issuer_name,
         issued_at: utc(row.issued_at),

@@ -2,7 +2,7 @@
 //! certificate once no data can be left on anything it gave. Each is prepared from
 //! the records on a read connection, then kept in the register of issued documents.
 
-use super::{collections, issued, normalise, parse_stored};
+use super::issued;
 use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::DbConnection;
@@ -10,8 +10,9 @@ use crate::documents::{Identity, Issued, erasure, outcome, receipt};
 use crate::error::{ApiError, ApiResult};
 use crate::models::*;
 use crate::schema::{
-    drives, erasure_records, item_events, items, organisations, sites, users, weee_batches,
+    drives, erasure_records, item_events, items, organisations, users, weee_batches,
 };
+use crate::service::{collections, normalise, parse_stored};
 use chrono::Utc;
 use diesel::prelude::*;
 use filiere_shared::api::CollectionView;
@@ -176,48 +177,6 @@ fn pending_of(held: &[Held]) -> Vec<PendingDrive> {
     out
 }
 
-/// Who issues: the organisation running the site, or the site itself.
-struct Issuer {
-    org: Option<OrgId>,
-    name: String,
-    siret: Option<String>,
-    address: Option<String>,
-    site_name: String,
-    region: RegionId,
-}
-
-fn issuer(conn: &mut DbConnection, site: SiteId) -> ApiResult<Issuer> {
-    let (site_name, region, org, site_address): (String, i64, Option<i64>, Option<String>) =
-        sites::table
-            .find(site.0)
-            .select((
-                sites::name,
-                sites::region_id,
-                sites::organisation_id,
-                sites::address,
-            ))
-            .first(conn)?;
-    let (name, siret, address) = match org {
-        Some(o) => organisations::table
-            .find(o)
-            .select((
-                organisations::name,
-                organisations::siret,
-                organisations::address,
-            ))
-            .first::<(String, Option<String>, Option<String>)>(conn)?,
-        None => (site_name.clone(), None, site_address),
-    };
-    Ok(Issuer {
-        org: org.map(OrgId),
-        name,
-        siret,
-        address,
-        site_name,
-        region: RegionId(region),
-    })
-}
-
 /// Prepares a document about a collection, its identifier printed in it; nothing is
 /// kept until [`issue`]. The receipt: the collection's staff. The certificate: a
 /// technician of the site or a coordinator of the region with the data-security
@@ -253,7 +212,7 @@ pub fn prepare(
             true
         }
     };
-    let who = issuer(conn, c.site)?;
+    let who = issued::issuer(conn, c.site)?;
     let (donor_siret, donor_address): (Option<String>, Option<String>) = organisations::table
         .find(c.donor.0)
         .select((organisations::siret, organisations::address))
@@ -265,11 +224,7 @@ pub fn prepare(
         issued::verify_path(&doc_id)
     );
     let now = Utc::now();
-    let identity = Identity {
-        name: &who.name,
-        siret: who.siret.as_deref(),
-        address: who.address.as_deref(),
-    };
+    let identity = who.identity();
     let stamp = Issued {
         id: &doc_id,
         verify_url: &verify_url,
@@ -324,8 +279,8 @@ pub fn prepare(
             })
         }
         DocumentKind::OutcomeReport => {
-            let factors = super::dashboards::factors(conn)?;
-            let extra_years = super::dashboards::extra_years(conn)?;
+            let factors = crate::service::dashboards::factors(conn)?;
+            let extra_years = crate::service::dashboards::extra_years(conn)?;
             let lines = outcomes(conn, &held, &factors, extra_years, clock)?;
             let mut sources: Vec<String> = lines
                 .iter()
@@ -358,8 +313,9 @@ pub fn prepare(
         subject: subject(id),
         issuer: who.org,
         issuer_name: who.name,
-        site: c.site,
+        site: Some(c.site),
         region: who.region,
+        audience: None,
         issued_by: actor.user,
         signed,
         issued_at: now,
@@ -592,7 +548,7 @@ fn sanitised(
 fn outcomes(
     conn: &mut DbConnection,
     held: &[Held],
-    factors: &std::collections::BTreeMap<Category, super::dashboards::Factor>,
+    factors: &std::collections::BTreeMap<Category, crate::service::dashboards::Factor>,
     extra_years: i64,
     clock: Clock,
 ) -> ApiResult<Vec<outcome::Line>> {

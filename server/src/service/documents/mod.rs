@@ -1,12 +1,17 @@
-//! The documents of the social side, from the same reads as their JSON views.
+//! Documents as PDF, each from the same reads as its JSON view: here the social
+//! side's and the counter's (voucher, attendance sheet, invoice); in the modules,
+//! the register of issued documents and the documents issued under it.
 
-use super::reservations;
+pub mod donor;
+pub mod issued;
+
 use crate::auth::Actor;
 use crate::clock::Clock;
 use crate::db::DbConnection;
 use crate::documents::{attendance, voucher};
 use crate::error::{ApiError, ApiResult};
 use crate::schema::organisations;
+use crate::service::reservations;
 use diesel::prelude::*;
 use filiere_shared::*;
 
@@ -60,7 +65,7 @@ pub fn attendance_pdf(
     clock: Clock,
 ) -> ApiResult<Vec<u8>> {
     actor.require(&[Role::Coordinator, Role::Admin])?;
-    let detail = super::training::get(conn, actor, id)?;
+    let detail = crate::service::training::get(conn, actor, id)?;
     Ok(attendance::render(&detail, actor.lang, clock))
 }
 
@@ -74,7 +79,7 @@ pub fn invoice_pdf(
 ) -> ApiResult<Vec<u8>> {
     use crate::documents::invoice;
     use crate::schema::{sales, sites};
-    let sale = super::sales::get(conn, actor, id)?;
+    let sale = crate::service::sales::get(conn, actor, id)?;
     let (name, siret, address): (String, Option<String>, Option<String>) = organisations::table
         .find(sale.seller.0)
         .select((
