@@ -47,7 +47,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         dashboard_collections, dashboard_demand, dashboard_impact_pdf, dashboard_settings,
         update_dashboard_settings,
         collection_documents, issue_collection_document, document_pdf, verify_document,
-        verify_file,
+        verify_file, weee_documents, issue_weee_document,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

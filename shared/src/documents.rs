@@ -95,6 +95,19 @@ pub fn public_reuse_target(year: i32) -> Option<u32> {
     }
 }
 
+/// The European waste code of equipment discarded without a more precise one:
+/// "équipements mis au rebut autres que ceux visés aux rubriques 16 02 09 à 16 02 13".
+pub const DISCARDED_EQUIPMENT: &str = "16 02 14";
+
+/// The waste code under which an item leaves for recycling: the one its lot came in
+/// with when it was given as waste, else [`DISCARDED_EQUIPMENT`].
+pub fn leaving_waste_code(lot_code: Option<&str>) -> &str {
+    match lot_code.map(str::trim) {
+        Some(c) if !c.is_empty() => c,
+        _ => DISCARDED_EQUIPMENT,
+    }
+}
+
 /// Asks for a document about a collection.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -189,6 +202,13 @@ mod tests {
         assert_eq!(parse_document_id("K7M2-9QX8-T4WU"), None);
         assert_eq!(parse_document_id("../etc/passwd"), None);
         assert_ne!(document_id(1), document_id(2));
+    }
+
+    #[test]
+    fn an_item_leaves_with_its_lots_waste_code() {
+        assert_eq!(leaving_waste_code(Some("20 01 36")), "20 01 36");
+        assert_eq!(leaving_waste_code(Some(" ")), "16 02 14");
+        assert_eq!(leaving_waste_code(None), "16 02 14");
     }
 
     #[test]

@@ -253,6 +253,9 @@ str_enum!(
         /// For the donor: what became of each item (reused, parts, recycled), with
         /// kilograms and CO2e.
         OutcomeReport = "outcome_report",
+        /// For the recycler: a WEEE batch handed over, its weighed mass, its items
+        /// and their waste codes.
+        WeeeSlip = "weee_slip",
     }
 );
 

@@ -380,6 +380,7 @@ impl Named for DocumentKind {
                 "Rapport de devenir des équipements",
                 "Equipment outcome report",
             ),
+            DocumentKind::WeeeSlip => ("Bon de remise de DEEE", "WEEE handover slip"),
         }
     }
 }

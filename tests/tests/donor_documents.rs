@@ -626,3 +626,131 @@ async fn the_outcome_report_follows_each_asset_tag_to_its_end() {
         );
     }
 }
+
+#[actix_web::test]
+async fn the_recyclers_slip_lists_a_closed_batch_with_its_waste_codes() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let t = &w.tech_a1;
+    let waste: CollectionView = app
+        .post_ok(
+            "/api/v1/collections",
+            &w.coord_a,
+            &json!({"donor": w.donor_private, "site": w.site_a1, "pickup_date": "2026-11-02",
+                "declared_count": 1, "legal_status": "waste", "waste_code": "20 01 36"}),
+        )
+        .await;
+    let codes = app.codes(t, w.site_a1, 2).await;
+    let batch: WeeeBatchView = app
+        .post_ok(
+            "/api/v1/weee-batches",
+            t,
+            &json!({"site": w.site_a1, "recycler": w.recycler}),
+        )
+        .await;
+    for (i, (code, collection)) in [(&codes[0], Some(waste.id)), (&codes[1], None)]
+        .into_iter()
+        .enumerate()
+    {
+        let r: EventResponse = app
+            .post_ok(
+                "/api/v1/items",
+                t,
+                &json!({"idempotency_key": format!("w{i}"), "code": code, "category": "monitor",
+                    "brand": "Iiyama", "model": "ProLite E2282", "serial": format!("IY-{i}"),
+                    "weight_g": 4000 + i as i64 * 500, "no_drive": true, "collection": collection}),
+            )
+            .await;
+        let item = app
+            .step_ok(
+                t,
+                &r.item,
+                &format!("t{i}"),
+                json!({"type": "triage", "route": "recycle"}),
+            )
+            .await
+            .item;
+        app.step_ok(
+            t,
+            &item,
+            &format!("a{i}"),
+            json!({"type": "add_to_weee_batch", "batch": batch.id}),
+        )
+        .await;
+    }
+    let path = format!("/api/v1/weee-batches/{}/documents", batch.id);
+    let slip = json!({"kind": "weee_slip"});
+    // Refused: still open, another kind, out of scope, not staff; nothing kept.
+    let (status, v) = app.post(&path, t, &slip).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "weee_batch_not_closed")
+    );
+    let _: WeeeBatchView = app
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/close", batch.id),
+            t,
+            &json!({"weight_g": 9100}),
+        )
+        .await;
+    let (status, v) = app
+        .post(&path, t, &json!({"kind": "collection_receipt"}))
+        .await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value")
+    );
+    let (status, v) = app.post(&path, &w.tech_b, &slip).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::NOT_FOUND, "weee_batch_not_found")
+    );
+    let (status, v) = app.post(&path, &w.social_worker_a, &slip).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!(issued_count(&app), 0);
+
+    let _: WeeeBatchView = app
+        .post_ok(
+            &format!("/api/v1/weee-batches/{}/handover", batch.id),
+            t,
+            &json!({"waste_form_ref": "BSD-20261127-9QZ3"}),
+        )
+        .await;
+    let doc: IssuedDocument = app.post_ok(&path, &w.coord_a, &slip).await;
+    assert_eq!(doc.kind, DocumentKind::WeeeSlip);
+    let listed: Vec<IssuedDocument> = app.get_ok(&path, t).await;
+    assert_eq!(listed, vec![doc.clone()]);
+    let (_, bytes) = pdf(&app, t, &doc.id).await;
+    assert_eq!(sha256_hex(&bytes), doc.sha256);
+    let (_, v) = verify(&app, &doc.id, Some(bytes.clone())).await;
+    assert_eq!(v["matches"], json!(true));
+    let Some(text) = pdf_text(&bytes).map(|t| flat(&t)) else {
+        return;
+    };
+    for expected in [
+        "Bon de remise de DEEE",
+        doc.id.as_str(),
+        "Recycleur Recycleur",
+        &format!("Lot DEEE n° {}", batch.id),
+        "Masse pesée 9,1 kg",
+        "Somme des objets 2 objet(s), 8,5 kg",
+        "Bordereau de suivi BSD-20261127-9QZ3",
+        // The waste lot's code, and the default for an item of no waste lot.
+        "16 02 14 1 objet(s), 4,5 kg",
+        "20 01 36 1 objet(s), 4,0 kg",
+        &format!(
+            "{} Écran Iiyama ProLite E2282 IY-0 20 01 36 4,0 kg",
+            codes[0]
+        ),
+        &format!(
+            "{} Écran Iiyama ProLite E2282 IY-1 16 02 14 4,5 kg",
+            codes[1]
+        ),
+        "Pour le recycleur (nom, date, signature)",
+    ] {
+        assert!(
+            text.contains(expected),
+            "{expected:?} missing from:\n{text}"
+        );
+    }
+}

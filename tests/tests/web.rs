@@ -897,6 +897,29 @@ async fn a_weee_batch_is_opened_weighed_and_handed_over_on_pages() {
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     let page = tech.get(&batch).await;
     assert!(page.body.contains("Remis au recycleur") && page.body.contains("BSD-20261127-4XK2"));
+    // The recycler's slip, issued from the batch's page, listed there afterwards.
+    assert!(page.body.contains("value=\"weee_slip\""), "{}", page.body);
+    let slip = tech
+        .post(
+            &format!("{batch}/documents"),
+            &[("csrf", &csrf), ("kind", "weee_slip")],
+        )
+        .await;
+    assert_eq!(slip.status, StatusCode::SEE_OTHER, "{}", slip.body);
+    let pdf = tech.get(&slip.location.clone().expect("the slip")).await;
+    assert!(pdf.bytes.starts_with(b"%PDF"));
+    if let Some(text) = pdf_text(&pdf.bytes) {
+        assert!(
+            text.contains("BSD-20261127-4XK2") && text.contains(&code),
+            "{text}"
+        );
+    }
+    let id_printed = slip
+        .location
+        .expect("slip")
+        .replace("/documents/", "")
+        .replace("/pdf", "");
+    assert!(tech.get(&batch).await.body.contains(&id_printed));
     let view: WeeeBatchView = app
         .get_ok(&format!("/api/v1/weee-batches/{id}"), &w.coord_a)
         .await;

@@ -11,6 +11,7 @@ pub mod invoice;
 pub mod outcome;
 pub mod receipt;
 pub mod voucher;
+pub mod weee_slip;
 
 use printpdf::{
     BuiltinFont, Color, Greyscale, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,

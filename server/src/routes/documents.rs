@@ -7,9 +7,10 @@ use super::{localise, pdf_response, public_base, read, write};
 use crate::auth::{Actor, request_lang};
 use crate::config::WebSettings;
 use crate::db::Db;
+use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::service::documents::{donor, issued};
+use crate::service::documents::{donor, issued, weee};
 use actix_web::web::{Data, Json, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use filiere_shared::documents::*;
@@ -61,7 +62,8 @@ pub async fn issue_collection_document(
     Ok(Json(issued))
 }
 
-/// Prepares on a read connection (drawing the PDF there), then keeps it in one write.
+/// A collection's document: prepared on a read connection (drawing the PDF there),
+/// then kept in one write (a certificate checked again there).
 pub async fn issue(
     db: &Data<Db>,
     actor: &Actor,
@@ -70,16 +72,91 @@ pub async fn issue(
     base: String,
     settings: &WebSettings,
 ) -> ApiResult<IssuedDocument> {
-    let (a, clock) = (actor.clone(), settings.clock);
-    let draft = localise(
+    let clock = settings.clock;
+    issue_with(
+        db,
         actor,
-        read(db, move |c| donor::prepare(c, &a, id, kind, &base, clock)).await,
-    )?;
-    let a = actor.clone();
-    localise(
-        actor,
-        write(db, move |c| donor::issue(c, &a, id, &draft)).await,
+        move |c, a| donor::prepare(c, a, id, kind, &base, clock),
+        move |c, a, draft| donor::issue(c, a, id, draft),
     )
+    .await
+}
+
+/// A WEEE batch's slip, prepared then kept.
+pub async fn issue_slip(
+    db: &Data<Db>,
+    actor: &Actor,
+    id: WeeeBatchId,
+    kind: DocumentKind,
+    base: String,
+    settings: &WebSettings,
+) -> ApiResult<IssuedDocument> {
+    let clock = settings.clock;
+    issue_with(
+        db,
+        actor,
+        move |c, a| weee::prepare(c, a, id, kind, &base, clock),
+        |c, _, draft| issued::record(c, draft),
+    )
+    .await
+}
+
+async fn issue_with<P, K>(
+    db: &Data<Db>,
+    actor: &Actor,
+    prepare: P,
+    keep: K,
+) -> ApiResult<IssuedDocument>
+where
+    P: FnOnce(&mut DbConnection, &Actor) -> ApiResult<issued::Draft> + Send + 'static,
+    K: FnOnce(&mut DbConnection, &Actor, &issued::Draft) -> ApiResult<IssuedDocument>
+        + Send
+        + 'static,
+{
+    let a = actor.clone();
+    let draft = localise(actor, read(db, move |c| prepare(c, &a)).await)?;
+    let a = actor.clone();
+    localise(actor, write(db, move |c| keep(c, &a, &draft)).await)
+}
+
+#[utoipa::path(get, path = "/api/v1/weee-batches/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<IssuedDocument>), (status = 404, body = ErrorBody)))]
+pub async fn weee_documents(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<Vec<IssuedDocument>>> {
+    let id = WeeeBatchId(id.into_inner());
+    read_handler!(actor, db, |c, a| weee::list(c, &a, id))
+}
+
+/// Issues the recycler's slip of a closed (or handed-over) batch.
+#[utoipa::path(post, path = "/api/v1/weee-batches/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body(content = IssueDocument, example = json!({"kind": "weee_slip"})),
+    responses((status = 200, body = IssuedDocument), (status = 404, body = ErrorBody),
+        (status = 422, description = "The batch is still open (`weee_batch_not_closed`), or another kind", body = ErrorBody)))]
+pub async fn issue_weee_document(
+    req: HttpRequest,
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: JsonBody<IssueDocument>,
+) -> ApiResult<Json<IssuedDocument>> {
+    let id = WeeeBatchId(id.into_inner());
+    let kind = body.read(&actor)?.kind;
+    let issued = issue_slip(
+        &db,
+        &actor,
+        id,
+        kind,
+        public_base(&req, &settings),
+        &settings,
+    )
+    .await?;
+    Ok(Json(issued))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/pdf", tag = "documents", security(("bearer" = [])),
@@ -98,6 +175,7 @@ pub fn file_name(doc: &IssuedDocument) -> String {
         DocumentKind::CollectionReceipt => "recu-de-collecte",
         DocumentKind::ErasureCertificate => "certificat-effacement",
         DocumentKind::OutcomeReport => "rapport-de-devenir",
+        DocumentKind::WeeeSlip => "bon-de-remise-deee",
     };
     format!("{kind}-{}.pdf", doc.id)
 }

@@ -187,11 +187,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             "/collections/{id}/documents",
-            web::post().to(coordination::collections::issue_document),
+            web::post().to(coordination::documents::for_collection),
         )
         .route(
             "/documents/{id}/pdf",
-            web::get().to(coordination::collections::document_pdf),
+            web::get().to(coordination::documents::pdf),
         )
         .route("/offers", web::get().to(coordination::offers::list))
         .route("/offers/{id}", web::get().to(coordination::offers::show))
@@ -224,6 +224,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/weee/{id}/hand-over",
             web::post().to(coordination::weee::hand_over),
+        )
+        .route(
+            "/weee/{id}/documents",
+            web::post().to(coordination::documents::for_batch),
         )
         .route("/open-data", web::get().to(public::open_data::page))
         .route("/open-data/", web::get().to(public::open_data::page))

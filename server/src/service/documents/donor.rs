@@ -193,6 +193,7 @@ pub fn prepare(
     let held = held(conn, id)?;
     let signed = match kind {
         DocumentKind::CollectionReceipt | DocumentKind::OutcomeReport => false,
+        DocumentKind::WeeeSlip => return Err(not_of_a_collection(actor)),
         DocumentKind::ErasureCertificate => {
             actor.require(&[Role::Technician, Role::Coordinator])?;
             if !may_sign(conn, actor)? {
@@ -278,6 +279,7 @@ pub fn prepare(
                 clock,
             })
         }
+        DocumentKind::WeeeSlip => return Err(not_of_a_collection(actor)),
         DocumentKind::OutcomeReport => {
             let factors = crate::service::dashboards::factors(conn)?;
             let extra_years = crate::service::dashboards::extra_years(conn)?;
@@ -321,6 +323,17 @@ pub fn prepare(
         issued_at: now,
         pdf,
     })
+}
+
+fn not_of_a_collection(actor: &Actor) -> ApiError {
+    ApiError::rule(
+        FieldError::new(
+            "kind",
+            "une collecte a son reçu, son certificat d'effacement et son rapport de devenir",
+            "a collection has its receipt, its erasure certificate and its outcome report",
+        ),
+        actor.lang,
+    )
 }
 
 /// What the public page says a document is: its kind and the collection's date and

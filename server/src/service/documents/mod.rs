@@ -4,6 +4,7 @@
 
 pub mod donor;
 pub mod issued;
+pub mod weee;
 
 use crate::auth::Actor;
 use crate::clock::Clock;

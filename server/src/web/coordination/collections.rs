@@ -5,15 +5,11 @@
 use super::{Choice, site_choices, site_names, sites};
 use crate::config::WebSettings;
 use crate::db::Db;
-use crate::routes::{file_name, pdf_response, public_base, read};
-use crate::service::documents::{donor, issued};
+use crate::service::documents::donor;
 use crate::service::{admin, collections, items, offers};
 use crate::signed_in;
 use crate::web::account::page_read;
-use crate::web::{
-    Chrome, Fields, check_csrf, error_page, form_submit, html, kg_text, kilograms, parsed,
-    see_other,
-};
+use crate::web::{Chrome, form_submit, html, kg_text, kilograms, parsed};
 use actix_web::http::StatusCode;
 use actix_web::web::{Bytes, Data, Path};
 use actix_web::{HttpRequest, HttpResponse};
@@ -210,14 +206,7 @@ pub struct ShowPage {
     pub to_label: i64,
     pub documents: CollectionDocuments,
     /// Each issued document's kind and date, as shown.
-    pub issued: Vec<IssuedLine>,
-}
-
-pub struct IssuedLine {
-    pub id: String,
-    pub kind: String,
-    pub date: String,
-    pub by: String,
+    pub issued: Vec<super::documents::IssuedLine>,
 }
 
 pub async fn show(
@@ -306,16 +295,7 @@ pub async fn show(
         may_close: open && matches!(v.actor.role, Role::Coordinator | Role::Admin),
         to_label: (i64::from(view.declared_count) - view.registered_count).max(0),
         c: view,
-        issued: documents
-            .issued
-            .iter()
-            .map(|d| IssuedLine {
-                id: d.id.clone(),
-                kind: d.kind.name(lang).to_owned(),
-                date: settings.clock.short(d.issued_at),
-                by: d.issued_by.clone(),
-            })
-            .collect(),
+        issued: super::documents::lines(&documents.issued, &settings, lang),
         documents,
     };
     html(StatusCode::OK, page.render())
@@ -335,45 +315,4 @@ pub async fn close(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Bytes) -
         Ok(format!("/collections/{id}"))
     })
     .await
-}
-
-/// Issues a document of the collection (the same service as the API), then opens it.
-pub async fn issue_document(
-    req: HttpRequest,
-    db: Data<Db>,
-    settings: Data<WebSettings>,
-    id: Path<i64>,
-    body: Bytes,
-) -> HttpResponse {
-    let v = signed_in!(req);
-    let fields = Fields::parse(&body);
-    if let Err(r) = check_csrf(&req, &v, &fields) {
-        return *r;
-    }
-    let id = CollectionId(id.into_inner());
-    let kind: DocumentKind = match parsed(
-        &v.actor,
-        &fields,
-        "kind",
-        "choisissez le document",
-        "choose the document",
-    ) {
-        Ok(k) => k,
-        Err(e) => return error_page(&req, Some(&v), &e),
-    };
-    let base = public_base(&req, &settings);
-    match crate::routes::issue(&db, &v.actor, id, kind, base, &settings).await {
-        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
-}
-
-/// An issued document's file, as it was issued.
-pub async fn document_pdf(req: HttpRequest, db: Data<Db>, id: Path<String>) -> HttpResponse {
-    let v = signed_in!(req);
-    let actor = v.actor.clone();
-    match read(&db, move |c| issued::pdf(c, &actor, &id)).await {
-        Ok((doc, bytes)) => pdf_response(bytes, &file_name(&doc)),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
 }

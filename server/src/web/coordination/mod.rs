@@ -3,6 +3,7 @@
 //! WEEE batches. Each page calls the service functions of its JSON routes.
 
 pub mod collections;
+pub mod documents;
 pub mod labels;
 pub mod offers;
 pub mod organisations;

@@ -133,6 +133,8 @@ pub struct BatchPage {
     pub form_ref: String,
     pub opened: String,
     pub items: Vec<ItemLine>,
+    /// The recycler's slips issued.
+    pub issued: Vec<super::documents::IssuedLine>,
 }
 
 pub async fn show(
@@ -147,10 +149,11 @@ pub async fn show(
     let found = page_read(&req, &v, &db, move |c, a| {
         let b = weee::get(c, a, id)?;
         let items = weee::items(c, a, id)?;
-        Ok((b, items, site_names(&sites(c, a)?)))
+        let issued = crate::service::documents::weee::list(c, a, id)?;
+        Ok((b, items, site_names(&sites(c, a)?), issued))
     })
     .await;
-    let (b, list, names) = match found {
+    let (b, list, names, issued) = match found {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -176,6 +179,7 @@ pub async fn show(
             })
             .collect(),
         b: line(&b, &names, lang),
+        issued: super::documents::lines(&issued, &settings, lang),
     };
     html(StatusCode::OK, page.render())
 }

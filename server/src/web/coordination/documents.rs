@@ -1,0 +1,104 @@
+//! The documents issued from the coordination pages (a collection's for its donor, a
+//! WEEE batch's slip for the recycler): issued by a form with the same service as the
+//! API, then opened; and any issued document downloaded again as it was issued.
+
+use crate::config::WebSettings;
+use crate::db::Db;
+use crate::routes::{file_name, issue, issue_slip, pdf_response, public_base, read};
+use crate::service::documents::issued;
+use crate::signed_in;
+use crate::web::{Fields, check_csrf, error_page, parsed, see_other};
+use actix_web::web::{Bytes, Data, Path};
+use actix_web::{HttpRequest, HttpResponse};
+use filiere_shared::documents::IssuedDocument;
+use filiere_shared::names::Named;
+use filiere_shared::*;
+
+/// An issued document as a page lists it.
+pub struct IssuedLine {
+    pub id: String,
+    pub kind: String,
+    pub date: String,
+    pub by: String,
+}
+
+pub fn lines(docs: &[IssuedDocument], settings: &WebSettings, lang: Lang) -> Vec<IssuedLine> {
+    docs.iter()
+        .map(|d| IssuedLine {
+            id: d.id.clone(),
+            kind: d.kind.name(lang).to_owned(),
+            date: settings.clock.short(d.issued_at),
+            by: d.issued_by.clone(),
+        })
+        .collect()
+}
+
+/// What a document form sends: its kind, checked with its token.
+fn kind_of(
+    req: &HttpRequest,
+    v: &crate::web::Visitor,
+    body: &Bytes,
+) -> Result<DocumentKind, HttpResponse> {
+    let fields = Fields::parse(body);
+    check_csrf(req, v, &fields).map_err(|r| *r)?;
+    parsed(
+        &v.actor,
+        &fields,
+        "kind",
+        "choisissez le document",
+        "choose the document",
+    )
+    .map_err(|e| error_page(req, Some(v), &e))
+}
+
+/// Issues a document of a collection, then opens it.
+pub async fn for_collection(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let v = signed_in!(req);
+    let kind = match kind_of(&req, &v, &body) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let base = public_base(&req, &settings);
+    let id = CollectionId(id.into_inner());
+    match issue(&db, &v.actor, id, kind, base, &settings).await {
+        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// Issues a WEEE batch's slip, then opens it.
+pub async fn for_batch(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let v = signed_in!(req);
+    let kind = match kind_of(&req, &v, &body) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let base = public_base(&req, &settings);
+    let id = WeeeBatchId(id.into_inner());
+    match issue_slip(&db, &v.actor, id, kind, base, &settings).await {
+        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// An issued document's file, as it was issued.
+pub async fn pdf(req: HttpRequest, db: Data<Db>, id: Path<String>) -> HttpResponse {
+    let v = signed_in!(req);
+    let actor = v.actor.clone();
+    match read(&db, move |c| issued::pdf(c, &actor, &id)).await {
+        Ok((doc, bytes)) => pdf_response(bytes, &file_name(&doc)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
