@@ -119,6 +119,7 @@ route_table! {
     "/api/v1/training-sessions/{id}/attendance-sheet.pdf" => [get attendance_sheet],
     "/api/v1/bookings" => [post create_booking],
     "/api/v1/bookings/{id}" => [delete cancel_booking],
+    "/api/v1/bookings/{id}/documents" => [get booking_documents, post issue_booking_document],
     "/api/v1/needs" => [get list_needs, post create_need],
     "/api/v1/needs/{id}" => [delete close_need],
     "/api/v1/need-counts" => [get need_counts],

@@ -47,7 +47,8 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         dashboard_collections, dashboard_demand, dashboard_impact_pdf, dashboard_settings,
         update_dashboard_settings,
         collection_documents, issue_collection_document, document_pdf, verify_document,
-        verify_file, weee_documents, issue_weee_document,
+        verify_file, weee_documents, issue_weee_document, booking_documents,
+        issue_booking_document,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

@@ -256,6 +256,8 @@ str_enum!(
         /// For the recycler: a WEEE batch handed over, its weighed mass, its items
         /// and their waste codes.
         WeeeSlip = "weee_slip",
+        /// For a beneficiary: the training session attended, its hours and topics.
+        TrainingAttestation = "training_attestation",
     }
 );
 

@@ -196,6 +196,7 @@ error_codes! {
     ReservationNotActive = "reservation_not_active", 422, "Cette réservation n'est plus en cours.", "This reservation is no longer active.";
     PickupOutsideHold = "pickup_outside_hold", 422, "Le créneau de retrait doit tomber entre maintenant et la fin de la réservation.", "The pickup slot must fall between now and the end of the hold.";
     SessionPast = "session_past", 422, "Cette session de formation a déjà eu lieu.", "This training session has already taken place.";
+    NotAttended = "not_attended", 422, "Une attestation de formation suppose la présence à la session enregistrée.", "A training attestation needs the attendance at the session recorded.";
     SessionNotPast = "session_not_past", 422, "La présence se note après le début de la session.", "Attendance is recorded once the session has started.";
     BeneficiaryErased = "beneficiary_erased", 422, "Les données de ce bénéficiaire ont été effacées.", "This beneficiary's data has been erased.";
     AfterSalesPending = "after_sales_pending", 422, "Cet appareil est rentré sous garantie : le service après-vente doit d'abord décider (réparation, échange ou remboursement).", "This device came back under the guarantee: after-sales must decide first (repair, exchange or refund).";

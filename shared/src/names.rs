@@ -381,6 +381,9 @@ impl Named for DocumentKind {
                 "Equipment outcome report",
             ),
             DocumentKind::WeeeSlip => ("Bon de remise de DEEE", "WEEE handover slip"),
+            DocumentKind::TrainingAttestation => {
+                ("Attestation de formation", "Training attestation")
+            }
         }
     }
 }
@@ -509,6 +512,16 @@ pub fn int(n: i64, lang: Lang) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
+/// Minutes as hours, as people write them: "2 h 30", "3 h", "1 250 h".
+pub fn hours(minutes: i64, lang: Lang) -> String {
+    let (h, m) = (minutes / 60, minutes % 60);
+    if m == 0 {
+        format!("{} h", int(h, lang))
+    } else {
+        format!("{} h {m:02}", int(h, lang))
+    }
+}
+
 /// Grams shown as kilograms to the tenth, French or English decimals.
 pub fn kg_text(grams: i64, lang: Lang) -> String {
     let whole = grams / 1000;
@@ -538,6 +551,13 @@ pub fn mass(grams: i64, lang: Lang) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_as_people_write_them() {
+        assert_eq!(hours(150, Lang::Fr), "2 h 30");
+        assert_eq!(hours(180, Lang::Fr), "3 h");
+        assert_eq!(hours(45, Lang::En), "0 h 45");
+    }
 
     #[test]
     fn every_value_has_a_french_and_an_english_name() {

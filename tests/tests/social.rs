@@ -551,6 +551,80 @@ async fn a_full_session_takes_a_waiting_list_promoted_in_order() {
         .expect("sheet");
     assert_eq!(sheet.status().as_u16(), 200);
     assert!(sheet.bytes().await.expect("pdf").starts_with(b"%PDF"));
+
+    // The training attestation: for an attendance recorded, by the beneficiary's
+    // organisation or the region's coordinator; downloaded again by them only.
+    let attest = json!({"kind": "training_attestation"});
+    let docs = |b: BookingId| format!("/api/v1/bookings/{b}/documents");
+    let (st, v) = app
+        .post(&docs(bookings[2].1.id), &w.social_worker_a, &attest)
+        .await;
+    assert_eq!((st.as_u16(), code_of(&v)), (422, "not_attended"));
+    let (st, v) = app
+        .post(&docs(bookings[0].1.id), &s.social_a2, &attest)
+        .await;
+    assert_eq!((st.as_u16(), code_of(&v)), (404, "booking_not_found"));
+    let (st, v) = app.post(&docs(bookings[0].1.id), &w.tech_a1, &attest).await;
+    assert_eq!((st.as_u16(), code_of(&v)), (403, "forbidden"));
+    let (st, v) = app
+        .post(
+            &docs(bookings[0].1.id),
+            &w.social_worker_a,
+            &json!({"kind": "weee_slip"}),
+        )
+        .await;
+    assert_eq!((st.as_u16(), code_of(&v)), (422, "invalid_value"));
+    assert_eq!(count(&app, "SELECT COUNT(*) AS n FROM issued_documents"), 0);
+    let doc: filiere_shared::documents::IssuedDocument = app
+        .post_ok(&docs(bookings[0].1.id), &w.social_worker_a, &attest)
+        .await;
+    assert!(
+        !doc.title.contains("S-0"),
+        "no reference on the public page: {}",
+        doc.title
+    );
+    let listed: Vec<filiere_shared::documents::IssuedDocument> =
+        app.get_ok(&docs(bookings[0].1.id), &w.coord_a).await;
+    assert_eq!(listed, vec![doc.clone()]);
+    let pdf_of = |token: String| {
+        let (app, id) = (&app, doc.id.clone());
+        async move {
+            app.raw(
+                reqwest::Method::GET,
+                &format!("/api/v1/documents/{id}/pdf"),
+                Some(&token),
+                None,
+            )
+            .await
+        }
+    };
+    for (token, status) in [
+        (w.social_worker_a.clone(), 200),
+        (w.coord_a.clone(), 200),
+        (s.social_a2.clone(), 404),
+        (w.coord_b.clone(), 404),
+        (w.tech_a1.clone(), 404),
+    ] {
+        assert_eq!(pdf_of(token).await.0.as_u16(), status);
+    }
+    let (_, _, bytes) = pdf_of(w.social_worker_a.clone()).await;
+    if let Some(text) = pdf_text(&bytes) {
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for expected in [
+            "Attestation de formation",
+            doc.id.as_str(),
+            "sous la référence S-0 a participé",
+            "Nom et prénom",
+            "jeudi 1 janvier 2026",
+            "Durée 2",
+            "Formateur ou formatrice Awa",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -78,14 +78,9 @@ pub fn render(r: &Report) -> Vec<u8> {
         ),
     );
     doc.field("Foyers équipés", &thousands(v.households));
-    let (h, m) = (v.training_minutes / 60, v.training_minutes % 60);
     doc.field(
         "Formation donnée",
-        &if m == 0 {
-            format!("{} h", thousands(h))
-        } else {
-            format!("{} h {m:02}", thousands(h))
-        },
+        &names::hours(v.training_minutes, Lang::Fr).replace('\u{a0}', " "),
     );
     doc.gap(4.0);
     doc.text(5.0, true, "Par catégorie");

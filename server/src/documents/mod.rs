@@ -10,6 +10,7 @@ pub mod funder;
 pub mod invoice;
 pub mod outcome;
 pub mod receipt;
+pub mod training_attestation;
 pub mod voucher;
 pub mod weee_slip;
 

@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::service::documents::{donor, issued, weee};
+use crate::service::documents::{attestation, donor, issued, weee};
 use actix_web::web::{Data, Json, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use filiere_shared::documents::*;
@@ -101,6 +101,60 @@ pub async fn issue_slip(
     .await
 }
 
+/// A booking's training attestation, prepared then kept.
+pub async fn issue_attestation(
+    db: &Data<Db>,
+    actor: &Actor,
+    id: BookingId,
+    kind: DocumentKind,
+    base: String,
+    settings: &WebSettings,
+) -> ApiResult<IssuedDocument> {
+    let clock = settings.clock;
+    issue_with(
+        db,
+        actor,
+        move |c, a| attestation::prepare(c, a, id, kind, &base, clock),
+        |c, _, draft| issued::record(c, draft),
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/bookings/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<IssuedDocument>), (status = 404, body = ErrorBody)))]
+pub async fn booking_documents(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<Vec<IssuedDocument>>> {
+    let id = BookingId(id.into_inner());
+    read_handler!(actor, db, |c, a| attestation::list(c, &a, id))
+}
+
+/// Issues the training attestation of a booking whose attendance is recorded (its
+/// organisation's social workers, the region's coordinator).
+#[utoipa::path(post, path = "/api/v1/bookings/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body(content = IssueDocument, example = json!({"kind": "training_attestation"})),
+    responses((status = 200, body = IssuedDocument), (status = 404, body = ErrorBody),
+        (status = 422, description = "No attendance recorded (`not_attended`), or another kind", body = ErrorBody)))]
+pub async fn issue_booking_document(
+    req: HttpRequest,
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: JsonBody<IssueDocument>,
+) -> ApiResult<Json<IssuedDocument>> {
+    let id = BookingId(id.into_inner());
+    let kind = body.read(&actor)?.kind;
+    let base = public_base(&req, &settings);
+    Ok(Json(
+        issue_attestation(&db, &actor, id, kind, base, &settings).await?,
+    ))
+}
+
 async fn issue_with<P, K>(
     db: &Data<Db>,
     actor: &Actor,
@@ -176,6 +230,7 @@ pub fn file_name(doc: &IssuedDocument) -> String {
         DocumentKind::ErasureCertificate => "certificat-effacement",
         DocumentKind::OutcomeReport => "rapport-de-devenir",
         DocumentKind::WeeeSlip => "bon-de-remise-deee",
+        DocumentKind::TrainingAttestation => "attestation-formation",
     };
     format!("{kind}-{}.pdf", doc.id)
 }

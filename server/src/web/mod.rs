@@ -229,6 +229,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/weee/{id}/documents",
             web::post().to(coordination::documents::for_batch),
         )
+        .route(
+            "/bookings/{id}/documents",
+            web::post().to(coordination::documents::for_booking),
+        )
         .route("/open-data", web::get().to(public::open_data::page))
         .route("/open-data/", web::get().to(public::open_data::page))
         .route(

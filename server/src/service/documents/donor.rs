@@ -193,7 +193,9 @@ pub fn prepare(
     let held = held(conn, id)?;
     let signed = match kind {
         DocumentKind::CollectionReceipt | DocumentKind::OutcomeReport => false,
-        DocumentKind::WeeeSlip => return Err(not_of_a_collection(actor)),
+        DocumentKind::WeeeSlip | DocumentKind::TrainingAttestation => {
+            return Err(not_of_a_collection(actor));
+        }
         DocumentKind::ErasureCertificate => {
             actor.require(&[Role::Technician, Role::Coordinator])?;
             if !may_sign(conn, actor)? {
@@ -279,7 +281,9 @@ pub fn prepare(
                 clock,
             })
         }
-        DocumentKind::WeeeSlip => return Err(not_of_a_collection(actor)),
+        DocumentKind::WeeeSlip | DocumentKind::TrainingAttestation => {
+            return Err(not_of_a_collection(actor));
+        }
         DocumentKind::OutcomeReport => {
             let factors = crate::service::dashboards::factors(conn)?;
             let extra_years = crate::service::dashboards::extra_years(conn)?;

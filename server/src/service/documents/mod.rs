@@ -2,6 +2,7 @@
 //! side's and the counter's (voucher, attendance sheet, invoice); in the modules,
 //! the register of issued documents and the documents issued under it.
 
+pub mod attestation;
 pub mod donor;
 pub mod issued;
 pub mod weee;

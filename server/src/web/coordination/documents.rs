@@ -1,10 +1,13 @@
-//! The documents issued from the coordination pages (a collection's for its donor, a
-//! WEEE batch's slip for the recycler): issued by a form with the same service as the
-//! API, then opened; and any issued document downloaded again as it was issued.
+//! The documents issued from the pages (a collection's for its donor, a WEEE batch's
+//! slip for the recycler, a beneficiary's training attestation): issued by a form with
+//! the same service as the API, then opened; and any issued document downloaded again
+//! as it was issued.
 
 use crate::config::WebSettings;
 use crate::db::Db;
-use crate::routes::{file_name, issue, issue_slip, pdf_response, public_base, read};
+use crate::routes::{
+    file_name, issue, issue_attestation, issue_slip, pdf_response, public_base, read,
+};
 use crate::service::documents::issued;
 use crate::signed_in;
 use crate::web::{Fields, check_csrf, error_page, parsed, see_other};
@@ -88,6 +91,27 @@ pub async fn for_batch(
     let base = public_base(&req, &settings);
     let id = WeeeBatchId(id.into_inner());
     match issue_slip(&db, &v.actor, id, kind, base, &settings).await {
+        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// Issues a booking's training attestation, then opens it.
+pub async fn for_booking(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let v = signed_in!(req);
+    let kind = match kind_of(&req, &v, &body) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let base = public_base(&req, &settings);
+    let id = BookingId(id.into_inner());
+    match issue_attestation(&db, &v.actor, id, kind, base, &settings).await {
         Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
         Err(e) => error_page(&req, Some(&v), &e),
     }

@@ -55,15 +55,7 @@ fn kg_co2e(grams: i64, lang: Lang) -> String {
     format!("{} {}", mass(grams, lang), lang.pick("CO₂e", "CO₂e"))
 }
 
-pub fn hours(minutes: i64, lang: Lang) -> String {
-    let h = minutes / 60;
-    let m = minutes % 60;
-    if m == 0 {
-        format!("{} h", int(h, lang))
-    } else {
-        format!("{} h {m:02}", int(h, lang))
-    }
-}
+pub use filiere_shared::names::hours;
 
 pub use crate::documents::funder::period_text;
 

@@ -231,6 +231,8 @@ pub struct BookingLine {
     pub status: String,
     pub attendance: String,
     pub cancellable: bool,
+    /// Attended: its training attestation can be issued.
+    pub attested: bool,
 }
 
 #[derive(Template)]
@@ -323,6 +325,7 @@ pub async fn show(
                     .attendance
                     .map(|a| a.name(lang).to_owned())
                     .unwrap_or_default(),
+                attested: x.attendance == Some(Attendance::Attended),
                 cancellable: x.status != BookingStatus::Cancelled
                     && x.attendance.is_none()
                     && x.session_starts_at > chrono::Utc::now(),
