@@ -99,6 +99,8 @@ route_table! {
     "/api/v1/weee-batches/{id}/close" => [post close_weee],
     "/api/v1/weee-batches/{id}/handover" => [post hand_over_weee],
     "/api/v1/weee-batches/{id}/documents" => [get weee_documents, post issue_weee_document],
+    "/api/v1/registers/outgoing.csv" => [get outgoing_register],
+    "/api/v1/registers/incoming.csv" => [get incoming_register],
     "/api/v1/proof-types" => [get list_proof_types],
     "/api/v1/training-topics" => [get list_topics],
     "/api/v1/beneficiaries" => [get list_beneficiaries, post create_beneficiary],

@@ -34,11 +34,13 @@ macro_rules! write_handler {
 mod coordination;
 mod dashboards;
 mod documents;
+mod registers;
 mod sales;
 mod social;
 pub use coordination::*;
 pub use dashboards::*;
 pub use documents::*;
+pub use registers::*;
 pub use sales::*;
 pub use social::*;
 

@@ -15,6 +15,7 @@ pub mod lifecycle;
 pub mod names;
 pub mod nwipe;
 pub mod offers;
+pub mod registers;
 pub mod sales;
 pub mod social;
 pub mod validate;

@@ -724,6 +724,7 @@ async fn the_recyclers_slip_lists_a_closed_batch_with_its_waste_codes() {
     assert_eq!(sha256_hex(&bytes), doc.sha256);
     let (_, v) = verify(&app, &doc.id, Some(bytes.clone())).await;
     assert_eq!(v["matches"], json!(true));
+    registers(&app, &w, batch.id).await;
     let Some(text) = pdf_text(&bytes).map(|t| flat(&t)) else {
         return;
     };
@@ -751,6 +752,137 @@ async fn the_recyclers_slip_lists_a_closed_batch_with_its_waste_codes() {
         assert!(
             text.contains(expected),
             "{expected:?} missing from:\n{text}"
+        );
+    }
+}
+
+/// The registers of the world in which a batch of two waste codes was handed over
+/// today and a waste collection picked up on 2 November was received.
+async fn registers(app: &TestApp, w: &World, batch: WeeeBatchId) {
+    use filiere_shared::registers::{INCOMING, OUTGOING};
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%d")
+        .to_string();
+    let csv = |path: String, token: String| async move {
+        let (status, headers, body) = app.raw(Method::GET, &path, Some(&token), None).await;
+        let text = String::from_utf8(body).expect("utf-8");
+        (status, headers, text)
+    };
+    let range = format!("from=2026-01-01&to={today}");
+    let (status, headers, text) = csv(
+        format!("/api/v1/registers/outgoing.csv?{range}"),
+        w.coord_a.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(';').collect()).collect();
+    // The national layout, header for header, with no byte-order mark.
+    assert_eq!(lines[0], OUTGOING.to_vec());
+    assert_eq!(lines.len(), 3, "{text}");
+    let at = |row: &Vec<&str>, h: &str| {
+        row[OUTGOING.iter().position(|x| *x == h).expect("header")].to_owned()
+    };
+    let by_code: Vec<(String, String, String, String)> = lines[1..]
+        .iter()
+        .map(|r| {
+            (
+                at(r, "Code déchet"),
+                at(r, "Identifiant unique"),
+                at(r, "Poids en tonnes"),
+                at(r, "Type de poids"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        by_code,
+        vec![
+            (
+                "16 02 14".into(),
+                "BSD-20261127-9QZ3-1".into(),
+                "0,005".into(),
+                "ESTIME".into()
+            ),
+            (
+                "20 01 36".into(),
+                "BSD-20261127-9QZ3-2".into(),
+                "0,004".into(),
+                "ESTIME".into()
+            ),
+        ]
+    );
+    assert_eq!(at(&lines[1], "Date d'expédition"), today);
+    assert_eq!(at(&lines[1], "Raison sociale du destinataire"), "Recycleur");
+    assert_eq!(at(&lines[1], "Code de traitement prévu"), "R 12");
+    assert!(at(&lines[1], "Dénomination du déchet").contains(&format!("lot n° {batch}")));
+
+    let (_, _, text) = csv(
+        format!("/api/v1/registers/incoming.csv?{range}"),
+        w.tech_a1.clone(),
+    )
+    .await;
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(';').collect()).collect();
+    assert_eq!(lines[0], INCOMING.to_vec());
+    assert_eq!(lines.len(), 2, "the waste collection only: {text}");
+    let at = |h: &str| lines[1][INCOMING.iter().position(|x| *x == h).expect("header")].to_owned();
+    assert_eq!(at("Date de réception"), "2026-11-02");
+    assert_eq!(at("Code déchet"), "20 01 36");
+    assert_eq!(at("Poids en tonnes"), "0,004");
+    assert_eq!(at("Type de poids"), "REEL");
+    assert_eq!(at("Raison sociale de l'expéditeur"), "Entreprise");
+    assert_eq!(at("Type d'expéditeur"), "ETABLISSEMENT_FR");
+
+    // Another region's coordinator: the header alone; a social worker: refused; a
+    // date that is none: refused; a period before the handover: nothing.
+    let (_, _, text) = csv(
+        format!("/api/v1/registers/outgoing.csv?{range}"),
+        w.coord_b.clone(),
+    )
+    .await;
+    assert_eq!(text.lines().count(), 1);
+    let (status, _, _) = csv(
+        "/api/v1/registers/outgoing.csv".to_owned(),
+        w.social_worker_a.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, text) = csv(
+        "/api/v1/registers/incoming.csv?from=2026-13-01".to_owned(),
+        w.coord_a.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    let (_, _, text) = csv(
+        "/api/v1/registers/outgoing.csv?from=2025-01-01&to=2025-12-31".to_owned(),
+        w.coord_a.clone(),
+    )
+    .await;
+    assert_eq!(text.lines().count(), 1);
+}
+
+#[test]
+fn the_register_samples_in_fixtures_have_the_national_layout() {
+    use filiere_shared::registers::{INCOMING, OUTGOING};
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/registers");
+    for (file, head) in [
+        ("registre-dechets-sortants.csv", &OUTGOING[..]),
+        ("registre-dechets-entrants.csv", &INCOMING[..]),
+    ] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("sample");
+        let mut lines = text.lines();
+        let first: Vec<&str> = lines.next().expect("header").split(';').collect();
+        assert_eq!(first, head, "{file}");
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split(';').collect()).collect();
+        assert!(!rows.is_empty(), "{file} has lines");
+        assert!(
+            rows.iter().all(|r| r.len() == head.len()),
+            "{file}: every line has every column"
         );
     }
 }

@@ -14,6 +14,7 @@ pub mod labels;
 pub mod needs;
 pub mod offers;
 pub mod open_data;
+pub mod registers;
 pub mod reservations;
 pub mod sales;
 pub mod training;

@@ -50,6 +50,21 @@ fn headers(filename: &str) -> actix_web::HttpResponseBuilder {
     b
 }
 
+/// A file for another program to import rather than for a spreadsheet (the national
+/// waste registers): no byte-order mark before the first header, which is compared
+/// as it is written.
+pub fn import_file<S: AsRef<str>>(
+    filename: &str,
+    head: &[S],
+    rows: &[Vec<String>],
+) -> HttpResponse {
+    let mut body = line(head);
+    for r in rows {
+        body.push_str(&line(r));
+    }
+    headers(filename).body(body)
+}
+
 /// A whole table at once (the dashboards' tables are small).
 pub fn table<S: AsRef<str>>(filename: &str, head: &[S], rows: &[Vec<String>]) -> HttpResponse {
     let mut body = String::from(BOM);

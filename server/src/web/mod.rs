@@ -226,6 +226,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(coordination::weee::hand_over),
         )
         .route(
+            "/registers/{which}",
+            web::get().to(coordination::weee::register),
+        )
+        .route(
             "/weee/{id}/documents",
             web::post().to(coordination::documents::for_batch),
         )

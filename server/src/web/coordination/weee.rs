@@ -49,6 +49,9 @@ fn line(
 #[derive(Template)]
 #[template(path = "coordination/weee.html")]
 pub struct ListPage {
+    /// The registers' default period: this year so far.
+    pub year_start: String,
+    pub today: String,
     pub chrome: Chrome,
     pub batches: Vec<BatchLine>,
     pub sites: Vec<Choice>,
@@ -77,7 +80,10 @@ pub async fn list(req: HttpRequest, db: Data<Db>) -> HttpResponse {
         Ok(x) => x,
         Err(r) => return r,
     };
+    let today = crate::clock::Clock::default().date(chrono::Utc::now());
     let page = ListPage {
+        year_start: today.format("%Y-01-01").to_string(),
+        today: today.to_string(),
         chrome: Chrome::for_visitor(&v, lang.pick("Lots DEEE", "WEEE batches"), "/weee"),
         batches: batches.iter().map(|b| line(b, &names, lang)).collect(),
         sites,
@@ -218,4 +224,37 @@ pub async fn hand_over(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Byte
         Ok(format!("/weee/{id}"))
     })
     .await
+}
+
+/// A waste register of the visitor's sites, for the national service (the same
+/// service as the API's).
+pub async fn register(req: HttpRequest, db: Data<Db>, which: Path<String>) -> HttpResponse {
+    let v = signed_in!(req);
+    let outgoing = match which.as_str() {
+        "outgoing.csv" => true,
+        "incoming.csv" => false,
+        _ => {
+            return crate::web::error_page(
+                &req,
+                Some(&v),
+                &crate::error::ApiError::new(ErrorCode::NotFound).in_lang(v.lang()),
+            );
+        }
+    };
+    let q: crate::routes::RegisterQuery =
+        match serde_urlencoded::from_str(req.uri().query().unwrap_or("")) {
+            Ok(q) => q,
+            Err(_) => {
+                return crate::web::error_page(
+                    &req,
+                    Some(&v),
+                    &crate::error::ApiError::new(ErrorCode::InvalidQuery).in_lang(v.lang()),
+                );
+            }
+        };
+    let p = q.period(crate::clock::Clock::default().date(chrono::Utc::now()));
+    match crate::routes::register_lines(&db, &v.actor, outgoing, p).await {
+        Ok(lines) => crate::routes::register_csv(outgoing, p, lines),
+        Err(e) => crate::web::error_page(&req, Some(&v), &e),
+    }
 }
