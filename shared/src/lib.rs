@@ -4,6 +4,7 @@
 //! response types and the error codes. No I/O, no database, no HTTP, no UI.
 
 pub mod api;
+pub mod assets;
 pub mod code;
 pub mod dashboards;
 pub mod documents;
