@@ -849,3 +849,35 @@ pub struct NewIssuedDocumentRow<'a> {
     pub sha256: &'a str,
     pub pdf: &'a [u8],
 }
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = asset_imports)]
+pub struct AssetImportRow {
+    pub id: i64,
+    pub collection_id: i64,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub file_sha256: String,
+    pub total: i32,
+    pub done: i32,
+    pub already: i32,
+    pub status: String,
+    pub label_batch_id: Option<i64>,
+    pub lines: String,
+    pub error: Option<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = asset_imports)]
+pub struct NewAssetImportRow<'a> {
+    pub collection_id: i64,
+    pub created_by: i64,
+    pub created_at: NaiveDateTime,
+    pub file_sha256: &'a str,
+    pub total: i32,
+    pub done: i32,
+    pub already: i32,
+    pub status: &'a str,
+    pub label_batch_id: Option<i64>,
+    pub lines: &'a str,
+}

@@ -34,12 +34,14 @@ macro_rules! write_handler {
 mod coordination;
 mod dashboards;
 mod documents;
+mod imports;
 mod registers;
 mod sales;
 mod social;
 pub use coordination::*;
 pub use dashboards::*;
 pub use documents::*;
+pub use imports::*;
 pub use registers::*;
 pub use sales::*;
 pub use social::*;

@@ -768,6 +768,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    asset_imports (id) {
+        id -> BigInt,
+        collection_id -> BigInt,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        file_sha256 -> Text,
+        total -> Integer,
+        done -> Integer,
+        already -> Integer,
+        status -> Text,
+        label_batch_id -> Nullable<BigInt>,
+        lines -> Text,
+        error -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     sites,
@@ -817,4 +834,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     impact_factors,
     settings,
     issued_documents,
+    asset_imports,
 );

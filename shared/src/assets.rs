@@ -3,7 +3,8 @@
 //! names, each line read into an item to pre-register, or the problems that keep it
 //! out, with its line number as the spreadsheet shows it.
 
-use crate::domain::Category;
+use crate::domain::{Category, ImportStatus};
+use crate::ids::{CollectionId, LabelBatchId};
 use crate::names::Named;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,40 @@ pub struct AssetLine {
     pub brand: Option<String>,
     pub model: Option<String>,
     pub drive_serial: Option<String>,
+}
+
+/// What importing a list would do, before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AssetPreview {
+    pub collection: CollectionId,
+    /// Lines read (blank ones left aside).
+    pub lines: usize,
+    /// To pre-register as `collected`, each with a fresh code.
+    pub new: usize,
+    /// Already in the collection (same asset tag, or same serial number): left as
+    /// they are.
+    pub already: Vec<usize>,
+    /// Every problem with its line: while there is one, nothing is imported.
+    pub problems: Vec<LineProblem>,
+}
+
+/// An import under way or done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AssetImportView {
+    pub id: i64,
+    pub collection: CollectionId,
+    pub status: ImportStatus,
+    /// Lines to register, and how many are.
+    pub total: i32,
+    pub done: i32,
+    /// Lines already in the collection, left as they were.
+    pub already: i32,
+    /// The codes allocated for the new items, whose intake labels the pickup team
+    /// prints and sticks at the donor's.
+    pub label_batch: Option<LabelBatchId>,
+    pub error: Option<String>,
 }
 
 /// What keeps a line (or the file) out: line 0 is the file itself.

@@ -279,6 +279,15 @@ str_enum!(
 );
 
 str_enum!(
+    /// Where an asset list's import stands.
+    ImportStatus: "import status" {
+        Running = "running",
+        Done = "done",
+        Failed = "failed",
+    }
+);
+
+str_enum!(
     /// NIST SP 800-88 sanitisation level.
     NistLevel: "sanitisation level" {
         Clear = "clear",

@@ -137,6 +137,7 @@ error_codes! {
     PriceRuleNotFound = "price_rule_not_found", 404, "Prix solidaire introuvable.", "Solidarity price not found.";
     OfferNotFound = "offer_not_found", 404, "Proposition de don introuvable.", "Donation offer not found.";
     SetupLinkInvalid = "setup_link_invalid", 404, "Ce lien n'est plus valable (déjà utilisé ou expiré) : demandez-en un nouveau à l'administrateur.", "This link is no longer valid (already used or expired): ask the admin for a new one.";
+    ImportNotFound = "import_not_found", 404, "Import introuvable.", "Import not found.";
     DocumentNotFound = "document_not_found", 404, "Aucun document n'a été émis sous cet identifiant.", "No document was issued under this identifier.";
     AfterSalesNotFound = "after_sales_not_found", 404, "Dossier de service après-vente introuvable.", "After-sales case not found.";
     MethodNotAllowed = "method_not_allowed", 405, "Méthode non autorisée sur cette adresse.", "Method not allowed on this address.";
@@ -196,6 +197,7 @@ error_codes! {
     ReservationNotActive = "reservation_not_active", 422, "Cette réservation n'est plus en cours.", "This reservation is no longer active.";
     PickupOutsideHold = "pickup_outside_hold", 422, "Le créneau de retrait doit tomber entre maintenant et la fin de la réservation.", "The pickup slot must fall between now and the end of the hold.";
     SessionPast = "session_past", 422, "Cette session de formation a déjà eu lieu.", "This training session has already taken place.";
+    AssetListRefused = "asset_list_refused", 422, "Fichier refusé : corrigez les lignes signalées puis importez-le de nouveau. Rien n'a été enregistré.", "File refused: correct the lines pointed out, then import it again. Nothing was recorded.";
     NotAttended = "not_attended", 422, "Une attestation de formation suppose la présence à la session enregistrée.", "A training attestation needs the attendance at the session recorded.";
     SessionNotPast = "session_not_past", 422, "La présence se note après le début de la session.", "Attendance is recorded once the session has started.";
     BeneficiaryErased = "beneficiary_erased", 422, "Les données de ce bénéficiaire ont été effacées.", "This beneficiary's data has been erased.";

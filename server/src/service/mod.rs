@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod after_sales;
+pub mod asset_imports;
 pub mod beneficiaries;
 pub mod catalogue;
 pub mod collections;

@@ -1,0 +1,1 @@
+DROP TABLE asset_imports;

@@ -1,0 +1,118 @@
+//! `/api/v1` handlers of a donor's asset list: previewed, then imported into an open
+//! collection in the background (its progress read at `/api/v1/asset-imports/{id}`).
+//! The collection's page offers the same, with a progress bar.
+
+use super::{localise, read, write};
+use crate::auth::{Actor, request_lang};
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::service::asset_imports::{self, CHUNK, FILE_LIMIT};
+use actix_web::web::{Data, Json, Path, Payload, Query};
+use actix_web::{HttpRequest, HttpResponse};
+use filiere_shared::assets::*;
+use filiere_shared::error::ErrorBody;
+use filiere_shared::*;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AssetListQuery {
+    /// `true`: say what the import would do (every line's problem), write nothing.
+    #[serde(default)]
+    pub preview: bool,
+}
+
+/// Reads a request's file, up to `limit` bytes.
+pub async fn file_body(req: &HttpRequest, body: Payload, limit: usize) -> ApiResult<Vec<u8>> {
+    let lang = request_lang(req);
+    match body.to_bytes_limited(limit).await {
+        Ok(Ok(b)) => Ok(b.to_vec()),
+        Ok(Err(_)) => Err(ApiError::new(ErrorCode::MalformedRequest).in_lang(lang)),
+        Err(_) => Err(ApiError::new(ErrorCode::PayloadTooLarge).in_lang(lang)),
+    }
+}
+
+/// Registers the lines of a started import, a few per transaction, in the background.
+pub fn run_import(db: Data<Db>, actor: Actor, id: i64) {
+    actix_rt::spawn(async move {
+        loop {
+            let a = actor.clone();
+            match db
+                .write(move |c| asset_imports::step(c, &a, id, CHUNK))
+                .await
+            {
+                Ok(true) => continue,
+                Ok(false) => break,
+                Err(e) => {
+                    tracing::warn!(import = id, error = ?e, "asset list import stopped");
+                    if let Err(e) = db.write(move |c| asset_imports::fail(c, id, &e)).await {
+                        tracing::error!(import = id, error = ?e, "import failure not recorded");
+                    }
+                    break;
+                }
+            }
+        }
+    });
+}
+
+/// Previews or starts the import of a donor's asset list into an open collection.
+/// The body is the CSV as a spreadsheet saves it.
+#[utoipa::path(post, path = "/api/v1/collections/{id}/asset-list", tag = "collections", security(("bearer" = [])),
+    params(("id" = i64, Path), AssetListQuery),
+    request_body(content = String, content_type = "text/csv",
+        description = "Columns recognised by name: asset tag (n° d'inventaire), serial (n° de série), brand, model, category (catégorie or type), drive serial"),
+    responses((status = 200, description = "The preview (`?preview=true`)", body = AssetPreview),
+        (status = 202, description = "The import started", body = AssetImportView),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, description = "A line is refused (`asset_list_refused`, every problem in `details.problems`)", body = ErrorBody)))]
+pub async fn import_asset_list(
+    req: HttpRequest,
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+    q: Query<AssetListQuery>,
+    body: Payload,
+) -> ApiResult<HttpResponse> {
+    let id = CollectionId(id.into_inner());
+    let file = localise(&actor, file_body(&req, body, FILE_LIMIT).await)?;
+    if q.preview {
+        let a = actor.clone();
+        let p = localise(
+            &actor,
+            read(&db, move |c| asset_imports::preview(c, &a, id, &file)).await,
+        )?;
+        return Ok(HttpResponse::Ok().json(p));
+    }
+    let view = start(&db, &actor, id, file).await?;
+    Ok(HttpResponse::Accepted().json(view))
+}
+
+/// Starts an import and its background run.
+pub async fn start(
+    db: &Data<Db>,
+    actor: &Actor,
+    id: CollectionId,
+    file: Vec<u8>,
+) -> ApiResult<AssetImportView> {
+    let a = actor.clone();
+    let view = localise(
+        actor,
+        write(db, move |c| asset_imports::start(c, &a, id, &file)).await,
+    )?;
+    if view.status == ImportStatus::Running {
+        run_import(db.clone(), actor.clone(), view.id);
+    }
+    Ok(view)
+}
+
+#[utoipa::path(get, path = "/api/v1/asset-imports/{id}", tag = "collections", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = AssetImportView), (status = 404, body = ErrorBody)))]
+pub async fn get_asset_import(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<AssetImportView>> {
+    let id = id.into_inner();
+    read_handler!(actor, db, |c, a| asset_imports::get(c, &a, id))
+}
