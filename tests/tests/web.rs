@@ -101,14 +101,37 @@ impl Browser {
         self.send(rb).await
     }
 
-    /// A form with one file (`multipart/form-data`), as a browser sends it.
+    /// A form with one file (`multipart/form-data`), as a browser sends it, and its
+    /// text fields.
     async fn post_file(&mut self, path: &str, field: &str, name: &str, file: &[u8]) -> Page {
+        self.post_form_file(path, &[], field, name, file).await
+    }
+
+    async fn post_form_file(
+        &mut self,
+        path: &str,
+        texts: &[(&str, &str)],
+        field: &str,
+        name: &str,
+        file: &[u8],
+    ) -> Page {
         let boundary = "----filiere-test-boundary-7MA4YWxkTrZu0gW";
-        let mut body = format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
-             filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n"
-        )
-        .into_bytes();
+        let mut body = Vec::new();
+        for (k, v) in texts {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; \
+                 filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
         body.extend_from_slice(file);
         body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
         let rb = self
@@ -1278,4 +1301,119 @@ async fn a_donor_document_is_issued_on_the_collection_page_and_verified_by_anyon
     if let Some(text) = pdf_text(&certificate.bytes) {
         assert!(text.contains("Signé par coord_a"), "{text}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_donors_asset_list_is_checked_then_imported_on_the_collection_page() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let c: filiere_shared::api::CollectionView = app
+        .post_ok(
+            "/api/v1/collections",
+            &w.coord_a,
+            &json!({"donor": w.donor_private, "site": w.site_a1, "pickup_date": "2026-12-03",
+                "declared_count": 30, "legal_status": "reuse"}),
+        )
+        .await;
+    let list = |bad: bool| {
+        let mut s = String::from("Inventaire;Marque;Modèle;Numéro de série;Catégorie\r\n");
+        for i in 1..=30 {
+            if bad && i == 7 {
+                s.push_str("INV-7;Dell;X;S-7;cafetière\r\n");
+            } else if bad && i == 12 {
+                s.push_str(";Dell;X;;Portable\r\n");
+            } else {
+                s.push_str(&format!("INV-{i};Lenovo;ThinkPad T480;S-{i};Portable\r\n"));
+            }
+        }
+        s
+    };
+    let mut coord = Browser::new(&app);
+    let csrf = coord.log_in("coord_a").await;
+    let page_path = format!("/collections/{}", c.id);
+    let page = coord.get(&page_path).await;
+    assert!(
+        page.body.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        page.body
+    );
+    let check = format!("/collections/{}/asset-list", c.id);
+    let before = app.counts();
+    let refused = coord
+        .post_form_file(
+            &check,
+            &[("csrf", &csrf)],
+            "file",
+            "inventaire.csv",
+            list(true).as_bytes(),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::OK, "{}", refused.body);
+    assert!(
+        refused.body.contains("<td>8</td>") && refused.body.contains("cafetière"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("<td>13</td>"), "{}", refused.body);
+    assert!(!refused.body.contains("name=\"csv\""), "no import offered");
+    assert_eq!(app.counts(), before);
+    let forged = coord
+        .post_form_file(
+            &check,
+            &[("csrf", "forged")],
+            "file",
+            "inventaire.csv",
+            list(false).as_bytes(),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let checked = coord
+        .post_form_file(
+            &check,
+            &[("csrf", &csrf)],
+            "file",
+            "inventaire.csv",
+            list(false).as_bytes(),
+        )
+        .await;
+    assert!(
+        checked.body.contains("Importer 30 appareil(s)"),
+        "{}",
+        checked.body
+    );
+    let started = coord
+        .post(
+            &format!("/collections/{}/asset-list/import", c.id),
+            &[("csrf", &csrf), ("csv", &list(false))],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let progress = started.location.expect("the import's page");
+    let mut page = coord.get(&progress).await;
+    for _ in 0..200 {
+        if !page.body.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        page = coord.get(&progress).await;
+    }
+    assert!(
+        page.body.contains("<strong>30 / 30</strong>") && page.body.contains("Terminé"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("href=\"/labels/"),
+        "the intake labels: {}",
+        page.body
+    );
+    let view: filiere_shared::api::CollectionView = app
+        .get_ok(&format!("/api/v1/collections/{}", c.id), &w.coord_a)
+        .await;
+    assert_eq!(view.registered_count, 30);
+    // Another coordinator does not follow it.
+    let mut other = Browser::new(&app);
+    other.log_in("coord_b").await;
+    assert_eq!(other.get(&progress).await.status, StatusCode::NOT_FOUND);
 }

@@ -185,6 +185,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/collections/{id}/close",
             web::post().to(coordination::collections::close),
         )
+        .service(
+            web::resource("/collections/{id}/asset-list")
+                .app_data(coordination::asset_list::upload_config())
+                .route(web::post().to(coordination::asset_list::preview)),
+        )
+        .service(
+            web::resource("/collections/{id}/asset-list/import")
+                .app_data(coordination::asset_list::confirm_config())
+                .route(web::post().to(coordination::asset_list::import)),
+        )
+        .route(
+            "/asset-imports/{id}",
+            web::get().to(coordination::asset_list::progress),
+        )
         .route(
             "/collections/{id}/documents",
             web::post().to(coordination::documents::for_collection),
@@ -438,6 +452,11 @@ pub fn safe_next(next: &str) -> &str {
 pub struct Fields(Vec<(String, String)>);
 
 impl Fields {
+    /// Fields read another way (a multipart form's text fields).
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Fields {
+        Fields(pairs)
+    }
+
     pub fn parse(body: &[u8]) -> Fields {
         Fields(serde_urlencoded::from_bytes(body).unwrap_or_default())
     }
@@ -448,6 +467,15 @@ impl Fields {
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim())
+            .unwrap_or("")
+    }
+
+    /// The field's value as sent, not trimmed (a file carried back as text).
+    pub fn raw(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
             .unwrap_or("")
     }
 

@@ -2,6 +2,7 @@
 //! every region): donors and partners, collections and donors' offers, label batches,
 //! WEEE batches. Each page calls the service functions of its JSON routes.
 
+pub mod asset_list;
 pub mod collections;
 pub mod documents;
 pub mod labels;
