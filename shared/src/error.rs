@@ -197,6 +197,8 @@ error_codes! {
     ReservationNotActive = "reservation_not_active", 422, "Cette réservation n'est plus en cours.", "This reservation is no longer active.";
     PickupOutsideHold = "pickup_outside_hold", 422, "Le créneau de retrait doit tomber entre maintenant et la fin de la réservation.", "The pickup slot must fall between now and the end of the hold.";
     SessionPast = "session_past", 422, "Cette session de formation a déjà eu lieu.", "This training session has already taken place.";
+    ReportMatchesNothing = "report_matches_nothing", 422, "Aucun disque de ce rapport ne correspond à un disque de cette collecte ou de ce site (numéros de série dans `details.unmatched`) : rien n'a été enregistré.", "No drive of this report matches a drive of this collection or site (serial numbers in `details.unmatched`): nothing was recorded.";
+    UnreadableReport = "unreadable_report", 422, "Ce fichier n'est ni un journal nwipe ni un rapport Blancco (XML) lisible.", "This file is neither an nwipe log nor a readable Blancco (XML) report.";
     AssetListRefused = "asset_list_refused", 422, "Fichier refusé : corrigez les lignes signalées puis importez-le de nouveau. Rien n'a été enregistré.", "File refused: correct the lines pointed out, then import it again. Nothing was recorded.";
     NotAttended = "not_attended", 422, "Une attestation de formation suppose la présence à la session enregistrée.", "A training attestation needs the attendance at the session recorded.";
     SessionNotPast = "session_not_past", 422, "La présence se note après le début de la session.", "Attendance is recorded once the session has started.";

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod blancco;
 pub mod code;
 pub mod dashboards;
 pub mod documents;

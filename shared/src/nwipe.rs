@@ -4,7 +4,8 @@
 //! drives by serial and records one erasure per drive. Pure text in, facts out: one
 //! reading of these logs for whatever receives them.
 
-use crate::ErasureResult;
+use crate::lifecycle::ErasureData;
+use crate::{ErasureResult, ErasureTechnique, NistLevel};
 use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// One drive of the summary table.
@@ -151,6 +152,29 @@ pub fn same_serial(declared: &str, logged: &str) -> bool {
     };
     let (d, l) = (norm(declared), norm(logged));
     !l.is_empty() && (d == l || (l.len() >= 8 && d.starts_with(&l)))
+}
+
+/// The erasure of one drive as the log tells it: NIST Clear by overwriting, verified
+/// when nwipe verified and the drive was erased; `now` where the log has no time.
+pub fn erasure(
+    report: &NwipeReport,
+    drive: &NwipeDrive,
+    log: &str,
+    now: DateTime<Utc>,
+) -> ErasureData {
+    ErasureData {
+        level: NistLevel::Clear,
+        technique: ErasureTechnique::Overwrite,
+        tool: "nwipe".into(),
+        tool_version: report.version.clone(),
+        method: report.method.clone(),
+        passes: report.rounds,
+        verified: report.verified && drive.result == ErasureResult::Erased,
+        started_at: report.started_at.unwrap_or(now),
+        ended_at: report.ended_at.unwrap_or(now),
+        result: drive.result,
+        report: Some(excerpt(log, drive)),
+    }
 }
 
 /// The lines of the log about one drive (its device name or serial), with the run's

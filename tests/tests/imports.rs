@@ -226,3 +226,162 @@ async fn a_200_line_asset_list_is_refused_line_by_line_then_imported_once() {
         (StatusCode::CONFLICT, "collection_closed")
     );
 }
+
+async fn report(app: &TestApp, token: &str, query: &str, file: &[u8]) -> (StatusCode, Value) {
+    let (status, _, body) = app
+        .raw(
+            Method::POST,
+            &format!("/api/v1/erasure-reports?{query}"),
+            Some(token),
+            Some(("text/plain", file.to_vec())),
+        )
+        .await;
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn serials(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| d["serial"].as_str().or(d.as_str()).unwrap_or("").to_owned())
+        .collect()
+}
+
+#[actix_web::test]
+async fn nwipe_and_blancco_reports_are_matched_by_serial_and_recorded_as_at_the_bench() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
+    let nwipe = std::fs::read(fixtures.join("nwipe/nwipe-two-drives.log")).expect("nwipe log");
+    let blancco = std::fs::read(fixtures.join("blancco/blancco-two-drives.xml")).expect("report");
+    let collection = |n: i32| {
+        let app = &app;
+        let token = w.coord_a.clone();
+        let (donor, site) = (w.donor_private, w.site_a1);
+        async move {
+            let c: CollectionView = app
+                .post_ok(
+                    "/api/v1/collections",
+                    &token,
+                    &json!({"donor": donor, "site": site, "pickup_date": "2026-11-19",
+                        "declared_count": n, "legal_status": "reuse"}),
+                )
+                .await;
+            c
+        }
+    };
+    let c = collection(4).await;
+    let empty = collection(1).await;
+    let codes = app.codes(&w.tech_a1, w.site_a1, 4).await;
+    for (code, drive) in
+        codes
+            .iter()
+            .zip(["S3Z9NB0K123456", "Z3TA1234", "S3TZNX0K412873", "W62G4QKM"])
+    {
+        let _: EventResponse = app
+            .post_ok(
+                "/api/v1/items",
+                &w.tech_a1,
+                &json!({"idempotency_key": format!("r-{code}"), "code": code, "category": "laptop",
+                    "collection": c.id, "drives": [{"serial": drive}]}),
+            )
+            .await;
+    }
+    let q = format!("collection={}", c.id);
+
+    // Refused, writing nothing: a report matching no drive of the collection asked,
+    // a file that is no report, no scope or two, someone out of scope or role.
+    let before = app.counts();
+    let (status, v) = report(
+        &app,
+        &w.tech_a1,
+        &format!("collection={}", empty.id),
+        &blancco,
+    )
+    .await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "report_matches_nothing")
+    );
+    assert_eq!(
+        serials(&v["details"], "unmatched"),
+        ["S3TZNX0K412873", "W62G4QKM"]
+    );
+    let (status, v) = report(
+        &app,
+        &w.tech_a1,
+        &format!("collection={}", empty.id),
+        &nwipe,
+    )
+    .await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "report_matches_nothing")
+    );
+    let (status, v) = report(&app, &w.tech_a1, &q, b"hello").await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unreadable_report")
+    );
+    let (status, v) = report(&app, &w.tech_a1, "", &nwipe).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::BAD_REQUEST, "invalid_query")
+    );
+    let (status, v) = report(&app, &w.tech_b, &q, &nwipe).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::NOT_FOUND, "collection_not_found")
+    );
+    let (status, v) = report(&app, &w.tech_b, &format!("site={}", w.site_a1), &nwipe).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{v}");
+    let (status, v) = report(&app, &w.social_worker_a, &q, &nwipe).await;
+    assert_eq!((status, code_of(&v)), (StatusCode::FORBIDDEN, "forbidden"));
+    assert_eq!(app.counts(), before);
+
+    // nwipe: one drive erased, the one it failed recorded as failed (still pending).
+    let (status, v) = report(&app, &w.tech_a1, &q, &nwipe).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["tool"], json!("nwipe"));
+    assert_eq!(serials(&v, "erased"), ["S3Z9NB0K123456"]);
+    assert_eq!(serials(&v, "failed"), ["Z3TA1234"]);
+    // Blancco, through the site: the same.
+    let (status, v) = report(&app, &w.coord_a, &format!("site={}", w.site_a1), &blancco).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["tool"], json!("Blancco Drive Eraser"));
+    assert_eq!(serials(&v, "erased"), ["S3TZNX0K412873"]);
+    assert_eq!(serials(&v, "failed"), ["W62G4QKM"]);
+    // Recorded as the bench records them: in the item's history, with the tool's facts.
+    let listing: ItemListing = app
+        .get_ok(&format!("/api/v1/items?collection={}", c.id), &w.tech_a1)
+        .await;
+    let ItemListing::Full(page) = listing else {
+        panic!("the staff's listing")
+    };
+    let status_of = |serial: &str| {
+        page.items
+            .iter()
+            .flat_map(|i| i.drives.iter())
+            .find(|d| d.serial == serial)
+            .map(|d| d.status)
+    };
+    assert_eq!(status_of("S3Z9NB0K123456"), Some(DriveStatus::Erased));
+    assert_eq!(status_of("S3TZNX0K412873"), Some(DriveStatus::Erased));
+    assert_ne!(status_of("Z3TA1234"), Some(DriveStatus::Erased));
+    assert_ne!(status_of("W62G4QKM"), Some(DriveStatus::Erased));
+    let tools = TestApp::number(
+        &mut app.conn(),
+        "SELECT COUNT(*) AS n FROM erasure_records WHERE result = 'erased' \
+         AND ((tool = 'nwipe' AND tool_version = '0.35' AND verified) \
+         OR (tool = 'Blancco Drive Eraser' AND tool_version = '7.16.0' AND level = 'purge' \
+         AND technique = 'firmware_sanitize' AND verified))",
+    );
+    assert_eq!(tools, 2);
+    // The same report again changes nothing.
+    let before = app.counts();
+    let (_, v) = report(&app, &w.tech_a1, &q, &nwipe).await;
+    assert_eq!(serials(&v, "already"), ["S3Z9NB0K123456", "Z3TA1234"]);
+    assert!(serials(&v, "erased").is_empty() && serials(&v, "failed").is_empty());
+    assert_eq!(app.counts(), before);
+}

@@ -9,7 +9,7 @@ use crate::tr;
 use filiere_shared::api::*;
 use filiere_shared::code::{Scan, parse_scan};
 use filiere_shared::error::ErrorBody;
-use filiere_shared::lifecycle::{self, DriveSpec, ErasureData, EventPayload, Lifecycle, Refusal};
+use filiere_shared::lifecycle::{self, DriveSpec, EventPayload, Lifecycle, Refusal};
 use filiere_shared::names::Named;
 use filiere_shared::*;
 use std::collections::{HashMap, VecDeque};
@@ -1197,19 +1197,7 @@ impl Bench {
                 unmatched += 1;
                 continue;
             };
-            let erasure = ErasureData {
-                level: NistLevel::Clear,
-                technique: ErasureTechnique::Overwrite,
-                tool: "nwipe".into(),
-                tool_version: report.version.clone(),
-                method: report.method.clone(),
-                passes: report.rounds,
-                verified: report.verified && d.result == ErasureResult::Erased,
-                started_at: report.started_at.unwrap_or(now),
-                ended_at: report.ended_at.unwrap_or(now),
-                result: d.result,
-                report: Some(crate::nwipe::excerpt(log, d)),
-            };
+            let erasure = crate::nwipe::erasure(&report, d, log, now);
             if !self.act(
                 item,
                 Command::EraseDrive {

@@ -1,15 +1,18 @@
-//! `/api/v1` handlers of a donor's asset list: previewed, then imported into an open
-//! collection in the background (its progress read at `/api/v1/asset-imports/{id}`).
-//! The collection's page offers the same, with a progress bar.
+//! `/api/v1` handlers of the files others produce: a donor's asset list (previewed,
+//! then imported into an open collection in the background, its progress read at
+//! `/api/v1/asset-imports/{id}`) and an erasure tool's report (nwipe, Blancco). The
+//! collection's page offers the same.
 
 use super::{localise, read, write};
 use crate::auth::{Actor, request_lang};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::service::asset_imports::{self, CHUNK, FILE_LIMIT};
+use crate::service::erasure_reports::{self, Scope};
 use actix_web::web::{Data, Json, Path, Payload, Query};
 use actix_web::{HttpRequest, HttpResponse};
 use filiere_shared::assets::*;
+use filiere_shared::blancco::ErasureReportImport;
 use filiere_shared::error::ErrorBody;
 use filiere_shared::*;
 use serde::Deserialize;
@@ -115,4 +118,62 @@ pub async fn get_asset_import(
 ) -> ApiResult<Json<AssetImportView>> {
     let id = id.into_inner();
     read_handler!(actor, db, |c, a| asset_imports::get(c, &a, id))
+}
+
+/// Where a report's drives are looked for: one collection or one site.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    pub collection: Option<i64>,
+    pub site: Option<i64>,
+}
+
+impl ReportQuery {
+    pub fn scope(&self, actor: &Actor) -> ApiResult<Scope> {
+        match (self.collection, self.site) {
+            (Some(c), None) => Ok(Scope::Collection(CollectionId(c))),
+            (None, Some(s)) => Ok(Scope::Site(SiteId(s))),
+            _ => Err(ApiError::new(ErrorCode::InvalidQuery)
+                .with_details(serde_json::json!({"reason": "collection or site, one of them"}))
+                .in_lang(actor.lang)),
+        }
+    }
+}
+
+/// Records the erasures of an nwipe log or a Blancco Drive Eraser report (XML), each
+/// drive matched by serial to the drives of a collection's or a site's items, with
+/// the same rules as an erasure recorded at the bench.
+#[utoipa::path(post, path = "/api/v1/erasure-reports", tag = "items", security(("bearer" = [])),
+    params(ReportQuery),
+    request_body(content = String, content_type = "text/plain", description = "The nwipe log, or the Blancco report's XML"),
+    responses((status = 200, body = ErasureReportImport), (status = 404, body = ErrorBody),
+        (status = 422, description = "Unreadable (`unreadable_report`), no drive matched (`report_matches_nothing`), or a step refused by the lifecycle rules", body = ErrorBody)))]
+pub async fn import_erasure_report(
+    req: HttpRequest,
+    actor: Actor,
+    db: Data<Db>,
+    q: Query<ReportQuery>,
+    body: Payload,
+) -> ApiResult<Json<ErasureReportImport>> {
+    let scope = q.scope(&actor)?;
+    let file = localise(
+        &actor,
+        file_body(&req, body, erasure_reports::FILE_LIMIT).await,
+    )?;
+    let report = erasure_report(&db, &actor, scope, file).await?;
+    Ok(Json(report))
+}
+
+/// Records a report's erasures in one write.
+pub async fn erasure_report(
+    db: &Data<Db>,
+    actor: &Actor,
+    scope: Scope,
+    file: Vec<u8>,
+) -> ApiResult<ErasureReportImport> {
+    let a = actor.clone();
+    localise(
+        actor,
+        write(db, move |c| erasure_reports::import(c, &a, scope, &file)).await,
+    )
 }

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod collections;
 pub mod dashboards;
 pub mod documents;
+pub mod erasure_reports;
 pub mod events;
 pub mod items;
 pub mod labels;

@@ -195,6 +195,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .app_data(coordination::asset_list::confirm_config())
                 .route(web::post().to(coordination::asset_list::import)),
         )
+        .service(
+            web::resource("/collections/{id}/erasure-report")
+                .app_data(coordination::asset_list::upload_config())
+                .route(web::post().to(coordination::erasure_report::upload)),
+        )
         .route(
             "/asset-imports/{id}",
             web::get().to(coordination::asset_list::progress),

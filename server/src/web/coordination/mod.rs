@@ -5,6 +5,7 @@
 pub mod asset_list;
 pub mod collections;
 pub mod documents;
+pub mod erasure_report;
 pub mod labels;
 pub mod offers;
 pub mod organisations;
