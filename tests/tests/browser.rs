@@ -1330,3 +1330,127 @@ async fn claire_reads_her_dashboards_and_anyone_downloads_the_open_data() {
         "{regions:?}"
     );
 }
+
+/// The public body's collection of the demo: the last drive's nwipe log sent, the
+/// certificate signed and issued, then checked by anyone on the page its QR code
+/// opens, from a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claire_certifies_the_metropoles_erasures_and_anyone_verifies_the_certificate() {
+    let Some(driver) = chromedriver() else { return };
+    let app = demo_app().await;
+    let c = browser(&driver, PC).await;
+    log_in(&c, &app, "claire").await;
+    c.goto(&format!("{}/collections", app.base))
+        .await
+        .expect("collections");
+    submit(&c, "a[href^='/collections/']:not([href='/collections'])").await;
+    let mut page = text(&c).await;
+    if !page.contains("METRO-2026-11") {
+        // The list's first link was another collection: find the Métropole's.
+        let id = TestApp::number(
+            &mut app.conn(),
+            "SELECT id AS n FROM collections WHERE reference = 'METRO-2026-11'",
+        );
+        c.goto(&format!("{}/collections/{id}", app.base))
+            .await
+            .expect("the Métropole's collection");
+        page = text(&c).await;
+    }
+    assert!(
+        page.contains("Documents pour le donateur") && page.contains("disque S3Z9NB0K123456"),
+        "{page}"
+    );
+    let collection = path(&c).await;
+    shot(&c, "coordinator-collection-documents", PC).await;
+
+    // The bench's nwipe log of that drive, sent from the page.
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/nwipe/nwipe-two-drives.log")
+        .canonicalize()
+        .expect("the nwipe fixture");
+    fill(&c, "#report-file", log.to_str().expect("path")).await;
+    submit(&c, "form[action$='/erasure-report'] button[type=submit]").await;
+    let page = text(&c).await;
+    assert!(
+        page.contains("Rapport d'effacement — nwipe") && page.contains("S3Z9NB0K123456"),
+        "{page}"
+    );
+    shot(&c, "coordinator-erasure-report", PC).await;
+
+    // The certificate, signed by claire: issued, then listed on the collection.
+    c.goto(&format!("{}{collection}", app.base))
+        .await
+        .expect("back to the collection");
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .expect("a form");
+    let sign = c
+        .find(Locator::XPath(
+            "//input[@name='kind' and @value='erasure_certificate']/following::button[1]",
+        ))
+        .await
+        .expect("the certificate's button, now that every drive is erased");
+    sign.click().await.expect("sign");
+    let mut issued = 0;
+    for _ in 0..100 {
+        issued = TestApp::number(
+            &mut app.conn(),
+            "SELECT COUNT(*) AS n FROM issued_documents WHERE kind = 'erasure_certificate'",
+        );
+        if issued > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(issued, 1);
+    c.goto(&format!("{}{collection}", app.base))
+        .await
+        .expect("the collection again");
+    let verify = href(&c, "a[href^='/v/']").await;
+
+    // Anyone, on a phone: what was issued, and the file checked.
+    let phone = browser(&driver, PHONE).await;
+    phone
+        .goto(&format!("{}{verify}", app.base))
+        .await
+        .expect("the verification page");
+    let page = text(&phone).await;
+    assert!(
+        page.contains("Certificat d'effacement des données")
+            && page.contains("Atelier Solidaire Rhône-Alpes")
+            && !page.contains("Métropole"),
+        "{page}"
+    );
+    let pdf: Vec<u8> = {
+        use diesel::prelude::*;
+        filiere_server::schema::issued_documents::table
+            .filter(filiere_server::schema::issued_documents::kind.eq("erasure_certificate"))
+            .select(filiere_server::schema::issued_documents::pdf)
+            .first(&mut app.conn())
+            .expect("the certificate's file")
+    };
+    let dir = std::env::temp_dir().join(format!("filiere-verify-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("certificat.pdf");
+    std::fs::write(&file, &pdf).expect("write");
+    fill(&phone, "#file", file.to_str().expect("path")).await;
+    submit(
+        &phone,
+        "form[enctype='multipart/form-data'] button[type=submit]",
+    )
+    .await;
+    let page = text(&phone).await;
+    assert!(page.contains("Identique"), "{page}");
+    shot(&phone, "public-verify", PHONE).await;
+    let mut changed = pdf.clone();
+    changed.extend_from_slice(b"\n%%");
+    std::fs::write(&file, &changed).expect("write");
+    fill(&phone, "#file", file.to_str().expect("path")).await;
+    submit(
+        &phone,
+        "form[enctype='multipart/form-data'] button[type=submit]",
+    )
+    .await;
+    assert!(text(&phone).await.contains("Différent"));
+    std::fs::remove_dir_all(&dir).ok();
+}
