@@ -18,6 +18,7 @@ use filiere_shared::*;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AssetListQuery {
     /// `true`: say what the import would do (every line's problem), write nothing.
@@ -122,6 +123,7 @@ pub async fn get_asset_import(
 
 /// Where a report's drives are looked for: one collection or one site.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     pub collection: Option<i64>,

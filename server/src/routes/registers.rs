@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 /// The period (this year so far when absent) and, optionally, one site.
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterQuery {
     /// First day (`YYYY-MM-DD`), 1 January of this year by default.
