@@ -82,6 +82,7 @@ route_table! {
     "/api/v1/collections/{id}/asset-list" => [post import_asset_list],
     "/api/v1/asset-imports/{id}" => [get get_asset_import],
     "/api/v1/erasure-reports" => [post import_erasure_report],
+    "/api/v1/items/{id}/documents" => [get item_documents, post issue_item_document],
     "/api/v1/documents/{id}/pdf" => [get document_pdf],
     "/api/v1/verify/{id}" => [get verify_document, post verify_file],
     "/api/v1/offers" => [get list_offers],

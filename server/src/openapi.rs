@@ -49,7 +49,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         collection_documents, issue_collection_document, document_pdf, verify_document,
         verify_file, weee_documents, issue_weee_document, booking_documents,
         issue_booking_document, outgoing_register, incoming_register, import_asset_list,
-        get_asset_import, import_erasure_report,
+        get_asset_import, import_erasure_report, item_documents, issue_item_document,
     ),
     components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
     modifiers(&BearerAuth, &StandardResponses)

@@ -379,6 +379,35 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
         "nwipe: info: Starting round 1 of 1\nnwipe: notice: Verified that the device is erased\nnwipe: notice: /dev/nvme0n1 Erased"
     );
     app.step_ok(&w.tech_a1, &one, "e1", erasure).await;
+    // One device's own certificate: its drive erased, the other device still pending.
+    let item_docs = |id: ItemId| format!("/api/v1/items/{id}/documents");
+    let cert = json!({"kind": "erasure_certificate"});
+    let (status, v) = app.post(&item_docs(two.id), &w.coord_a, &cert).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::CONFLICT, "drives_pending")
+    );
+    let (status, v) = app.post(&item_docs(one.id), &w.tech_a1, &cert).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::FORBIDDEN, "data_security_required")
+    );
+    let (status, v) = app.post(&item_docs(one.id), &w.coord_b, &cert).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
+    let own: IssuedDocument = app.post_ok(&item_docs(one.id), &w.coord_a, &cert).await;
+    assert!(own.signed && own.title.contains(&codes[0]), "{own:?}");
+    let listed: Vec<IssuedDocument> = app.get_ok(&item_docs(one.id), &w.tech_a1).await;
+    assert_eq!(listed, vec![own.clone()]);
+    let (_, own_pdf) = pdf(&app, &w.coord_a, &own.id).await;
+    if let Some(text) = pdf_text(&own_pdf).map(|t| flat(&t)) {
+        assert!(
+            text.contains(&format!("Appareil {}", codes[0]))
+                && text.contains("S3Z9NB0K")
+                && text.contains("1 disque(s) : 1 effacé(s), 0 détruit(s)")
+                && !text.contains("WD-WX11"),
+            "{text}"
+        );
+    }
     let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;
     assert_eq!(
         (status, code_of(&v)),
@@ -401,7 +430,7 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
         json!({"type": "destroy_drive", "serial": "WD-WX11", "method": "broyage"}),
     )
     .await;
-    assert_eq!(issued_count(&app), 0);
+    assert_eq!(issued_count(&app), 1, "the device's own certificate only");
 
     // A technician of the site without the right, then a right taken back: refused.
     let (status, v) = issue(&app, &w.tech_a1, &c, "erasure_certificate").await;
@@ -415,7 +444,7 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
         (status, code_of(&v)),
         (StatusCode::FORBIDDEN, "data_security_required")
     );
-    assert_eq!(issued_count(&app), 0);
+    assert_eq!(issued_count(&app), 1);
     set_right(id_of("coord_a"), true).await;
 
     let (status, v) = issue(&app, &w.coord_a, &c, "erasure_certificate").await;

@@ -1297,6 +1297,21 @@ async fn a_donor_document_is_issued_on_the_collection_page_and_verified_by_anyon
         .post(&docs, &[("csrf", &csrf), ("kind", "erasure_certificate")])
         .await;
     assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    // The device's own certificate, from its page.
+    let device_page = coord.get(&format!("/i/{code}")).await;
+    let form = format!("/items/{}/documents", item.id);
+    assert!(device_page.body.contains(&form), "{}", device_page.body);
+    let own = coord
+        .post(&form, &[("csrf", &csrf), ("kind", "erasure_certificate")])
+        .await;
+    assert_eq!(own.status, StatusCode::SEE_OTHER, "{}", own.body);
+    assert!(
+        coord
+            .get(&own.location.expect("pdf"))
+            .await
+            .bytes
+            .starts_with(b"%PDF")
+    );
     let certificate = coord.get(&issued.location.expect("the certificate")).await;
     if let Some(text) = pdf_text(&certificate.bytes) {
         assert!(text.contains("Signé par coord_a"), "{text}");

@@ -55,8 +55,10 @@ pub struct Drive {
 pub struct Certificate<'a> {
     pub issuer: Identity<'a>,
     pub issued: Issued<'a>,
-    pub donor: Identity<'a>,
-    pub collection: &'a CollectionView,
+    /// The donor and the collection, when the items came in one.
+    pub donor: Option<(Identity<'a>, &'a CollectionView)>,
+    /// A device's own certificate: its label, instead of a collection's.
+    pub device: Option<&'a str>,
     pub site: &'a str,
     pub drives: &'a [Drive],
     /// Devices recorded as holding no drive.
@@ -136,7 +138,6 @@ fn excerpt(report: &str, serial: &str) -> String {
 }
 
 pub fn render(v: &Certificate) -> Result<Vec<u8>, qrcode::types::QrError> {
-    let c = v.collection;
     let clock = v.clock;
     let mut doc = Doc::new();
     doc.identity(&v.issuer);
@@ -144,14 +145,19 @@ pub fn render(v: &Certificate) -> Result<Vec<u8>, qrcode::types::QrError> {
     doc.issued_header("Certificat d'effacement des données", &v.issued)?;
     doc.field("Émis le", &clock.long(v.issued_at, FR));
     doc.rule();
-    doc.field("Donateur", v.donor.name);
-    if let Some(s) = v.donor.siret {
-        doc.field("SIRET du donateur", &super::spaced_siret(s));
+    if let Some((donor, c)) = &v.donor {
+        doc.field("Donateur", donor.name);
+        if let Some(s) = donor.siret {
+            doc.field("SIRET du donateur", &super::spaced_siret(s));
+        }
+        if let Some(reference) = &c.reference {
+            doc.field("Référence de la collecte", reference);
+        }
+        doc.field("Date d'enlèvement", &clock.date_text(c.pickup_date));
     }
-    if let Some(reference) = &c.reference {
-        doc.field("Référence de la collecte", reference);
+    if let Some(code) = v.device {
+        doc.field("Appareil", code);
     }
-    doc.field("Date d'enlèvement", &clock.date_text(c.pickup_date));
     doc.field("Atelier", v.site);
     let erased = v
         .drives
@@ -173,11 +179,16 @@ pub fn render(v: &Certificate) -> Result<Vec<u8>, qrcode::types::QrError> {
         false,
         &format!(
             "{} certifie que les données de chacun des supports de stockage ci-dessous, \
-             trouvés dans les équipements de cette collecte, ont été effacées ou que le \
+             trouvés dans {}, ont été effacées ou que le \
              support a été détruit, selon les niveaux de la norme NIST SP 800-88 \
              (Clear, Purge, Destroy), et que les appareils listés sans disque n'en \
              contenaient aucun.",
-            v.issuer.name
+            v.issuer.name,
+            if v.device.is_some() {
+                "cet appareil"
+            } else {
+                "les équipements de cette collecte"
+            }
         ),
     );
     for d in v.drives {

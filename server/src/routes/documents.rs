@@ -82,6 +82,61 @@ pub async fn issue(
     .await
 }
 
+/// A device's own erasure certificate, prepared then kept.
+pub async fn issue_for_device(
+    db: &Data<Db>,
+    actor: &Actor,
+    id: ItemId,
+    kind: DocumentKind,
+    base: String,
+    settings: &WebSettings,
+) -> ApiResult<IssuedDocument> {
+    let clock = settings.clock;
+    issue_with(
+        db,
+        actor,
+        move |c, a| donor::prepare_device(c, a, id, kind, &base, clock),
+        move |c, a, draft| donor::issue_device(c, a, id, draft),
+    )
+    .await
+}
+
+#[utoipa::path(get, path = "/api/v1/items/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<IssuedDocument>), (status = 404, body = ErrorBody)))]
+pub async fn item_documents(
+    actor: Actor,
+    db: Data<Db>,
+    id: Path<i64>,
+) -> ApiResult<Json<Vec<IssuedDocument>>> {
+    let id = ItemId(id.into_inner());
+    read_handler!(actor, db, |c, a| donor::device_documents(c, &a, id))
+}
+
+/// Issues a device's own erasure certificate (a technician of its site or a
+/// coordinator of its region with the data-security right, once each of its drives is
+/// erased or destroyed).
+#[utoipa::path(post, path = "/api/v1/items/{id}/documents", tag = "documents", security(("bearer" = [])),
+    params(("id" = i64, Path)),
+    request_body(content = IssueDocument, example = json!({"kind": "erasure_certificate"})),
+    responses((status = 200, body = IssuedDocument), (status = 404, body = ErrorBody),
+        (status = 409, description = "Drives still pending (`drives_pending`)", body = ErrorBody)))]
+pub async fn issue_item_document(
+    req: HttpRequest,
+    actor: Actor,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: JsonBody<IssueDocument>,
+) -> ApiResult<Json<IssuedDocument>> {
+    let id = ItemId(id.into_inner());
+    let kind = body.read(&actor)?.kind;
+    let base = public_base(&req, &settings);
+    Ok(Json(
+        issue_for_device(&db, &actor, id, kind, base, &settings).await?,
+    ))
+}
+
 /// A WEEE batch's slip, prepared then kept.
 pub async fn issue_slip(
     db: &Data<Db>,

@@ -253,6 +253,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(coordination::documents::for_batch),
         )
         .route(
+            "/items/{id}/documents",
+            web::post().to(coordination::documents::for_device),
+        )
+        .route(
             "/bookings/{id}/documents",
             web::post().to(coordination::documents::for_booking),
         )

@@ -61,6 +61,9 @@ pub struct ItemPage {
     pub facts: Vec<(String, String)>,
     pub blockers: Vec<String>,
     pub history: Vec<HistoryLine>,
+    /// A device, shown to its workshop's staff: its own erasure certificate can be
+    /// asked for.
+    pub device: Option<i64>,
 }
 
 /// `HTTPS://HOST/I/CODE`: the item for whoever is signed in, as their role allows (the
@@ -165,6 +168,12 @@ fn item_page(v: &Visitor, item: &ItemView, history: &HistoryView) -> HttpRespons
         facts,
         blockers: item.blockers.iter().map(|b| b.message.clone()).collect(),
         history,
+        device: (item.kind == filiere_shared::ItemKind::Device
+            && matches!(
+                v.actor.role,
+                filiere_shared::Role::Technician | filiere_shared::Role::Coordinator
+            ))
+        .then_some(item.id.0),
     };
     html(StatusCode::OK, page.render())
 }

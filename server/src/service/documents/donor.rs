@@ -15,7 +15,7 @@ use crate::schema::{
 use crate::service::{collections, normalise, parse_stored};
 use chrono::Utc;
 use diesel::prelude::*;
-use filiere_shared::api::CollectionView;
+use filiere_shared::api::{CollectionView, ItemDetail};
 use filiere_shared::documents::*;
 use filiere_shared::lifecycle::{EventPayload, Lifecycle};
 use filiere_shared::names::Named;
@@ -110,10 +110,24 @@ type HeldColumns = (
 
 /// Every item of the collection, the parts harvested from its devices included, in
 /// the order they were registered.
+/// Whose items: a collection's, or one device's (with the parts taken from it).
+#[derive(Debug, Clone, Copy)]
+enum Of {
+    Collection(CollectionId),
+    Device(ItemId),
+}
+
 fn held(conn: &mut DbConnection, id: CollectionId) -> ApiResult<Vec<Held>> {
-    let rows: Vec<HeldColumns> = items::table
-        .filter(items::collection_id.eq(id.0))
-        .order(items::id)
+    held_of(conn, Of::Collection(id))
+}
+
+fn held_of(conn: &mut DbConnection, of: Of) -> ApiResult<Vec<Held>> {
+    let query = items::table.order(items::id).into_boxed();
+    let query = match of {
+        Of::Collection(id) => query.filter(items::collection_id.eq(id.0)),
+        Of::Device(id) => query.filter(items::id.eq(id.0).or(items::origin_id.eq(id.0))),
+    };
+    let rows: Vec<HeldColumns> = query
         .select((
             items::id,
             items::code,
@@ -270,8 +284,8 @@ pub fn prepare(
             erasure::render(&erasure::Certificate {
                 issuer: identity,
                 issued: stamp,
-                donor,
-                collection: &c,
+                donor: Some((donor, &c)),
+                device: None,
                 site: &who.site_name,
                 drives: &drives,
                 without_drive: &without_drive,
@@ -684,4 +698,130 @@ fn outcomes(
         });
     }
     Ok(out)
+}
+
+/// The register's subject of a device's own documents.
+pub fn device_subject(id: ItemId) -> String {
+    format!("item:{id}")
+}
+
+/// A device's documents (the staff of its site and region).
+pub fn device_documents(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ItemId,
+) -> ApiResult<Vec<IssuedDocument>> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    crate::service::items::get(conn, id, actor)?;
+    issued::list(conn, &device_subject(id))
+}
+
+/// A device's own erasure certificate, for a donor who wants one per machine: every
+/// drive found in it (those harvested from it too) erased or destroyed, or it recorded
+/// as having none; signed as a collection's by a holder of the data-security right.
+pub fn prepare_device(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ItemId,
+    kind: DocumentKind,
+    base_url: &str,
+    clock: Clock,
+) -> ApiResult<issued::Draft> {
+    actor.require(&[Role::Technician, Role::Coordinator])?;
+    let detail = crate::service::items::get(conn, id, actor)?;
+    let ItemDetail::Full(item) = detail else {
+        return Err(actor.err(ErrorCode::ItemNotFound));
+    };
+    if kind != DocumentKind::ErasureCertificate || item.kind != ItemKind::Device {
+        return Err(ApiError::rule(
+            FieldError::new(
+                "kind",
+                "un appareil a son certificat d'effacement (erasure_certificate)",
+                "a device has its erasure certificate (erasure_certificate)",
+            ),
+            actor.lang,
+        ));
+    }
+    if !may_sign(conn, actor)? {
+        return Err(actor.err(ErrorCode::DataSecurityRequired));
+    }
+    let held = held_of(conn, Of::Device(id))?;
+    refuse_pending(actor, &pending_of(&held))?;
+    let who = issued::issuer(conn, item.site)?;
+    let collection = match item.collection {
+        Some(c) => Some(collections::get(conn, actor, c)?),
+        None => None,
+    };
+    let donor_facts: Option<(Option<String>, Option<String>)> = match &collection {
+        Some(c) => Some(
+            organisations::table
+                .find(c.donor.0)
+                .select((organisations::siret, organisations::address))
+                .first(conn)?,
+        ),
+        None => None,
+    };
+    let doc_id = issued::new_id();
+    let verify_url = format!(
+        "{}{}",
+        base_url.trim_end_matches('/'),
+        issued::verify_path(&doc_id)
+    );
+    let now = Utc::now();
+    let (drives, without_drive) = sanitised(conn, &held)?;
+    let code = item.code.to_string();
+    let donor = match (&collection, &donor_facts) {
+        (Some(c), Some((siret, address))) => Some((
+            Identity {
+                name: &c.donor_name,
+                siret: siret.as_deref(),
+                address: address.as_deref(),
+            },
+            c,
+        )),
+        _ => None,
+    };
+    let pdf = erasure::render(&erasure::Certificate {
+        issuer: who.identity(),
+        issued: Issued {
+            id: &doc_id,
+            verify_url: &verify_url,
+        },
+        donor,
+        device: Some(&code),
+        site: &who.site_name,
+        drives: &drives,
+        without_drive: &without_drive,
+        issued_at: now,
+        signer: &actor.name,
+        signer_role: actor.role.name(Lang::Fr),
+        clock,
+    })
+    .map_err(ApiError::internal)?;
+    Ok(issued::Draft {
+        title: format!("{}, appareil {code}", kind.name(Lang::Fr)),
+        id: doc_id,
+        kind,
+        subject: device_subject(id),
+        issuer: who.org,
+        issuer_name: who.name.clone(),
+        site: Some(item.site),
+        region: who.region,
+        audience: None,
+        issued_by: actor.user,
+        signed: true,
+        issued_at: now,
+        pdf,
+    })
+}
+
+/// Keeps a device's certificate if, at this moment still, nothing of it is pending.
+pub fn issue_device(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: ItemId,
+    draft: &issued::Draft,
+) -> ApiResult<IssuedDocument> {
+    refuse_pending(actor, &pending_of(&held_of(conn, Of::Device(id))?))?;
+    issued::record(conn, draft)
 }

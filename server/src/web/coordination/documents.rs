@@ -6,7 +6,8 @@
 use crate::config::WebSettings;
 use crate::db::Db;
 use crate::routes::{
-    file_name, issue, issue_attestation, issue_slip, pdf_response, public_base, read,
+    file_name, issue, issue_attestation, issue_for_device, issue_slip, pdf_response, public_base,
+    read,
 };
 use crate::service::documents::issued;
 use crate::signed_in;
@@ -112,6 +113,27 @@ pub async fn for_booking(
     let base = public_base(&req, &settings);
     let id = BookingId(id.into_inner());
     match issue_attestation(&db, &v.actor, id, kind, base, &settings).await {
+        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// Issues a device's own erasure certificate, then opens it.
+pub async fn for_device(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    id: Path<i64>,
+    body: Bytes,
+) -> HttpResponse {
+    let v = signed_in!(req);
+    let kind = match kind_of(&req, &v, &body) {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let base = public_base(&req, &settings);
+    let id = ItemId(id.into_inner());
+    match issue_for_device(&db, &v.actor, id, kind, base, &settings).await {
         Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
         Err(e) => error_page(&req, Some(&v), &e),
     }
