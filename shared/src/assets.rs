@@ -379,25 +379,25 @@ pub fn parse(bytes: &[u8], lang: crate::Lang) -> Result<Vec<AssetLine>, Vec<Line
                 "neither asset tag nor serial number: the device could not be recognised",
             ));
         }
-        if let Some(t) = &asset_tag {
-            if let Some(first) = seen_tags.insert(key(t), line) {
-                problems.push(problem(
-                    line,
-                    &name_of(Column::AssetTag),
-                    &format!("n° d'inventaire déjà à la ligne {first}"),
-                    &format!("asset tag already on line {first}"),
-                ));
-            }
+        if let Some(t) = &asset_tag
+            && let Some(first) = seen_tags.insert(key(t), line)
+        {
+            problems.push(problem(
+                line,
+                &name_of(Column::AssetTag),
+                &format!("n° d'inventaire déjà à la ligne {first}"),
+                &format!("asset tag already on line {first}"),
+            ));
         }
-        if let Some(s) = &serial {
-            if let Some(first) = seen_serials.insert(key(s), line) {
-                problems.push(problem(
-                    line,
-                    &name_of(Column::Serial),
-                    &format!("n° de série déjà à la ligne {first}"),
-                    &format!("serial number already on line {first}"),
-                ));
-            }
+        if let Some(s) = &serial
+            && let Some(first) = seen_serials.insert(key(s), line)
+        {
+            problems.push(problem(
+                line,
+                &name_of(Column::Serial),
+                &format!("n° de série déjà à la ligne {first}"),
+                &format!("serial number already on line {first}"),
+            ));
         }
         if problems.len() > before {
             continue;

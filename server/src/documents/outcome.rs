@@ -108,8 +108,7 @@ pub fn render(r: &Report) -> Result<Vec<u8>, qrcode::types::QrError> {
             r.extra_years
         ),
     );
-    if total > 0 {
-        let share = (reused * 100 + total / 2) / total;
+    if let Some(share) = (reused * 100 + total / 2).checked_div(total) {
         doc.field(
             "Part réemployée",
             &format!("{share} % ({reused} sur {total}, pièces détachées comprises)"),

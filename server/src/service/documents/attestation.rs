@@ -38,12 +38,12 @@ pub fn list(
     issued::list(conn, &subject(id))
 }
 
+/// An organisation as a document's header names it: its id, name, SIRET, address.
+type Named4 = (Option<OrgId>, String, Option<String>, Option<String>);
+
 /// Who issues in a region: the organisation that runs its workshops (the first site
 /// with one), else the region itself.
-fn region_issuer(
-    conn: &mut DbConnection,
-    region: RegionId,
-) -> ApiResult<(Option<OrgId>, String, Option<String>, Option<String>)> {
+fn region_issuer(conn: &mut DbConnection, region: RegionId) -> ApiResult<Named4> {
     let org: Option<i64> = sites::table
         .filter(sites::region_id.eq(region.0))
         .filter(sites::organisation_id.is_not_null())

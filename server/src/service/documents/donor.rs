@@ -391,6 +391,9 @@ pub fn issue(
     issued::record(conn, draft)
 }
 
+/// A drive's make, model and size, as declared.
+type DriveFacts = (Option<String>, Option<String>, Option<i32>);
+
 type ErasureColumns = (
     i64,
     String,
@@ -471,19 +474,14 @@ fn sanitised(
             _ => {}
         }
     }
-    let drive_rows: Vec<(String, Option<String>, Option<String>, Option<i32>)> = drives::table
+    let drive_rows: Vec<(String, DriveFacts)> = drives::table
         .filter(drives::item_id.eq_any(&ids))
         .select((
             drives::serial_norm,
-            drives::make,
-            drives::model,
-            drives::size_gb,
+            (drives::make, drives::model, drives::size_gb),
         ))
         .load(conn)?;
-    let drive_facts: HashMap<String, (Option<String>, Option<String>, Option<i32>)> = drive_rows
-        .into_iter()
-        .map(|(s, make, model, size)| (s, (make, model, size)))
-        .collect();
+    let drive_facts: HashMap<String, DriveFacts> = drive_rows.into_iter().collect();
     let mut names: HashMap<i64, String> = HashMap::new();
     let mut name_of = |conn: &mut DbConnection, user: Option<i64>| -> ApiResult<String> {
         let Some(u) = user else {

@@ -42,9 +42,9 @@ fn kind_of(
     req: &HttpRequest,
     v: &crate::web::Visitor,
     body: &Bytes,
-) -> Result<DocumentKind, HttpResponse> {
+) -> Result<DocumentKind, Box<HttpResponse>> {
     let fields = Fields::parse(body);
-    check_csrf(req, v, &fields).map_err(|r| *r)?;
+    check_csrf(req, v, &fields)?;
     parsed(
         &v.actor,
         &fields,
@@ -52,7 +52,7 @@ fn kind_of(
         "choisissez le document",
         "choose the document",
     )
-    .map_err(|e| error_page(req, Some(v), &e))
+    .map_err(|e| Box::new(error_page(req, Some(v), &e)))
 }
 
 /// Issues a document of a collection, then opens it.
@@ -66,7 +66,7 @@ pub async fn for_collection(
     let v = signed_in!(req);
     let kind = match kind_of(&req, &v, &body) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let base = public_base(&req, &settings);
     let id = CollectionId(id.into_inner());
@@ -87,7 +87,7 @@ pub async fn for_batch(
     let v = signed_in!(req);
     let kind = match kind_of(&req, &v, &body) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let base = public_base(&req, &settings);
     let id = WeeeBatchId(id.into_inner());
@@ -108,7 +108,7 @@ pub async fn for_booking(
     let v = signed_in!(req);
     let kind = match kind_of(&req, &v, &body) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let base = public_base(&req, &settings);
     let id = BookingId(id.into_inner());
@@ -129,7 +129,7 @@ pub async fn for_device(
     let v = signed_in!(req);
     let kind = match kind_of(&req, &v, &body) {
         Ok(k) => k,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let base = public_base(&req, &settings);
     let id = ItemId(id.into_inner());
