@@ -327,7 +327,13 @@ async fn nwipe_and_blancco_reports_are_matched_by_serial_and_recorded_as_at_the_
     let (status, v) = report(&app, &w.tech_a1, "", &nwipe).await;
     assert_eq!(
         (status, code_of(&v)),
-        (StatusCode::BAD_REQUEST, "invalid_query")
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value")
+    );
+    let both = format!("{q}&site={}", w.site_a1);
+    let (status, v) = report(&app, &w.tech_a1, &both, &nwipe).await;
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_value")
     );
     let (status, v) = report(&app, &w.tech_b, &q, &nwipe).await;
     assert_eq!(

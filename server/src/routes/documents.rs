@@ -308,7 +308,7 @@ pub async fn verify_document(
 /// No login.
 #[utoipa::path(post, path = "/api/v1/verify/{id}", tag = "documents",
     params(("id" = String, Path, description = "The identifier printed on the document")),
-    request_body(content = Vec<u8>, content_type = "application/pdf", description = "The file to check"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file to check, as it was received (a PDF)"),
     responses((status = 200, description = "`matches` says whether the file is the document issued", body = DocumentCheck),
         (status = 404, body = ErrorBody)))]
 pub async fn verify_file(

@@ -135,9 +135,14 @@ impl ReportQuery {
         match (self.collection, self.site) {
             (Some(c), None) => Ok(Scope::Collection(CollectionId(c))),
             (None, Some(s)) => Ok(Scope::Site(SiteId(s))),
-            _ => Err(ApiError::new(ErrorCode::InvalidQuery)
-                .with_details(serde_json::json!({"reason": "collection or site, one of them"}))
-                .in_lang(actor.lang)),
+            _ => Err(ApiError::rule(
+                filiere_shared::validate::FieldError::new(
+                    "collection",
+                    "une collecte ou un site, l'un des deux",
+                    "a collection or a site, one of them",
+                ),
+                actor.lang,
+            )),
         }
     }
 }
@@ -149,7 +154,7 @@ impl ReportQuery {
     params(ReportQuery),
     request_body(content = String, content_type = "text/plain", description = "The nwipe log, or the Blancco report's XML"),
     responses((status = 200, body = ErasureReportImport), (status = 404, body = ErrorBody),
-        (status = 422, description = "Unreadable (`unreadable_report`), no drive matched (`report_matches_nothing`), or a step refused by the lifecycle rules", body = ErrorBody)))]
+        (status = 422, description = "Neither a collection nor a site, or both (`invalid_value`); unreadable (`unreadable_report`); no drive matched (`report_matches_nothing`); a step refused by the lifecycle rules", body = ErrorBody)))]
 pub async fn import_erasure_report(
     req: HttpRequest,
     actor: Actor,
