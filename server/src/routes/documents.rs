@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
-use crate::service::documents::{attestation, donor, issued, weee};
+use crate::service::documents::{attestation, certificates, donor, issued, weee};
 use actix_web::web::{Data, Json, Path, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use filiere_shared::documents::*;
@@ -95,8 +95,8 @@ pub async fn issue_for_device(
     issue_with(
         db,
         actor,
-        move |c, a| donor::prepare_device(c, a, id, kind, &base, clock),
-        move |c, a, draft| donor::issue_device(c, a, id, draft),
+        move |c, a| certificates::prepare_device(c, a, id, kind, &base, clock),
+        move |c, a, draft| certificates::issue_device(c, a, id, draft),
     )
     .await
 }
@@ -110,7 +110,7 @@ pub async fn item_documents(
     id: Path<i64>,
 ) -> ApiResult<Json<Vec<IssuedDocument>>> {
     let id = ItemId(id.into_inner());
-    read_handler!(actor, db, |c, a| donor::device_documents(c, &a, id))
+    read_handler!(actor, db, |c, a| certificates::device_documents(c, &a, id))
 }
 
 /// Issues a device's own erasure certificate (a technician of its site or a

@@ -3,6 +3,7 @@
 //! the register of issued documents and the documents issued under it.
 
 pub mod attestation;
+pub mod certificates;
 pub mod donor;
 pub mod issued;
 pub mod weee;
