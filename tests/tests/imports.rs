@@ -96,16 +96,17 @@ async fn a_200_line_asset_list_is_refused_line_by_line_then_imported_once() {
     );
     let before = app.counts();
     let (status, v) = send(&app, &w.coord_a, c.id, true, &bad).await;
-    assert_eq!(status, StatusCode::OK, "{v}");
-    let preview: AssetPreview = serde_json::from_value(v).expect("preview");
-    let lines: Vec<usize> = preview.problems.iter().map(|p| p.line).collect();
-    assert_eq!(lines, vec![57, 120]);
-    assert!(preview.problems[0].message.contains("grille-pain"));
-    assert!(
-        preview.problems[1].message.contains("ligne 4"),
-        "{:?}",
-        preview.problems[1]
+    assert_eq!(
+        (status, code_of(&v)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "asset_list_refused"),
+        "{v}"
     );
+    let problems: Vec<LineProblem> =
+        serde_json::from_value(v["details"]["problems"].clone()).expect("problems");
+    let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, vec![57, 120]);
+    assert!(problems[0].message.contains("grille-pain"));
+    assert!(problems[1].message.contains("ligne 4"), "{:?}", problems[1]);
     let (status, v) = send(&app, &w.coord_a, c.id, false, &bad).await;
     assert_eq!(
         (status, code_of(&v)),

@@ -3,7 +3,7 @@
 //! verification of an identifier and of a file. The collection page and the public
 //! verification page call the same service functions.
 
-use super::{localise, pdf_response, public_base, read, write};
+use super::{FileBody, localise, pdf_response, public_base, read, write};
 use crate::auth::{Actor, request_lang};
 use crate::config::WebSettings;
 use crate::db::Db;
@@ -308,7 +308,7 @@ pub async fn verify_document(
 /// No login.
 #[utoipa::path(post, path = "/api/v1/verify/{id}", tag = "documents",
     params(("id" = String, Path, description = "The identifier printed on the document")),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file to check, as it was received (a PDF)"),
+    request_body(content = FileBody, content_type = "application/octet-stream", description = "The file to check, as it was received (a PDF)"),
     responses((status = 200, description = "`matches` says whether the file is the document issued", body = DocumentCheck),
         (status = 404, body = ErrorBody)))]
 pub async fn verify_file(

@@ -17,6 +17,11 @@ use filiere_shared::error::ErrorBody;
 use filiere_shared::*;
 use serde::Deserialize;
 
+/// A file sent as the request's body, as it is.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBody(pub Vec<u8>);
+
 #[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -63,9 +68,9 @@ pub fn run_import(db: Data<Db>, actor: Actor, id: i64) {
 /// The body is the CSV as a spreadsheet saves it.
 #[utoipa::path(post, path = "/api/v1/collections/{id}/asset-list", tag = "collections", security(("bearer" = [])),
     params(("id" = i64, Path), AssetListQuery),
-    request_body(content = String, content_type = "text/csv",
+    request_body(content = FileBody, content_type = "text/csv",
         description = "Columns recognised by name: asset tag (n° d'inventaire), serial (n° de série), brand, model, category (catégorie or type), drive serial"),
-    responses((status = 200, description = "The preview (`?preview=true`)", body = AssetPreview),
+    responses((status = 200, description = "The preview of a list that can be imported (`?preview=true`)", body = AssetPreview),
         (status = 202, description = "The import started", body = AssetImportView),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, description = "A line is refused (`asset_list_refused`, every problem in `details.problems`)", body = ErrorBody)))]
@@ -85,6 +90,10 @@ pub async fn import_asset_list(
             &actor,
             read(&db, move |c| asset_imports::preview(c, &a, id, &file)).await,
         )?;
+        // A list that cannot be imported is refused here as it would be on import.
+        if !p.problems.is_empty() {
+            return Err(asset_imports::refused(&p.problems, actor.lang));
+        }
         return Ok(HttpResponse::Ok().json(p));
     }
     let view = start(&db, &actor, id, file).await?;
@@ -152,7 +161,7 @@ impl ReportQuery {
 /// the same rules as an erasure recorded at the bench.
 #[utoipa::path(post, path = "/api/v1/erasure-reports", tag = "items", security(("bearer" = [])),
     params(ReportQuery),
-    request_body(content = String, content_type = "text/plain", description = "The nwipe log, or the Blancco report's XML"),
+    request_body(content = FileBody, content_type = "text/plain", description = "The nwipe log, or the Blancco report's XML"),
     responses((status = 200, body = ErasureReportImport), (status = 404, body = ErrorBody),
         (status = 422, description = "Neither a collection nor a site, or both (`invalid_value`); unreadable (`unreadable_report`); no drive matched (`report_matches_nothing`); a step refused by the lifecycle rules", body = ErrorBody)))]
 pub async fn import_erasure_report(

@@ -69,6 +69,13 @@ fn open_collection(
     Ok(c)
 }
 
+/// A list refused, with every problem.
+pub fn refused(problems: &[LineProblem], lang: Lang) -> ApiError {
+    ApiError::new(ErrorCode::AssetListRefused)
+        .with_details(json!({ "problems": problems }))
+        .in_lang(lang)
+}
+
 /// What importing `file` would do; writes nothing.
 pub fn preview(
     conn: &mut DbConnection,
@@ -112,11 +119,7 @@ pub fn start(
     file: &[u8],
 ) -> ApiResult<AssetImportView> {
     let c = open_collection(conn, actor, id)?;
-    let lines = parse(file, actor.lang).map_err(|problems| {
-        ApiError::new(ErrorCode::AssetListRefused)
-            .with_details(json!({ "problems": problems }))
-            .in_lang(actor.lang)
-    })?;
+    let lines = parse(file, actor.lang).map_err(|problems| refused(&problems, actor.lang))?;
     let known = known(conn, id)?;
     let (already, new): (Vec<AssetLine>, Vec<AssetLine>) =
         lines.into_iter().partition(|l| is_known(&known, l));
