@@ -264,12 +264,7 @@ impl Doc {
             let mut x = MARGIN;
             let baseline = doc.y + size * 1.3;
             for (w, cell) in widths.iter().zip(cells) {
-                let max = ((w / (size * 0.52)) as usize).max(3);
-                let shown: String = if cell.chars().count() > max {
-                    cell.chars().take(max.saturating_sub(1)).collect::<String>() + "…"
-                } else {
-                    cell.clone()
-                };
+                let shown = fit(cell, w - 2.0, size, bold);
                 doc.text_at(x + 1.0, baseline, size, bold, &shown);
                 x += w;
             }
@@ -292,6 +287,50 @@ impl Doc {
         let mut warnings = Vec::new();
         doc.save(&PdfSaveOptions::default(), &mut warnings)
     }
+}
+
+/// Helvetica's advance widths of the printable ASCII characters, in thousandths of
+/// the font size (Adobe's metrics for the standard font); other characters count as a
+/// digit.
+const HELVETICA: [u16; 95] = [
+    278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556,
+    556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667,
+    611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722, 667, 944, 667,
+    667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556, 556, 222, 222, 500,
+    222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+];
+
+/// How wide `text` prints, in mm, at `size_mm` (bold runs about 8 % wider).
+fn width_mm(text: &str, size_mm: f64, bold: bool) -> f64 {
+    let units: u32 = text
+        .chars()
+        .map(|c| {
+            let i = c as u32;
+            if (32..127).contains(&i) {
+                u32::from(HELVETICA[(i - 32) as usize])
+            } else {
+                556
+            }
+        })
+        .sum();
+    let w = f64::from(units) / 1000.0 * size_mm;
+    if bold { w * 1.08 } else { w }
+}
+
+/// `text` cut with an ellipsis where it would print wider than `room` mm.
+fn fit(text: &str, room: f64, size_mm: f64, bold: bool) -> String {
+    if width_mm(text, size_mm, bold) <= room {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        let next = format!("{out}{c}…");
+        if width_mm(&next, size_mm, bold) > room {
+            break;
+        }
+        out.push(c);
+    }
+    out + "…"
 }
 
 /// Greedy word wrap to at most `width` characters a line.
@@ -333,6 +372,18 @@ mod tests {
             super::wrap("un deux trois quatre", 9),
             vec!["un deux", "trois", "quatre"]
         );
+    }
+
+    #[test]
+    fn a_cell_is_cut_where_it_would_overflow() {
+        // "MDL-INV-2210" is about 25 mm wide at 3.8 mm: it fits 26, not 20.
+        assert_eq!(super::fit("MDL-INV-2210", 26.0, 3.8, false), "MDL-INV-2210");
+        let cut = super::fit("MDL-INV-2210", 20.0, 3.8, false);
+        assert!(
+            cut.ends_with('…') && super::width_mm(&cut, 3.8, false) <= 20.0,
+            "{cut}"
+        );
+        assert!(super::width_mm("MMMM", 4.0, false) > super::width_mm("iiii", 4.0, false));
     }
 
     #[test]
