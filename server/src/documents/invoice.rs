@@ -98,7 +98,7 @@ pub fn render(v: &Invoice) -> Vec<u8> {
         })
         .collect();
     doc.table(
-        &[30.0, 86.0, 30.0, 28.0],
+        &[31.0, 85.0, 30.0, 28.0],
         &[
             "Étiquette",
             "Appareil reconditionné",

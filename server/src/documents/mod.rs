@@ -264,7 +264,8 @@ impl Doc {
             let mut x = MARGIN;
             let baseline = doc.y + size * 1.3;
             for (w, cell) in widths.iter().zip(cells) {
-                let shown = fit(cell, w - 2.0, size, bold);
+                // The text starts 1 mm into its column and may end 0.5 mm before the next.
+                let shown = fit(cell, w - 1.5, size, bold);
                 doc.text_at(x + 1.0, baseline, size, bold, &shown);
                 x += w;
             }
@@ -376,7 +377,8 @@ mod tests {
 
     #[test]
     fn a_cell_is_cut_where_it_would_overflow() {
-        // "MDL-INV-2210" is about 25 mm wide at 3.8 mm: it fits 26, not 20.
+        // "MDL-INV-2210" is about 25 mm wide at 3.8 mm: it fits 26, not 20. A label
+        // code of eight of the widest characters fits the 29.5 mm of a 31 mm column.
         assert_eq!(super::fit("MDL-INV-2210", 26.0, 3.8, false), "MDL-INV-2210");
         let cut = super::fit("MDL-INV-2210", 20.0, 3.8, false);
         assert!(
@@ -384,6 +386,7 @@ mod tests {
             "{cut}"
         );
         assert!(super::width_mm("MMMM", 4.0, false) > super::width_mm("iiii", 4.0, false));
+        assert_eq!(super::fit("WWWWWWWW", 29.5, 3.8, false), "WWWWWWWW");
     }
 
     #[test]

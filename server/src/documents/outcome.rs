@@ -161,7 +161,7 @@ pub fn render(r: &Report) -> Result<Vec<u8>, qrcode::types::QrError> {
         })
         .collect();
     doc.table(
-        &[28.0, 26.0, 40.0, 38.0, 16.0, 26.0],
+        &[28.0, 31.0, 37.0, 38.0, 16.0, 24.0],
         &[
             "Inventaire",
             "Étiquette",

@@ -149,7 +149,7 @@ pub fn render(r: &Receipt) -> Result<Vec<u8>, qrcode::types::QrError> {
         doc.text(4.0, false, "Aucun objet enregistré pour l'instant.");
     } else {
         doc.table(
-            &[24.0, 48.0, 32.0, 30.0, 26.0, 14.0],
+            &[31.0, 45.0, 30.0, 30.0, 24.0, 14.0],
             &[
                 "Étiquette",
                 "Objet",

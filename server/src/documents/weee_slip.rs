@@ -118,7 +118,7 @@ pub fn render(s: &Slip) -> Result<Vec<u8>, qrcode::types::QrError> {
         })
         .collect();
     doc.table(
-        &[24.0, 26.0, 44.0, 34.0, 24.0, 22.0],
+        &[31.0, 28.0, 39.0, 30.0, 24.0, 22.0],
         &[
             "Étiquette",
             "Catégorie",
