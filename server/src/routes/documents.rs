@@ -7,7 +7,6 @@ use super::{FileBody, localise, pdf_response, public_base, read, write};
 use crate::auth::{Actor, request_lang};
 use crate::config::WebSettings;
 use crate::db::Db;
-use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
 use crate::service::documents::{attestation, certificates, donor, issued, weee};
@@ -53,7 +52,7 @@ pub async fn issue_collection_document(
     let issued = issue(
         &db,
         &actor,
-        id,
+        Subject::Collection(id),
         kind,
         public_base(&req, &settings),
         &settings,
@@ -62,43 +61,46 @@ pub async fn issue_collection_document(
     Ok(Json(issued))
 }
 
-/// A collection's document: prepared on a read connection (drawing the PDF there),
-/// then kept in one write (a certificate checked again there).
+/// What a document is issued about.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject {
+    Collection(CollectionId),
+    Device(ItemId),
+    Batch(WeeeBatchId),
+    Booking(BookingId),
+}
+
+/// Issues a document: prepared on a read connection (drawing the PDF there), then
+/// kept in one write (a certificate checked again there).
 pub async fn issue(
     db: &Data<Db>,
     actor: &Actor,
-    id: CollectionId,
+    subject: Subject,
     kind: DocumentKind,
     base: String,
     settings: &WebSettings,
 ) -> ApiResult<IssuedDocument> {
-    let clock = settings.clock;
-    issue_with(
-        db,
+    let (a, clock) = (actor.clone(), settings.clock);
+    let draft = localise(
         actor,
-        move |c, a| donor::prepare(c, a, id, kind, &base, clock),
-        move |c, a, draft| donor::issue(c, a, id, draft),
-    )
-    .await
-}
-
-/// A device's own erasure certificate, prepared then kept.
-pub async fn issue_for_device(
-    db: &Data<Db>,
-    actor: &Actor,
-    id: ItemId,
-    kind: DocumentKind,
-    base: String,
-    settings: &WebSettings,
-) -> ApiResult<IssuedDocument> {
-    let clock = settings.clock;
-    issue_with(
-        db,
+        read(db, move |c| match subject {
+            Subject::Collection(id) => donor::prepare(c, &a, id, kind, &base, clock),
+            Subject::Device(id) => certificates::prepare_device(c, &a, id, kind, &base, clock),
+            Subject::Batch(id) => weee::prepare(c, &a, id, kind, &base, clock),
+            Subject::Booking(id) => attestation::prepare(c, &a, id, kind, &base, clock),
+        })
+        .await,
+    )?;
+    let a = actor.clone();
+    localise(
         actor,
-        move |c, a| certificates::prepare_device(c, a, id, kind, &base, clock),
-        move |c, a, draft| certificates::issue_device(c, a, id, draft),
+        write(db, move |c| match subject {
+            Subject::Collection(id) => donor::issue(c, &a, id, &draft),
+            Subject::Device(id) => certificates::issue_device(c, &a, id, &draft),
+            Subject::Batch(_) | Subject::Booking(_) => issued::record(c, &draft),
+        })
+        .await,
     )
-    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/items/{id}/documents", tag = "documents", security(("bearer" = [])),
@@ -133,46 +135,8 @@ pub async fn issue_item_document(
     let kind = body.read(&actor)?.kind;
     let base = public_base(&req, &settings);
     Ok(Json(
-        issue_for_device(&db, &actor, id, kind, base, &settings).await?,
+        issue(&db, &actor, Subject::Device(id), kind, base, &settings).await?,
     ))
-}
-
-/// A WEEE batch's slip, prepared then kept.
-pub async fn issue_slip(
-    db: &Data<Db>,
-    actor: &Actor,
-    id: WeeeBatchId,
-    kind: DocumentKind,
-    base: String,
-    settings: &WebSettings,
-) -> ApiResult<IssuedDocument> {
-    let clock = settings.clock;
-    issue_with(
-        db,
-        actor,
-        move |c, a| weee::prepare(c, a, id, kind, &base, clock),
-        |c, _, draft| issued::record(c, draft),
-    )
-    .await
-}
-
-/// A booking's training attestation, prepared then kept.
-pub async fn issue_attestation(
-    db: &Data<Db>,
-    actor: &Actor,
-    id: BookingId,
-    kind: DocumentKind,
-    base: String,
-    settings: &WebSettings,
-) -> ApiResult<IssuedDocument> {
-    let clock = settings.clock;
-    issue_with(
-        db,
-        actor,
-        move |c, a| attestation::prepare(c, a, id, kind, &base, clock),
-        |c, _, draft| issued::record(c, draft),
-    )
-    .await
 }
 
 #[utoipa::path(get, path = "/api/v1/bookings/{id}/documents", tag = "documents", security(("bearer" = [])),
@@ -206,26 +170,8 @@ pub async fn issue_booking_document(
     let kind = body.read(&actor)?.kind;
     let base = public_base(&req, &settings);
     Ok(Json(
-        issue_attestation(&db, &actor, id, kind, base, &settings).await?,
+        issue(&db, &actor, Subject::Booking(id), kind, base, &settings).await?,
     ))
-}
-
-async fn issue_with<P, K>(
-    db: &Data<Db>,
-    actor: &Actor,
-    prepare: P,
-    keep: K,
-) -> ApiResult<IssuedDocument>
-where
-    P: FnOnce(&mut DbConnection, &Actor) -> ApiResult<issued::Draft> + Send + 'static,
-    K: FnOnce(&mut DbConnection, &Actor, &issued::Draft) -> ApiResult<IssuedDocument>
-        + Send
-        + 'static,
-{
-    let a = actor.clone();
-    let draft = localise(actor, read(db, move |c| prepare(c, &a)).await)?;
-    let a = actor.clone();
-    localise(actor, write(db, move |c| keep(c, &a, &draft)).await)
 }
 
 #[utoipa::path(get, path = "/api/v1/weee-batches/{id}/documents", tag = "documents", security(("bearer" = [])),
@@ -256,10 +202,10 @@ pub async fn issue_weee_document(
 ) -> ApiResult<Json<IssuedDocument>> {
     let id = WeeeBatchId(id.into_inner());
     let kind = body.read(&actor)?.kind;
-    let issued = issue_slip(
+    let issued = issue(
         &db,
         &actor,
-        id,
+        Subject::Batch(id),
         kind,
         public_base(&req, &settings),
         &settings,

@@ -5,10 +5,7 @@
 
 use crate::config::WebSettings;
 use crate::db::Db;
-use crate::routes::{
-    file_name, issue, issue_attestation, issue_for_device, issue_slip, pdf_response, public_base,
-    read,
-};
+use crate::routes::{Subject, file_name, issue, pdf_response, public_base, read};
 use crate::service::documents::issued;
 use crate::signed_in;
 use crate::web::{Fields, check_csrf, error_page, parsed, see_other};
@@ -55,7 +52,27 @@ fn kind_of(
     .map_err(|e| Box::new(error_page(req, Some(v), &e)))
 }
 
-/// Issues a document of a collection, then opens it.
+/// Issues a document with the same service as the API, then opens it.
+async fn issue_and_open(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<WebSettings>,
+    body: Bytes,
+    subject: Subject,
+) -> HttpResponse {
+    let v = signed_in!(req);
+    let kind = match kind_of(&req, &v, &body) {
+        Ok(k) => k,
+        Err(r) => return *r,
+    };
+    let base = public_base(&req, &settings);
+    match issue(&db, &v.actor, subject, kind, base, &settings).await {
+        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
+        Err(e) => error_page(&req, Some(&v), &e),
+    }
+}
+
+/// A collection's document for its donor.
 pub async fn for_collection(
     req: HttpRequest,
     db: Data<Db>,
@@ -63,20 +80,11 @@ pub async fn for_collection(
     id: Path<i64>,
     body: Bytes,
 ) -> HttpResponse {
-    let v = signed_in!(req);
-    let kind = match kind_of(&req, &v, &body) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let base = public_base(&req, &settings);
-    let id = CollectionId(id.into_inner());
-    match issue(&db, &v.actor, id, kind, base, &settings).await {
-        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
+    let subject = Subject::Collection(CollectionId(id.into_inner()));
+    issue_and_open(req, db, settings, body, subject).await
 }
 
-/// Issues a WEEE batch's slip, then opens it.
+/// A WEEE batch's slip.
 pub async fn for_batch(
     req: HttpRequest,
     db: Data<Db>,
@@ -84,20 +92,11 @@ pub async fn for_batch(
     id: Path<i64>,
     body: Bytes,
 ) -> HttpResponse {
-    let v = signed_in!(req);
-    let kind = match kind_of(&req, &v, &body) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let base = public_base(&req, &settings);
-    let id = WeeeBatchId(id.into_inner());
-    match issue_slip(&db, &v.actor, id, kind, base, &settings).await {
-        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
+    let subject = Subject::Batch(WeeeBatchId(id.into_inner()));
+    issue_and_open(req, db, settings, body, subject).await
 }
 
-/// Issues a booking's training attestation, then opens it.
+/// A booking's training attestation.
 pub async fn for_booking(
     req: HttpRequest,
     db: Data<Db>,
@@ -105,20 +104,11 @@ pub async fn for_booking(
     id: Path<i64>,
     body: Bytes,
 ) -> HttpResponse {
-    let v = signed_in!(req);
-    let kind = match kind_of(&req, &v, &body) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let base = public_base(&req, &settings);
-    let id = BookingId(id.into_inner());
-    match issue_attestation(&db, &v.actor, id, kind, base, &settings).await {
-        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
+    let subject = Subject::Booking(BookingId(id.into_inner()));
+    issue_and_open(req, db, settings, body, subject).await
 }
 
-/// Issues a device's own erasure certificate, then opens it.
+/// A device's own erasure certificate.
 pub async fn for_device(
     req: HttpRequest,
     db: Data<Db>,
@@ -126,17 +116,8 @@ pub async fn for_device(
     id: Path<i64>,
     body: Bytes,
 ) -> HttpResponse {
-    let v = signed_in!(req);
-    let kind = match kind_of(&req, &v, &body) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let base = public_base(&req, &settings);
-    let id = ItemId(id.into_inner());
-    match issue_for_device(&db, &v.actor, id, kind, base, &settings).await {
-        Ok(doc) => see_other(&format!("/documents/{}/pdf", doc.id)),
-        Err(e) => error_page(&req, Some(&v), &e),
-    }
+    let subject = Subject::Device(ItemId(id.into_inner()));
+    issue_and_open(req, db, settings, body, subject).await
 }
 
 /// An issued document's file, as it was issued.
