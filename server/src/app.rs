@@ -43,6 +43,7 @@ macro_rules! route_table {
                 let allow = [$(stringify!($method)),+].map(str::to_ascii_uppercase).join(", ");
                 cfg.service(
                     web::resource($path)
+                        .app_data(crate::RouteName($path))
                         $(.route(web::$method().to($handler)))+
                         .default_service(web::to(move |req: HttpRequest| {
                             method_not_allowed(req, allow.clone())

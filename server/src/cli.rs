@@ -58,6 +58,17 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
+    /// Copy the whole database into a new file, while the server runs (SQLite:
+    /// a consistent copy; PostgreSQL: pg_dump's custom format).
+    Backup {
+        /// The backup file to write (must not exist yet).
+        file: PathBuf,
+    },
+    /// Replace the whole database with a backup. Stop the server first.
+    Restore {
+        /// A file written by `filiere backup`.
+        file: PathBuf,
+    },
     /// Create a user (the first admin, typically).
     CreateUser {
         #[arg(long)]
@@ -213,6 +224,33 @@ pub fn main() -> ExitCode {
             open(&settings).and_then(|db| serve(&settings, db))
         }
         Command::Migrate => open(&settings).map(|_| out!("migrations appliquées")),
+        Command::Backup { file } => crate::backup::backup(&settings.database_url, &file)
+            .map(|s| {
+                out!(
+                    "Sauvegarde écrite dans {} : {} lignes dans {} tables, {} octets.",
+                    file.display(),
+                    s.rows(),
+                    s.tables.len(),
+                    s.bytes
+                )
+            })
+            .map_err(|e| e.to_string()),
+        Command::Restore { file } => crate::backup::restore(&settings.database_url, &file)
+            .and_then(|s| {
+                // The restored database is opened as the server would (migrations of a
+                // newer version applied).
+                open(&settings).map_err(crate::backup::BackupError::Opened)?;
+                Ok(s)
+            })
+            .map(|s| {
+                out!(
+                    "Base restaurée depuis {} : {} lignes dans {} tables.",
+                    file.display(),
+                    s.rows(),
+                    s.tables.len()
+                )
+            })
+            .map_err(|e| e.to_string()),
         Command::Demo {
             file,
             bind,
@@ -421,8 +459,28 @@ fn serve(settings: &Settings, db: Db) -> Result<(), String> {
     let workers = settings.workers();
     let labels = settings.labels();
     let web = settings.web()?;
+    // Metrics on their own address; one already taken (another process on this
+    // machine) is said, and the server goes on without them.
+    let metrics = match settings.metrics_bind.trim() {
+        "" => None,
+        addr => match TcpListener::bind(addr) {
+            Ok(l) => {
+                tracing::info!(%addr, "metrics at http://{addr}/metrics");
+                Some(l)
+            }
+            Err(e) => {
+                tracing::warn!(%addr, error = %e, "metrics not served: cannot listen there (metrics_bind)");
+                None
+            }
+        },
+    };
     actix_web::rt::System::new()
-        .block_on(async move { crate::run_with(listener, db, labels, web, workers)?.await })
+        .block_on(async move {
+            if let Some(l) = metrics {
+                actix_web::rt::spawn(crate::metrics::serve(l, db.clone())?);
+            }
+            crate::run_with(listener, db, labels, web, workers)?.await
+        })
         .map_err(|e| e.to_string())
 }
 

@@ -12,6 +12,9 @@ pub struct Settings {
     pub database_url: String,
     /// Address to listen on.
     pub bind: String,
+    /// Where Prometheus metrics are served (`/metrics`), apart from the public
+    /// address; empty: not served.
+    pub metrics_bind: String,
     /// Host printed in label URLs (`HTTPS://HOST/I/CODE`).
     pub public_host: Option<String>,
     /// HTTP worker threads (0: one per core).
@@ -46,6 +49,7 @@ impl Default for Settings {
         Settings {
             database_url: "sqlite://filiere.sqlite".into(),
             bind: "127.0.0.1:8080".into(),
+            metrics_bind: "127.0.0.1:9464".into(),
             public_host: None,
             workers: 0,
             read_pool: 8,

@@ -103,6 +103,7 @@ impl ApiError {
                 (None, None) => self.code.message(self.lang).to_owned(),
             },
             details: self.details.clone(),
+            request_id: None,
         }
     }
 }
@@ -178,6 +179,8 @@ impl ResponseError for ApiError {
         if status.is_server_error() {
             tracing::error!(code = %self.code, cause = ?self.cause, "request failed");
         }
-        HttpResponse::build(status).json(self.body())
+        let mut body = self.body();
+        body.request_id = crate::current_request_id();
+        HttpResponse::build(status).json(body)
     }
 }

@@ -3,6 +3,7 @@
 pub mod aggregates;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod demo;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod models;
 pub mod openapi;
 pub mod printing;
@@ -57,6 +59,61 @@ impl RootSpanBuilder for RequestSpan {
     ) {
         DefaultRootSpanBuilder::on_request_end(span, outcome);
     }
+}
+
+tokio::task_local! {
+    /// The id of the request being answered (tracing-actix-web's, as in its log lines).
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being answered, when there is one: error bodies carry it.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+/// An API route's path template, kept with its resource: the metrics' label.
+pub struct RouteName(pub &'static str);
+
+/// Around every request, inside its log span: its id, for the error body (a task-local
+/// while the request is answered) and in an `X-Request-Id` header; then its count and
+/// latency by route.
+async fn observe(
+    req: ServiceRequest,
+    next: middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let route = match res.request().app_data::<RouteName>() {
+        Some(r) => r.0.to_owned(),
+        None => res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned()),
+    };
+    let m = metrics::metrics();
+    m.requests
+        .get_or_create(&metrics::RequestLabels {
+            route: route.clone(),
+            method: method.clone(),
+            status: res.status().as_u16().to_string(),
+        })
+        .inc();
+    m.latency
+        .get_or_create(&metrics::RouteLabels { route, method })
+        .observe(started.elapsed().as_secs_f64());
+    Ok(res)
 }
 
 /// Headers on every answer: a Content Security Policy that allows no inline script and
@@ -108,6 +165,7 @@ pub fn run_with(
         .listen("filiere", listener, move || {
             let app = App::new()
                 .app_data(sessions.clone())
+                .wrap(middleware::from_fn(observe))
                 .wrap(tracing_actix_web::TracingLogger::<RequestSpan>::new())
                 .wrap(middleware::Compress::default())
                 .wrap(security_headers())

@@ -39,7 +39,10 @@ pub fn start(db: Db, retention: Retention) {
         loop {
             tick.tick().await;
             match fold_all(&folding).await {
-                Ok(n) => folded += n,
+                Ok(n) => {
+                    crate::metrics::metrics().swept("fold", n as u64);
+                    folded += n
+                }
                 Err(e) => {
                     tracing::warn!(error = %e.code, "folding the dashboards' counters failed")
                 }
@@ -60,18 +63,30 @@ pub fn start(db: Db, retention: Retention) {
             tick.tick().await;
             if last_daily.is_none_or(|t| t.elapsed() >= DAILY) {
                 last_daily = Some(std::time::Instant::now());
-                match anonymise_due(&db, retention).await {
+                let done = anonymise_due(&db, retention).await;
+                if let Ok(n) = done {
+                    crate::metrics::metrics().swept("anonymise", n as u64);
+                }
+                match done {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(anonymised = n, "beneficiaries anonymised"),
                     Err(e) => tracing::warn!(error = %e.code, "anonymisation sweep failed"),
                 }
             }
-            match expire_holds(&db).await {
+            let released = expire_holds(&db).await;
+            if let Ok(n) = released {
+                crate::metrics::metrics().swept("expire_holds", n as u64);
+            }
+            match released {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(released = n, "expired holds released"),
                 Err(e) => tracing::warn!(error = %e.code, "hold sweep failed"),
             }
-            if let Err(e) = forget_old_failures(&db).await {
+            let forgot = forget_old_failures(&db).await;
+            if forgot.is_ok() {
+                crate::metrics::metrics().swept("login_failures", 0);
+            }
+            if let Err(e) = forgot {
                 tracing::warn!(error = %e.code, "login failure sweep failed");
             }
         }

@@ -219,6 +219,11 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// Requests waiting in the queue.
+    pub fn queue_len(&self) -> usize {
+        self.queue.len()
+    }
+
     /// Starts the writer thread on its own connection to `url` (and, on SQLite, the
     /// checkpoint thread).
     pub fn start(url: &str) -> std::io::Result<Writer> {
@@ -363,6 +368,9 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
                 continue;
             }
         };
+        crate::metrics::metrics()
+            .batch_size
+            .observe(jobs.len() as f64);
         let mut settles: Vec<Box<dyn Settle>> = Vec::with_capacity(jobs.len());
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             c.transaction::<(), diesel::result::Error, _>(|tx| {

@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub mod crash;
 pub mod raster;
 pub mod schema;
 
@@ -40,6 +41,8 @@ enum Store {
 /// A running server on its own database.
 pub struct TestApp {
     pub base: String,
+    /// Where the process's Prometheus metrics are served (its own address).
+    pub metrics: String,
     pub client: reqwest::Client,
     pub url: String,
     pub backend: Backend,
@@ -231,8 +234,11 @@ impl TestApp {
         log_backend(backend);
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
+        let metrics = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let metrics_port = metrics.local_addr().expect("addr").port();
         let mut app = TestApp {
             base: format!("http://127.0.0.1:{port}"),
+            metrics: format!("http://127.0.0.1:{metrics_port}"),
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
                 .build()
@@ -244,20 +250,25 @@ impl TestApp {
             thread: None,
             store,
         };
-        app.serve(listener);
+        app.serve(listener, metrics);
         app
     }
 
-    fn serve(&mut self, listener: TcpListener) {
+    fn serve(&mut self, listener: TcpListener, metrics: TcpListener) {
         let db = Db::open(&self.url, PoolSizes { read: 8, write: 8 }).expect("open database");
         let labels = self.labels.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let sys = actix_web::rt::System::new();
             sys.block_on(async move {
+                let metrics =
+                    filiere_server::metrics::serve(metrics, db.clone()).expect("metrics server");
+                let metrics_handle = metrics.handle();
+                actix_web::rt::spawn(metrics);
                 let server = filiere_server::run(listener, db, labels, 2).expect("server");
                 let _ = tx.send(server.handle());
                 let _ = server.await;
+                metrics_handle.stop(false).await;
             });
         });
         self.handle = Some(rx.recv().expect("server handle"));
@@ -281,7 +292,9 @@ impl TestApp {
     pub fn restart(&mut self) {
         let addr = self.base.trim_start_matches("http://").to_owned();
         let listener = TcpListener::bind(&addr).expect("bind the same port again");
-        self.serve(listener);
+        let metrics = self.metrics.trim_start_matches("http://").to_owned();
+        let metrics = TcpListener::bind(&metrics).expect("bind the same port again");
+        self.serve(listener, metrics);
     }
 
     /// A direct connection to the test database, for row counts and set-up; with the
@@ -307,9 +320,9 @@ impl TestApp {
         r.n
     }
 
-    /// Row count of every table.
+    /// Row count of every table of records (the dashboards' counters apart).
     pub fn counts(&self) -> Vec<(String, i64)> {
-        db::row_counts(&mut self.conn()).expect("count rows")
+        db::record_counts(&mut self.conn()).expect("count rows")
     }
 
     pub async fn request(
@@ -890,4 +903,96 @@ pub fn pdf_text(bytes: &[u8]) -> Option<String> {
     let out = child.wait_with_output().expect("pdftotext");
     assert!(out.status.success());
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Every table of the database at `url`: its name, its rows, and a digest of its rows
+/// (each row written out as text, sorted). Two databases with the same digests hold
+/// the same rows.
+pub fn table_digests(url: &str) -> Vec<(String, usize, u64)> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        r: String,
+    }
+    let mut conn = db::connect(url).expect("connect");
+    let sqlite = Backend::of_url(url) == Backend::Sqlite;
+    db::TABLES
+        .iter()
+        .map(|t| {
+            let sql = if sqlite {
+                let cols: Vec<Row> =
+                    diesel::sql_query(format!("SELECT name AS r FROM pragma_table_info('{t}')"))
+                        .load(&mut conn)
+                        .expect("columns");
+                let row = cols
+                    .iter()
+                    .map(|c| format!("quote(\"{}\")", c.r))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                format!("SELECT {row} AS r FROM {t}")
+            } else {
+                format!("SELECT CAST(x AS text) AS r FROM {t} x")
+            };
+            let mut rows: Vec<String> = diesel::sql_query(&sql)
+                .load::<Row>(&mut conn)
+                .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                .into_iter()
+                .map(|r| r.r)
+                .collect();
+            rows.sort();
+            (
+                (*t).to_owned(),
+                rows.len(),
+                sha2_free_hash::hash(&rows.join("\n")),
+            )
+        })
+        .collect()
+}
+
+/// A new empty database beside the test's (a file, or a PostgreSQL database made from
+/// the admin URL), for a restore; dropped by [`drop_database`].
+pub fn new_database(app: &TestApp) -> String {
+    match app.backend {
+        Backend::Sqlite => {
+            let dir = std::env::temp_dir().join("filiere-tests");
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            format!(
+                "sqlite://{}",
+                dir.join(format!("{}.sqlite", unique_name("r"))).display()
+            )
+        }
+        Backend::Postgres => {
+            use diesel::connection::SimpleConnection;
+            let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+            let name = unique_name("filiere_restore");
+            db::connect(&admin_url)
+                .expect("connect")
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create database");
+            with_db(&admin_url, &name)
+        }
+    }
+}
+
+/// Removes a database made by [`new_database`].
+pub fn drop_database(url: &str) {
+    match Backend::of_url(url) {
+        Backend::Sqlite => {
+            let path = url.trim_start_matches("sqlite://");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+        }
+        Backend::Postgres => {
+            use diesel::connection::SimpleConnection;
+            if let Ok(admin_url) = std::env::var("TEST_DATABASE_URL")
+                && let Ok(mut admin) = db::connect(&admin_url)
+            {
+                let name = url.rsplit('/').next().unwrap_or_default();
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
 }

@@ -99,3 +99,131 @@ fn validate(what: &str, schema: &Value, body: &Value) {
         errors.join("\n  ")
     );
 }
+
+/// The schema a `$ref` points to (in `#/components/schemas/`), or the schema itself.
+fn resolve(schema: &Value) -> &Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.rsplit('/').next().unwrap_or(r);
+            resolve(&document()["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+/// A small value that `schema` accepts: each required property with the first of
+/// its choices, the least number, the shortest text. A request built from it gets
+/// past the body's checks, so that what answers is the rule behind them.
+pub fn example(schema: &Value) -> Value {
+    let schema = resolve(schema);
+    if let Some(first) = schema["enum"].as_array().and_then(|e| e.first()) {
+        return first.clone();
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(choices) = schema[key].as_array() {
+            if key == "allOf" {
+                let mut merged = serde_json::Map::new();
+                for c in choices {
+                    if let Value::Object(o) = example(c) {
+                        merged.extend(o);
+                    }
+                }
+                return Value::Object(merged);
+            }
+            // Not a null, when there is something else to choose.
+            let pick = choices
+                .iter()
+                .find(|c| resolve(c)["type"] != "null")
+                .or(choices.first());
+            return pick.map(example).unwrap_or(Value::Null);
+        }
+    }
+    let ty = match &schema["type"] {
+        Value::Array(types) => types
+            .iter()
+            .find(|t| *t != "null")
+            .cloned()
+            .unwrap_or(Value::Null),
+        t => t.clone(),
+    };
+    let at_least = |key: &str, default: i64| schema[key].as_i64().unwrap_or(default);
+    match ty
+        .as_str()
+        .unwrap_or(if schema.get("properties").is_some() {
+            "object"
+        } else {
+            ""
+        }) {
+        "object" => {
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|r| r.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let mut out = serde_json::Map::new();
+            for name in required {
+                out.insert(name.to_owned(), example(&schema["properties"][name]));
+            }
+            Value::Object(out)
+        }
+        "array" => {
+            let n = at_least("minItems", 0).max(0) as usize;
+            Value::Array((0..n).map(|_| example(&schema["items"])).collect())
+        }
+        "integer" => json!(
+            at_least("minimum", 1)
+                .max(1)
+                .min(at_least("maximum", i64::MAX))
+        ),
+        "number" => json!(schema["minimum"].as_f64().unwrap_or(1.0).max(1.0)),
+        "boolean" => json!(false),
+        "string" => match schema["format"].as_str() {
+            Some("date-time") => json!("2026-11-20T10:00:00Z"),
+            Some("date") => json!("2026-11-20"),
+            Some("email") => json!("x@example.org"),
+            _ => json!("x".repeat(at_least("minLength", 1).max(1) as usize)),
+        },
+        _ => Value::Null,
+    }
+}
+
+/// The body of an operation built by [`example`] (JSON), or a few bytes of the
+/// operation's own media type; `None` when it takes no body.
+pub fn example_body(method: &str, template: &str) -> Option<(String, Vec<u8>)> {
+    let op = &document()["paths"][template][method.to_ascii_lowercase()];
+    let content = op["requestBody"]["content"].as_object()?;
+    if let Some(json) = content.get("application/json") {
+        let value = example(&json["schema"]);
+        let errors: Vec<String> = validator(&json["schema"])
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {template}: the example {value} breaks its schema: {errors:?}"
+        );
+        return Some(("application/json".into(), serde_json::to_vec(&value).ok()?));
+    }
+    let media = content.keys().next()?.clone();
+    Some((media, b"x".to_vec()))
+}
+
+/// The query of an operation: each required parameter with an [`example`] value.
+pub fn example_query(method: &str, template: &str) -> String {
+    let op = &document()["paths"][template][method.to_ascii_lowercase()];
+    let mut pairs = Vec::new();
+    for p in op["parameters"].as_array().into_iter().flatten() {
+        if p["in"] == "query" && p["required"] == true {
+            let v = example(&p["schema"]);
+            let text = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            pairs.push(format!("{}={}", p["name"].as_str().unwrap_or(""), text));
+        }
+    }
+    if pairs.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", pairs.join("&"))
+    }
+}

@@ -156,7 +156,11 @@ async fn login_logout_and_badges() {
     )
     .await;
     assert_eq!((s.as_u16(), code_of(&b)), (403, "badge_wrong_site"));
-    // A revoked bench no longer signs anyone in.
+    // A revoked bench no longer signs anyone in, and whoever was signed in at it is
+    // signed out.
+    let at_bench = app.bench_session(&w).await;
+    let (s, _) = app.get("/api/v1/me", &at_bench.token).await;
+    assert_eq!(s, 200);
     let benches: Vec<BenchView> = app.get_ok("/api/v1/benches", &w.admin).await;
     let (s, _) = app
         .request(
@@ -173,6 +177,8 @@ async fn login_logout_and_badges() {
     )
     .await;
     assert_eq!((s.as_u16(), code_of(&b)), (401, "invalid_bench_token"));
+    let (s, b) = app.get("/api/v1/me", &at_bench.token).await;
+    assert_eq!((s.as_u16(), code_of(&b)), (401, "unauthenticated"));
 }
 
 /// Every role, every column of the access table: what each may and may not do.

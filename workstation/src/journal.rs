@@ -289,6 +289,7 @@ mod tests {
             code: ErrorCode::VersionConflict,
             message: "L'objet a changé entre-temps".into(),
             details: None,
+            request_id: None,
         };
         j.settle(
             2,

@@ -254,6 +254,7 @@ impl Client {
             code: ErrorCode::Internal,
             message: format!("{status}"),
             details: None,
+            request_id: None,
         });
         Err(NetError::Refused {
             status: status.as_u16(),

@@ -182,6 +182,7 @@ fn settle(
                     code: filiere_shared::ErrorCode::Internal,
                     message: format!("refused ({})", r.status),
                     details: None,
+                    request_id: None,
                 }),
             }
         };

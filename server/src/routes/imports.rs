@@ -171,6 +171,7 @@ pub async fn import_erasure_report(
     q: Query<ReportQuery>,
     body: Payload,
 ) -> ApiResult<Json<ErasureReportImport>> {
+    erasure_reports::may_import(&actor)?;
     let scope = q.scope(&actor)?;
     let file = localise(
         &actor,

@@ -20,7 +20,8 @@ use filiere_shared::*;
 
 #[utoipa::path(get, path = "/api/v1/prices", tag = "sales", security(("bearer" = [])),
     params(PriceQuery),
-    responses((status = 200, body = PriceList, description = "The region's solidarity prices and the legal caps")))]
+    responses((status = 200, body = PriceList, description = "The region's solidarity prices and the legal caps"),
+        (status = 422, body = ErrorBody, description = "An admin who names no region")))]
 pub async fn list_prices(
     actor: Actor,
     db: Data<Db>,

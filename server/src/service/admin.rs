@@ -707,6 +707,14 @@ pub fn revoke_bench(conn: &mut DbConnection, actor: &Actor, id: BenchId) -> ApiR
     if n == 0 {
         return Err(actor.err(ErrorCode::BenchNotFound));
     }
+    // Whoever is signed in at it is signed out: a lost bench stops working at once.
+    diesel::update(
+        crate::schema::sessions::table
+            .filter(crate::schema::sessions::bench_id.eq(id.0))
+            .filter(crate::schema::sessions::revoked_at.is_null()),
+    )
+    .set(crate::schema::sessions::revoked_at.eq(Some(crate::models::now())))
+    .execute(conn)?;
     let row: BenchRow = benches::table.find(id.0).first(conn)?;
     Ok(bench_view(&row))
 }

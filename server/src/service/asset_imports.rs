@@ -192,6 +192,7 @@ fn view(r: AssetImportRow) -> ApiResult<AssetImportView> {
 
 /// An import, for the staff of its collection.
 pub fn get(conn: &mut DbConnection, actor: &Actor, id: i64) -> ApiResult<AssetImportView> {
+    collections::staff(actor)?;
     let row: AssetImportRow = asset_imports::table
         .find(id)
         .select(AssetImportRow::as_select())

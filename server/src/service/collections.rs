@@ -71,7 +71,8 @@ fn view(conn: &mut DbConnection, c: CollectionRow) -> ApiResult<CollectionView> 
     })
 }
 
-fn staff(actor: &Actor) -> ApiResult<()> {
+/// Who may see collections (and what comes with them: imports, documents).
+pub fn staff(actor: &Actor) -> ApiResult<()> {
     actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])
 }
 

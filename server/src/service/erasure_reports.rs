@@ -93,6 +93,12 @@ fn holder(
     Ok(None)
 }
 
+/// Who may send an erasure report: the workshops' staff. Checked before anything
+/// of the request is read.
+pub fn may_import(actor: &Actor) -> ApiResult<()> {
+    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])
+}
+
 /// Records the erasures `file` reports for the drives of the scope's items.
 pub fn import(
     conn: &mut DbConnection,
@@ -100,7 +106,7 @@ pub fn import(
     scope: Scope,
     file: &[u8],
 ) -> ApiResult<ErasureReportImport> {
-    actor.require(&[Role::Technician, Role::Coordinator, Role::Admin])?;
+    may_import(actor)?;
     match scope {
         Scope::Collection(c) => {
             collections::get(conn, actor, c)?;

@@ -34,337 +34,158 @@ pub const LANG_COOKIE: &str = "filiere_lang";
 
 pub const STYLE: &str = include_str!("../../static/style.css");
 
-/// Every page route; registered by [`configure`].
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/static/style.css", web::get().to(style))
-        .route("/", web::get().to(account::home))
-        .route("/login", web::get().to(account::login_page))
-        .route("/login", web::post().to(account::login_submit))
-        .route("/logout", web::post().to(account::logout))
-        .route("/language", web::post().to(account::language))
-        .route("/lookup", web::get().to(staff::lookup))
-        .route("/i/{code}", web::get().to(staff::item_by_code))
-        .route("/I/{code}", web::get().to(staff::item_by_code))
-        .route("/r/{id}", web::get().to(social::reservations::by_voucher))
-        .route("/R/{id}", web::get().to(social::reservations::by_voucher))
-        .route("/catalogue", web::get().to(social::catalogue::list))
-        .route("/catalogue/{id}", web::get().to(social::catalogue::device))
-        .route("/beneficiaries", web::get().to(social::beneficiaries::list))
-        .route(
-            "/beneficiaries",
-            web::post().to(social::beneficiaries::create),
-        )
-        .route(
-            "/beneficiaries/new",
-            web::get().to(social::beneficiaries::new_form),
-        )
-        .route(
-            "/beneficiaries/{id}",
-            web::get().to(social::beneficiaries::show),
-        )
-        .route(
-            "/beneficiaries/{id}",
-            web::post().to(social::beneficiaries::update),
-        )
-        .route(
-            "/beneficiaries/{id}/erase",
-            web::post().to(social::beneficiaries::erase),
-        )
-        .route(
-            "/beneficiaries/{id}/export",
-            web::get().to(social::beneficiaries::export),
-        )
-        .route("/needs", web::post().to(social::beneficiaries::add_need))
-        .route(
-            "/needs/{id}/close",
-            web::post().to(social::beneficiaries::close_need),
-        )
-        .route(
-            "/reservations",
-            web::post().to(social::reservations::create),
-        )
-        .route(
-            "/reservations/{id}",
-            web::get().to(social::reservations::show),
-        )
-        .route(
-            "/reservations/{id}/cancel",
-            web::post().to(social::reservations::cancel),
-        )
-        .route(
-            "/reservations/{id}/training-refusal",
-            web::post().to(social::reservations::refuse_training),
-        )
-        .route(
-            "/reservations/{id}/voucher.pdf",
-            web::get().to(social::reservations::voucher),
-        )
-        .route("/training", web::get().to(social::training::list))
-        .route("/training", web::post().to(coordinator::create_session))
-        .route("/training/{id}", web::get().to(social::training::show))
-        .route(
-            "/training/{id}/attendance",
-            web::post().to(coordinator::attendance),
-        )
-        .route(
-            "/training/{id}/attendance-sheet.pdf",
-            web::get().to(coordinator::attendance_sheet),
-        )
-        .route("/counter", web::get().to(counter::home))
-        .route("/counter/scan", web::get().to(counter::scan))
-        .route(
-            "/counter/reservations/{id}",
-            web::get().to(counter::handover),
-        )
-        .route("/counter/sales", web::post().to(counter::sell))
-        .route("/counter/partner", web::get().to(counter::partner_form))
-        .route(
-            "/counter/partner-sales",
-            web::post().to(counter::partner_sell),
-        )
-        .route("/sales", web::get().to(counter::sales::list))
-        .route("/sales/{id}", web::get().to(counter::sales::show))
-        .route(
-            "/sales/{id}/invoice.pdf",
-            web::get().to(counter::sales::invoice),
-        )
-        .route(
-            "/sales/{id}/returns",
-            web::post().to(counter::sales::open_return),
-        )
-        .route(
-            "/after-sales/{id}/settle",
-            web::post().to(counter::sales::settle),
-        )
-        .route(
-            "/after-sales/{id}/hand-back",
-            web::post().to(counter::sales::hand_back),
-        )
-        .route("/prices", web::get().to(prices::page))
-        .route("/prices", web::post().to(prices::set_rule))
-        .route("/prices/{id}/delete", web::post().to(prices::delete_rule))
-        .route("/price-caps/{key}", web::post().to(prices::set_cap))
-        .route("/offer", web::get().to(public::offers::offer_form))
-        .route("/offer", web::post().to(public::offers::offer_submit))
-        .route("/setup/{token}", web::get().to(account::setup_form))
-        .route("/setup/{token}", web::post().to(account::setup_submit))
-        .route("/account/password", web::get().to(account::password_form))
-        .route(
-            "/account/password",
-            web::post().to(account::password_submit),
-        )
-        .route(
-            "/organisations",
-            web::get().to(coordination::organisations::list),
-        )
-        .route(
-            "/organisations",
-            web::post().to(coordination::organisations::create),
-        )
-        .route(
-            "/organisations/{id}",
-            web::get().to(coordination::organisations::show),
-        )
-        .route(
-            "/organisations/{id}",
-            web::post().to(coordination::organisations::update),
-        )
-        .route(
-            "/collections",
-            web::get().to(coordination::collections::list),
-        )
-        .route(
-            "/collections",
-            web::post().to(coordination::collections::create),
-        )
-        .route(
-            "/collections/{id}",
-            web::get().to(coordination::collections::show),
-        )
-        .route(
-            "/collections/{id}/close",
-            web::post().to(coordination::collections::close),
-        )
-        .service(
-            web::resource("/collections/{id}/asset-list")
-                .app_data(coordination::asset_list::upload_config())
-                .route(web::post().to(coordination::asset_list::preview)),
-        )
-        .service(
-            web::resource("/collections/{id}/asset-list/import")
-                .app_data(coordination::asset_list::confirm_config())
-                .route(web::post().to(coordination::asset_list::import)),
-        )
-        .service(
-            web::resource("/collections/{id}/erasure-report")
-                .app_data(coordination::asset_list::upload_config())
-                .route(web::post().to(coordination::erasure_report::upload)),
-        )
-        .route(
-            "/asset-imports/{id}",
-            web::get().to(coordination::asset_list::progress),
-        )
-        .route(
-            "/collections/{id}/documents",
-            web::post().to(coordination::documents::for_collection),
-        )
-        .route(
-            "/documents/{id}/pdf",
-            web::get().to(coordination::documents::pdf),
-        )
-        .route("/offers", web::get().to(coordination::offers::list))
-        .route("/offers/{id}", web::get().to(coordination::offers::show))
-        .route(
-            "/offers/{id}/accept",
-            web::post().to(coordination::offers::accept),
-        )
-        .route(
-            "/offers/{id}/decline",
-            web::post().to(coordination::offers::decline),
-        )
-        .route("/labels", web::get().to(coordination::labels::list))
-        .route("/labels", web::post().to(coordination::labels::allocate))
-        .route("/labels/{id}", web::get().to(coordination::labels::show))
-        .route(
-            "/labels/{id}/sheet",
-            web::post().to(coordination::labels::sheet),
-        )
-        .route(
-            "/labels/{id}/print",
-            web::post().to(coordination::labels::print),
-        )
-        .route("/weee", web::get().to(coordination::weee::list))
-        .route("/weee", web::post().to(coordination::weee::open))
-        .route("/weee/{id}", web::get().to(coordination::weee::show))
-        .route(
-            "/weee/{id}/close",
-            web::post().to(coordination::weee::close),
-        )
-        .route(
-            "/weee/{id}/hand-over",
-            web::post().to(coordination::weee::hand_over),
-        )
-        .route(
-            "/registers/{which}",
-            web::get().to(coordination::weee::register),
-        )
-        .route(
-            "/weee/{id}/documents",
-            web::post().to(coordination::documents::for_batch),
-        )
-        .route(
-            "/items/{id}/documents",
-            web::post().to(coordination::documents::for_device),
-        )
-        .route(
-            "/bookings/{id}/documents",
-            web::post().to(coordination::documents::for_booking),
-        )
-        .route("/open-data", web::get().to(public::open_data::page))
-        .route("/open-data/", web::get().to(public::open_data::page))
-        .route(
-            "/open-data/regions-months.csv",
-            web::get().to(public::open_data::csv),
-        )
-        .route(
-            "/open-data/regions-months.json",
-            web::get().to(public::open_data::json),
-        )
-        .route("/v", web::get().to(public::verify::lookup))
-        .service(
-            web::resource("/v/{id}")
-                .app_data(public::verify::upload_config())
-                .route(web::get().to(public::verify::show))
-                .route(web::post().to(public::verify::check_file)),
-        )
-        .route("/dashboards", web::get().to(dashboards::index))
-        .route("/dashboards/stock", web::get().to(dashboards::stock::show))
-        .route(
-            "/dashboards/stock.csv",
-            web::get().to(dashboards::stock::devices_csv),
-        )
-        .route(
-            "/dashboards/parts.csv",
-            web::get().to(dashboards::stock::parts_csv),
-        )
-        .route("/dashboards/flows", web::get().to(dashboards::flows::show))
-        .route(
-            "/dashboards/flows.csv",
-            web::get().to(dashboards::flows::csv),
-        )
-        .route("/dashboards/aging", web::get().to(dashboards::aging::show))
-        .route(
-            "/dashboards/aging.csv",
-            web::get().to(dashboards::aging::csv),
-        )
-        .route(
-            "/dashboards/impact",
-            web::get().to(dashboards::impact::show),
-        )
-        .route(
-            "/dashboards/impact.csv",
-            web::get().to(dashboards::impact::csv),
-        )
-        .route(
-            "/dashboards/demand",
-            web::get().to(dashboards::demand::show),
-        )
-        .route(
-            "/dashboards/demand.csv",
-            web::get().to(dashboards::demand::csv),
-        )
-        .route(
-            "/dashboards/collections",
-            web::get().to(dashboards::collections::show),
-        )
-        .route(
-            "/dashboards/collections.csv",
-            web::get().to(dashboards::collections::csv),
-        )
-        .route(
-            "/dashboards/impact.pdf",
-            web::get().to(dashboards::impact::pdf),
-        )
-        .route("/dashboards/items", web::get().to(dashboards::items::list))
-        .route(
-            "/dashboards/items.csv",
-            web::get().to(dashboards::items::csv),
-        )
-        .route("/admin", web::get().to(admin::hub))
-        .route("/admin/regions", web::get().to(admin::regions::list))
-        .route("/admin/regions", web::post().to(admin::regions::create))
-        .route("/admin/sites", web::get().to(admin::sites::list))
-        .route("/admin/sites", web::post().to(admin::sites::create))
-        .route("/admin/sites/{id}", web::get().to(admin::sites::show))
-        .route("/admin/sites/{id}", web::post().to(admin::sites::update))
-        .route(
-            "/admin/sites/{id}/printers",
-            web::post().to(admin::sites::add_printer),
-        )
-        .route("/admin/users", web::get().to(admin::users::list))
-        .route("/admin/users", web::post().to(admin::users::create))
-        .route("/admin/users/{id}", web::get().to(admin::users::show))
-        .route("/admin/users/{id}", web::post().to(admin::users::update))
-        .route(
-            "/admin/users/{id}/setup-link",
-            web::post().to(admin::users::new_link),
-        )
-        .route("/admin/dashboards", web::get().to(admin::dashboards::show))
-        .route(
-            "/admin/dashboards",
-            web::post().to(admin::dashboards::update),
-        )
-        .route("/admin/benches", web::get().to(admin::benches::list))
-        .route("/admin/benches", web::post().to(admin::benches::create))
-        .route(
-            "/admin/benches/{id}/revoke",
-            web::post().to(admin::benches::revoke),
-        )
-        .route("/bookings", web::post().to(social::training::book))
-        .route(
-            "/bookings/{id}/cancel",
-            web::post().to(social::training::cancel_booking),
-        );
+/// Every page route: its path (with, for a file upload, the size it takes), then its
+/// method and handler, in the order the router tries them. One table serves the router
+/// and the test that holds every page to the role table.
+macro_rules! page_table {
+    ($($path:literal $(with $config:expr)? => [$($method:ident $handler:path),+ $(,)?]),+ $(,)?) => {
+        /// Each page path with the methods it answers (in lower case); a path may
+        /// come twice, once per method.
+        pub const PAGES: &[(&str, &[&str])] = &[$(($path, &[$(stringify!($method)),+])),+];
+
+        /// Registers every page route.
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(page_table!(@one cfg, $path, [$($config)?], [$($method $handler),+]);)+
+        }
+    };
+    (@one $cfg:ident, $path:literal, [], [$($method:ident $handler:path),+]) => {
+        $($cfg.route($path, web::$method().to($handler));)+
+    };
+    (@one $cfg:ident, $path:literal, [$config:expr], [$($method:ident $handler:path),+]) => {
+        $cfg.service(web::resource($path).app_data($config)$(.route(web::$method().to($handler)))+);
+    };
+}
+
+page_table! {
+    "/static/style.css" => [get style],
+    "/" => [get account::home],
+    "/login" => [get account::login_page],
+    "/login" => [post account::login_submit],
+    "/logout" => [post account::logout],
+    "/language" => [post account::language],
+    "/lookup" => [get staff::lookup],
+    "/i/{code}" => [get staff::item_by_code],
+    "/I/{code}" => [get staff::item_by_code],
+    "/r/{id}" => [get social::reservations::by_voucher],
+    "/R/{id}" => [get social::reservations::by_voucher],
+    "/catalogue" => [get social::catalogue::list],
+    "/catalogue/{id}" => [get social::catalogue::device],
+    "/beneficiaries" => [get social::beneficiaries::list],
+    "/beneficiaries" => [post social::beneficiaries::create],
+    "/beneficiaries/new" => [get social::beneficiaries::new_form],
+    "/beneficiaries/{id}" => [get social::beneficiaries::show],
+    "/beneficiaries/{id}" => [post social::beneficiaries::update],
+    "/beneficiaries/{id}/erase" => [post social::beneficiaries::erase],
+    "/beneficiaries/{id}/export" => [get social::beneficiaries::export],
+    "/needs" => [post social::beneficiaries::add_need],
+    "/needs/{id}/close" => [post social::beneficiaries::close_need],
+    "/reservations" => [post social::reservations::create],
+    "/reservations/{id}" => [get social::reservations::show],
+    "/reservations/{id}/cancel" => [post social::reservations::cancel],
+    "/reservations/{id}/training-refusal" => [post social::reservations::refuse_training],
+    "/reservations/{id}/voucher.pdf" => [get social::reservations::voucher],
+    "/training" => [get social::training::list],
+    "/training" => [post coordinator::create_session],
+    "/training/{id}" => [get social::training::show],
+    "/training/{id}/attendance" => [post coordinator::attendance],
+    "/training/{id}/attendance-sheet.pdf" => [get coordinator::attendance_sheet],
+    "/counter" => [get counter::home],
+    "/counter/scan" => [get counter::scan],
+    "/counter/reservations/{id}" => [get counter::handover],
+    "/counter/sales" => [post counter::sell],
+    "/counter/partner" => [get counter::partner_form],
+    "/counter/partner-sales" => [post counter::partner_sell],
+    "/sales" => [get counter::sales::list],
+    "/sales/{id}" => [get counter::sales::show],
+    "/sales/{id}/invoice.pdf" => [get counter::sales::invoice],
+    "/sales/{id}/returns" => [post counter::sales::open_return],
+    "/after-sales/{id}/settle" => [post counter::sales::settle],
+    "/after-sales/{id}/hand-back" => [post counter::sales::hand_back],
+    "/prices" => [get prices::page],
+    "/prices" => [post prices::set_rule],
+    "/prices/{id}/delete" => [post prices::delete_rule],
+    "/price-caps/{key}" => [post prices::set_cap],
+    "/offer" => [get public::offers::offer_form],
+    "/offer" => [post public::offers::offer_submit],
+    "/setup/{token}" => [get account::setup_form],
+    "/setup/{token}" => [post account::setup_submit],
+    "/account/password" => [get account::password_form],
+    "/account/password" => [post account::password_submit],
+    "/organisations" => [get coordination::organisations::list],
+    "/organisations" => [post coordination::organisations::create],
+    "/organisations/{id}" => [get coordination::organisations::show],
+    "/organisations/{id}" => [post coordination::organisations::update],
+    "/collections" => [get coordination::collections::list],
+    "/collections" => [post coordination::collections::create],
+    "/collections/{id}" => [get coordination::collections::show],
+    "/collections/{id}/close" => [post coordination::collections::close],
+    "/collections/{id}/asset-list" with coordination::asset_list::upload_config() => [post coordination::asset_list::preview],
+    "/collections/{id}/asset-list/import" with coordination::asset_list::confirm_config() => [post coordination::asset_list::import],
+    "/collections/{id}/erasure-report" with coordination::asset_list::upload_config() => [post coordination::erasure_report::upload],
+    "/asset-imports/{id}" => [get coordination::asset_list::progress],
+    "/collections/{id}/documents" => [post coordination::documents::for_collection],
+    "/documents/{id}/pdf" => [get coordination::documents::pdf],
+    "/offers" => [get coordination::offers::list],
+    "/offers/{id}" => [get coordination::offers::show],
+    "/offers/{id}/accept" => [post coordination::offers::accept],
+    "/offers/{id}/decline" => [post coordination::offers::decline],
+    "/labels" => [get coordination::labels::list],
+    "/labels" => [post coordination::labels::allocate],
+    "/labels/{id}" => [get coordination::labels::show],
+    "/labels/{id}/sheet" => [post coordination::labels::sheet],
+    "/labels/{id}/print" => [post coordination::labels::print],
+    "/weee" => [get coordination::weee::list],
+    "/weee" => [post coordination::weee::open],
+    "/weee/{id}" => [get coordination::weee::show],
+    "/weee/{id}/close" => [post coordination::weee::close],
+    "/weee/{id}/hand-over" => [post coordination::weee::hand_over],
+    "/registers/{which}" => [get coordination::weee::register],
+    "/weee/{id}/documents" => [post coordination::documents::for_batch],
+    "/items/{id}/documents" => [post coordination::documents::for_device],
+    "/bookings/{id}/documents" => [post coordination::documents::for_booking],
+    "/open-data" => [get public::open_data::page],
+    "/open-data/" => [get public::open_data::page],
+    "/open-data/regions-months.csv" => [get public::open_data::csv],
+    "/open-data/regions-months.json" => [get public::open_data::json],
+    "/v" => [get public::verify::lookup],
+    "/v/{id}" with public::verify::upload_config() => [get public::verify::show, post public::verify::check_file],
+    "/dashboards" => [get dashboards::index],
+    "/dashboards/stock" => [get dashboards::stock::show],
+    "/dashboards/stock.csv" => [get dashboards::stock::devices_csv],
+    "/dashboards/parts.csv" => [get dashboards::stock::parts_csv],
+    "/dashboards/flows" => [get dashboards::flows::show],
+    "/dashboards/flows.csv" => [get dashboards::flows::csv],
+    "/dashboards/aging" => [get dashboards::aging::show],
+    "/dashboards/aging.csv" => [get dashboards::aging::csv],
+    "/dashboards/impact" => [get dashboards::impact::show],
+    "/dashboards/impact.csv" => [get dashboards::impact::csv],
+    "/dashboards/demand" => [get dashboards::demand::show],
+    "/dashboards/demand.csv" => [get dashboards::demand::csv],
+    "/dashboards/collections" => [get dashboards::collections::show],
+    "/dashboards/collections.csv" => [get dashboards::collections::csv],
+    "/dashboards/impact.pdf" => [get dashboards::impact::pdf],
+    "/dashboards/items" => [get dashboards::items::list],
+    "/dashboards/items.csv" => [get dashboards::items::csv],
+    "/admin" => [get admin::hub],
+    "/admin/regions" => [get admin::regions::list],
+    "/admin/regions" => [post admin::regions::create],
+    "/admin/sites" => [get admin::sites::list],
+    "/admin/sites" => [post admin::sites::create],
+    "/admin/sites/{id}" => [get admin::sites::show],
+    "/admin/sites/{id}" => [post admin::sites::update],
+    "/admin/sites/{id}/printers" => [post admin::sites::add_printer],
+    "/admin/users" => [get admin::users::list],
+    "/admin/users" => [post admin::users::create],
+    "/admin/users/{id}" => [get admin::users::show],
+    "/admin/users/{id}" => [post admin::users::update],
+    "/admin/users/{id}/setup-link" => [post admin::users::new_link],
+    "/admin/dashboards" => [get admin::dashboards::show],
+    "/admin/dashboards" => [post admin::dashboards::update],
+    "/admin/benches" => [get admin::benches::list],
+    "/admin/benches" => [post admin::benches::create],
+    "/admin/benches/{id}/revoke" => [post admin::benches::revoke],
+    "/bookings" => [post social::training::book],
+    "/bookings/{id}/cancel" => [post social::training::cancel_booking],
 }
 
 async fn style() -> HttpResponse {

@@ -156,6 +156,10 @@ async fn new_page(
 
 pub async fn new_form(req: HttpRequest, db: Data<Db>) -> HttpResponse {
     let v = signed_in!(req);
+    // Only those who may register a beneficiary see the form.
+    if let Err(e) = beneficiaries::own_org(&v.actor) {
+        return crate::web::error_page(&req, Some(&v), &e);
+    }
     new_page(&req, &db, &v, None, None).await
 }
 
