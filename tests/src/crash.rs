@@ -86,7 +86,10 @@ pub async fn send(
 ) -> Option<(u16, Value)> {
     loop {
         match req().send().await {
-            Ok(r) if r.status().as_u16() != 503 && r.status().as_u16() != 500 => {
+            // 500 and 503: the database went away with the server; 502 and 504: a
+            // proxy in front lost the server mid-request. Either way the request may
+            // or may not have been done: only its key makes sending it again safe.
+            Ok(r) if !matches!(r.status().as_u16(), 500 | 502 | 503 | 504) => {
                 let status = r.status().as_u16();
                 let body = r.json::<Value>().await.unwrap_or(Value::Null);
                 return Some((status, body));

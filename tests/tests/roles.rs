@@ -331,6 +331,18 @@ const PAGE_RULES: &[(&str, &str)] = &[
     ("/weee/{id}", "ACT"),
 ];
 
+/// The headers every page carries (and what each must say): no script or style
+/// from elsewhere nor inline, never framed, no sniffing, no referrer to other sites.
+const SECURITY_HEADERS: [(&str, &str); 4] = [
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "same-origin"),
+];
+
 /// A page path with each parameter given a value.
 fn page_path(template: &str) -> String {
     template
@@ -389,6 +401,14 @@ async fn every_page_opens_for_exactly_the_roles_of_the_table() {
                         .and_then(|l| l.to_str().ok())
                         .is_some_and(|l| l.starts_with("/login"));
                 assert!(status != 500, "{method} {path} as {letter}: 500");
+                // Every answer, page, file or refusal, with the security headers.
+                for (name, value) in SECURITY_HEADERS {
+                    let got = resp.headers().get(name).and_then(|v| v.to_str().ok());
+                    assert!(
+                        got.is_some_and(|g| g.contains(value)),
+                        "{method} {path} as {letter}: {name} is {got:?}"
+                    );
+                }
                 let refused = to_login || status == 403;
                 if *method != "get" {
                     // Nobody signed in: every form but the public ones leads to the

@@ -280,8 +280,9 @@ async fn signing_in_on_the_pages() {
         .find(|c| c.starts_with("filiere_session="))
         .expect("session cookie")
         .to_owned();
+    // The test server's public host is HTTPS (`filiere.test`): the cookie is Secure.
     assert!(
-        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        set.contains("HttpOnly") && set.contains("SameSite=Lax") && set.contains("Secure"),
         "{set}"
     );
     let first = b.cookies.get("filiere_session").cloned();
@@ -294,6 +295,18 @@ async fn signing_in_on_the_pages() {
         other.cookies.get("filiere_session"),
         first.as_ref(),
         "a new session id"
+    );
+    // A session id planted before the login (a link from someone else) is never the
+    // one signed in: the login always makes a new one.
+    let mut planted = Browser::new(&app);
+    planted.cookies.insert(
+        "filiere_session".into(),
+        "fls_planted_by_someone_else".into(),
+    );
+    planted.log_in("social_a").await;
+    assert_ne!(
+        planted.cookies.get("filiere_session").map(String::as_str),
+        Some("fls_planted_by_someone_else")
     );
     let page = other.get("/login?next=//evil.example/").await;
     assert_eq!(
