@@ -219,7 +219,7 @@ pub async fn technician(
             let Outcome::Acked { id, version } = outcome else {
                 continue;
             };
-            if n % 10 == 0 {
+            if n.is_multiple_of(10) {
                 // Now and then a step on a version already gone: refused, never written.
                 let key = format!("crash-stale-{me}-{n}");
                 let body = json!({
@@ -503,7 +503,7 @@ pub fn check(url: &str, logs: &[Log]) -> Report {
         }
     }
     let mut codes: Vec<_> = codes.into_iter().collect();
-    codes.sort_by(|a, b| b.1.cmp(&a.1));
+    codes.sort_by_key(|c| std::cmp::Reverse(c.1));
     println!("reservations refused by code: {codes:?}");
     let retries: usize = logs.iter().map(|l| l.retries).sum();
     let cancels = logs.iter().map(|l| l.cancels.len()).sum::<usize>();
