@@ -205,7 +205,8 @@ impl Db {
         let build = |size: u32| {
             Pool::builder()
                 .max_size(size.max(1))
-                .connection_timeout(Duration::from_secs(30))
+                // The database gone: a 503 within 5 s rather than a request hanging.
+                .connection_timeout(Duration::from_secs(5))
                 // A PostgreSQL connection can die with its server and is checked
                 // before use; an SQLite connection is a file handle that cannot.
                 .test_on_check_out(backend == Backend::Postgres)

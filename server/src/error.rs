@@ -143,9 +143,47 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(_, info) if is_busy_or_deadlock(info.message()) => {
                 ApiError::new(ErrorCode::VersionConflict)
             }
+            Error::DatabaseError(_, info) if is_disk_full(info.message()) => ApiError {
+                cause: Some(e.to_string()),
+                ..ApiError::new(ErrorCode::StorageFull)
+            },
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::BrokenTransactionManager => ApiError {
+                cause: Some(e.to_string()),
+                ..ApiError::new(ErrorCode::Unavailable)
+            },
+            Error::DatabaseError(_, info) if is_connection_lost(info.message()) => ApiError {
+                cause: Some(e.to_string()),
+                ..ApiError::new(ErrorCode::Unavailable)
+            },
             _ => ApiError::internal(e),
         }
     }
+}
+
+/// SQLite's `SQLITE_FULL` (and PostgreSQL's "no space left on device"): the disk is
+/// full, the statement was not done.
+pub fn is_disk_full(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("No space left on device")
+}
+
+/// The database went away under a statement (PostgreSQL stopped or restarted): a
+/// 503, like a pool that cannot connect, not a fault of the server.
+pub fn is_connection_lost(message: &str) -> bool {
+    [
+        "server closed the connection",
+        "terminating connection",
+        "no connection to the server",
+        "could not receive data from server",
+        "could not send data to server",
+        "connection to server",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "the database system is in recovery mode",
+        "SSL connection has been closed",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 /// Deadlocks (PostgreSQL) and lock time-outs (SQLite) are concurrency conflicts: the

@@ -81,13 +81,14 @@ impl utoipa::Modify for StandardResponses {
         use utoipa::openapi::path::ParameterIn;
         for (path, item) in openapi.paths.paths.iter_mut() {
             let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (true, &mut item.put),
+                (true, &mut item.patch),
+                (true, &mut item.delete),
             ];
-            for op in operations.into_iter().flatten() {
+            for (writes, op) in operations {
+                let Some(op) = op else { continue };
                 let mut add = |status: &str, why: &str| {
                     op.responses
                         .responses
@@ -130,6 +131,9 @@ impl utoipa::Modify for StandardResponses {
                 add("431", "The request head is too large");
                 if path != "/api/openapi.json" {
                     add("503", "The database cannot be reached; try again");
+                }
+                if writes {
+                    add("507", "The server's disk is full: nothing was saved");
                 }
             }
         }
@@ -229,6 +233,7 @@ fn describe_responses(doc: &mut serde_json::Value) {
                         "422" => "Refused by a rule, with its stable code",
                         "502" => "The printer did not take the job",
                         "503" => "The database cannot be reached; try again",
+                        "507" => "The server's disk is full: nothing was saved",
                         _ => "See the error code",
                     };
                     response["description"] = serde_json::Value::from(text);

@@ -5,8 +5,11 @@
 //! writer thread instead takes every write request waiting in its queue (up to
 //! [`MAX_BATCH`]), runs each in its own savepoint inside one transaction, commits once,
 //! and only then answers each request. A request that fails rolls back to its savepoint
-//! and leaves the others alone; a failed commit fails them all. Every answer still
-//! follows a durable commit of exactly what it reports.
+//! and leaves the others alone; a failed commit fails them all (the database gone:
+//! `unavailable`; the disk full: `storage_full`). A request failing after it wrote
+//! takes its batch back with it: those before it are told to try again, those after
+//! it go into the next batch. Every answer still follows a durable commit of exactly
+//! what it reports.
 //!
 //! A savepoint copies every page its request touches, to be able to undo it. The
 //! bench's daily steps, prepared on a read connection ([`Writer::submit_step`]), run
@@ -114,7 +117,7 @@ fn run_steps(conn: &mut DbConnection, steps: Vec<StepJob>) -> (Vec<Box<dyn Settl
 struct PendingStep(Pending<Option<EventResponse>>);
 
 impl Settle for PendingStep {
-    fn settle(self: Box<Self>, commit: Result<(), &str>) {
+    fn settle(self: Box<Self>, commit: Result<(), &CommitFailed>) {
         let Pending { result, reply } = self.0;
         let answer = match commit {
             Ok(()) => result,
@@ -136,7 +139,7 @@ enum Ran {
 
 /// A request's result, held until its batch is committed or rolled back.
 trait Settle: Send {
-    fn settle(self: Box<Self>, commit: Result<(), &str>);
+    fn settle(self: Box<Self>, commit: Result<(), &CommitFailed>);
 }
 
 /// How a request failed.
@@ -201,11 +204,54 @@ where
     }
 }
 
+/// Why a batch did not commit: the code its requests are answered with (the database
+/// gone: `unavailable`; the disk full: `storage_full`; else a fault), and the cause
+/// for the log.
+pub struct CommitFailed {
+    code: filiere_shared::ErrorCode,
+    cause: String,
+}
+
+impl CommitFailed {
+    fn of(e: &diesel::result::Error) -> CommitFailed {
+        use crate::error::{is_connection_lost, is_disk_full};
+        if matches!(e, diesel::result::Error::RollbackTransaction) {
+            // Rolled back because another request of the batch failed after writing:
+            // not done, and nothing wrong with it; sending it again will do.
+            return CommitFailed {
+                code: filiere_shared::ErrorCode::Unavailable,
+                cause: "rolled back with its batch: another request failed after writing".into(),
+            };
+        }
+        let message = e.to_string();
+        let code = if is_disk_full(&message) {
+            filiere_shared::ErrorCode::StorageFull
+        } else if is_connection_lost(&message) {
+            filiere_shared::ErrorCode::Unavailable
+        } else {
+            filiere_shared::ErrorCode::Internal
+        };
+        CommitFailed {
+            code,
+            cause: format!("group commit failed: {message}"),
+        }
+    }
+
+    fn error(&self) -> ApiError {
+        ApiError {
+            cause: Some(self.cause.clone()),
+            ..ApiError::new(self.code)
+        }
+    }
+}
+
 impl<T: Send> Settle for Pending<T> {
-    fn settle(self: Box<Self>, commit: Result<(), &str>) {
-        let answer = match commit {
-            Ok(()) => self.result,
-            Err(cause) => Err(ApiError::internal(format!("group commit failed: {cause}"))),
+    fn settle(self: Box<Self>, commit: Result<(), &CommitFailed>) {
+        let answer = match (commit, self.result) {
+            (Ok(()), result) => result,
+            // A request that failed keeps its own refusal.
+            (Err(_), Err(own)) => Err(own),
+            (Err(failed), Ok(_)) => Err(failed.error()),
         };
         // The client may have gone away; its write stands.
         let _ = self.reply.send(answer);
@@ -341,8 +387,17 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
     let mut checkpointed = std::time::Instant::now();
     // When the connection was last known to work.
     let mut used_at = std::time::Instant::now();
-    while let Ok(first) = rx.recv() {
-        let mut jobs = vec![first];
+    // Requests of a batch rolled back by another's failure, or never reached: they go
+    // first into the next batch.
+    let mut carry: Vec<Request> = Vec::new();
+    loop {
+        let mut jobs = std::mem::take(&mut carry);
+        if jobs.is_empty() {
+            match rx.recv() {
+                Ok(first) => jobs.push(first),
+                Err(_) => break,
+            }
+        }
         while jobs.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(job) => jobs.push(job),
@@ -362,7 +417,10 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
             Err(e) => {
                 tracing::error!(error = %e, "writer cannot open the database");
                 for job in jobs {
-                    job.abort(ApiError::internal(&e));
+                    job.abort(ApiError {
+                        cause: Some(e.clone()),
+                        ..ApiError::new(filiere_shared::ErrorCode::Unavailable)
+                    });
                 }
                 std::thread::sleep(std::time::Duration::from_millis(200));
                 continue;
@@ -372,10 +430,10 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
             .batch_size
             .observe(jobs.len() as f64);
         let mut settles: Vec<Box<dyn Settle>> = Vec::with_capacity(jobs.len());
+        let mut queue = jobs.into_iter().peekable();
         let outcome = catch_unwind(AssertUnwindSafe(|| {
             c.transaction::<(), diesel::result::Error, _>(|tx| {
-                let mut jobs = jobs.into_iter().peekable();
-                while let Some(job) = jobs.next() {
+                while let Some(job) = queue.next() {
                     let ran = match job {
                         Request::Job(job) => {
                             let (settle, ran) = job.run(tx);
@@ -385,7 +443,7 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
                         Request::Step(first) => {
                             let mut steps = vec![*first];
                             while let Some(Request::Step(next)) =
-                                jobs.next_if(|r| matches!(r, Request::Step(_)))
+                                queue.next_if(|r| matches!(r, Request::Step(_)))
                             {
                                 steps.push(*next);
                             }
@@ -401,15 +459,17 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
                         Ran::FailedMidway => true,
                     };
                     if roll_back {
-                        for job in jobs {
-                            job.abort(ApiError::internal("batch rolled back before this request"));
-                        }
+                        // The requests after it are not at fault: carried into the
+                        // next batch.
                         return Err(diesel::result::Error::RollbackTransaction);
                     }
                 }
                 Ok(())
             })
         }));
+        // What the transaction did not reach (it could not even begin, or was rolled
+        // back before them).
+        carry.extend(queue);
         match outcome {
             Ok(Ok(())) => {
                 used_at = std::time::Instant::now();
@@ -439,9 +499,16 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
             }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "group commit failed");
-                let cause = e.to_string();
+                let failed = CommitFailed::of(&e);
+                // Nothing ran (the transaction could not begin): the others are
+                // answered with the same failure rather than tried again at once.
+                if settles.is_empty() {
+                    for job in carry.drain(..) {
+                        job.abort(failed.error());
+                    }
+                }
                 for s in settles {
-                    s.settle(Err(&cause));
+                    s.settle(Err(&failed));
                 }
                 // Start again on a fresh connection.
                 conn = None;
@@ -551,16 +618,19 @@ mod tests {
         });
         let (after, after_answer) = guarded(|c| Ok(region(c, "after")?));
         one_batch(&writer, vec![before, midway, after]);
-        for answer in [before_answer, midway_answer, after_answer] {
-            let e = answer
-                .blocking_recv()
-                .expect("answer")
-                .expect_err("refused");
-            assert_eq!(e.code, filiere_shared::ErrorCode::Internal);
-        }
-        assert!(
-            region_codes(&mut conn).is_empty(),
-            "nothing of the batch stays"
+        // The one at fault keeps its error; the one before it, rolled back with it,
+        // is told to try again; the one after it is carried into the next batch.
+        let code = |a: oneshot::Receiver<ApiResult<usize>>| {
+            a.blocking_recv().expect("answer").map_err(|e| e.code)
+        };
+        use filiere_shared::ErrorCode;
+        assert_eq!(code(before_answer), Err(ErrorCode::Unavailable));
+        assert_eq!(code(midway_answer), Err(ErrorCode::Internal));
+        assert_eq!(code(after_answer), Ok(1));
+        assert_eq!(
+            region_codes(&mut conn),
+            ["after"],
+            "nothing of the failed batch stays"
         );
 
         // A request refused before it writes anything fails alone.
@@ -573,13 +643,13 @@ mod tests {
             .expect("answer")
             .expect_err("refused");
         assert_eq!(e.code, filiere_shared::ErrorCode::Duplicate);
-        assert_eq!(region_codes(&mut conn), ["south"]);
+        assert_eq!(region_codes(&mut conn), ["after", "south"]);
         let _ = std::fs::remove_file(&url);
     }
 
     /// PostgreSQL (`TEST_DATABASE_URL`): a failed statement ends the transaction, so a
     /// request failing in a batch takes the whole batch back with it, even one that
-    /// failed before writing anything.
+    /// failed before writing anything; the requests after it go into the next batch.
     #[test]
     fn on_postgresql_any_failure_rolls_the_batch_back() {
         let Ok(server) = std::env::var("TEST_DATABASE_URL") else {
@@ -613,11 +683,18 @@ mod tests {
             .map(|a| a.blocking_recv().expect("answer").map_err(|e| e.code))
             .collect();
         use filiere_shared::ErrorCode;
-        assert_eq!(codes, [Err(ErrorCode::Internal); 3]);
+        assert_eq!(
+            codes,
+            [
+                Err(ErrorCode::Unavailable),
+                Err(ErrorCode::Duplicate),
+                Ok(1)
+            ]
+        );
         assert_eq!(
             region_codes(&mut conn),
-            ["south"],
-            "nothing of the batch stays"
+            ["south", "west"],
+            "nothing of the failed batch stays; the one after it, carried, is written"
         );
 
         // The writer goes on with the next batch.
@@ -626,7 +703,7 @@ mod tests {
         one_batch(&writer, vec![east, north]);
         assert_eq!(east_answer.blocking_recv().expect("answer").ok(), Some(1));
         assert_eq!(north_answer.blocking_recv().expect("answer").ok(), Some(1));
-        assert_eq!(region_codes(&mut conn), ["east", "north", "south"]);
+        assert_eq!(region_codes(&mut conn), ["east", "north", "south", "west"]);
         drop((writer, conn));
         diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
             .execute(&mut admin)

@@ -225,6 +225,7 @@ error_codes! {
     PrinterUnreachable = "printer_unreachable", 502, "L'imprimante ne répond pas : rien n'a été imprimé ni compté. Vérifiez qu'elle est allumée et branchée, puis réessayez.", "The printer does not answer: nothing was printed or counted. Check that it is on and connected, then try again.";
     PrintFailed = "print_failed", 502, "L'impression a échoué : vérifiez l'imprimante puis réessayez.", "Printing failed: check the printer, then try again.";
     Unavailable = "unavailable", 503, "Service momentanément indisponible, réessayez.", "Service temporarily unavailable, try again.";
+    StorageFull = "storage_full", 507, "Le disque du serveur est plein : rien n'a été enregistré. Prévenez la personne qui s'occupe du serveur.", "The server's disk is full: nothing was saved. Tell whoever looks after the server.";
 }
 
 /// Documented by hand: the derive would name the variants, not the codes sent.

@@ -28,7 +28,7 @@ pub struct Log {
     pub steps: Vec<(String, String, Outcome)>,
     pub reservations: Vec<(i64, i64, Outcome)>,
     pub cancels: Vec<(i64, Outcome)>,
-    pub retries: usize,
+    pub tally: Tally,
 }
 
 /// Starts `filiere serve` on `addr` and the database `url`, its output appended to
@@ -75,36 +75,52 @@ pub async fn wait_up(client: &reqwest::Client, base: &str) -> Duration {
     }
 }
 
+/// The answers that were no answer: how many requests were sent again, and each
+/// fault seen ("503 unavailable", "no answer"…) with how often.
+#[derive(Default, Debug, Clone)]
+pub struct Tally {
+    pub retries: usize,
+    pub faults: std::collections::BTreeMap<String, usize>,
+}
+
 /// Sends a request until it gets an answer (the server may be down or killed under
-/// it); `retry` false: one try, `None` when no answer came.
+/// it, or its database); `retry` false: one try, `None` when no answer came.
 pub async fn send(
     client: &reqwest::Client,
     req: impl Fn() -> reqwest::RequestBuilder,
     retry: bool,
-    retries: &mut usize,
+    tally: &mut Tally,
     stop: &AtomicBool,
 ) -> Option<(u16, Value)> {
     loop {
-        match req().send().await {
-            // 500 and 503: the database went away with the server; 502 and 504: a
-            // proxy in front lost the server mid-request. Either way the request may
-            // or may not have been done: only its key makes sending it again safe.
-            Ok(r) if !matches!(r.status().as_u16(), 500 | 502 | 503 | 504) => {
+        let fault = match req().send().await {
+            // 500 and 503: the database went away, or the server with it; 502 and 504:
+            // a proxy in front lost the server mid-request; 507: the disk is full.
+            // Either way the request may or may not have been done: only its key makes
+            // sending it again safe.
+            Ok(r) if !matches!(r.status().as_u16(), 500 | 502 | 503 | 504 | 507) => {
                 let status = r.status().as_u16();
                 let body = r.json::<Value>().await.unwrap_or(Value::Null);
                 return Some((status, body));
             }
-            // A 5xx: the database went with the server; a lost connection: the server.
-            _ if !retry => return None,
-            _ => {
-                *retries += 1;
-                if stop.load(Ordering::Relaxed) && *retries > 10_000 {
-                    return None;
-                }
-                let _ = client;
-                tokio::time::sleep(Duration::from_millis(50)).await;
+            Ok(r) => {
+                let status = r.status().as_u16();
+                let body = r.json::<Value>().await.unwrap_or(Value::Null);
+                format!("{status} {}", code_of(&body))
             }
+            Err(_) => "no answer".to_owned(),
+        };
+        *tally.faults.entry(fault).or_default() += 1;
+        if !retry {
+            return None;
         }
+        // The run is over: what was not answered stays unknown.
+        if stop.load(Ordering::Relaxed) {
+            return None;
+        }
+        tally.retries += 1;
+        let _ = client;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -114,7 +130,7 @@ pub fn code_of(v: &Value) -> String {
 
 pub async fn login(client: &reqwest::Client, base: &str, user: &str) -> String {
     let stop = AtomicBool::new(false);
-    let mut n = 0;
+    let mut n = Tally::default();
     let (s, v) = send(
         client,
         || {
@@ -147,7 +163,7 @@ pub async fn technician(
         &client,
         || auth(client.get(format!("{base}/api/v1/me"))),
         true,
-        &mut log.retries,
+        &mut log.tally,
         &stop,
     )
     .await
@@ -166,7 +182,7 @@ pub async fn technician(
                     .json(&json!({"site": site, "count": 10}))
             },
             true,
-            &mut log.retries,
+            &mut log.tally,
             &stop,
         )
         .await
@@ -199,7 +215,7 @@ pub async fn technician(
                 &client,
                 || auth(client.post(format!("{base}/api/v1/items"))).json(&body),
                 true,
-                &mut log.retries,
+                &mut log.tally,
                 &stop,
             )
             .await
@@ -231,7 +247,7 @@ pub async fn technician(
                     &client,
                     || auth(client.post(format!("{base}/api/v1/items/{id}/events"))).json(&body),
                     true,
-                    &mut log.retries,
+                    &mut log.tally,
                     &stop,
                 )
                 .await
@@ -257,7 +273,7 @@ pub async fn technician(
                 &client,
                 || auth(client.post(format!("{base}/api/v1/items/{id}/events"))).json(&body),
                 true,
-                &mut log.retries,
+                &mut log.tally,
                 &stop,
             )
             .await
@@ -292,7 +308,7 @@ pub async fn social_worker(
         &client,
         || auth(client.get(format!("{base}/api/v1/beneficiaries"))),
         true,
-        &mut log.retries,
+        &mut log.tally,
         &stop,
     )
     .await
@@ -310,7 +326,7 @@ pub async fn social_worker(
             &client,
             || auth(client.get(format!("{base}/api/v1/catalogue"))),
             true,
-            &mut log.retries,
+            &mut log.tally,
             &stop,
         )
         .await
@@ -340,7 +356,7 @@ pub async fn social_worker(
             &client,
             || auth(client.post(format!("{base}/api/v1/reservations"))).json(&body),
             false,
-            &mut log.retries,
+            &mut log.tally,
             &stop,
         )
         .await;
@@ -362,7 +378,7 @@ pub async fn social_worker(
                         .json(&json!({"reason": "essai"}))
                 },
                 true,
-                &mut log.retries,
+                &mut log.tally,
                 &stop,
             )
             .await;
@@ -407,6 +423,8 @@ pub struct Report {
     pub unknown: usize,
     pub cancels: usize,
     pub retries: usize,
+    /// Every fault the clients saw, summed.
+    pub faults: std::collections::BTreeMap<String, usize>,
 }
 
 /// Holds the clients' logs against the rows of the database at `url`.
@@ -505,7 +523,13 @@ pub fn check(url: &str, logs: &[Log]) -> Report {
     let mut codes: Vec<_> = codes.into_iter().collect();
     codes.sort_by_key(|c| std::cmp::Reverse(c.1));
     println!("reservations refused by code: {codes:?}");
-    let retries: usize = logs.iter().map(|l| l.retries).sum();
+    let retries: usize = logs.iter().map(|l| l.tally.retries).sum();
+    let mut faults = std::collections::BTreeMap::new();
+    for log in logs {
+        for (f, n) in &log.tally.faults {
+            *faults.entry(f.clone()).or_default() += n;
+        }
+    }
     let cancels = logs.iter().map(|l| l.cancels.len()).sum::<usize>();
     Report {
         problems,
@@ -516,5 +540,6 @@ pub fn check(url: &str, logs: &[Log]) -> Report {
         unknown,
         cancels,
         retries,
+        faults,
     }
 }

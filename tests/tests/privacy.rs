@@ -198,14 +198,23 @@ async fn no_beneficiary_identity_reaches_anyone_outside_their_organisation() {
     }
     // The test would pass on a server that showed nobody anything: the organisation's
     // own social worker does see them.
-    assert!(seen_by_own > 0, "no answer showed any identity, even to its organisation");
+    assert!(
+        seen_by_own > 0,
+        "no answer showed any identity, even to its organisation"
+    );
     let logs = String::from_utf8_lossy(&log_lines().lock().expect("logs")).into_owned();
-    assert!(logs.lines().count() > 1000, "the log was captured: {} lines", logs.lines().count());
+    assert!(
+        logs.lines().count() > 1000,
+        "the log was captured: {} lines",
+        logs.lines().count()
+    );
     let mut in_logs: HashMap<String, String> = HashMap::new();
     for line in logs.lines() {
         for p in &people {
             if line.contains(&p.reference) {
-                in_logs.entry(p.reference.clone()).or_insert_with(|| line.to_owned());
+                in_logs
+                    .entry(p.reference.clone())
+                    .or_insert_with(|| line.to_owned());
             }
         }
     }
@@ -217,7 +226,12 @@ async fn no_beneficiary_identity_reaches_anyone_outside_their_organisation() {
         "{} leaks (of {} answers checked):\n{}",
         leaks.len(),
         answers.len(),
-        leaks.iter().take(40).cloned().collect::<Vec<_>>().join("\n")
+        leaks
+            .iter()
+            .take(40)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     eprintln!(
         "{} answers and {} log lines checked; the organisations' own saw {seen_by_own} identities",
