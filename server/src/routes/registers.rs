@@ -72,23 +72,20 @@ pub async fn register_lines(
     actor: &Actor,
     outgoing: bool,
     p: Period,
+    clock: crate::clock::Clock,
 ) -> ApiResult<RegisterLines> {
     let a = actor.clone();
     localise(
         actor,
         read(db, move |c| {
             Ok(if outgoing {
-                RegisterLines::Outgoing(registers::outgoing(c, &a, p)?)
+                RegisterLines::Outgoing(registers::outgoing(c, &a, p, &clock)?)
             } else {
                 RegisterLines::Incoming(registers::incoming(c, &a, p)?)
             })
         })
         .await,
     )
-}
-
-fn today() -> NaiveDate {
-    crate::clock::Clock::default().date(chrono::Utc::now())
 }
 
 /// The outgoing waste register: each WEEE batch handed over in the period, one line
@@ -101,9 +98,10 @@ pub async fn outgoing_register(
     actor: Actor,
     db: Data<Db>,
     q: Query<RegisterQuery>,
+    settings: Data<crate::config::WebSettings>,
 ) -> ApiResult<HttpResponse> {
-    let p = q.period(today());
-    let lines = register_lines(&db, &actor, true, p).await?;
+    let p = q.period(settings.clock.date(chrono::Utc::now()));
+    let lines = register_lines(&db, &actor, true, p, settings.clock).await?;
     Ok(register_csv(true, p, lines))
 }
 
@@ -116,8 +114,9 @@ pub async fn incoming_register(
     actor: Actor,
     db: Data<Db>,
     q: Query<RegisterQuery>,
+    settings: Data<crate::config::WebSettings>,
 ) -> ApiResult<HttpResponse> {
-    let p = q.period(today());
-    let lines = register_lines(&db, &actor, false, p).await?;
+    let p = q.period(settings.clock.date(chrono::Utc::now()));
+    let lines = register_lines(&db, &actor, false, p, settings.clock).await?;
     Ok(register_csv(false, p, lines))
 }

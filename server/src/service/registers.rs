@@ -94,17 +94,25 @@ type BatchColumns = (
 );
 
 /// The WEEE batches handed over in the period: one line per batch and waste code.
-pub fn outgoing(conn: &mut DbConnection, actor: &Actor, p: Period) -> ApiResult<Vec<Outgoing>> {
+/// The period's days and the dispatch dates are the association's (`clock`): a batch
+/// handed over at half past midnight in Paris is of that day, not of the day before in
+/// UTC.
+pub fn outgoing(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    p: Period,
+    clock: &crate::clock::Clock,
+) -> ApiResult<Vec<Outgoing>> {
     let sites = sites_of(conn, actor, p.site)?;
     let ids: Vec<i64> = sites.keys().copied().collect();
-    let from = p.from.and_hms_opt(0, 0, 0).unwrap_or_default();
-    let to = p.to.and_hms_opt(23, 59, 59).unwrap_or_default();
+    let from = clock.day_start(p.from).naive_utc();
+    let until = clock.day_start(p.to.succ_opt().unwrap_or(p.to)).naive_utc();
     let batches: Vec<BatchColumns> = weee_batches::table
         .inner_join(organisations::table.on(organisations::id.eq(weee_batches::recycler_id)))
         .filter(weee_batches::site_id.eq_any(&ids))
         .filter(weee_batches::status.eq(WeeeBatchStatus::HandedOver.as_str()))
         .filter(weee_batches::handed_over_at.ge(from))
-        .filter(weee_batches::handed_over_at.le(to))
+        .filter(weee_batches::handed_over_at.lt(until))
         .order((weee_batches::handed_over_at, weee_batches::id))
         .select((
             weee_batches::id,
@@ -159,7 +167,7 @@ pub fn outgoing(conn: &mut DbConnection, actor: &Actor, p: Period) -> ApiResult<
                 site: place.clone(),
                 description: format!("DEEE : équipements informatiques et écrans (lot n° {id})"),
                 waste_code: code,
-                dispatched: at.map(|t| t.date()).unwrap_or(p.to),
+                dispatched: at.map(|t| clock.date(t.and_utc())).unwrap_or(p.to),
                 // A batch of one code is weighed whole; otherwise its items' weights.
                 weight_g: match (one_code, weight) {
                     (true, Some(w)) => w,

@@ -228,7 +228,12 @@ pub async fn hand_over(req: HttpRequest, db: Data<Db>, id: Path<i64>, body: Byte
 
 /// A waste register of the visitor's sites, for the national service (the same
 /// service as the API's).
-pub async fn register(req: HttpRequest, db: Data<Db>, which: Path<String>) -> HttpResponse {
+pub async fn register(
+    req: HttpRequest,
+    db: Data<Db>,
+    settings: Data<crate::config::WebSettings>,
+    which: Path<String>,
+) -> HttpResponse {
     let v = signed_in!(req);
     let outgoing = match which.as_str() {
         "outgoing.csv" => true,
@@ -252,8 +257,8 @@ pub async fn register(req: HttpRequest, db: Data<Db>, which: Path<String>) -> Ht
                 );
             }
         };
-    let p = q.period(crate::clock::Clock::default().date(chrono::Utc::now()));
-    match crate::routes::register_lines(&db, &v.actor, outgoing, p).await {
+    let p = q.period(settings.clock.date(chrono::Utc::now()));
+    match crate::routes::register_lines(&db, &v.actor, outgoing, p, settings.clock).await {
         Ok(lines) => crate::routes::register_csv(outgoing, p, lines),
         Err(e) => crate::web::error_page(&req, Some(&v), &e),
     }
