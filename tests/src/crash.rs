@@ -155,9 +155,11 @@ pub async fn technician(
     user: &'static str,
     me: usize,
     stop: Arc<AtomicBool>,
+    ready: Arc<std::sync::atomic::AtomicUsize>,
 ) -> Log {
     let mut log = Log::default();
     let token = login(&client, &base, user).await;
+    ready.fetch_add(1, Ordering::SeqCst);
     let auth = |rb: reqwest::RequestBuilder| rb.bearer_auth(&token);
     let (_, who) = send(
         &client,
@@ -300,9 +302,11 @@ pub async fn social_worker(
     base: String,
     user: &'static str,
     stop: Arc<AtomicBool>,
+    ready: Arc<std::sync::atomic::AtomicUsize>,
 ) -> Log {
     let mut log = Log::default();
     let token = login(&client, &base, user).await;
+    ready.fetch_add(1, Ordering::SeqCst);
     let auth = |rb: reqwest::RequestBuilder| rb.bearer_auth(&token);
     let Some((200, list)) = send(
         &client,
@@ -541,5 +545,14 @@ pub fn check(url: &str, logs: &[Log]) -> Report {
         cancels,
         retries,
         faults,
+    }
+}
+
+/// Waits until `n` clients have signed in (each login is an Argon2 check, slow in a
+/// debug build), so that the faults fall on work, not on logins.
+pub async fn all_signed_in(ready: &std::sync::atomic::AtomicUsize, n: usize) {
+    let t = Instant::now();
+    while ready.load(Ordering::SeqCst) < n && t.elapsed() < Duration::from_secs(300) {
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -351,6 +351,7 @@ fn main() -> std::process::ExitCode {
 
         // 3. The load through nginx; one process killed in the middle.
         let stop = Arc::new(AtomicBool::new(false));
+        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = Vec::new();
         const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
         const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
@@ -358,11 +359,12 @@ fn main() -> std::process::ExitCode {
         for c in 0..args.clients {
             let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
             tasks.push(if c < social {
-                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop))
+                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop, ready.clone()))
             } else {
-                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop))
+                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop, ready.clone()))
             });
         }
+        crash::all_signed_in(&ready, args.clients).await;
         let half = Duration::from_secs(args.seconds) / 2;
         tokio::time::sleep(half).await;
         children[1].kill().expect("SIGKILL");

@@ -110,6 +110,7 @@ fn main() -> std::process::ExitCode {
         let mut child = start(&server, &url, &addr, &server_log, &[]);
         wait_up(&client, &base).await;
         let stop = Arc::new(AtomicBool::new(false));
+        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let mut tasks = Vec::new();
         const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
         const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
@@ -117,11 +118,25 @@ fn main() -> std::process::ExitCode {
         for c in 0..args.clients {
             let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
             tasks.push(if c < social {
-                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop))
+                tokio::spawn(social_worker(
+                    client,
+                    base,
+                    SOCIAL[c % 3],
+                    stop,
+                    ready.clone(),
+                ))
             } else {
-                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop))
+                tokio::spawn(technician(
+                    client,
+                    base,
+                    TECHNICIANS[c % 3],
+                    c,
+                    stop,
+                    ready.clone(),
+                ))
             });
         }
+        filiere_tests::crash::all_signed_in(&ready, args.clients).await;
         let started = Instant::now();
         let mut downtime = Vec::new();
         for k in 0..args.kills {

@@ -88,25 +88,29 @@ fn pg_bin() -> Option<std::path::PathBuf> {
 }
 
 /// Clients on `base` until `stop`: three in four technicians, the rest social workers.
-fn clients(
+async fn clients(
     n: usize,
     client: &reqwest::Client,
     base: &str,
     stop: &Arc<AtomicBool>,
 ) -> Vec<tokio::task::JoinHandle<Log>> {
+    let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
     const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
     let social = (n / 4).max(1);
-    (0..n)
+    let tasks = (0..n)
         .map(|c| {
             let (client, base, stop) = (client.clone(), base.to_owned(), stop.clone());
+            let ready = ready.clone();
             if c < social {
-                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop))
+                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop, ready))
             } else {
-                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop))
+                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop, ready))
             }
         })
-        .collect()
+        .collect::<Vec<_>>();
+    crash::all_signed_in(&ready, n).await;
+    tasks
 }
 
 /// How long until a write through the server succeeds again (a label batch).
@@ -228,7 +232,7 @@ fn postgres(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
         wait_up(&client, &base).await;
         let probe = crash::login(&client, &base, "tom").await;
         let stop = Arc::new(AtomicBool::new(false));
-        let tasks = clients(args.clients, &client, &base, &stop);
+        let tasks = clients(args.clients, &client, &base, &stop).await;
         for k in 0..args.outages {
             tokio::time::sleep(Duration::from_secs(2)).await;
             assert!(pg_stop(), "pg_ctl stop");
@@ -344,7 +348,7 @@ fn sqlite(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
         let probe = crash::login(&client, &base, "tom").await;
         let sophie = crash::login(&client, &base, "sophie").await;
         let stop = Arc::new(AtomicBool::new(false));
-        let tasks = clients(args.clients, &client, &base, &stop);
+        let tasks = clients(args.clients, &client, &base, &stop).await;
         // Until the disk is full: a write refused 507.
         let t = Instant::now();
         let mut full = None;
