@@ -124,6 +124,19 @@ pub async fn send(
     }
 }
 
+/// What a step's answer says: acknowledged (the item and its version after it) or
+/// refused with its code.
+fn step_outcome(status: u16, v: &Value) -> Outcome {
+    if status < 300 {
+        Outcome::Acked {
+            id: v["item"]["id"].as_i64().expect("item id"),
+            version: v["item"]["version"].as_i64().expect("version"),
+        }
+    } else {
+        Outcome::Refused(code_of(v))
+    }
+}
+
 pub fn code_of(v: &Value) -> String {
     v["code"].as_str().unwrap_or("?").to_owned()
 }
@@ -224,14 +237,7 @@ pub async fn technician(
             else {
                 break;
             };
-            let outcome = if status < 300 {
-                Outcome::Acked {
-                    id: v["item"]["id"].as_i64().expect("item id"),
-                    version: v["item"]["version"].as_i64().expect("version"),
-                }
-            } else {
-                Outcome::Refused(code_of(&v))
-            };
+            let outcome = step_outcome(status, &v);
             log.steps.push((user.to_owned(), key, outcome.clone()));
             n += 1;
             let Outcome::Acked { id, version } = outcome else {
@@ -254,15 +260,8 @@ pub async fn technician(
                 )
                 .await
                 {
-                    let outcome = if status < 300 {
-                        Outcome::Acked {
-                            id,
-                            version: v["item"]["version"].as_i64().unwrap_or(0),
-                        }
-                    } else {
-                        Outcome::Refused(code_of(&v))
-                    };
-                    log.steps.push((user.to_owned(), key, outcome));
+                    log.steps
+                        .push((user.to_owned(), key, step_outcome(status, &v)));
                 }
             }
             let key = format!("crash-erase-{me}-{n}");
@@ -282,14 +281,7 @@ pub async fn technician(
             else {
                 break;
             };
-            let outcome = if status < 300 {
-                Outcome::Acked {
-                    id: v["item"]["id"].as_i64().expect("item id"),
-                    version: v["item"]["version"].as_i64().expect("version"),
-                }
-            } else {
-                Outcome::Refused(code_of(&v))
-            };
+            let outcome = step_outcome(status, &v);
             log.steps.push((user.to_owned(), key, outcome));
         }
     }
@@ -555,4 +547,41 @@ pub async fn all_signed_in(ready: &std::sync::atomic::AtomicUsize, n: usize) {
     while ready.load(Ordering::SeqCst) < n && t.elapsed() < Duration::from_secs(300) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// `n` clients on `base` until `stop`, three in four technicians, the rest social
+/// workers; answered once every one has signed in.
+pub async fn signed_in_clients(
+    n: usize,
+    client: &reqwest::Client,
+    base: &str,
+    stop: &Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<Log>> {
+    const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
+    const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
+    let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let social = (n / 4).max(1);
+    let tasks = (0..n)
+        .map(|c| {
+            let (client, base, stop) = (client.clone(), base.to_owned(), stop.clone());
+            let ready = ready.clone();
+            if c < social {
+                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop, ready))
+            } else {
+                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop, ready))
+            }
+        })
+        .collect::<Vec<_>>();
+    all_signed_in(&ready, n).await;
+    tasks
+}
+
+/// The `filiere` binary: the one given, else the one beside this program.
+pub fn server_binary(given: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    given.unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|p| p.parent().map(|d| d.join("filiere")))
+            .unwrap_or_else(|| "filiere".into())
+    })
 }

@@ -25,7 +25,7 @@
 
 use clap::Parser;
 use filiere_server::db::{self, Db, PoolSizes};
-use filiere_tests::crash::{self, Log, social_worker, start, technician, wait_up};
+use filiere_tests::crash::{self, Log, start, wait_up};
 use serde_json::{Value, json};
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -169,12 +169,7 @@ fn main() -> std::process::ExitCode {
         eprintln!("several processes share one PostgreSQL database: set TEST_DATABASE_URL");
         return std::process::ExitCode::FAILURE;
     };
-    let server = args.server.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("filiere")))
-            .unwrap_or_else(|| "filiere".into())
-    });
+    let server = crash::server_binary(args.server.clone());
     let name = format!("filiere_cluster_{}", std::process::id());
     exec(&admin, &format!("DROP DATABASE IF EXISTS {name}"));
     exec(&admin, &format!("CREATE DATABASE {name}"));
@@ -351,20 +346,7 @@ fn main() -> std::process::ExitCode {
 
         // 3. The load through nginx; one process killed in the middle.
         let stop = Arc::new(AtomicBool::new(false));
-        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
-        const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
-        let social = (args.clients / 4).max(1);
-        for c in 0..args.clients {
-            let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
-            tasks.push(if c < social {
-                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop, ready.clone()))
-            } else {
-                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop, ready.clone()))
-            });
-        }
-        crash::all_signed_in(&ready, args.clients).await;
+        let tasks = crash::signed_in_clients(args.clients, &client, &base, &stop).await;
         let half = Duration::from_secs(args.seconds) / 2;
         tokio::time::sleep(half).await;
         children[1].kill().expect("SIGKILL");

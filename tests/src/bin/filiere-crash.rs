@@ -20,7 +20,7 @@
 
 use clap::Parser;
 use filiere_server::db::{self, Backend, Db, PoolSizes};
-use filiere_tests::crash::{social_worker, start, technician, wait_up};
+use filiere_tests::crash::{start, wait_up};
 use rand::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,18 +44,9 @@ struct Args {
     server: Option<std::path::PathBuf>,
 }
 
-fn server_binary(args: &Args) -> std::path::PathBuf {
-    args.server.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("filiere")))
-            .unwrap_or_else(|| "filiere".into())
-    })
-}
-
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let server = server_binary(&args);
+    let server = filiere_tests::crash::server_binary(args.server.clone());
     let (url, cleanup) = match std::env::var("TEST_DATABASE_URL") {
         Ok(admin) if !admin.is_empty() => {
             use diesel::connection::SimpleConnection;
@@ -110,33 +101,8 @@ fn main() -> std::process::ExitCode {
         let mut child = start(&server, &url, &addr, &server_log, &[]);
         wait_up(&client, &base).await;
         let stop = Arc::new(AtomicBool::new(false));
-        let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let mut tasks = Vec::new();
-        const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
-        const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
-        let social = (args.clients / 4).max(1);
-        for c in 0..args.clients {
-            let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
-            tasks.push(if c < social {
-                tokio::spawn(social_worker(
-                    client,
-                    base,
-                    SOCIAL[c % 3],
-                    stop,
-                    ready.clone(),
-                ))
-            } else {
-                tokio::spawn(technician(
-                    client,
-                    base,
-                    TECHNICIANS[c % 3],
-                    c,
-                    stop,
-                    ready.clone(),
-                ))
-            });
-        }
-        filiere_tests::crash::all_signed_in(&ready, args.clients).await;
+        let tasks =
+            filiere_tests::crash::signed_in_clients(args.clients, &client, &base, &stop).await;
         let started = Instant::now();
         let mut downtime = Vec::new();
         for k in 0..args.kills {

@@ -19,7 +19,7 @@
 
 use clap::Parser;
 use filiere_server::db::{Db, PoolSizes};
-use filiere_tests::crash::{self, Log, Report, social_worker, start, technician, wait_up};
+use filiere_tests::crash::{self, Report, start, wait_up};
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -85,32 +85,6 @@ fn pg_bin() -> Option<std::path::PathBuf> {
         .collect();
     versions.sort();
     versions.pop()
-}
-
-/// Clients on `base` until `stop`: three in four technicians, the rest social workers.
-async fn clients(
-    n: usize,
-    client: &reqwest::Client,
-    base: &str,
-    stop: &Arc<AtomicBool>,
-) -> Vec<tokio::task::JoinHandle<Log>> {
-    let ready = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    const TECHNICIANS: [&str; 3] = ["tom", "ines", "malik"];
-    const SOCIAL: [&str; 3] = ["sophie", "paul", "nadia"];
-    let social = (n / 4).max(1);
-    let tasks = (0..n)
-        .map(|c| {
-            let (client, base, stop) = (client.clone(), base.to_owned(), stop.clone());
-            let ready = ready.clone();
-            if c < social {
-                tokio::spawn(social_worker(client, base, SOCIAL[c % 3], stop, ready))
-            } else {
-                tokio::spawn(technician(client, base, TECHNICIANS[c % 3], c, stop, ready))
-            }
-        })
-        .collect::<Vec<_>>();
-    crash::all_signed_in(&ready, n).await;
-    tasks
 }
 
 /// How long until a write through the server succeeds again (a label batch).
@@ -232,7 +206,7 @@ fn postgres(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
         wait_up(&client, &base).await;
         let probe = crash::login(&client, &base, "tom").await;
         let stop = Arc::new(AtomicBool::new(false));
-        let tasks = clients(args.clients, &client, &base, &stop).await;
+        let tasks = crash::signed_in_clients(args.clients, &client, &base, &stop).await;
         for k in 0..args.outages {
             tokio::time::sleep(Duration::from_secs(2)).await;
             assert!(pg_stop(), "pg_ctl stop");
@@ -348,7 +322,7 @@ fn sqlite(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
         let probe = crash::login(&client, &base, "tom").await;
         let sophie = crash::login(&client, &base, "sophie").await;
         let stop = Arc::new(AtomicBool::new(false));
-        let tasks = clients(args.clients, &client, &base, &stop).await;
+        let tasks = crash::signed_in_clients(args.clients, &client, &base, &stop).await;
         // Until the disk is full: a write refused 507.
         let t = Instant::now();
         let mut full = None;
@@ -436,12 +410,7 @@ fn sqlite(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
 
 fn main() -> std::process::ExitCode {
     let args = Args::parse();
-    let server = args.server.clone().unwrap_or_else(|| {
-        std::env::current_exe()
-            .ok()
-            .and_then(|p| p.parent().map(|d| d.join("filiere")))
-            .unwrap_or_else(|| "filiere".into())
-    });
+    let server = crash::server_binary(args.server.clone());
     let mut problems = Vec::new();
     if !args.skip_postgres {
         postgres(&args, &server, &mut problems);
