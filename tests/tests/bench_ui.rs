@@ -38,6 +38,7 @@ fn bench_dir(app: &TestApp, w: &World, station: Station, lang: Lang) -> std::pat
         printer: None,
         lang,
         usb_scanners: false,
+        ..Settings::default()
     }
     .save(&dir)
     .expect("settings");

@@ -176,7 +176,10 @@ impl Bench {
             path: dir.to_path_buf(),
             source,
         })?;
-        let journal = Arc::new(Mutex::new(Journal::open(dir.join("journal.jsonl"))?));
+        let keep = chrono::Duration::days(i64::from(settings.journal_keep_days));
+        let (journal, _archived) =
+            Journal::open_archiving(dir.join("journal.jsonl"), Some(chrono::Utc::now() - keep))?;
+        let journal = Arc::new(Mutex::new(journal));
         let waiting = lock(&journal).waiting();
         let net = Net::start(
             &settings.server,

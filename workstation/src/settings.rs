@@ -49,7 +49,7 @@ impl Station {
 }
 
 /// The bench's settings.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// The Filière server, e.g. `http://atelier.local:8080`.
@@ -63,6 +63,27 @@ pub struct Settings {
     /// Read USB scanners directly (Linux), whatever the keyboard layout, instead of
     /// (or beside) the keyboard wedge.
     pub usb_scanners: bool,
+    /// Days an action the server accepted stays in the journal before it moves to the
+    /// journal's archive (at the bench's next start). Waiting and refused actions stay.
+    pub journal_keep_days: u32,
+}
+
+/// Accepted actions stay two weeks in the journal by default: enough to look back at a
+/// fortnight's work on the bench, little enough that a start reads it in milliseconds.
+pub const JOURNAL_KEEP_DAYS: u32 = 14;
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            server: String::new(),
+            bench_token: String::new(),
+            station: Station::default(),
+            printer: None,
+            lang: Lang::default(),
+            usb_scanners: false,
+            journal_keep_days: JOURNAL_KEEP_DAYS,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +168,7 @@ mod tests {
             printer: Some(PrinterId(3)),
             lang: Lang::En,
             usb_scanners: true,
+            journal_keep_days: 30,
         };
         s.save(&dir).expect("save");
         assert_eq!(Settings::load(&dir).expect("load"), Some(s));

@@ -1,7 +1,8 @@
 //! Bench app timings against the real server on loopback (SQLite, durable settings):
 //! from a scan's Enter to the item on screen, when the bench knows the item and when it
-//! must ask the server; writing actions to the journal; and the journal's replay to
-//! the server (10,000 actions).
+//! must ask the server; writing actions to the journal; the journal's replay to
+//! the server (10,000 actions); and opening the journal at the bench's start, new and
+//! after a year of work (`--journal-only` for that part alone).
 //!
 //! ```sh
 //! cargo run --release --bin filiere-bench-timing
@@ -28,6 +29,12 @@ struct Args {
     /// Machines in the replayed journal (five actions each).
     #[arg(long, default_value_t = 2000)]
     machines: usize,
+    /// Actions a bench journals in a year (300 a working day).
+    #[arg(long, default_value_t = 75_000)]
+    year_actions: usize,
+    /// Only time the journal's opening at start (no server).
+    #[arg(long)]
+    journal_only: bool,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -64,6 +71,12 @@ fn current_code(h: &Harness<'static, BenchApp>) -> Option<String> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args = Args::parse();
+    if args.journal_only {
+        println!("| what | n | p50 ms | p99 ms | max ms | |");
+        println!("|---|---|---|---|---|---|");
+        journal_start(args.year_actions);
+        return;
+    }
     let app = TestApp::spawn().await;
     let w = app.world().await;
     let session = app.bench_session(&w).await;
@@ -83,6 +96,7 @@ async fn main() {
         printer: None,
         lang: filiere_shared::Lang::Fr,
         usb_scanners: false,
+        ..Settings::default()
     }
     .save(&dir.join("bench"))
     .expect("settings");
@@ -197,6 +211,79 @@ async fn main() {
         "| journal replay: {actions} actions to the server | 1 | {:.0} | | | {:.0} actions/s, {refused} refused |",
         replay.as_secs_f64() * 1000.0,
         actions as f64 / replay.as_secs_f64()
+    );
+    journal_start(args.year_actions);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Opening the journal when the bench starts: a new bench, a bench with a year of
+/// accepted actions kept (the journal before archiving existed), the start that
+/// archives them, and the starts after it.
+fn journal_start(year_actions: usize) {
+    use filiere_workstation::settings::JOURNAL_KEEP_DAYS;
+    use std::io::Write;
+    let dir = std::env::temp_dir().join(format!("filiere-journal-start-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let now = chrono::Utc::now();
+    let limit = || Some(chrono::Utc::now() - chrono::Duration::days(JOURNAL_KEEP_DAYS.into()));
+    let times = |path: &std::path::Path, n: usize, archive: bool| -> Vec<Duration> {
+        (0..n)
+            .map(|_| {
+                let s = Instant::now();
+                let opened = Journal::open_archiving(path, if archive { limit() } else { None });
+                let took = s.elapsed();
+                let _ = opened.expect("journal");
+                took
+            })
+            .collect()
+    };
+
+    let new = dir.join("new.jsonl");
+    row(
+        "bench start: a new bench's journal opened",
+        times(&new, 50, true),
+        "",
+    );
+
+    // A year of work: every action accepted, the last ones still waiting.
+    let year = dir.join("year.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&year).expect("file"));
+    let step = chrono::Duration::seconds(365 * 24 * 3600 / year_actions.max(1) as i64);
+    for i in 0..year_actions {
+        let seq = i + 1;
+        let at = now - step * (year_actions - i) as i32;
+        let code = format!("{:08}", i % 99_999_999);
+        let action = json!({"t": "action", "v": 1, "seq": seq, "at": at,
+            "op": {"op": "event", "item": code, "idempotency_key": format!("bench-{seq}"),
+                "expected_version": 3, "command": {"type": "triage", "route": "refurbish"}}});
+        writeln!(f, "{action}").expect("write");
+        if i + 20 < year_actions {
+            let done = json!({"t": "done", "v": 1, "seq": seq, "outcome": {"result": "accepted"}});
+            writeln!(f, "{done}").expect("write");
+        }
+    }
+    drop(f);
+    let bytes = std::fs::metadata(&year).map(|m| m.len()).unwrap_or(0);
+    row(
+        &format!("bench start: a year's journal ({year_actions} actions) opened whole"),
+        times(&year, 5, false),
+        &format!("{:.1} MB, as before archiving", bytes as f64 / 1e6),
+    );
+    let first = times(&year, 1, true);
+    let kept = std::fs::metadata(&year).map(|m| m.len()).unwrap_or(0);
+    row(
+        "bench start: the start that archives it",
+        first,
+        &format!(
+            "{JOURNAL_KEEP_DAYS} days kept: {:.2} MB left",
+            kept as f64 / 1e6
+        ),
+    );
+    row(
+        "bench start: the starts after it",
+        times(&year, 50, true),
+        "",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
