@@ -446,6 +446,7 @@ fn open(settings: &Settings) -> Result<Db, String> {
         PoolSizes {
             read: settings.read_pool,
             write: settings.write_pool,
+            sqlite_cache_mb: settings.sqlite_cache_mb,
         },
     )
     .map_err(|e| e.to_string())

@@ -23,6 +23,10 @@ pub struct Settings {
     pub read_pool: u32,
     /// Write connections (PostgreSQL only; SQLite has one writer).
     pub write_pool: u32,
+    /// SQLite only: the memory, in MiB, that the read connections and the writer
+    /// together keep of the database's pages; the rest is read from the operating
+    /// system's file cache. Bounds the server's memory however large the database grows.
+    pub sqlite_cache_mb: u32,
     /// `pretty` or `json` logs.
     pub log_format: String,
     /// The CUPS client used to print PDF sheets.
@@ -54,6 +58,7 @@ impl Default for Settings {
             workers: 0,
             read_pool: 8,
             write_pool: 8,
+            sqlite_cache_mb: 64,
             log_format: "pretty".into(),
             lp_command: "lp".into(),
             print_attempts: 3,

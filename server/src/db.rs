@@ -140,14 +140,33 @@ impl diesel::r2d2::ManageConnection for Manager {
     }
 }
 
-/// Per-connection settings: WAL, foreign keys and a busy timeout on SQLite.
+/// Per-connection settings: WAL, foreign keys, a busy timeout and the page cache on
+/// SQLite.
 #[derive(Debug, Clone, Copy)]
-struct Pragmas;
+struct Pragmas {
+    cache_kib: u32,
+}
 
 impl CustomizeConnection<Pooled, diesel::r2d2::Error> for Pragmas {
     fn on_acquire(&self, pooled: &mut Pooled) -> Result<(), diesel::r2d2::Error> {
-        apply_pragmas(&mut pooled.conn).map_err(diesel::r2d2::Error::QueryError)
+        apply_pragmas(&mut pooled.conn)
+            .and_then(|()| set_cache(&mut pooled.conn, self.cache_kib))
+            .map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+/// SQLite's own page cache for a connection that is not one of the server's pools
+/// (the command line, a backup, the checkpoints): SQLite's default, 2 MiB.
+pub const DEFAULT_CACHE_KIB: u32 = 2048;
+
+/// Sets how much of the database an SQLite connection keeps in its own memory (each
+/// connection has its own cache; what it does not hold is read again from the
+/// operating system's file cache, which the resident memory does not count).
+pub fn set_cache(conn: &mut DbConnection, kib: u32) -> Result<(), diesel::result::Error> {
+    if let DbConnection::Sqlite(c) = conn {
+        c.batch_execute(&format!("PRAGMA cache_size = -{kib};"))?;
+    }
+    Ok(())
 }
 
 pub fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Error> {
@@ -159,8 +178,7 @@ pub fn apply_pragmas(conn: &mut DbConnection) -> Result<(), diesel::result::Erro
         // durable).
         c.batch_execute(
             "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-             PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
-             PRAGMA cache_size = -32000;",
+             PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
         )?;
     }
     Ok(())
@@ -186,6 +204,29 @@ pub struct Db {
 pub struct PoolSizes {
     pub read: u32,
     pub write: u32,
+    /// SQLite's page caches of the read connections and the writer together, in MiB,
+    /// shared out evenly (at least [`DEFAULT_CACHE_KIB`] each): the bound on what the
+    /// database keeps in the server's memory, whatever its size.
+    pub sqlite_cache_mb: u32,
+}
+
+impl Default for PoolSizes {
+    fn default() -> PoolSizes {
+        PoolSizes {
+            read: 8,
+            write: 8,
+            sqlite_cache_mb: 64,
+        }
+    }
+}
+
+impl PoolSizes {
+    /// Each cached connection's share of the page cache: the read pool's and the
+    /// writer's.
+    pub fn cache_kib_each(&self) -> u32 {
+        let shares = self.read.max(1) + 1;
+        (self.sqlite_cache_mb.saturating_mul(1024) / shares).max(DEFAULT_CACHE_KIB)
+    }
 }
 
 impl Db {
@@ -202,7 +243,8 @@ impl Db {
             .into_bytes()
             .into();
         drop(conn);
-        let build = |size: u32| {
+        let cache_kib = sizes.cache_kib_each();
+        let build = |size: u32, cache_kib: u32| {
             Pool::builder()
                 .max_size(size.max(1))
                 // The database gone: a 503 within 5 s rather than a request hanging.
@@ -210,7 +252,7 @@ impl Db {
                 // A PostgreSQL connection can die with its server and is checked
                 // before use; an SQLite connection is a file handle that cannot.
                 .test_on_check_out(backend == Backend::Postgres)
-                .connection_customizer(Box::new(Pragmas))
+                .connection_customizer(Box::new(Pragmas { cache_kib }))
                 .build(Manager {
                     url: url.to_owned(),
                 })
@@ -219,10 +261,10 @@ impl Db {
             Backend::Sqlite => 1,
             Backend::Postgres => sizes.write,
         };
-        let writer = crate::writer::Writer::start(url).map_err(DbError::Writer)?;
+        let writer = crate::writer::Writer::start(url, cache_kib).map_err(DbError::Writer)?;
         Ok(Db {
-            read: build(sizes.read)?,
-            write: build(write_size)?,
+            read: build(sizes.read, cache_kib)?,
+            write: build(write_size, DEFAULT_CACHE_KIB)?,
             backend,
             writer,
             form_key,
@@ -465,3 +507,48 @@ impl<T: diesel::query_builder::Query> diesel::query_builder::Query for Kept<T> {
 }
 
 impl<T, C> RunQueryDsl<C> for Kept<T> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cache_of(conn: &mut DbConnection) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Size {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            cache_size: i64,
+        }
+        diesel::sql_query("PRAGMA cache_size")
+            .get_result::<Size>(conn)
+            .expect("cache_size")
+            .cache_size
+    }
+
+    #[test]
+    fn the_sqlite_page_cache_is_shared_out_within_its_budget() {
+        let dir = std::env::temp_dir().join(format!("filiere-cache-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}", dir.join("cache.sqlite").display());
+        let sizes = PoolSizes {
+            read: 4,
+            write: 1,
+            sqlite_cache_mb: 40,
+        };
+        // 40 MiB over four readers and the writer: 8 MiB each.
+        assert_eq!(sizes.cache_kib_each(), 8192);
+        let db = Db::open(&url, sizes).expect("open");
+        let mut read = db.read.get().expect("read connection");
+        assert_eq!(cache_of(&mut read), -8192);
+        let mut admin = db.write.get().expect("write connection");
+        assert_eq!(cache_of(&mut admin), -i64::from(DEFAULT_CACHE_KIB));
+        // A budget too small for the pool still leaves each connection SQLite's default.
+        let tiny = PoolSizes {
+            read: 16,
+            write: 1,
+            sqlite_cache_mb: 1,
+        };
+        assert_eq!(tiny.cache_kib_each(), DEFAULT_CACHE_KIB);
+        drop((read, admin, db));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -40,7 +40,7 @@
 //! next batch. PostgreSQL checkpoints by itself.
 
 use crate::auth::Actor;
-use crate::db::{Backend, DbConnection, apply_pragmas, connect};
+use crate::db::{self, Backend, DbConnection, apply_pragmas, connect};
 use crate::error::{ApiError, ApiResult};
 use crate::service::events::{self, PreparedStep};
 use crossbeam_channel::{Receiver, Sender};
@@ -272,13 +272,15 @@ impl Writer {
 
     /// Starts the writer thread on its own connection to `url` (and, on SQLite, the
     /// checkpoint thread).
-    pub fn start(url: &str) -> std::io::Result<Writer> {
+    /// Starts the writer on `url`; on SQLite its connection keeps `cache_kib` KiB of
+    /// pages in memory.
+    pub fn start(url: &str, cache_kib: u32) -> std::io::Result<Writer> {
         let (queue, rx) = crossbeam_channel::unbounded::<Request>();
         let (wake, waked) = crossbeam_channel::bounded::<()>(1);
         let writer_url = url.to_owned();
         std::thread::Builder::new()
             .name("filiere-writer".into())
-            .spawn(move || run(&writer_url, &rx, &wake))?;
+            .spawn(move || run(&writer_url, cache_kib, &rx, &wake))?;
         if Backend::of_url(url) == Backend::Sqlite {
             let url = url.to_owned();
             std::thread::Builder::new()
@@ -343,7 +345,7 @@ pub const COMPLETE_EVERY: std::time::Duration = std::time::Duration::from_secs(1
 fn checkpoints(url: &str, waked: &Receiver<()>) {
     let mut conn: Option<DbConnection> = None;
     while waked.recv().is_ok() {
-        let c = match connection(&mut conn, url) {
+        let c = match connection(&mut conn, url, db::DEFAULT_CACHE_KIB) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "the checkpoint thread cannot open the database");
@@ -363,17 +365,19 @@ fn checkpoints(url: &str, waked: &Receiver<()>) {
 fn connection<'a>(
     conn: &'a mut Option<DbConnection>,
     url: &str,
+    cache_kib: u32,
 ) -> Result<&'a mut DbConnection, String> {
     match conn {
         Some(c) => Ok(c),
-        None => Ok(conn.insert(open(url)?)),
+        None => Ok(conn.insert(open(url, cache_kib)?)),
     }
 }
 
-fn open(url: &str) -> Result<DbConnection, String> {
+fn open(url: &str, cache_kib: u32) -> Result<DbConnection, String> {
     let mut conn = connect(url).map_err(|e| e.to_string())?;
     if let DbConnection::Sqlite(_) = conn {
         apply_pragmas(&mut conn).map_err(|e| e.to_string())?;
+        db::set_cache(&mut conn, cache_kib).map_err(|e| e.to_string())?;
         // Checkpoints are run as the module's documentation says.
         conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
             .map_err(|e| e.to_string())?;
@@ -381,7 +385,7 @@ fn open(url: &str) -> Result<DbConnection, String> {
     Ok(conn)
 }
 
-fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
+fn run(url: &str, cache_kib: u32, rx: &Receiver<Request>, wake: &Sender<()>) {
     let sqlite = Backend::of_url(url) == Backend::Sqlite;
     let mut conn: Option<DbConnection> = None;
     let mut checkpointed = std::time::Instant::now();
@@ -412,7 +416,7 @@ fn run(url: &str, rx: &Receiver<Request>, wake: &Sender<()>) {
             tracing::warn!(error = %e, "writer connection lost; opened again");
             conn = None;
         }
-        let c = match connection(&mut conn, url) {
+        let c = match connection(&mut conn, url, cache_kib) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "writer cannot open the database");
@@ -610,7 +614,7 @@ mod tests {
     #[test]
     fn a_request_failing_after_writing_rolls_its_whole_batch_back() {
         let (url, mut conn) = database();
-        let writer = Writer::start(&url).expect("writer");
+        let writer = Writer::start(&url, crate::db::DEFAULT_CACHE_KIB).expect("writer");
         let (before, before_answer) = guarded(|c| Ok(region(c, "before")?));
         let (midway, midway_answer) = unguarded(|c| {
             region(c, "midway").map_err(|e| Failed::Cleanly(e.into()))?;
@@ -672,7 +676,7 @@ mod tests {
         let mut conn = connect(&url).expect("database");
         run_migrations(&mut conn).expect("migrations");
         region(&mut conn, "south").expect("a region");
-        let writer = Writer::start(&url).expect("writer");
+        let writer = Writer::start(&url, crate::db::DEFAULT_CACHE_KIB).expect("writer");
 
         let (north, north_answer) = new_region("north");
         let (clean, clean_answer) = new_region("south");

@@ -255,7 +255,15 @@ impl TestApp {
     }
 
     fn serve(&mut self, listener: TcpListener, metrics: TcpListener) {
-        let db = Db::open(&self.url, PoolSizes { read: 8, write: 8 }).expect("open database");
+        let db = Db::open(
+            &self.url,
+            PoolSizes {
+                read: 8,
+                write: 8,
+                ..PoolSizes::default()
+            },
+        )
+        .expect("open database");
         let labels = self.labels.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

@@ -936,7 +936,15 @@ async fn identities_are_anonymised_once_when_their_time_is_up() {
     let idle = beneficiary(&app, &w.social_worker_a, "IDLE").await;
     let fresh = beneficiary(&app, &w.social_worker_a, "FRESH").await;
     // Nothing is due yet.
-    let db = Db::open(&app.url, PoolSizes { read: 2, write: 2 }).expect("open");
+    let db = Db::open(
+        &app.url,
+        PoolSizes {
+            read: 2,
+            write: 2,
+            ..PoolSizes::default()
+        },
+    )
+    .expect("open");
     let retention = filiere_server::service::beneficiaries::Retention::default();
     assert_eq!(
         filiere_server::sweeps::anonymise_due(&db, retention)
@@ -969,7 +977,15 @@ async fn identities_are_anonymised_once_when_their_time_is_up() {
         ),
     );
     // Two processes sweep at once: each beneficiary is anonymised once.
-    let other = Db::open(&app.url, PoolSizes { read: 2, write: 2 }).expect("open");
+    let other = Db::open(
+        &app.url,
+        PoolSizes {
+            read: 2,
+            write: 2,
+            ..PoolSizes::default()
+        },
+    )
+    .expect("open");
     let (x, y) = tokio::join!(
         filiere_server::sweeps::anonymise_due(&db, retention),
         filiere_server::sweeps::anonymise_due(&other, retention)

@@ -355,7 +355,15 @@ async fn an_expired_hold_is_released_once_by_two_processes_sweeping_at_once() {
     );
 
     // Not due yet: the sweep leaves it.
-    let db = Db::open(&app.url, PoolSizes { read: 2, write: 2 }).expect("open");
+    let db = Db::open(
+        &app.url,
+        PoolSizes {
+            read: 2,
+            write: 2,
+            ..PoolSizes::default()
+        },
+    )
+    .expect("open");
     assert_eq!(
         filiere_server::sweeps::expire_holds(&db)
             .await
@@ -371,7 +379,15 @@ async fn an_expired_hold_is_released_once_by_two_processes_sweeping_at_once() {
     .execute(&mut app.conn())
     .expect("age the hold");
     // Two "processes": two databases handles, each with its pools and writer.
-    let other = Db::open(&app.url, PoolSizes { read: 2, write: 2 }).expect("open");
+    let other = Db::open(
+        &app.url,
+        PoolSizes {
+            read: 2,
+            write: 2,
+            ..PoolSizes::default()
+        },
+    )
+    .expect("open");
     let (a, b) = tokio::join!(
         filiere_server::sweeps::expire_holds(&db),
         filiere_server::sweeps::expire_holds(&other)

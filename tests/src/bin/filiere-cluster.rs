@@ -176,7 +176,15 @@ fn main() -> std::process::ExitCode {
     let base_url = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     let url = format!("{base_url}/{name}");
     {
-        let db = Db::open(&url, PoolSizes { read: 1, write: 1 }).expect("open");
+        let db = Db::open(
+            &url,
+            PoolSizes {
+                read: 1,
+                write: 1,
+                ..PoolSizes::default()
+            },
+        )
+        .expect("open");
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");

@@ -67,7 +67,15 @@ fn main() -> std::process::ExitCode {
     };
     let backend = Backend::of_url(&url);
     {
-        let db = Db::open(&url, PoolSizes { read: 1, write: 1 }).expect("open");
+        let db = Db::open(
+            &url,
+            PoolSizes {
+                read: 1,
+                write: 1,
+                ..PoolSizes::default()
+            },
+        )
+        .expect("open");
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");

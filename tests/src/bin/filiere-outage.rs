@@ -183,7 +183,15 @@ fn postgres(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
     assert!(pg_start(), "pg_ctl start");
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     {
-        let db = Db::open(&url, PoolSizes { read: 1, write: 1 }).expect("open");
+        let db = Db::open(
+            &url,
+            PoolSizes {
+                read: 1,
+                write: 1,
+                ..PoolSizes::default()
+            },
+        )
+        .expect("open");
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");
@@ -285,7 +293,15 @@ fn sqlite(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
     }
     let url = format!("sqlite://{}", dir.join("filiere.sqlite").display());
     {
-        let db = Db::open(&url, PoolSizes { read: 1, write: 1 }).expect("open");
+        let db = Db::open(
+            &url,
+            PoolSizes {
+                read: 1,
+                write: 1,
+                ..PoolSizes::default()
+            },
+        )
+        .expect("open");
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");
