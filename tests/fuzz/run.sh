@@ -18,20 +18,23 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(scan hid nwipe blancco asset_list journal api_body form)
 dir=tests/fuzz/libfuzzer
 
-command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz@0.13.1
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install --locked cargo-fuzz@0.13.2
 cargo fuzz build --fuzz-dir "$dir" --sanitizer none
 
-printf '| target | runs | runs/s | corpus | peak RSS MB | crashes |\n|---|---|---|---|---|---|\n' \
-    > target/fuzz-summary.md
+summary=$(mktemp)
+printf '| target | runs | runs/s | seconds | corpus | peak RSS MB | crashes |\n|---|---|---|---|---|---|---|\n' \
+    >"$summary"
 for t in "${targets[@]}"; do
     corpus=tests/fuzz/corpus/$t
     mkdir -p "$corpus" "tests/fuzz/artifacts/$t"
     log="target/fuzz-$t.log"
     echo "== $t ($runs runs)"
     status=0
+    start=$(date +%s)
     cargo fuzz run --fuzz-dir "$dir" --sanitizer none "$t" "$corpus" -- \
         -runs="$runs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="tests/fuzz/artifacts/$t/" >"$log" 2>&1 || status=$?
+    seconds=$(($(date +%s) - start))
     stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -n1; }
     crashes=0
     [ "$status" -eq 0 ] || crashes=1
@@ -39,12 +42,12 @@ for t in "${targets[@]}"; do
     [ "$status" -ne 0 ] || cargo fuzz cmin --fuzz-dir "$dir" --sanitizer none "$t" "$corpus" \
         >>"$log" 2>&1
     files=$(find "$corpus" -type f | wc -l)
-    printf '| %s | %s | %s | %s | %s | %s |\n' "$t" "$(stat number_of_executed_units)" \
-        "$(stat average_exec_per_sec)" "$files" "$(stat peak_rss_mb)" "$crashes" \
-        | tee -a target/fuzz-summary.md
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$(stat number_of_executed_units)" \
+        "$(stat average_exec_per_sec)" "$seconds" "$files" "$(stat peak_rss_mb)" "$crashes" \
+        | tee -a "$summary"
     if [ "$status" -ne 0 ]; then
         echo "$t crashed: see $log and tests/fuzz/artifacts/$t/" >&2
         exit 1
     fi
 done
-cat target/fuzz-summary.md
+cat "$summary"
