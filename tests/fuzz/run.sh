@@ -4,6 +4,7 @@
 # (sanitizers off: the code is safe Rust; libFuzzer's coverage instrumentation only).
 #
 #   tests/fuzz/run.sh [RUNS] [TARGET...]    (default: 10,000,000 runs of every target)
+#   FUZZ_SECONDS=300 tests/fuzz/run.sh …    (also stop each target after that long)
 #
 # Each target starts from its committed corpus (tests/fuzz/corpus/TARGET) and adds to
 # it what reaches new code; `cmin` then keeps the smallest set with the same coverage.
@@ -31,13 +32,15 @@ for t in "${targets[@]}"; do
     echo "== $t ($runs runs)"
     status=0
     start=$(date +%s)
+    limit=()
+    [ -z "${FUZZ_SECONDS:-}" ] || limit=(-max_total_time="$FUZZ_SECONDS")
     cargo fuzz run --fuzz-dir "$dir" --sanitizer none "$t" "$corpus" -- \
-        -runs="$runs" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
+        -runs="$runs" "${limit[@]}" -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="tests/fuzz/artifacts/$t/" >"$log" 2>&1 || status=$?
     seconds=$(($(date +%s) - start))
     stat() { sed -n "s/^stat::$1: *//p" "$log" | tail -n1; }
-    crashes=0
-    [ "$status" -eq 0 ] || crashes=1
+    # libFuzzer leaves the input of a crash, a timeout or an out-of-memory here.
+    crashes=$(find "tests/fuzz/artifacts/$t" -type f | wc -l)
     # Keep the smallest corpus that covers as much.
     [ "$status" -ne 0 ] || cargo fuzz cmin --fuzz-dir "$dir" --sanitizer none "$t" "$corpus" \
         >>"$log" 2>&1
@@ -46,7 +49,7 @@ for t in "${targets[@]}"; do
         "$(stat average_exec_per_sec)" "$seconds" "$files" "$(stat peak_rss_mb)" "$crashes" \
         | tee -a "$summary"
     if [ "$status" -ne 0 ]; then
-        echo "$t crashed: see $log and tests/fuzz/artifacts/$t/" >&2
+        echo "$t stopped (exit $status, $crashes crash inputs): see $log and tests/fuzz/artifacts/$t/" >&2
         exit 1
     fi
 done
