@@ -176,9 +176,10 @@ impl Bench {
             path: dir.to_path_buf(),
             source,
         })?;
-        let keep = chrono::Duration::days(i64::from(settings.journal_keep_days));
-        let (journal, _archived) =
-            Journal::open_archiving(dir.join("journal.jsonl"), Some(chrono::Utc::now() - keep))?;
+        // A limit further back than dates go keeps everything.
+        let before = chrono::Utc::now()
+            .checked_sub_signed(chrono::Duration::days(settings.journal_keep_days.into()));
+        let (journal, _archived) = Journal::open_archiving(dir.join("journal.jsonl"), before)?;
         let journal = Arc::new(Mutex::new(journal));
         let waiting = lock(&journal).waiting();
         let net = Net::start(

@@ -167,10 +167,15 @@ pub fn read(bytes: &[u8]) -> Result<Contents, LineProblem> {
         match record {
             Line::Start { next_seq, .. } => c.next_seq = c.next_seq.max(next_seq),
             Line::Action { seq, at, op, .. } => {
-                let Some(next) = seq.checked_add(1) else {
+                let known = c.pending.contains_key(&seq)
+                    || c.refused.contains_key(&seq)
+                    || c.accepted.contains_key(&seq);
+                let next = seq.checked_add(1).filter(|_| !known);
+                let Some(next) = next else {
+                    let why = if known { "given twice" } else { "out of range" };
                     return Err(LineProblem::Corrupt {
                         line,
-                        reason: format!("action number {seq} out of range"),
+                        reason: format!("action number {seq} {why}"),
                     });
                 };
                 c.next_seq = c.next_seq.max(next);
@@ -684,6 +689,16 @@ mod tests {
                 found: 2, line: 1, ..
             }) => {}
             other => panic!("expected a version error, got {:?}", other.err()),
+        }
+        // An action numbered like one already settled: two actions under one number.
+        let action = r#"{"t":"action","v":1,"seq":1,"at":"2026-11-02T09:00:00Z","op":{"op":"event","item":"7K3M9QX8","idempotency_key":"k","expected_version":1,"command":{"type":"mark_ready"}}}"#;
+        let done = r#"{"t":"done","v":1,"seq":1,"outcome":{"result":"accepted"}}"#;
+        std::fs::write(&path, format!("{action}\n{done}\n{action}\n")).expect("write");
+        match Journal::open(&path) {
+            Err(e @ JournalError::Corrupt { line: 3, .. }) => {
+                assert!(e.to_string().contains("given twice"), "{e}");
+            }
+            other => panic!("expected a repeated number refused, got {:?}", other.err()),
         }
         std::fs::write(&path, "{\"t\":\"action\",\"v\":1,\"seq\":\"x\"}\n").expect("write");
         match Journal::open(&path) {
