@@ -134,6 +134,20 @@ fn postgres_migrations() -> String {
     out
 }
 
+/// Opens the database at `url` with `connections` read and write connections (and the
+/// default page cache), as the tests and the load tools do beside the server.
+pub fn open_db(url: &str, connections: u32) -> Db {
+    Db::open(
+        url,
+        PoolSizes {
+            read: connections,
+            write: connections,
+            ..PoolSizes::default()
+        },
+    )
+    .expect("open database")
+}
+
 /// A tiny stable hash (FNV-1a) for the template's name.
 mod sha2_free_hash {
     pub fn hash(s: &str) -> u64 {
@@ -255,15 +269,7 @@ impl TestApp {
     }
 
     fn serve(&mut self, listener: TcpListener, metrics: TcpListener) {
-        let db = Db::open(
-            &self.url,
-            PoolSizes {
-                read: 8,
-                write: 8,
-                ..PoolSizes::default()
-            },
-        )
-        .expect("open database");
+        let db = open_db(&self.url, 8);
         let labels = self.labels.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {

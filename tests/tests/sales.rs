@@ -6,7 +6,6 @@
 //! processes at once; the role table's new rows.
 
 use chrono::{Datelike, Duration, Utc};
-use filiere_server::db::{Db, PoolSizes};
 use filiere_shared::api::*;
 use filiere_shared::sales::*;
 use filiere_shared::social::*;
@@ -936,15 +935,7 @@ async fn identities_are_anonymised_once_when_their_time_is_up() {
     let idle = beneficiary(&app, &w.social_worker_a, "IDLE").await;
     let fresh = beneficiary(&app, &w.social_worker_a, "FRESH").await;
     // Nothing is due yet.
-    let db = Db::open(
-        &app.url,
-        PoolSizes {
-            read: 2,
-            write: 2,
-            ..PoolSizes::default()
-        },
-    )
-    .expect("open");
+    let db = open_db(&app.url, 2);
     let retention = filiere_server::service::beneficiaries::Retention::default();
     assert_eq!(
         filiere_server::sweeps::anonymise_due(&db, retention)
@@ -977,15 +968,7 @@ async fn identities_are_anonymised_once_when_their_time_is_up() {
         ),
     );
     // Two processes sweep at once: each beneficiary is anonymised once.
-    let other = Db::open(
-        &app.url,
-        PoolSizes {
-            read: 2,
-            write: 2,
-            ..PoolSizes::default()
-        },
-    )
-    .expect("open");
+    let other = open_db(&app.url, 2);
     let (x, y) = tokio::join!(
         filiere_server::sweeps::anonymise_due(&db, retention),
         filiere_server::sweeps::anonymise_due(&other, retention)

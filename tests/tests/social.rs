@@ -3,7 +3,6 @@
 //! and a lapsed proof), training sessions and their waiting list, needs, the login
 //! throttle, and the role table's new rows cell by cell.
 
-use filiere_server::db::{Db, PoolSizes};
 use filiere_shared::api::*;
 use filiere_shared::social::*;
 use filiere_shared::*;
@@ -355,15 +354,7 @@ async fn an_expired_hold_is_released_once_by_two_processes_sweeping_at_once() {
     );
 
     // Not due yet: the sweep leaves it.
-    let db = Db::open(
-        &app.url,
-        PoolSizes {
-            read: 2,
-            write: 2,
-            ..PoolSizes::default()
-        },
-    )
-    .expect("open");
+    let db = open_db(&app.url, 2);
     assert_eq!(
         filiere_server::sweeps::expire_holds(&db)
             .await
@@ -379,15 +370,7 @@ async fn an_expired_hold_is_released_once_by_two_processes_sweeping_at_once() {
     .execute(&mut app.conn())
     .expect("age the hold");
     // Two "processes": two databases handles, each with its pools and writer.
-    let other = Db::open(
-        &app.url,
-        PoolSizes {
-            read: 2,
-            write: 2,
-            ..PoolSizes::default()
-        },
-    )
-    .expect("open");
+    let other = open_db(&app.url, 2);
     let (a, b) = tokio::join!(
         filiere_server::sweeps::expire_holds(&db),
         filiere_server::sweeps::expire_holds(&other)

@@ -342,19 +342,24 @@ fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> JournalError + use<> {
     move |source| JournalError::Io { path, source }
 }
 
-/// The two lines of an accepted action.
-fn accepted_lines(e: &Entry) -> [Line; 2] {
+/// An action's line.
+fn action_line(e: &Entry) -> Line {
+    Line::Action {
+        v: FORMAT,
+        seq: e.seq,
+        at: e.at,
+        op: Box::new(e.op.clone()),
+    }
+}
+
+/// An action's line, then its outcome's.
+fn settled_lines(e: &Entry, outcome: Outcome) -> [Line; 2] {
     [
-        Line::Action {
-            v: FORMAT,
-            seq: e.seq,
-            at: e.at,
-            op: Box::new(e.op.clone()),
-        },
+        action_line(e),
         Line::Done {
             v: FORMAT,
             seq: e.seq,
-            outcome: Outcome::Accepted,
+            outcome,
         },
     ]
 }
@@ -373,7 +378,7 @@ fn archive(dir: &Path, entries: &[&Entry]) -> Result<(), JournalError> {
         let buf = by_month
             .entry(e.at.format("%Y-%m").to_string())
             .or_default();
-        for line in accepted_lines(e) {
+        for line in settled_lines(e, Outcome::Accepted) {
             push_line(buf, &line)?;
         }
     }
@@ -396,38 +401,16 @@ fn archive(dir: &Path, entries: &[&Entry]) -> Result<(), JournalError> {
 fn rewrite(path: &Path, c: &Contents, archived: &BTreeSet<u64>) -> Result<File, JournalError> {
     let mut kept: BTreeMap<u64, Vec<Line>> = BTreeMap::new();
     for (seq, e) in &c.pending {
-        kept.insert(
-            *seq,
-            vec![Line::Action {
-                v: FORMAT,
-                seq: *seq,
-                at: e.at,
-                op: Box::new(e.op.clone()),
-            }],
-        );
+        kept.insert(*seq, vec![action_line(e)]);
     }
     for (seq, (e, error)) in &c.refused {
-        kept.insert(
-            *seq,
-            vec![
-                Line::Action {
-                    v: FORMAT,
-                    seq: *seq,
-                    at: e.at,
-                    op: Box::new(e.op.clone()),
-                },
-                Line::Done {
-                    v: FORMAT,
-                    seq: *seq,
-                    outcome: Outcome::Refused {
-                        error: error.clone(),
-                    },
-                },
-            ],
-        );
+        let outcome = Outcome::Refused {
+            error: error.clone(),
+        };
+        kept.insert(*seq, settled_lines(e, outcome).into());
     }
     for (seq, e) in c.accepted.iter().filter(|(s, _)| !archived.contains(s)) {
-        kept.insert(*seq, accepted_lines(e).into());
+        kept.insert(*seq, settled_lines(e, Outcome::Accepted).into());
     }
     let mut bytes = Vec::new();
     push_line(
@@ -501,6 +484,15 @@ mod tests {
             .unwrap_or(0)
     }
 
+    fn refusal() -> ErrorBody {
+        ErrorBody {
+            code: ErrorCode::VersionConflict,
+            message: "L'objet a changé entre-temps".into(),
+            details: None,
+            request_id: None,
+        }
+    }
+
     fn op(n: i64) -> BatchOp {
         BatchOp::Event {
             item: ItemRef::Code("7K3M9QX8".into()),
@@ -523,12 +515,7 @@ mod tests {
             assert_eq!(j.append(op(n)).expect("append"), n as u64);
         }
         j.settle(1, Outcome::Accepted).expect("settle");
-        let refusal = ErrorBody {
-            code: ErrorCode::VersionConflict,
-            message: "L'objet a changé entre-temps".into(),
-            details: None,
-            request_id: None,
-        };
+        let refusal = refusal();
         j.settle(
             2,
             Outcome::Refused {
@@ -596,12 +583,7 @@ mod tests {
         }
         j.settle(1, Outcome::Accepted).expect("settle");
         j.settle(2, Outcome::Accepted).expect("settle");
-        let refusal = ErrorBody {
-            code: ErrorCode::VersionConflict,
-            message: "L'objet a changé entre-temps".into(),
-            details: None,
-            request_id: None,
-        };
+        let refusal = refusal();
         j.settle(
             3,
             Outcome::Refused {

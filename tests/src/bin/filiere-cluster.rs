@@ -24,8 +24,9 @@
 //!    writing its own `X-Forwarded-For` does not escape it.
 
 use clap::Parser;
-use filiere_server::db::{self, Db, PoolSizes};
+use filiere_server::db;
 use filiere_tests::crash::{self, Log, start, wait_up};
+use filiere_tests::open_db;
 use serde_json::{Value, json};
 use std::process::{Child, Command};
 use std::sync::Arc;
@@ -176,15 +177,7 @@ fn main() -> std::process::ExitCode {
     let base_url = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     let url = format!("{base_url}/{name}");
     {
-        let db = Db::open(
-            &url,
-            PoolSizes {
-                read: 1,
-                write: 1,
-                ..PoolSizes::default()
-            },
-        )
-        .expect("open");
+        let db = open_db(&url, 1);
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");

@@ -19,8 +19,9 @@
 //! whose answer was lost is not sent again (it is counted "unknown").
 
 use clap::Parser;
-use filiere_server::db::{self, Backend, Db, PoolSizes};
+use filiere_server::db::{self, Backend};
 use filiere_tests::crash::{start, wait_up};
+use filiere_tests::open_db;
 use rand::Rng;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,15 +68,7 @@ fn main() -> std::process::ExitCode {
     };
     let backend = Backend::of_url(&url);
     {
-        let db = Db::open(
-            &url,
-            PoolSizes {
-                read: 1,
-                write: 1,
-                ..PoolSizes::default()
-            },
-        )
-        .expect("open");
+        let db = open_db(&url, 1);
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");

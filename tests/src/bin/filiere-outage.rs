@@ -18,8 +18,8 @@
 //!   without a restart; nothing acknowledged is lost, nothing is torn.
 
 use clap::Parser;
-use filiere_server::db::{Db, PoolSizes};
 use filiere_tests::crash::{self, Report, start, wait_up};
+use filiere_tests::open_db;
 use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -183,15 +183,7 @@ fn postgres(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
     assert!(pg_start(), "pg_ctl start");
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     {
-        let db = Db::open(
-            &url,
-            PoolSizes {
-                read: 1,
-                write: 1,
-                ..PoolSizes::default()
-            },
-        )
-        .expect("open");
+        let db = open_db(&url, 1);
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");
@@ -293,15 +285,7 @@ fn sqlite(args: &Args, server: &std::path::Path, problems: &mut Vec<String>) {
     }
     let url = format!("sqlite://{}", dir.join("filiere.sqlite").display());
     {
-        let db = Db::open(
-            &url,
-            PoolSizes {
-                read: 1,
-                write: 1,
-                ..PoolSizes::default()
-            },
-        )
-        .expect("open");
+        let db = open_db(&url, 1);
         let mut conn = db.write.get().expect("connection");
         filiere_server::demo::load(&mut conn, &filiere_server::demo::fixtures_dir())
             .expect("demo data");
