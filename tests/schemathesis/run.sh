@@ -3,13 +3,20 @@
 # data set in a temporary file), authenticated in turn as a technician, a
 # coordinator and a social worker, with all its checks. Exits non-zero on any failure.
 #
-#   tests/schemathesis/run.sh [MAX_EXAMPLES]    (default 15; CI's short run)
+#   tests/schemathesis/run.sh [MAX_EXAMPLES] [USER…]
+#
+# MAX_EXAMPLES defaults to 15 (CI's short run); the users to tom, claire and sophie, one
+# after the other. The long run starts one script per user at once (each with a server
+# and a database of its own), which keeps both cores busy: see docs/api-testing.md.
 #
 # Needs `cargo build --workspace` done and schemathesis on the PATH (or in
 # $SCHEMATHESIS, or in the virtual environment .venv-api-tools that .ci/run makes).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 examples="${1:-15}"
+shift || true
+users=("$@")
+[ ${#users[@]} -gt 0 ] || users=(tom claire sophie)
 st="${SCHEMATHESIS:-}"
 if [ -z "$st" ]; then
     if [ -x .venv-api-tools/bin/schemathesis ]; then st=.venv-api-tools/bin/schemathesis
@@ -20,10 +27,10 @@ fi
 # Every token first: the runs log in with made-up names, and after 20 failures from
 # this address the login waits a minute.
 declare -A tokens
-for user in tom claire sophie; do tokens[$user]="$(token "$user")"; done
+for user in "${users[@]}"; do tokens[$user]="$(token "$user")"; done
 
 status=0
-for user in tom claire sophie; do
+for user in "${users[@]}"; do
     printf '\n== schemathesis as %s (%s examples per operation)\n' "$user" "$examples"
     if ! "$st" --config-file tests/schemathesis/schemathesis.toml run "$base/api/openapi.json" \
         --header "Authorization: Bearer ${tokens[$user]}" \
