@@ -160,8 +160,14 @@ pub fn run_with(
     sweeps::start(db.clone(), web.retention);
     let sessions = actix_web::web::Data::new(auth::SessionCache::default());
     let local = listener.local_addr()?;
+    // Each worker's blocking threads (reads, a step's preparation, hashing, printing):
+    // no more than the database has connections, since a task beyond them would only
+    // wait for one. Left at actix's default (512 / workers), 64 connections in flight
+    // started a thread each, every one with its own stack and allocator arena.
+    let blocking = (db.read.max_size() + db.write.max_size()).max(4) as usize;
     let server = Server::build()
         .workers(workers.max(1))
+        .worker_max_blocking_threads(blocking)
         .listen("filiere", listener, move || {
             let app = App::new()
                 .app_data(sessions.clone())

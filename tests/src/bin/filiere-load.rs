@@ -37,8 +37,8 @@ struct Args {
     #[arg(long, default_value_t = 1000)]
     rate: u64,
     /// Seed, then serve for an outside load tool (wrk) instead of running the built-in
-    /// client: prints the address, a technician's token and the item ids, writes the
-    /// codes to this file, and serves until interrupted.
+    /// client: prints the address, a technician's token, the item ids and the
+    /// database's URL, writes the codes to this file, and serves until interrupted.
     #[arg(long)]
     serve: Option<std::path::PathBuf>,
     /// Writes each fixed-rate request's scheduled time and latency (µs) to
@@ -325,10 +325,22 @@ fn seed(app: &TestApp, site: SiteId, n: usize) -> Vec<Item> {
                     let register = &register;
                     s.spawn(move || {
                         let mut c = app.conn();
-                        c.transaction::<_, filiere_server::error::ApiError, _>(|c| {
-                            part.iter().map(|(i, code)| register(c, *i, code)).collect()
-                        })
-                        .expect("seed")
+                        // The server's sweeps write every minute: a block that read
+                        // before one of them and writes after it is refused as busy
+                        // (VersionConflict) and done again.
+                        let mut attempts = 0;
+                        loop {
+                            attempts += 1;
+                            match c.transaction::<_, filiere_server::error::ApiError, _>(|c| {
+                                part.iter().map(|(i, code)| register(c, *i, code)).collect()
+                            }) {
+                                Err(e) if e.code == ErrorCode::VersionConflict && attempts < 20 => {
+                                    eprintln!("a seeding block was refused as busy: again");
+                                    std::thread::sleep(Duration::from_millis(500 * attempts));
+                                }
+                                done => break done.expect("seed"),
+                            }
+                        }
                     })
                 })
                 .collect();
@@ -388,10 +400,11 @@ async fn main() {
             "seeded items differ in version"
         );
         println!(
-            "BASE={} TOKEN={} FIRST_ID={first} LAST_ID={last} VERSION={version} CODES={}",
+            "BASE={} TOKEN={} FIRST_ID={first} LAST_ID={last} VERSION={version} CODES={} DATABASE_URL={}",
             app.base,
             w.tech_a1,
-            codes_file.display()
+            codes_file.display(),
+            app.url
         );
         let _ = tokio::signal::ctrl_c().await;
         return;
