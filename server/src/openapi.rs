@@ -51,7 +51,12 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         issue_booking_document, outgoing_register, incoming_register, import_asset_list,
         get_asset_import, import_erasure_report, item_documents, issue_item_document,
     ),
-    components(schemas(filiere_shared::api::SaleItemView, filiere_shared::api::SaleItemPage)),
+    components(schemas(
+        filiere_shared::api::SaleItemView,
+        filiere_shared::api::SaleItemPage,
+        // Named only by a query parameter of the catalogue.
+        filiere_shared::domain::CatalogueSort,
+    )),
     modifiers(&BearerAuth, &StandardResponses)
 )]
 pub struct ApiDoc;

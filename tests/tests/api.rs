@@ -37,6 +37,30 @@ async fn health_and_openapi_are_served() {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["Command"].is_object());
+    // Every reference names a schema of the document (a query parameter's enum too).
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    out.push(r);
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(found.len() > 100, "{} references", found.len());
+    let dangling: std::collections::BTreeSet<&str> = found
+        .into_iter()
+        .filter(|r| {
+            r.strip_prefix("#/")
+                .is_none_or(|path| doc.pointer(&format!("/{path}")).is_none())
+        })
+        .collect();
+    assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
     let (s, b) = app
         .request(Method::GET, "/api/v1/nowhere", None, None)
         .await;
