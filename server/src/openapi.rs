@@ -169,6 +169,7 @@ pub fn openapi() -> &'static serde_json::Value {
         name_tagged_variants(&mut doc);
         describe_responses(&mut doc);
         expand_patterns(&mut doc);
+        add_links(&mut doc);
         doc
     })
 }
@@ -206,6 +207,94 @@ fn expand_patterns(doc: &mut serde_json::Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(expand_patterns),
         _ => {}
+    }
+}
+
+/// Where the id that a creating operation answers with is used next: (the creating
+/// operation, its success status, where the id is in its answer, the operations that
+/// take it as their `id`). They become the answer's OpenAPI `links`, which API tools
+/// follow to chain calls on a record that exists (schemathesis's stateful phase).
+const LINKS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "register_item",
+        "201",
+        "/item/id",
+        &[
+            "get_item",
+            "item_history",
+            "post_event",
+            "item_documents",
+            "issue_item_document",
+        ],
+    ),
+    (
+        "create_collection",
+        "201",
+        "/id",
+        &[
+            "get_collection",
+            "import_asset_list",
+            "close_collection",
+            "collection_documents",
+            "issue_collection_document",
+        ],
+    ),
+    ("import_asset_list", "202", "/id", &["get_asset_import"]),
+    (
+        "create_sale",
+        "200",
+        "/id",
+        &["get_sale", "sale_invoice", "create_return"],
+    ),
+    (
+        "open_weee",
+        "201",
+        "/id",
+        &[
+            "get_weee",
+            "close_weee",
+            "hand_over_weee",
+            "weee_documents",
+            "issue_weee_document",
+        ],
+    ),
+];
+
+fn add_links(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let mut producers = Vec::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for item in paths.values_mut() {
+            if let Some(item) = item.as_object_mut() {
+                producers.extend(item.values_mut().filter(|op| {
+                    LINKS
+                        .iter()
+                        .any(|(from, ..)| op["operationId"].as_str() == Some(from))
+                }));
+            }
+        }
+    }
+    for op in producers {
+        let Some((_, status, pointer, targets)) = LINKS
+            .iter()
+            .find(|(from, ..)| op["operationId"].as_str() == Some(from))
+        else {
+            continue;
+        };
+        let Some(response) = op["responses"].get_mut(*status) else {
+            continue;
+        };
+        let links: serde_json::Map<String, Value> = targets
+            .iter()
+            .map(|target| {
+                let link = json!({
+                    "operationId": target,
+                    "parameters": {"id": format!("$response.body#{pointer}")},
+                });
+                ((*target).to_owned(), link)
+            })
+            .collect();
+        response["links"] = Value::Object(links);
     }
 }
 

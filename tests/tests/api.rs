@@ -61,6 +61,51 @@ async fn health_and_openapi_are_served() {
         })
         .collect();
     assert!(dangling.is_empty(), "references to nothing: {dangling:?}");
+    // Every link names an operation of the document and a path parameter it takes,
+    // and comes from an answer that holds the id it points at.
+    let operations: std::collections::HashMap<&str, &Value> = doc["paths"]
+        .as_object()
+        .into_iter()
+        .flat_map(|paths| paths.values())
+        .filter_map(Value::as_object)
+        .flat_map(|item| item.values())
+        .filter_map(|op| Some((op["operationId"].as_str()?, op)))
+        .collect();
+    let mut links = 0;
+    for (name, op) in &operations {
+        for (status, response) in op["responses"].as_object().into_iter().flatten() {
+            for (_, link) in response["links"].as_object().into_iter().flatten() {
+                links += 1;
+                let target = link["operationId"].as_str().unwrap_or_default();
+                let Some(target_op) = operations.get(target) else {
+                    panic!("{name} {status} links to {target}, not in the document");
+                };
+                for (param, value) in link["parameters"].as_object().into_iter().flatten() {
+                    let takes = target_op["parameters"].as_array().is_some_and(|ps| {
+                        ps.iter()
+                            .any(|p| p["name"] == param.as_str() && p["in"] == "path")
+                    });
+                    assert!(takes, "{name} → {target}: no path parameter {param}");
+                    let pointer = value.as_str().unwrap_or_default();
+                    let Some(fields) = pointer.strip_prefix("$response.body#/") else {
+                        panic!("{name} → {target}: {pointer}");
+                    };
+                    let resolve = |s: &'_ Value| -> Value {
+                        match s["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+                            Some(r) => doc.pointer(r).cloned().unwrap_or_default(),
+                            None => s.clone(),
+                        }
+                    };
+                    let mut schema = resolve(&response["content"]["application/json"]["schema"]);
+                    for field in fields.split('/') {
+                        schema = resolve(&schema["properties"][field]);
+                        assert!(schema.is_object(), "{name} {status} has no {pointer}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(links >= 19, "{links} links");
     let (s, b) = app
         .request(Method::GET, "/api/v1/nowhere", None, None)
         .await;
