@@ -325,9 +325,9 @@ fn seed(app: &TestApp, site: SiteId, n: usize) -> Vec<Item> {
                     let register = &register;
                     s.spawn(move || {
                         let mut c = app.conn();
-                        // The server's sweeps write every minute: a block that read
-                        // before one of them and writes after it is refused as busy
-                        // (VersionConflict) and done again.
+                        // SQLite refuses a block as busy (VersionConflict) when the
+                        // server wrote between the block's first read and its first
+                        // write (seeding 10⁶ items met it): the block is done again.
                         let mut attempts = 0;
                         loop {
                             attempts += 1;
