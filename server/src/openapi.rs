@@ -262,19 +262,14 @@ const LINKS: &[(&str, &str, &str, &[&str])] = &[
 
 fn add_links(doc: &mut serde_json::Value) {
     use serde_json::{Value, json};
-    let mut producers = Vec::new();
-    if let Some(paths) = doc["paths"].as_object_mut() {
-        for item in paths.values_mut() {
-            if let Some(item) = item.as_object_mut() {
-                producers.extend(item.values_mut().filter(|op| {
-                    LINKS
-                        .iter()
-                        .any(|(from, ..)| op["operationId"].as_str() == Some(from))
-                }));
-            }
-        }
-    }
-    for op in producers {
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for op in paths
+        .values_mut()
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+    {
         let Some((_, status, pointer, targets)) = LINKS
             .iter()
             .find(|(from, ..)| op["operationId"].as_str() == Some(from))

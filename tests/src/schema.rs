@@ -101,7 +101,7 @@ fn validate(what: &str, schema: &Value, body: &Value) {
 }
 
 /// The schema a `$ref` points to (in `#/components/schemas/`), or the schema itself.
-fn resolve(schema: &Value) -> &Value {
+pub fn resolve(schema: &Value) -> &Value {
     match schema.get("$ref").and_then(Value::as_str) {
         Some(r) => {
             let name = r.rsplit('/').next().unwrap_or(r);

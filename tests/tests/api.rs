@@ -90,15 +90,10 @@ async fn health_and_openapi_are_served() {
                     let Some(fields) = pointer.strip_prefix("$response.body#/") else {
                         panic!("{name} → {target}: {pointer}");
                     };
-                    let resolve = |s: &'_ Value| -> Value {
-                        match s["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
-                            Some(r) => doc.pointer(r).cloned().unwrap_or_default(),
-                            None => s.clone(),
-                        }
-                    };
-                    let mut schema = resolve(&response["content"]["application/json"]["schema"]);
+                    let mut schema =
+                        schema::resolve(&response["content"]["application/json"]["schema"]);
                     for field in fields.split('/') {
-                        schema = resolve(&schema["properties"][field]);
+                        schema = schema::resolve(&schema["properties"][field]);
                         assert!(schema.is_object(), "{name} {status} has no {pointer}");
                     }
                 }
