@@ -79,10 +79,19 @@ async fn browser(driver: &Driver, size: (u32, u32)) -> Client {
         .expect("a browser session")
 }
 
+/// Where the pictures go when they are asked for (`FILIERE_SCREENSHOTS`): a relative
+/// folder is taken from the repository's root, as the README's command gives it (the
+/// tests themselves run in `tests/`).
+fn screenshot_dir() -> Option<String> {
+    let dir = std::path::PathBuf::from(std::env::var_os("FILIERE_SCREENSHOTS")?);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    Some(root.join(dir).to_string_lossy().into_owned())
+}
+
 /// Saves the whole page (the window stretched to its height) when screenshots are
 /// asked for.
 async fn shot(c: &Client, name: &str, size: (u32, u32)) {
-    let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") else {
+    let Some(dir) = screenshot_dir() else {
         return;
     };
     let height = c
@@ -361,7 +370,7 @@ async fn a_social_worker_reserves_a_laptop_from_a_phone() {
     );
     let pdf = voucher.bytes().await.expect("pdf");
     assert!(pdf.starts_with(b"%PDF"));
-    if let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") {
+    if let Some(dir) = screenshot_dir() {
         // The voucher as a picture, through poppler (as the documentation shows it).
         let file = std::env::temp_dir().join(format!("voucher-{}.pdf", std::process::id()));
         std::fs::write(&file, &pdf).expect("write voucher");
@@ -596,7 +605,7 @@ async fn tom_sells_a_pickup_at_the_counter_and_repairs_a_return() {
     assert_eq!(invoice.status().as_u16(), 200);
     let pdf = invoice.bytes().await.expect("pdf");
     assert!(pdf.starts_with(b"%PDF"));
-    if let Ok(dir) = std::env::var("FILIERE_SCREENSHOTS") {
+    if let Some(dir) = screenshot_dir() {
         let file = std::env::temp_dir().join(format!("invoice-{}.pdf", std::process::id()));
         std::fs::write(&file, &pdf).expect("write invoice");
         let _ = Command::new("pdftoppm")
