@@ -91,6 +91,13 @@ impl LabelCode {
         format!("{a}-{b}")
     }
 
+    /// A stored code (bare, as the API carries it) as shown to people: hyphenated when
+    /// it is a label code, as it is otherwise. Pages and documents print it so that it
+    /// reads as the label stuck on the item does.
+    pub fn readable(stored: &str) -> String {
+        LabelCode::parse(stored).map_or_else(|_| stored.to_owned(), |c| c.hyphenated())
+    }
+
     /// What the label's QR code holds: with a host, the upper-case URL
     /// `HTTPS://HOST/I/7K3M9QX8` (upper case keeps the QR code in alphanumeric mode);
     /// without, the bare code. A scheme or trailing `/` given with the host is dropped.
@@ -620,6 +627,15 @@ mod tests {
             assert_eq!(LabelCode::parse(s), Ok(c), "{s:?}");
             assert_eq!(s.parse::<LabelCode>(), Ok(c), "{s:?}");
         }
+    }
+
+    #[test]
+    fn stored_codes_read_as_their_label() {
+        assert_eq!(LabelCode::readable("7K3M9QX8"), "7K3M-9QX8");
+        assert_eq!(LabelCode::readable("7K3M-9QX8"), "7K3M-9QX8");
+        // Not a label code (a bad check symbol, a serial): shown as it is.
+        assert_eq!(LabelCode::readable("7K3M9QX9"), "7K3M9QX9");
+        assert_eq!(LabelCode::readable("5CG7301XYZ"), "5CG7301XYZ");
     }
 
     #[test]

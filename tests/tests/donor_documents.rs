@@ -116,6 +116,8 @@ async fn the_receipt_states_the_records_and_its_identifier_verifies_the_file() {
     let w = app.world().await;
     let c = collection(&app, &w).await;
     let codes = app.codes(&w.tech_a1, w.site_a1, 3).await;
+    // As the documents print them: as the label reads.
+    let shown: Vec<String> = codes.iter().map(|c| code::LabelCode::readable(c)).collect();
     register(
         &app,
         &w,
@@ -209,7 +211,7 @@ async fn the_receipt_states_the_records_and_its_identifier_verifies_the_file() {
             "Latitude 5490",
             "ProDesk 600",
             "7,0 kg (est.)",
-            codes[2].as_str(),
+            shown[2].as_str(),
             "coord_a",
         ] {
             assert!(
@@ -271,6 +273,8 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
     let w = app.world().await;
     let c = collection(&app, &w).await;
     let codes = app.codes(&w.tech_a1, w.site_a1, 3).await;
+    // As the documents print them: as the label reads.
+    let shown: Vec<String> = codes.iter().map(|c| code::LabelCode::readable(c)).collect();
     let one = register(
         &app,
         &w,
@@ -395,13 +399,13 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
     let (status, v) = app.post(&item_docs(one.id), &w.coord_b, &cert).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{v}");
     let own: IssuedDocument = app.post_ok(&item_docs(one.id), &w.coord_a, &cert).await;
-    assert!(own.signed && own.title.contains(&codes[0]), "{own:?}");
+    assert!(own.signed && own.title.contains(&shown[0]), "{own:?}");
     let listed: Vec<IssuedDocument> = app.get_ok(&item_docs(one.id), &w.tech_a1).await;
     assert_eq!(listed, vec![own.clone()]);
     let (_, own_pdf) = pdf(&app, &w.coord_a, &own.id).await;
     if let Some(text) = pdf_text(&own_pdf).map(|t| flat(&t)) {
         assert!(
-            text.contains(&format!("Appareil {}", codes[0]))
+            text.contains(&format!("Appareil {}", shown[0]))
                 && text.contains("S3Z9NB0K")
                 && text.contains("1 disque(s) : 1 effacé(s), 0 détruit(s)")
                 && !text.contains("WD-WX11"),
@@ -476,7 +480,7 @@ async fn the_erasure_certificate_waits_for_every_drive_and_for_a_signer() {
             "Destroy (destruction)",
             "broyage",
             "Appareils sans disque",
-            codes[2].as_str(),
+            shown[2].as_str(),
             "Signé par coord_a (Coordinateur",
             "sécurité des données",
         ] {
@@ -498,6 +502,8 @@ async fn the_outcome_report_follows_each_asset_tag_to_its_end() {
     let t = &w.tech_a1;
     let c = collection(&app, &w).await;
     let codes = app.codes(t, w.site_a1, 5).await;
+    // As the documents print them: as the label reads.
+    let shown: Vec<String> = codes.iter().map(|c| code::LabelCode::readable(c)).collect();
     let drive = |s: &str| json!([{"serial": s, "size_gb": 500, "bus": "sata", "media": "hdd"}]);
     // A laptop made ready.
     let a = register(
@@ -625,20 +631,20 @@ async fn the_outcome_report_follows_each_asset_tag_to_its_end() {
         // Per asset tag: the outcome, the weight (the monitor's typical one), the CO2e.
         &format!(
             "INV-1 {} Dell Latitude 5490 prêt au réemploi 1,6 kg 54 kg CO2e",
-            codes[0]
+            shown[0]
         ),
         &format!(
             "INV-2 {} Dell OptiPlex 7050 démonté pour pièces 7,5 kg",
-            codes[1]
+            shown[1]
         ),
-        &format!("INV-3 {} Dell Latitude 5490 recyclé 2,1 kg", codes[2]),
-        &format!("INV-4 {} Dell P2219H en traitement 4,5 kg*", codes[3]),
+        &format!("INV-3 {} Dell Latitude 5490 recyclé 2,1 kg", shown[2]),
+        &format!("INV-4 {} Dell P2219H en traitement 4,5 kg*", shown[3]),
         // Where the parts and the batch went.
         &format!(
             "INV-2 ({}) Disque dur {} : en stock, prête au réemploi",
-            codes[1], codes[4]
+            shown[1], shown[4]
         ),
-        &format!("INV-3 ({}) {batch_line}", codes[2]),
+        &format!("INV-3 ({}) {batch_line}", shown[2]),
         "54 kg CO2e (les appareils réemployés vivent 2 an(s) de plus",
         // Two of four go on, whole or in parts: the 2026 target of 50 % is met.
         "Part réemployée 50 % (2 sur 4, pièces détachées comprises)",
@@ -670,6 +676,8 @@ async fn the_recyclers_slip_lists_a_closed_batch_with_its_waste_codes() {
         )
         .await;
     let codes = app.codes(t, w.site_a1, 2).await;
+    // As the documents print them: as the label reads.
+    let shown: Vec<String> = codes.iter().map(|c| code::LabelCode::readable(c)).collect();
     let batch: WeeeBatchView = app
         .post_ok(
             "/api/v1/weee-batches",
@@ -770,11 +778,11 @@ async fn the_recyclers_slip_lists_a_closed_batch_with_its_waste_codes() {
         "20 01 36 1 objet(s), 4,0 kg",
         &format!(
             "{} Écran Iiyama ProLite E2282 IY-0 20 01 36 4,0 kg",
-            codes[0]
+            shown[0]
         ),
         &format!(
             "{} Écran Iiyama ProLite E2282 IY-1 16 02 14 4,5 kg",
-            codes[1]
+            shown[1]
         ),
         "Pour le recycleur (nom, date, signature)",
     ] {

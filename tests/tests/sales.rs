@@ -284,7 +284,8 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
     assert_eq!((st.as_u16(), code_of(&v)), (422, "invalid_transition"));
 
     // The invoice: its number, the seller's SIRET, the reference and the voucher, the
-    // payments, the VAT mention, the guarantee's end and the legal mentions.
+    // device's label as it reads on the sticker, the payments, the VAT mention, the
+    // guarantee's end and the legal mentions.
     let (st, bytes) = pdf(
         &app,
         &format!("/api/v1/sales/{}/invoice.pdf", sale.id),
@@ -300,6 +301,7 @@ async fn a_pickup_is_sold_at_the_counter_with_its_invoice_and_guarantee() {
             "SIRET : 824 157 362 00016".to_owned(),
             "référence CCAS-42".to_owned(),
             format!("n° {}", r.id),
+            code::LabelCode::readable(&codes[0]),
             "90,00 €".to_owned(),
             "Bon d'un partenaire (réf. CCAS-BON-7) : 50,00 €".to_owned(),
             "Espèces : 40,00 €".to_owned(),

@@ -75,7 +75,11 @@ const FR: Lang = Lang::Fr;
 const REPORT_LINES: usize = 8;
 
 fn device_text(d: &Device) -> String {
-    let mut out = format!("{} — {}", d.code, d.category.name(FR));
+    let mut out = format!(
+        "{} — {}",
+        filiere_shared::code::LabelCode::readable(&d.code),
+        d.category.name(FR)
+    );
     if !d.model.is_empty() {
         out.push(' ');
         out.push_str(&d.model);
@@ -156,7 +160,7 @@ pub fn render(v: &Certificate) -> Result<Vec<u8>, qrcode::types::QrError> {
         doc.field("Date d'enlèvement", &clock.date_text(c.pickup_date));
     }
     if let Some(code) = v.device {
-        doc.field("Appareil", code);
+        doc.field("Appareil", &filiere_shared::code::LabelCode::readable(code));
     }
     doc.field("Atelier", v.site);
     let erased = v

@@ -88,7 +88,7 @@ pub fn render(v: &Invoice) -> Vec<u8> {
                 format!("{} {what}", l.category.name(Lang::Fr))
             };
             vec![
-                l.code.clone(),
+                filiere_shared::code::LabelCode::readable(&l.code),
                 what,
                 l.guarantee_until
                     .map(|d| c.date_text(d))

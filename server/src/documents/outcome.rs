@@ -140,7 +140,7 @@ pub fn render(r: &Report) -> Result<Vec<u8>, qrcode::types::QrError> {
         .map(|l| {
             vec![
                 l.asset_tag.clone().unwrap_or_else(|| "—".into()),
-                l.code.clone(),
+                filiere_shared::code::LabelCode::readable(&l.code),
                 if l.model.is_empty() {
                     l.category.name(FR).to_owned()
                 } else {
@@ -178,8 +178,11 @@ pub fn render(r: &Report) -> Result<Vec<u8>, qrcode::types::QrError> {
         doc.text(5.0, true, "Pièces et recyclage");
         for l in details {
             let who = match &l.asset_tag {
-                Some(t) => format!("{t} ({})", l.code),
-                None => l.code.clone(),
+                Some(t) => format!(
+                    "{t} ({})",
+                    filiere_shared::code::LabelCode::readable(&l.code)
+                ),
+                None => filiere_shared::code::LabelCode::readable(&l.code),
             };
             doc.field(&who, l.detail.as_deref().unwrap_or_default());
         }

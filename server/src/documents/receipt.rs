@@ -132,7 +132,7 @@ pub fn render(r: &Receipt) -> Result<Vec<u8>, qrcode::types::QrError> {
                 l.model.clone()
             };
             vec![
-                l.code.clone(),
+                filiere_shared::code::LabelCode::readable(&l.code),
                 what,
                 l.serial.clone().unwrap_or_else(|| "—".into()),
                 l.asset_tag.clone().unwrap_or_else(|| "—".into()),

@@ -106,7 +106,7 @@ pub fn render(s: &Slip) -> Result<Vec<u8>, qrcode::types::QrError> {
         .iter()
         .map(|l| {
             vec![
-                l.code.clone(),
+                filiere_shared::code::LabelCode::readable(&l.code),
                 l.category.name(FR).to_owned(),
                 l.model.clone(),
                 l.serial.clone().unwrap_or_else(|| "—".into()),

@@ -428,7 +428,7 @@ pub fn prepare_device(
     );
     let now = Utc::now();
     let (drives, without_drive) = sanitised(conn, &held)?;
-    let code = item.code.to_string();
+    let code = item.code.hyphenated();
     let donor = match (&collection, &donor_facts) {
         (Some(c), Some((siret, address))) => Some((
             Identity {

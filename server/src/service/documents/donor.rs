@@ -300,7 +300,7 @@ fn outcomes(
     let fate = |h: &Held| -> String {
         match h.lifecycle.state {
             ItemState::Fitted => match h.lifecycle.parent.and_then(|p| parent_codes.get(&p.0)) {
-                Some(code) => format!("montée dans l'appareil {code}"),
+                Some(code) => format!("montée dans l'appareil {}", code::LabelCode::readable(code)),
                 None => "montée dans un autre appareil".to_owned(),
             },
             ItemState::InStock | ItemState::TestedGood => "en stock, prête au réemploi".to_owned(),
@@ -331,7 +331,14 @@ fn outcomes(
                 let parts: Vec<String> = held
                     .iter()
                     .filter(|p| p.origin == Some(h.id))
-                    .map(|p| format!("{} {} : {}", p.category.name(Lang::Fr), p.code, fate(p)))
+                    .map(|p| {
+                        format!(
+                            "{} {} : {}",
+                            p.category.name(Lang::Fr),
+                            code::LabelCode::readable(&p.code),
+                            fate(p)
+                        )
+                    })
                     .collect();
                 Some(if parts.is_empty() {
                     "aucune pièce récupérée pour l'instant".to_owned()

@@ -280,7 +280,7 @@ pub async fn show(
             .iter()
             .filter(|i| i.origin.is_none())
             .map(|i| ItemLine {
-                code: i.code.to_string(),
+                code: i.code.hyphenated(),
                 category: i.category.name(lang).to_owned(),
                 state: i.state.name(lang).to_owned(),
                 received: i.state != ItemState::Collected,

@@ -165,7 +165,7 @@ pub async fn show(
     let rows: Vec<CodeRow> = codes
         .iter()
         .map(|c| CodeRow {
-            code: c.code.to_string(),
+            code: c.code.hyphenated(),
             claimed: c.item.is_some(),
             prints: c.print_count,
             reprinted: c.print_count > 1,

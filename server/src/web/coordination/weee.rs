@@ -176,7 +176,7 @@ pub async fn show(
         items: list
             .iter()
             .map(|i| ItemLine {
-                code: i.code.to_string(),
+                code: i.code.hyphenated(),
                 category: i.category.name(lang).to_owned(),
                 weight: i
                     .weight_g

@@ -45,7 +45,7 @@ fn sale_row(s: &SaleView, clock: crate::clock::Clock, lang: Lang) -> SaleRow {
         devices: s
             .lines
             .iter()
-            .map(|l| l.code.clone())
+            .map(|l| filiere_shared::code::LabelCode::readable(&l.code))
             .collect::<Vec<_>>()
             .join(", "),
     }
@@ -216,7 +216,7 @@ fn sale_page(
             .iter()
             .map(|l| LineRow {
                 item: l.item.0,
-                code: l.code.clone(),
+                code: filiere_shared::code::LabelCode::readable(&l.code),
                 device: [
                     Some(l.category.name(lang)),
                     l.brand.as_deref(),
@@ -259,7 +259,7 @@ fn sale_page(
             .iter()
             .map(|c| CaseRow {
                 id: c.id.0,
-                code: c.code.clone(),
+                code: filiere_shared::code::LabelCode::readable(&c.code),
                 opened: clock.day(c.opened_at),
                 reason: c.reason.clone(),
                 outcome: c.outcome.map(|o| o.name(lang).to_owned()),

@@ -151,7 +151,7 @@ pub async fn show(req: HttpRequest, db: Data<Db>) -> HttpResponse {
             .items
             .iter()
             .map(|i| ItemRow {
-                code: i.code.clone(),
+                code: filiere_shared::code::LabelCode::readable(&i.code),
                 category: i.category.name(lang).to_owned(),
                 site: site_name(&d.sites, i.site),
                 state: i.state.name(lang).to_owned(),

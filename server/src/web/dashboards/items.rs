@@ -68,7 +68,7 @@ fn line(l: &ItemLine, names: &std::collections::HashMap<i64, String>, lang: Lang
         .collect::<Vec<_>>()
         .join(" ");
     Line {
-        code: l.code.clone(),
+        code: filiere_shared::code::LabelCode::readable(&l.code),
         what: if what.is_empty() {
             l.category.name(lang).to_owned()
         } else {
