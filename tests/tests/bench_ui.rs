@@ -866,3 +866,27 @@ async fn a_sold_device_shows_its_buyers_reference_and_guarantee_at_the_bench() {
     assert_eq!(waiting(h.state()), 0, "scanning it sends nothing");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// At reception the bench names the collection being unloaded, its pickup day written
+/// as the pages and documents write it (day/month/year).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reception_names_the_collection_being_unloaded_with_its_pickup_day() {
+    let app = TestApp::spawn().await;
+    let w = app.world().await;
+    let c: CollectionView = app
+        .post_ok(
+            "/api/v1/collections",
+            &w.coord_a,
+            &json!({"donor": w.donor_public, "site": w.site_a1, "pickup_date": "2026-11-20",
+                "declared_count": 4, "legal_status": "reuse", "reference": "MAIRIE-2026-07"}),
+        )
+        .await;
+    let dir = bench_dir(&app, &w, Station::Reception, Lang::Fr);
+    let mut h = harness(dir.clone());
+    scan(&mut h, &w.badge_tech_a1);
+    wait(&mut h, "the collection chosen", |a| {
+        a.bench().is_some_and(|b| b.collection == Some(c.id))
+    });
+    h.get_by_label(&format!("{} — 20/11/2026 (MAIRIE-2026-07)", c.donor_name));
+    let _ = std::fs::remove_dir_all(&dir);
+}

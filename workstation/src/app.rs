@@ -1116,11 +1116,13 @@ fn station_header(ui: &mut egui::Ui, bench: &Bench, lang: Lang) {
     }
 }
 
+/// A collection as the bench names it: the donor, the pickup's day as on the pages
+/// and documents (day/month/year), the reference.
 fn collection_name(c: &CollectionView) -> String {
     format!(
         "{} — {}{}",
         c.donor_name,
-        c.pickup_date,
+        c.pickup_date.format("%d/%m/%Y"),
         c.reference
             .as_ref()
             .map(|r| format!(" ({r})"))
