@@ -522,6 +522,32 @@ pub fn hours(minutes: i64, lang: Lang) -> String {
     }
 }
 
+/// A screen's diagonal as people read it, to the hundredth at most: `14"`, `23,8"`,
+/// `5,65"` in French, `23.8"` in English.
+pub fn inches_text(inches: f32, lang: Lang) -> String {
+    let hundredths = (inches * 100.0).round() as i64;
+    let whole = hundredths / 100;
+    let fraction = format!("{:02}", (hundredths % 100).abs());
+    let fraction = fraction.trim_end_matches('0');
+    if fraction.is_empty() {
+        format!("{whole}\"")
+    } else {
+        format!("{whole}{}{fraction}\"", lang.pick(",", "."))
+    }
+}
+
+/// A storage type (as the bench records it, in any case) as it is written: SSD, NVMe,
+/// HDD, eMMC; any other as given.
+pub fn storage_type_text(stored: &str) -> String {
+    match stored.trim().to_ascii_lowercase().as_str() {
+        "ssd" => "SSD".to_owned(),
+        "nvme" => "NVMe".to_owned(),
+        "hdd" => "HDD".to_owned(),
+        "emmc" => "eMMC".to_owned(),
+        _ => stored.trim().to_owned(),
+    }
+}
+
 /// Grams shown as kilograms to the tenth, French or English decimals.
 pub fn kg_text(grams: i64, lang: Lang) -> String {
     let whole = grams / 1000;
@@ -557,6 +583,20 @@ mod tests {
         assert_eq!(hours(150, Lang::Fr), "2 h 30");
         assert_eq!(hours(180, Lang::Fr), "3 h");
         assert_eq!(hours(45, Lang::En), "0 h 45");
+    }
+
+    #[test]
+    fn screens_and_storage_as_people_write_them() {
+        assert_eq!(inches_text(23.8, Lang::Fr), "23,8\"");
+        assert_eq!(inches_text(23.8, Lang::En), "23.8\"");
+        assert_eq!(inches_text(14.0, Lang::Fr), "14\"");
+        assert_eq!(inches_text(15.6, Lang::Fr), "15,6\"");
+        assert_eq!(inches_text(5.65, Lang::Fr), "5,65\"");
+        assert_eq!(inches_text(10.05, Lang::En), "10.05\"");
+        assert_eq!(storage_type_text("emmc"), "eMMC");
+        assert_eq!(storage_type_text("NVME"), "NVMe");
+        assert_eq!(storage_type_text("ssd"), "SSD");
+        assert_eq!(storage_type_text("Optane"), "Optane");
     }
 
     #[test]

@@ -87,16 +87,17 @@ pub fn render(v: &Voucher) -> Result<Vec<u8>, qrcode::types::QrError> {
         specs.push(c.clone());
     }
     if let Some(r) = i.specs.ram_gb {
-        specs.push(format!("{r} Go RAM"));
+        specs.push(format!("{r} {} RAM", t("Go", "GB")));
     }
     if let Some(s) = i.specs.storage_gb {
         specs.push(format!(
-            "{s} Go {}",
-            i.specs.storage_type.as_deref().unwrap_or("").to_uppercase()
+            "{s} {} {}",
+            t("Go", "GB"),
+            filiere_shared::names::storage_type_text(i.specs.storage_type.as_deref().unwrap_or(""))
         ));
     }
     if let Some(s) = i.specs.screen_inches {
-        specs.push(format!("{s}\""));
+        specs.push(filiere_shared::names::inches_text(s, v.lang));
     }
     if !specs.is_empty() {
         doc.field(t("Caractéristiques", "Specifications"), &specs.join(" · "));

@@ -112,14 +112,17 @@ fn item_page(v: &Visitor, item: &ItemView, history: &HistoryView) -> HttpRespons
         ));
     }
     if let Some(r) = item.specs.ram_gb {
-        facts.push((t("Mémoire", "Memory"), format!("{r} Go")));
+        facts.push((t("Mémoire", "Memory"), format!("{r} {}", t("Go", "GB"))));
     }
     if let Some(s) = item.specs.storage_gb {
         facts.push((
             t("Stockage", "Storage"),
             format!(
-                "{s} Go {}",
-                item.specs.storage_type.as_deref().unwrap_or("")
+                "{s} {} {}",
+                t("Go", "GB"),
+                filiere_shared::names::storage_type_text(
+                    item.specs.storage_type.as_deref().unwrap_or("")
+                )
             ),
         ));
     }

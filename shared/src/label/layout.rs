@@ -230,7 +230,9 @@ pub(crate) fn field_text(field: &Field, data: &LabelData, lang: Lang) -> Option<
             let unit = if fr { "Go" } else { "GB" };
             let ram = data.specs.ram_gb.map(|r| format!("RAM {r} {unit}"));
             let storage = data.specs.storage_gb.map(|s| {
-                let t = data.specs.storage_type.as_deref().unwrap_or("");
+                let t = crate::names::storage_type_text(
+                    data.specs.storage_type.as_deref().unwrap_or(""),
+                );
                 if s >= 1000 && s.is_multiple_of(1000) {
                     format!("{} {} {t}", s / 1000, if fr { "To" } else { "TB" })
                 } else {

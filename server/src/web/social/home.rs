@@ -58,13 +58,13 @@ pub struct HomePage {
 pub fn need_summary(spec: &NeedSpec, lang: Lang) -> String {
     let mut parts = vec![spec.category.name(lang).to_owned()];
     if let Some(s) = spec.min_screen_inches {
-        parts.push(format!("≥ {s}\""));
+        parts.push(format!("≥ {}", filiere_shared::names::inches_text(s, lang)));
     }
     if let Some(r) = spec.min_ram_gb {
         parts.push(format!("≥ {r} {} RAM", lang.pick("Go", "GB")));
     }
     if let Some(t) = &spec.storage_type {
-        parts.push(t.to_uppercase());
+        parts.push(filiere_shared::names::storage_type_text(t));
     }
     if let Some(g) = spec.min_storage_gb {
         parts.push(format!("≥ {g} {}", lang.pick("Go", "GB")));

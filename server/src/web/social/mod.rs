@@ -54,7 +54,7 @@ pub fn specs_line(item: &SaleItemView, lang: Lang) -> String {
     let s = &item.specs;
     let mut parts = Vec::new();
     if let Some(x) = s.screen_inches {
-        parts.push(format!("{x}\u{a0}\""));
+        parts.push(filiere_shared::names::inches_text(x, lang));
     }
     if let Some(r) = s.ram_gb {
         parts.push(format!("{r}\u{a0}{} RAM", lang.pick("Go", "GB")));
@@ -63,7 +63,7 @@ pub fn specs_line(item: &SaleItemView, lang: Lang) -> String {
         parts.push(format!(
             "{g}\u{a0}{} {}",
             lang.pick("Go", "GB"),
-            s.storage_type.as_deref().unwrap_or("").to_uppercase()
+            filiere_shared::names::storage_type_text(s.storage_type.as_deref().unwrap_or(""))
         ));
     }
     if let Some(c) = &s.cpu {
