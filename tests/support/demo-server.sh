@@ -4,13 +4,16 @@
 # server's URL). Needs `cargo build --workspace` done.
 #
 # The demo's printers are played by stand-ins: a sink on the Zebras' ports (9100,
-# 9101) that takes and drops ZPL, and tests/support/stand-in-lp for CUPS.
+# 9101) that takes and drops ZPL, and tests/support/stand-in-lp for CUPS. Each script
+# keeps a sink of its own on the shared ports (SO_REUSEPORT), so that scripts run side
+# by side (the long schemathesis run) still have a printer when the first one ends.
 work="$(mktemp -d)"
 python3 - >"$work/printers.log" 2>&1 <<'PY' &
 import socket, threading
 def sink(port):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         s.bind(("127.0.0.1", port))
     except OSError as e:
