@@ -302,9 +302,11 @@ api_type! {
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct CatalogueQuery {
     pub category: Option<Category>,
-    /// At least this screen size, in inches.
+    /// At least this screen size, in inches. Read in double precision, as the
+    /// document's bounds are checked: in single precision 120.00000000000001 would
+    /// read as 120 and pass.
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 120))]
-    pub min_screen: Option<f32>,
+    pub min_screen: Option<f64>,
     #[cfg_attr(feature = "openapi", param(minimum = 0, maximum = 4096))]
     pub min_ram_gb: Option<u32>,
     #[cfg_attr(feature = "openapi", param(max_length = 50))]

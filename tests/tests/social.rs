@@ -155,6 +155,22 @@ async fn a_social_worker_finds_a_laptop_reserves_it_and_books_the_training() {
         none.total, 0,
         "the laptop has no RAM recorded: 64 GB does not fit"
     );
+    // A bound the document states is kept to the last digit: just above 120 inches (read
+    // as 120 in single precision) is refused, 120 itself is not.
+    for (query, status) in [
+        ("min_screen=120.00000000000001", 400),
+        ("min_screen=0.99999999999", 400),
+        ("min_screen=NaN", 400),
+        ("min_screen=120", 200),
+    ] {
+        let (st, v) = app
+            .get(&format!("/api/v1/catalogue?{query}"), &w.social_worker_a)
+            .await;
+        assert_eq!(st.as_u16(), status, "{query}: {v}");
+        if status == 400 {
+            assert_eq!(v["code"], "invalid_query", "{query}: {v}");
+        }
+    }
     let other_region: CataloguePage = app.get_ok("/api/v1/catalogue", &s.social_b).await;
     assert_eq!(other_region.total, 0);
     let device: CatalogueDevice = app

@@ -60,8 +60,8 @@ pub fn tenths(inches: f32) -> i32 {
 }
 
 /// The catalogue query's bounds, as the document states them.
-pub const MIN_SCREEN: f32 = 1.0;
-pub const MAX_SCREEN: f32 = 120.0;
+pub const MIN_SCREEN: f64 = 1.0;
+pub const MAX_SCREEN: f64 = 120.0;
 pub const MAX_RAM_GB: u32 = 4096;
 pub const MAX_STORAGE_GB: u32 = 1_000_000;
 
@@ -151,7 +151,7 @@ pub fn search(
                 query = query.filter(catalogue::category.eq(c.as_str()));
             }
             if let Some(s) = q.min_screen {
-                query = query.filter(catalogue::screen_tenths.ge(tenths(s)));
+                query = query.filter(catalogue::screen_tenths.ge(tenths(s as f32)));
             }
             if let Some(r) = q.min_ram_gb {
                 query = query.filter(catalogue::ram_gb.ge(r as i32));

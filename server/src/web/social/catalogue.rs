@@ -98,7 +98,7 @@ fn read_query(f: &Fields, lang: Lang) -> (CatalogueQuery, Option<Problem>) {
             None => None,
         }
     }
-    let min_screen = parsed::<f32>(f, "min_screen", &mut bad);
+    let min_screen = parsed::<f64>(f, "min_screen", &mut bad);
     let min_ram = parsed::<u32>(f, "min_ram_gb", &mut bad);
     let min_storage = parsed::<u32>(f, "min_storage_gb", &mut bad);
     let q = CatalogueQuery {
