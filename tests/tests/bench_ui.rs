@@ -165,6 +165,8 @@ async fn a_device_goes_from_reception_to_ready_by_scans_and_keys_with_the_networ
     wait(&mut h, "the item on screen", |a| {
         a.bench().and_then(|b| b.current()).is_some()
     });
+    // Its weight as French writes it.
+    h.get_by_label("2,1 kg");
     key(&mut h, Key::Num1);
     wait(&mut h, "the triage to be sent", |a| waiting(a) == 0);
     assert_eq!(

@@ -1089,7 +1089,7 @@ fn station_header(ui: &mut egui::Ui, bench: &Bench, lang: Lang) {
                         b.recycler_name
                     ));
                     ui.label(
-                        RichText::new(format!("{:.1} kg", weight as f64 / 1000.0))
+                        RichText::new(filiere_shared::names::kg_text(weight, lang))
                             .size(30.0)
                             .strong(),
                     );
@@ -1302,7 +1302,7 @@ fn item_card(ui: &mut egui::Ui, bench: &Bench, k: &Known, lang: Lang) {
         ui.label(format!("{} {s}", t("N° de série", "Serial")));
     }
     if let Some(w) = v.weight_g {
-        ui.label(format!("{:.1} kg", w as f64 / 1000.0));
+        ui.label(filiere_shared::names::kg_text(w, lang));
     }
     if k.pending > 0 {
         ui.colored_label(
